@@ -4366,6 +4366,1409 @@ impl BackwardFn for FillBackward1 {
     fn release_variables(&self) {}
 }
 
+/// Backward of `aten::reflection_pad1d`.
+pub struct ReflectionPad1dBackward0 {
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ReflectionPad1dBackward0 {
+    fn name(&self) -> String {
+        "ReflectionPad1dBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::reflection_pad1d_backward(&grad, &self_, &self.padding_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::reflection_pad1d_backward`.
+pub struct ReflectionPad1dBackwardBackward0 {
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ReflectionPad1dBackwardBackward0 {
+    fn name(&self) -> String {
+        "ReflectionPad1dBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::ops::reflection_pad1d(&grad, &self.padding_)?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::reflection_pad2d`.
+pub struct ReflectionPad2dBackward0 {
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ReflectionPad2dBackward0 {
+    fn name(&self) -> String {
+        "ReflectionPad2dBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::reflection_pad2d_backward(&grad, &self_, &self.padding_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::reflection_pad2d_backward`.
+pub struct ReflectionPad2dBackwardBackward0 {
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ReflectionPad2dBackwardBackward0 {
+    fn name(&self) -> String {
+        "ReflectionPad2dBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::ops::reflection_pad2d(&grad, &self.padding_)?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::reflection_pad3d`.
+pub struct ReflectionPad3dBackward0 {
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ReflectionPad3dBackward0 {
+    fn name(&self) -> String {
+        "ReflectionPad3dBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::reflection_pad3d_backward(&grad, &self_, &self.padding_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::reflection_pad3d_backward`.
+pub struct ReflectionPad3dBackwardBackward0 {
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ReflectionPad3dBackwardBackward0 {
+    fn name(&self) -> String {
+        "ReflectionPad3dBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::ops::reflection_pad3d(&grad, &self.padding_)?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::replication_pad2d`.
+pub struct ReplicationPad2dBackward0 {
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ReplicationPad2dBackward0 {
+    fn name(&self) -> String {
+        "ReplicationPad2dBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::replication_pad2d_backward(&grad, &self_, &self.padding_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::replication_pad2d_backward`.
+pub struct ReplicationPad2dBackwardBackward0 {
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ReplicationPad2dBackwardBackward0 {
+    fn name(&self) -> String {
+        "ReplicationPad2dBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::ops::replication_pad2d(&grad, &self.padding_)?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::replication_pad3d`.
+pub struct ReplicationPad3dBackward0 {
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ReplicationPad3dBackward0 {
+    fn name(&self) -> String {
+        "ReplicationPad3dBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::replication_pad3d_backward(&grad, &self_, &self.padding_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::replication_pad3d_backward`.
+pub struct ReplicationPad3dBackwardBackward0 {
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ReplicationPad3dBackwardBackward0 {
+    fn name(&self) -> String {
+        "ReplicationPad3dBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::ops::replication_pad3d(&grad, &self.padding_)?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::avg_pool2d`.
+pub struct AvgPool2dBackward0 {
+    ceil_mode_: bool,
+    count_include_pad_: bool,
+    divisor_override_: Option<i64>,
+    kernel_size_: Vec<i64>,
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+    stride_: Vec<i64>,
+}
+
+impl BackwardFn for AvgPool2dBackward0 {
+    fn name(&self) -> String {
+        "AvgPool2dBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::avg_pool2d_backward(
+                &grad,
+                &self_,
+                &self.kernel_size_,
+                &self.stride_,
+                &self.padding_,
+                self.ceil_mode_,
+                self.count_include_pad_,
+                self.divisor_override_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::avg_pool2d_backward`.
+pub struct AvgPool2dBackwardBackward0 {
+    ceil_mode_: bool,
+    count_include_pad_: bool,
+    divisor_override_: Option<i64>,
+    kernel_size_: Vec<i64>,
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+    stride_: Vec<i64>,
+}
+
+impl BackwardFn for AvgPool2dBackwardBackward0 {
+    fn name(&self) -> String {
+        "AvgPool2dBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::ops::avg_pool2d(
+                &grad,
+                &self.kernel_size_,
+                &self.stride_,
+                &self.padding_,
+                self.ceil_mode_,
+                self.count_include_pad_,
+                self.divisor_override_,
+            )?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::avg_pool3d`.
+pub struct AvgPool3dBackward0 {
+    ceil_mode_: bool,
+    count_include_pad_: bool,
+    divisor_override_: Option<i64>,
+    kernel_size_: Vec<i64>,
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+    stride_: Vec<i64>,
+}
+
+impl BackwardFn for AvgPool3dBackward0 {
+    fn name(&self) -> String {
+        "AvgPool3dBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::avg_pool3d_backward(
+                &grad,
+                &self_,
+                &self.kernel_size_,
+                &self.stride_,
+                &self.padding_,
+                self.ceil_mode_,
+                self.count_include_pad_,
+                self.divisor_override_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::avg_pool3d_backward`.
+pub struct AvgPool3dBackwardBackward0 {
+    ceil_mode_: bool,
+    count_include_pad_: bool,
+    divisor_override_: Option<i64>,
+    kernel_size_: Vec<i64>,
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+    stride_: Vec<i64>,
+}
+
+impl BackwardFn for AvgPool3dBackwardBackward0 {
+    fn name(&self) -> String {
+        "AvgPool3dBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::ops::avg_pool3d(
+                &grad,
+                &self.kernel_size_,
+                &self.stride_,
+                &self.padding_,
+                self.ceil_mode_,
+                self.count_include_pad_,
+                self.divisor_override_,
+            )?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::_adaptive_avg_pool2d`.
+pub struct AdaptiveAvgPool2dBackward0 {
+    self_: SavedVariable,
+}
+
+impl BackwardFn for AdaptiveAvgPool2dBackward0 {
+    fn name(&self) -> String {
+        "AdaptiveAvgPool2dBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::_adaptive_avg_pool2d_backward(&grad, &self_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::_adaptive_avg_pool2d_backward`.
+pub struct AdaptiveAvgPool2dBackwardBackward0 {
+    grad_output_sizes: Vec<i64>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for AdaptiveAvgPool2dBackwardBackward0 {
+    fn name(&self) -> String {
+        "AdaptiveAvgPool2dBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::autograd_helpers::adaptive_avg_pool_double_backward(
+                &grad,
+                &self.grad_output_sizes,
+                2i64,
+            )?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::_adaptive_avg_pool3d`.
+pub struct AdaptiveAvgPool3dBackward0 {
+    self_: SavedVariable,
+}
+
+impl BackwardFn for AdaptiveAvgPool3dBackward0 {
+    fn name(&self) -> String {
+        "AdaptiveAvgPool3dBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::_adaptive_avg_pool3d_backward(&grad, &self_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::_adaptive_avg_pool3d_backward`.
+pub struct AdaptiveAvgPool3dBackwardBackward0 {
+    grad_output_sizes: Vec<i64>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for AdaptiveAvgPool3dBackwardBackward0 {
+    fn name(&self) -> String {
+        "AdaptiveAvgPool3dBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::autograd_helpers::adaptive_avg_pool_double_backward(
+                &grad,
+                &self.grad_output_sizes,
+                3i64,
+            )?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::upsample_nearest2d`.
+pub struct UpsampleNearest2dBackward0 {
+    output_size_: Vec<i64>,
+    scales_h_: Option<f64>,
+    scales_w_: Option<f64>,
+    self_sizes: Vec<i64>,
+}
+
+impl BackwardFn for UpsampleNearest2dBackward0 {
+    fn name(&self) -> String {
+        "UpsampleNearest2dBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::upsample_nearest2d_backward(
+                &grad,
+                &self.output_size_,
+                &self.self_sizes,
+                self.scales_h_,
+                self.scales_w_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::upsample_nearest2d_backward`.
+pub struct UpsampleNearest2dBackwardBackward0 {
+    output_size_: Vec<i64>,
+    scales_h_: Option<f64>,
+    scales_w_: Option<f64>,
+}
+
+impl BackwardFn for UpsampleNearest2dBackwardBackward0 {
+    fn name(&self) -> String {
+        "UpsampleNearest2dBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        if needs_grad_output {
+            out[0] = Some(crate::ops::upsample_nearest2d(
+                &grad,
+                &self.output_size_,
+                self.scales_h_,
+                self.scales_w_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::upsample_bilinear2d`.
+pub struct UpsampleBilinear2dBackward0 {
+    align_corners_: bool,
+    output_size_: Vec<i64>,
+    scales_h_: Option<f64>,
+    scales_w_: Option<f64>,
+    self_sizes: Vec<i64>,
+}
+
+impl BackwardFn for UpsampleBilinear2dBackward0 {
+    fn name(&self) -> String {
+        "UpsampleBilinear2dBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::upsample_bilinear2d_backward(
+                &grad,
+                &self.output_size_,
+                &self.self_sizes,
+                self.align_corners_,
+                self.scales_h_,
+                self.scales_w_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::upsample_bilinear2d_backward`.
+pub struct UpsampleBilinear2dBackwardBackward0 {
+    align_corners_: bool,
+    output_size_: Vec<i64>,
+    scales_h_: Option<f64>,
+    scales_w_: Option<f64>,
+}
+
+impl BackwardFn for UpsampleBilinear2dBackwardBackward0 {
+    fn name(&self) -> String {
+        "UpsampleBilinear2dBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        if needs_grad_output {
+            out[0] = Some(crate::ops::upsample_bilinear2d(
+                &grad,
+                &self.output_size_,
+                self.align_corners_,
+                self.scales_h_,
+                self.scales_w_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::embedding`.
+pub struct EmbeddingBackward0 {
+    indices_: SavedVariable,
+    padding_idx_: i64,
+    scale_grad_by_freq_: bool,
+    sparse_: bool,
+    weight_sizes: Vec<i64>,
+}
+
+impl BackwardFn for EmbeddingBackward0 {
+    fn name(&self) -> String {
+        "EmbeddingBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_weight = ctx.needs(0);
+        let indices = self.indices_.unpack(Some(ctx.node))?;
+        if needs_weight {
+            out[0] = Some(crate::autograd_helpers::embedding_backward(
+                &grad,
+                &indices,
+                &self.weight_sizes,
+                self.padding_idx_,
+                self.scale_grad_by_freq_,
+                self.sparse_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.indices_.release();
+    }
+}
+
+/// Backward of `aten::embedding_dense_backward`.
+pub struct EmbeddingDenseBackwardBackward0 {
+    indices_: SavedVariable,
+    padding_idx_: i64,
+}
+
+impl BackwardFn for EmbeddingDenseBackwardBackward0 {
+    fn name(&self) -> String {
+        "EmbeddingDenseBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let indices = self.indices_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::autograd_helpers::embedding_dense_double_backward(
+                &grad,
+                &indices,
+                self.padding_idx_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.indices_.release();
+    }
+}
+
+/// Backward of `aten::im2col`.
+pub struct Im2colBackward0 {
+    dilation_: Vec<i64>,
+    kernel_size_: Vec<i64>,
+    padding_: Vec<i64>,
+    self_sizes: Vec<i64>,
+    stride_: Vec<i64>,
+}
+
+impl BackwardFn for Im2colBackward0 {
+    fn name(&self) -> String {
+        "Im2colBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::im2col_backward(
+                &grad,
+                &self.self_sizes,
+                &self.kernel_size_,
+                &self.dilation_,
+                &self.padding_,
+                &self.stride_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::col2im`.
+pub struct Col2imBackward0 {
+    dilation_: Vec<i64>,
+    kernel_size_: Vec<i64>,
+    padding_: Vec<i64>,
+    stride_: Vec<i64>,
+}
+
+impl BackwardFn for Col2imBackward0 {
+    fn name(&self) -> String {
+        "Col2imBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::im2col(
+                &grad,
+                &self.kernel_size_,
+                &self.dilation_,
+                &self.padding_,
+                &self.stride_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::convolution`.
+pub struct ConvolutionBackward0 {
+    dilation_: Vec<i64>,
+    groups_: i64,
+    input_: SavedVariable,
+    output_padding_: Vec<i64>,
+    padding_: Vec<i64>,
+    stride_: Vec<i64>,
+    transposed_: bool,
+    weight_: SavedVariable,
+}
+
+impl BackwardFn for ConvolutionBackward0 {
+    fn name(&self) -> String {
+        "ConvolutionBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 3];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_input = ctx.needs(0);
+        let needs_weight = ctx.needs(1);
+        let needs_bias = ctx.needs(2);
+        let input = self.input_.unpack(Some(ctx.node))?;
+        let weight = self.weight_.unpack(Some(ctx.node))?;
+        if needs_input || needs_weight || needs_bias {
+            let r = crate::autograd_helpers::convolution_backward_no_bias_sizes(
+                &grad,
+                &input,
+                &weight,
+                &self.stride_,
+                &self.padding_,
+                &self.dilation_,
+                self.transposed_,
+                &self.output_padding_,
+                self.groups_,
+                &[needs_input, needs_weight, needs_bias],
+            )?;
+            if needs_input {
+                out[0] = Some(r.0);
+            }
+            if needs_weight {
+                out[1] = Some(r.1);
+            }
+            if needs_bias {
+                out[2] = Some(r.2);
+            }
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.input_.release();
+        self.weight_.release();
+    }
+}
+
+/// Backward of `aten::max_pool2d_with_indices`.
+pub struct MaxPool2dWithIndicesBackward0 {
+    ceil_mode_: bool,
+    dilation_: Vec<i64>,
+    kernel_size_: Vec<i64>,
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+    stride_: Vec<i64>,
+    result1_: SavedVariable,
+}
+
+impl BackwardFn for MaxPool2dWithIndicesBackward0 {
+    fn name(&self) -> String {
+        "MaxPool2dWithIndicesBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result1 = self.result1_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::max_pool2d_with_indices_backward(
+                &grad,
+                &self_,
+                &self.kernel_size_,
+                &self.stride_,
+                &self.padding_,
+                &self.dilation_,
+                self.ceil_mode_,
+                &result1,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.result1_.release();
+    }
+}
+
+/// Backward of `aten::max_pool2d_with_indices_backward`.
+pub struct MaxPool2dWithIndicesBackwardBackward0 {
+    indices_: SavedVariable,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for MaxPool2dWithIndicesBackwardBackward0 {
+    fn name(&self) -> String {
+        "MaxPool2dWithIndicesBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let indices = self.indices_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::autograd_helpers::max_pool_double_backward(
+                &grad, &indices, 2i64,
+            )?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.indices_.release();
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::max_pool3d_with_indices`.
+pub struct MaxPool3dWithIndicesBackward0 {
+    ceil_mode_: bool,
+    dilation_: Vec<i64>,
+    kernel_size_: Vec<i64>,
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+    stride_: Vec<i64>,
+    result1_: SavedVariable,
+}
+
+impl BackwardFn for MaxPool3dWithIndicesBackward0 {
+    fn name(&self) -> String {
+        "MaxPool3dWithIndicesBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result1 = self.result1_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::max_pool3d_with_indices_backward(
+                &grad,
+                &self_,
+                &self.kernel_size_,
+                &self.stride_,
+                &self.padding_,
+                &self.dilation_,
+                self.ceil_mode_,
+                &result1,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.result1_.release();
+    }
+}
+
+/// Backward of `aten::max_pool3d_with_indices_backward`.
+pub struct MaxPool3dWithIndicesBackwardBackward0 {
+    indices_: SavedVariable,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for MaxPool3dWithIndicesBackwardBackward0 {
+    fn name(&self) -> String {
+        "MaxPool3dWithIndicesBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let indices = self.indices_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::autograd_helpers::max_pool_double_backward(
+                &grad, &indices, 3i64,
+            )?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.indices_.release();
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::native_layer_norm`.
+pub struct NativeLayerNormBackward0 {
+    input_: SavedVariable,
+    normalized_shape_: Vec<i64>,
+    weight_: Option<SavedVariable>,
+    result1_: SavedVariable,
+    result2_: SavedVariable,
+}
+
+impl BackwardFn for NativeLayerNormBackward0 {
+    fn name(&self) -> String {
+        "NativeLayerNormBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 3];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let needs_input = ctx.needs(0);
+        let needs_weight = ctx.needs(1);
+        let needs_bias = ctx.needs(2);
+        let input = self.input_.unpack(Some(ctx.node))?;
+        let weight = match &self.weight_ {
+            Some(s) => Some(s.unpack(Some(ctx.node))?),
+            None => None,
+        };
+        let result1 = self.result1_.unpack(Some(ctx.node))?;
+        let result2 = self.result2_.unpack(Some(ctx.node))?;
+        if needs_input || needs_weight || needs_bias {
+            let r = crate::autograd_helpers::layer_norm_backward_of(
+                &grad,
+                &input,
+                &self.normalized_shape_,
+                &result1,
+                &result2,
+                weight.as_ref(),
+                &[needs_input, needs_weight, needs_bias],
+            )?;
+            if needs_input {
+                out[0] = Some(r.0);
+            }
+            if needs_weight {
+                out[1] = Some(r.1);
+            }
+            if needs_bias {
+                out[2] = Some(r.2);
+            }
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.input_.release();
+        if let Some(s) = &self.weight_ {
+            s.release();
+        }
+        self.result1_.release();
+        self.result2_.release();
+    }
+}
+
+/// Backward of `aten::native_group_norm`.
+pub struct NativeGroupNormBackward0 {
+    C_: i64,
+    HxW_: i64,
+    N_: i64,
+    group_: i64,
+    input_: SavedVariable,
+    weight_: Option<SavedVariable>,
+    result1_: SavedVariable,
+    result2_: SavedVariable,
+}
+
+impl BackwardFn for NativeGroupNormBackward0 {
+    fn name(&self) -> String {
+        "NativeGroupNormBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 3];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let grad_1 = crate::autograd_helpers::grad_or_zeros(ctx, grads, 1)?;
+        let grad_2 = crate::autograd_helpers::grad_or_zeros(ctx, grads, 2)?;
+        let needs_input = ctx.needs(0);
+        let needs_weight = ctx.needs(1);
+        let needs_bias = ctx.needs(2);
+        let input = self.input_.unpack(Some(ctx.node))?;
+        let weight = match &self.weight_ {
+            Some(s) => Some(s.unpack(Some(ctx.node))?),
+            None => None,
+        };
+        let result1 = self.result1_.unpack(Some(ctx.node))?;
+        let result2 = self.result2_.unpack(Some(ctx.node))?;
+        if needs_input || needs_weight || needs_bias {
+            let r = crate::autograd_helpers::group_norm_backward_of(
+                &grad,
+                &grad_1,
+                &grad_2,
+                &input,
+                &result1,
+                &result2,
+                weight.as_ref(),
+                self.N_,
+                self.C_,
+                self.HxW_,
+                self.group_,
+                &[needs_input, needs_weight, needs_bias],
+            )?;
+            if needs_input {
+                out[0] = Some(r.0);
+            }
+            if needs_weight {
+                out[1] = Some(r.1);
+            }
+            if needs_bias {
+                out[2] = Some(r.2);
+            }
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.input_.release();
+        if let Some(s) = &self.weight_ {
+            s.release();
+        }
+        self.result1_.release();
+        self.result2_.release();
+    }
+}
+
+/// Backward of `aten::_native_batch_norm_legit.no_stats`.
+pub struct NativeBatchNormLegitBackward0 {
+    eps_: f64,
+    input_: SavedVariable,
+    weight_: Option<SavedVariable>,
+    result1_: SavedVariable,
+    result2_: SavedVariable,
+}
+
+impl BackwardFn for NativeBatchNormLegitBackward0 {
+    fn name(&self) -> String {
+        "NativeBatchNormLegitBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 3];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let needs_input = ctx.needs(0);
+        let needs_weight = ctx.needs(1);
+        let needs_bias = ctx.needs(2);
+        let input = self.input_.unpack(Some(ctx.node))?;
+        let weight = match &self.weight_ {
+            Some(s) => Some(s.unpack(Some(ctx.node))?),
+            None => None,
+        };
+        let result1 = self.result1_.unpack(Some(ctx.node))?;
+        let result2 = self.result2_.unpack(Some(ctx.node))?;
+        if needs_input || needs_weight || needs_bias {
+            let r = crate::autograd_helpers::batch_norm_train_backward_of(
+                &grad,
+                &input,
+                weight.as_ref(),
+                &result1,
+                &result2,
+                self.eps_,
+                &[needs_input, needs_weight, needs_bias],
+            )?;
+            if needs_input {
+                out[0] = Some(r.0);
+            }
+            if needs_weight {
+                out[1] = Some(r.1);
+            }
+            if needs_bias {
+                out[2] = Some(r.2);
+            }
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.input_.release();
+        if let Some(s) = &self.weight_ {
+            s.release();
+        }
+        self.result1_.release();
+        self.result2_.release();
+    }
+}
+
+/// Backward of `aten::_cdist_forward`.
+pub struct CdistForwardBackward0 {
+    p_: f64,
+    x1_: SavedVariable,
+    x2_: SavedVariable,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for CdistForwardBackward0 {
+    fn name(&self) -> String {
+        "CdistForwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_x1 = ctx.needs(0);
+        let needs_x2 = ctx.needs(1);
+        let x1 = self.x1_.unpack(Some(ctx.node))?;
+        let x2 = self.x2_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_x1 {
+            out[0] = Some(crate::ops::_cdist_backward(
+                &(crate::ops::contiguous_full(&grad, None)?),
+                &x1,
+                &x2,
+                self.p_,
+                &result,
+            )?);
+        }
+        if needs_x2 {
+            out[1] = Some(crate::ops::_cdist_backward(
+                &(crate::ops::contiguous_full(&(crate::ops::transpose(&grad, -2i64, -1i64)?), None)?),
+                &x2,
+                &x1,
+                self.p_,
+                &(crate::ops::contiguous_full(&(crate::ops::transpose(&result, -2i64, -1i64)?), None)?),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.x1_.release();
+        self.x2_.release();
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::_pdist_forward`.
+pub struct PdistForwardBackward0 {
+    p_: f64,
+    self_: SavedVariable,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for PdistForwardBackward0 {
+    fn name(&self) -> String {
+        "PdistForwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::_pdist_backward(&grad, &self_, self.p_, &result)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.result_.release();
+    }
+}
+
 /// Autograd kernel of `aten::add.Tensor`: records `AddBackward0` when an input requires grad.
 pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -12108,4 +13511,1680 @@ pub(crate) fn fill_scalar_out_autograd(
     }
     let _below = tls::below_ad_inplace_or_view();
     fill_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, value, out)
+}
+
+/// Autograd kernel of `aten::reflection_pad1d`: records `ReflectionPad1dBackward0` when an input requires grad.
+pub(crate) fn reflection_pad1d_autograd(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((padding.to_vec(), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        reflection_pad1d_call(ks.below(DispatchKey::AutogradCPU), self_, padding)?
+    };
+    if let Some((pre_padding_, pre_self_)) = saved {
+        let node = Node::new(
+            ReflectionPad1dBackward0 {
+                padding_: pre_padding_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::reflection_pad1d_backward`: records `ReflectionPad1dBackwardBackward0` when an input requires grad.
+pub(crate) fn reflection_pad1d_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((padding.to_vec(), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        reflection_pad1d_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, padding)?
+    };
+    if let Some((pre_padding_, pre_self_)) = saved {
+        let node = Node::new(
+            ReflectionPad1dBackwardBackward0 {
+                padding_: pre_padding_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::reflection_pad2d`: records `ReflectionPad2dBackward0` when an input requires grad.
+pub(crate) fn reflection_pad2d_autograd(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((padding.to_vec(), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        reflection_pad2d_call(ks.below(DispatchKey::AutogradCPU), self_, padding)?
+    };
+    if let Some((pre_padding_, pre_self_)) = saved {
+        let node = Node::new(
+            ReflectionPad2dBackward0 {
+                padding_: pre_padding_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::reflection_pad2d_backward`: records `ReflectionPad2dBackwardBackward0` when an input requires grad.
+pub(crate) fn reflection_pad2d_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((padding.to_vec(), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        reflection_pad2d_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, padding)?
+    };
+    if let Some((pre_padding_, pre_self_)) = saved {
+        let node = Node::new(
+            ReflectionPad2dBackwardBackward0 {
+                padding_: pre_padding_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::reflection_pad3d`: records `ReflectionPad3dBackward0` when an input requires grad.
+pub(crate) fn reflection_pad3d_autograd(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((padding.to_vec(), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        reflection_pad3d_call(ks.below(DispatchKey::AutogradCPU), self_, padding)?
+    };
+    if let Some((pre_padding_, pre_self_)) = saved {
+        let node = Node::new(
+            ReflectionPad3dBackward0 {
+                padding_: pre_padding_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::reflection_pad3d_backward`: records `ReflectionPad3dBackwardBackward0` when an input requires grad.
+pub(crate) fn reflection_pad3d_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((padding.to_vec(), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        reflection_pad3d_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, padding)?
+    };
+    if let Some((pre_padding_, pre_self_)) = saved {
+        let node = Node::new(
+            ReflectionPad3dBackwardBackward0 {
+                padding_: pre_padding_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::replication_pad2d`: records `ReplicationPad2dBackward0` when an input requires grad.
+pub(crate) fn replication_pad2d_autograd(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((padding.to_vec(), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        replication_pad2d_call(ks.below(DispatchKey::AutogradCPU), self_, padding)?
+    };
+    if let Some((pre_padding_, pre_self_)) = saved {
+        let node = Node::new(
+            ReplicationPad2dBackward0 {
+                padding_: pre_padding_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::replication_pad2d_backward`: records `ReplicationPad2dBackwardBackward0` when an input requires grad.
+pub(crate) fn replication_pad2d_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((padding.to_vec(), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        replication_pad2d_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, padding)?
+    };
+    if let Some((pre_padding_, pre_self_)) = saved {
+        let node = Node::new(
+            ReplicationPad2dBackwardBackward0 {
+                padding_: pre_padding_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::replication_pad3d`: records `ReplicationPad3dBackward0` when an input requires grad.
+pub(crate) fn replication_pad3d_autograd(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((padding.to_vec(), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        replication_pad3d_call(ks.below(DispatchKey::AutogradCPU), self_, padding)?
+    };
+    if let Some((pre_padding_, pre_self_)) = saved {
+        let node = Node::new(
+            ReplicationPad3dBackward0 {
+                padding_: pre_padding_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::replication_pad3d_backward`: records `ReplicationPad3dBackwardBackward0` when an input requires grad.
+pub(crate) fn replication_pad3d_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((padding.to_vec(), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        replication_pad3d_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, padding)?
+    };
+    if let Some((pre_padding_, pre_self_)) = saved {
+        let node = Node::new(
+            ReplicationPad3dBackwardBackward0 {
+                padding_: pre_padding_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::avg_pool2d`: records `AvgPool2dBackward0` when an input requires grad.
+pub(crate) fn avg_pool2d_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+            kernel_size.to_vec(),
+            padding.to_vec(),
+            SavedVariable::new(self_, false),
+            stride.to_vec(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        avg_pool2d_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        )?
+    };
+    if let Some((
+        pre_ceil_mode_,
+        pre_count_include_pad_,
+        pre_divisor_override_,
+        pre_kernel_size_,
+        pre_padding_,
+        pre_self_,
+        pre_stride_,
+    )) = saved
+    {
+        let node = Node::new(
+            AvgPool2dBackward0 {
+                ceil_mode_: pre_ceil_mode_,
+                count_include_pad_: pre_count_include_pad_,
+                divisor_override_: pre_divisor_override_,
+                kernel_size_: pre_kernel_size_,
+                padding_: pre_padding_,
+                self_: pre_self_,
+                stride_: pre_stride_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::avg_pool2d_backward`: records `AvgPool2dBackwardBackward0` when an input requires grad.
+pub(crate) fn avg_pool2d_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+            kernel_size.to_vec(),
+            padding.to_vec(),
+            SavedVariable::new(self_, false),
+            stride.to_vec(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        avg_pool2d_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        )?
+    };
+    if let Some((
+        pre_ceil_mode_,
+        pre_count_include_pad_,
+        pre_divisor_override_,
+        pre_kernel_size_,
+        pre_padding_,
+        pre_self_,
+        pre_stride_,
+    )) = saved
+    {
+        let node = Node::new(
+            AvgPool2dBackwardBackward0 {
+                ceil_mode_: pre_ceil_mode_,
+                count_include_pad_: pre_count_include_pad_,
+                divisor_override_: pre_divisor_override_,
+                kernel_size_: pre_kernel_size_,
+                padding_: pre_padding_,
+                self_: pre_self_,
+                stride_: pre_stride_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::avg_pool3d`: records `AvgPool3dBackward0` when an input requires grad.
+pub(crate) fn avg_pool3d_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+            kernel_size.to_vec(),
+            padding.to_vec(),
+            SavedVariable::new(self_, false),
+            stride.to_vec(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        avg_pool3d_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        )?
+    };
+    if let Some((
+        pre_ceil_mode_,
+        pre_count_include_pad_,
+        pre_divisor_override_,
+        pre_kernel_size_,
+        pre_padding_,
+        pre_self_,
+        pre_stride_,
+    )) = saved
+    {
+        let node = Node::new(
+            AvgPool3dBackward0 {
+                ceil_mode_: pre_ceil_mode_,
+                count_include_pad_: pre_count_include_pad_,
+                divisor_override_: pre_divisor_override_,
+                kernel_size_: pre_kernel_size_,
+                padding_: pre_padding_,
+                self_: pre_self_,
+                stride_: pre_stride_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::avg_pool3d_backward`: records `AvgPool3dBackwardBackward0` when an input requires grad.
+pub(crate) fn avg_pool3d_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+            kernel_size.to_vec(),
+            padding.to_vec(),
+            SavedVariable::new(self_, false),
+            stride.to_vec(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        avg_pool3d_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        )?
+    };
+    if let Some((
+        pre_ceil_mode_,
+        pre_count_include_pad_,
+        pre_divisor_override_,
+        pre_kernel_size_,
+        pre_padding_,
+        pre_self_,
+        pre_stride_,
+    )) = saved
+    {
+        let node = Node::new(
+            AvgPool3dBackwardBackward0 {
+                ceil_mode_: pre_ceil_mode_,
+                count_include_pad_: pre_count_include_pad_,
+                divisor_override_: pre_divisor_override_,
+                kernel_size_: pre_kernel_size_,
+                padding_: pre_padding_,
+                self_: pre_self_,
+                stride_: pre_stride_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::_adaptive_avg_pool2d`: records `AdaptiveAvgPool2dBackward0` when an input requires grad.
+pub(crate) fn adaptive_avg_pool2d_autograd(ks: DispatchKeySet, self_: &Tensor, output_size: &[i64]) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        adaptive_avg_pool2d_call(ks.below(DispatchKey::AutogradCPU), self_, output_size)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(AdaptiveAvgPool2dBackward0 { self_: pre_self_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::_adaptive_avg_pool2d_backward`: records `AdaptiveAvgPool2dBackwardBackward0` when an input requires grad.
+pub(crate) fn adaptive_avg_pool2d_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            crate::autograd_helpers::sizes_of(grad_output),
+            SavedVariable::new(self_, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        adaptive_avg_pool2d_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_)?
+    };
+    if let Some((pre_grad_output_sizes, pre_self_)) = saved {
+        let node = Node::new(
+            AdaptiveAvgPool2dBackwardBackward0 {
+                grad_output_sizes: pre_grad_output_sizes,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::_adaptive_avg_pool3d`: records `AdaptiveAvgPool3dBackward0` when an input requires grad.
+pub(crate) fn adaptive_avg_pool3d_autograd(ks: DispatchKeySet, self_: &Tensor, output_size: &[i64]) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        adaptive_avg_pool3d_call(ks.below(DispatchKey::AutogradCPU), self_, output_size)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(AdaptiveAvgPool3dBackward0 { self_: pre_self_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::_adaptive_avg_pool3d_backward`: records `AdaptiveAvgPool3dBackwardBackward0` when an input requires grad.
+pub(crate) fn adaptive_avg_pool3d_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            crate::autograd_helpers::sizes_of(grad_output),
+            SavedVariable::new(self_, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        adaptive_avg_pool3d_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_)?
+    };
+    if let Some((pre_grad_output_sizes, pre_self_)) = saved {
+        let node = Node::new(
+            AdaptiveAvgPool3dBackwardBackward0 {
+                grad_output_sizes: pre_grad_output_sizes,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::upsample_nearest2d`: records `UpsampleNearest2dBackward0` when an input requires grad.
+pub(crate) fn upsample_nearest2d_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            output_size.to_vec(),
+            scales_h,
+            scales_w,
+            crate::autograd_helpers::sizes_of(self_),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        upsample_nearest2d_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            output_size,
+            scales_h,
+            scales_w,
+        )?
+    };
+    if let Some((pre_output_size_, pre_scales_h_, pre_scales_w_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            UpsampleNearest2dBackward0 {
+                output_size_: pre_output_size_,
+                scales_h_: pre_scales_h_,
+                scales_w_: pre_scales_w_,
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::upsample_nearest2d_backward`: records `UpsampleNearest2dBackwardBackward0` when an input requires grad.
+pub(crate) fn upsample_nearest2d_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((output_size.to_vec(), scales_h, scales_w))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        upsample_nearest2d_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            output_size,
+            input_size,
+            scales_h,
+            scales_w,
+        )?
+    };
+    if let Some((pre_output_size_, pre_scales_h_, pre_scales_w_)) = saved {
+        let node = Node::new(
+            UpsampleNearest2dBackwardBackward0 {
+                output_size_: pre_output_size_,
+                scales_h_: pre_scales_h_,
+                scales_w_: pre_scales_w_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::upsample_bilinear2d`: records `UpsampleBilinear2dBackward0` when an input requires grad.
+pub(crate) fn upsample_bilinear2d_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            align_corners,
+            output_size.to_vec(),
+            scales_h,
+            scales_w,
+            crate::autograd_helpers::sizes_of(self_),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        upsample_bilinear2d_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            output_size,
+            align_corners,
+            scales_h,
+            scales_w,
+        )?
+    };
+    if let Some((pre_align_corners_, pre_output_size_, pre_scales_h_, pre_scales_w_, pre_self_sizes)) = saved {
+        let node = Node::new(
+            UpsampleBilinear2dBackward0 {
+                align_corners_: pre_align_corners_,
+                output_size_: pre_output_size_,
+                scales_h_: pre_scales_h_,
+                scales_w_: pre_scales_w_,
+                self_sizes: pre_self_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::upsample_bilinear2d_backward`: records `UpsampleBilinear2dBackwardBackward0` when an input requires grad.
+pub(crate) fn upsample_bilinear2d_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((align_corners, output_size.to_vec(), scales_h, scales_w))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        upsample_bilinear2d_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            output_size,
+            input_size,
+            align_corners,
+            scales_h,
+            scales_w,
+        )?
+    };
+    if let Some((pre_align_corners_, pre_output_size_, pre_scales_h_, pre_scales_w_)) = saved {
+        let node = Node::new(
+            UpsampleBilinear2dBackwardBackward0 {
+                align_corners_: pre_align_corners_,
+                output_size_: pre_output_size_,
+                scales_h_: pre_scales_h_,
+                scales_w_: pre_scales_w_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::embedding`: records `EmbeddingBackward0` when an input requires grad.
+pub(crate) fn embedding_autograd(
+    ks: DispatchKeySet,
+    weight: &Tensor,
+    indices: &Tensor,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+    sparse: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[weight]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[weight])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(indices, false),
+            padding_idx,
+            scale_grad_by_freq,
+            sparse,
+            crate::autograd_helpers::sizes_of(weight),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        embedding_call(
+            ks.below(DispatchKey::AutogradCPU),
+            weight,
+            indices,
+            padding_idx,
+            scale_grad_by_freq,
+            sparse,
+        )?
+    };
+    if let Some((pre_indices_, pre_padding_idx_, pre_scale_grad_by_freq_, pre_sparse_, pre_weight_sizes)) = saved {
+        let node = Node::new(
+            EmbeddingBackward0 {
+                indices_: pre_indices_,
+                padding_idx_: pre_padding_idx_,
+                scale_grad_by_freq_: pre_scale_grad_by_freq_,
+                sparse_: pre_sparse_,
+                weight_sizes: pre_weight_sizes,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::embedding_dense_backward`: records `EmbeddingDenseBackwardBackward0` when an input requires grad.
+pub(crate) fn embedding_dense_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    indices: &Tensor,
+    num_weights: i64,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(indices, false), padding_idx))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        embedding_dense_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            indices,
+            num_weights,
+            padding_idx,
+            scale_grad_by_freq,
+        )?
+    };
+    if let Some((pre_indices_, pre_padding_idx_)) = saved {
+        let node = Node::new(
+            EmbeddingDenseBackwardBackward0 {
+                indices_: pre_indices_,
+                padding_idx_: pre_padding_idx_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::im2col`: records `Im2colBackward0` when an input requires grad.
+pub(crate) fn im2col_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dilation.to_vec(),
+            kernel_size.to_vec(),
+            padding.to_vec(),
+            crate::autograd_helpers::sizes_of(self_),
+            stride.to_vec(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        im2col_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            kernel_size,
+            dilation,
+            padding,
+            stride,
+        )?
+    };
+    if let Some((pre_dilation_, pre_kernel_size_, pre_padding_, pre_self_sizes, pre_stride_)) = saved {
+        let node = Node::new(
+            Im2colBackward0 {
+                dilation_: pre_dilation_,
+                kernel_size_: pre_kernel_size_,
+                padding_: pre_padding_,
+                self_sizes: pre_self_sizes,
+                stride_: pre_stride_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::col2im`: records `Col2imBackward0` when an input requires grad.
+pub(crate) fn col2im_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dilation.to_vec(),
+            kernel_size.to_vec(),
+            padding.to_vec(),
+            stride.to_vec(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        col2im_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            output_size,
+            kernel_size,
+            dilation,
+            padding,
+            stride,
+        )?
+    };
+    if let Some((pre_dilation_, pre_kernel_size_, pre_padding_, pre_stride_)) = saved {
+        let node = Node::new(
+            Col2imBackward0 {
+                dilation_: pre_dilation_,
+                kernel_size_: pre_kernel_size_,
+                padding_: pre_padding_,
+                stride_: pre_stride_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::convolution`: records `ConvolutionBackward0` when an input requires grad.
+pub(crate) fn convolution_autograd(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    transposed: bool,
+    output_padding: &[i64],
+    groups: i64,
+) -> Result<Tensor> {
+    let mut diff_inputs: Vec<Option<&Tensor>> = Vec::new();
+    diff_inputs.push(Some(input));
+    diff_inputs.push(Some(weight));
+    diff_inputs.push(bias);
+    let requires_grad = tls::is_grad_enabled() && diff_inputs.iter().flatten().any(|t| t.requires_grad());
+    let next_edges = if requires_grad {
+        collect_next_edges_opt(&diff_inputs)
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dilation.to_vec(),
+            groups,
+            SavedVariable::new(input, false),
+            output_padding.to_vec(),
+            padding.to_vec(),
+            stride.to_vec(),
+            transposed,
+            SavedVariable::new(weight, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        convolution_call(
+            ks.below(DispatchKey::AutogradCPU),
+            input,
+            weight,
+            bias,
+            stride,
+            padding,
+            dilation,
+            transposed,
+            output_padding,
+            groups,
+        )?
+    };
+    if let Some((
+        pre_dilation_,
+        pre_groups_,
+        pre_input_,
+        pre_output_padding_,
+        pre_padding_,
+        pre_stride_,
+        pre_transposed_,
+        pre_weight_,
+    )) = saved
+    {
+        let node = Node::new(
+            ConvolutionBackward0 {
+                dilation_: pre_dilation_,
+                groups_: pre_groups_,
+                input_: pre_input_,
+                output_padding_: pre_output_padding_,
+                padding_: pre_padding_,
+                stride_: pre_stride_,
+                transposed_: pre_transposed_,
+                weight_: pre_weight_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::max_pool2d_with_indices`: records `MaxPool2dWithIndicesBackward0` when an input requires grad.
+pub(crate) fn max_pool2d_with_indices_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+) -> Result<(Tensor, Tensor)> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            ceil_mode,
+            dilation.to_vec(),
+            kernel_size.to_vec(),
+            padding.to_vec(),
+            SavedVariable::new(self_, false),
+            stride.to_vec(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        max_pool2d_with_indices_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+        )?
+    };
+    if let Some((pre_ceil_mode_, pre_dilation_, pre_kernel_size_, pre_padding_, pre_self_, pre_stride_)) = saved {
+        let node = Node::new(
+            MaxPool2dWithIndicesBackward0 {
+                ceil_mode_: pre_ceil_mode_,
+                dilation_: pre_dilation_,
+                kernel_size_: pre_kernel_size_,
+                padding_: pre_padding_,
+                self_: pre_self_,
+                stride_: pre_stride_,
+                result1_: SavedVariable::new(&result.1, false),
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::max_pool2d_with_indices_backward`: records `MaxPool2dWithIndicesBackwardBackward0` when an input requires grad.
+pub(crate) fn max_pool2d_with_indices_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(indices, false), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        max_pool2d_with_indices_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+            indices,
+        )?
+    };
+    if let Some((pre_indices_, pre_self_)) = saved {
+        let node = Node::new(
+            MaxPool2dWithIndicesBackwardBackward0 {
+                indices_: pre_indices_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::max_pool3d_with_indices`: records `MaxPool3dWithIndicesBackward0` when an input requires grad.
+pub(crate) fn max_pool3d_with_indices_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+) -> Result<(Tensor, Tensor)> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            ceil_mode,
+            dilation.to_vec(),
+            kernel_size.to_vec(),
+            padding.to_vec(),
+            SavedVariable::new(self_, false),
+            stride.to_vec(),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        max_pool3d_with_indices_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+        )?
+    };
+    if let Some((pre_ceil_mode_, pre_dilation_, pre_kernel_size_, pre_padding_, pre_self_, pre_stride_)) = saved {
+        let node = Node::new(
+            MaxPool3dWithIndicesBackward0 {
+                ceil_mode_: pre_ceil_mode_,
+                dilation_: pre_dilation_,
+                kernel_size_: pre_kernel_size_,
+                padding_: pre_padding_,
+                self_: pre_self_,
+                stride_: pre_stride_,
+                result1_: SavedVariable::new(&result.1, false),
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::max_pool3d_with_indices_backward`: records `MaxPool3dWithIndicesBackwardBackward0` when an input requires grad.
+pub(crate) fn max_pool3d_with_indices_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(indices, false), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        max_pool3d_with_indices_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+            indices,
+        )?
+    };
+    if let Some((pre_indices_, pre_self_)) = saved {
+        let node = Node::new(
+            MaxPool3dWithIndicesBackwardBackward0 {
+                indices_: pre_indices_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::native_layer_norm`: records `NativeLayerNormBackward0` when an input requires grad.
+pub(crate) fn native_layer_norm_autograd(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    normalized_shape: &[i64],
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let mut diff_inputs: Vec<Option<&Tensor>> = Vec::new();
+    diff_inputs.push(Some(input));
+    diff_inputs.push(weight);
+    diff_inputs.push(bias);
+    let requires_grad = tls::is_grad_enabled() && diff_inputs.iter().flatten().any(|t| t.requires_grad());
+    let next_edges = if requires_grad {
+        collect_next_edges_opt(&diff_inputs)
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(input, false),
+            normalized_shape.to_vec(),
+            weight.map(|t| SavedVariable::new(t, false)),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        native_layer_norm_call(
+            ks.below(DispatchKey::AutogradCPU),
+            input,
+            normalized_shape,
+            weight,
+            bias,
+            eps,
+        )?
+    };
+    if let Some((pre_input_, pre_normalized_shape_, pre_weight_)) = saved {
+        let node = Node::new(
+            NativeLayerNormBackward0 {
+                input_: pre_input_,
+                normalized_shape_: pre_normalized_shape_,
+                weight_: pre_weight_,
+                result1_: SavedVariable::new(&result.1, false),
+                result2_: SavedVariable::new(&result.2, false),
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::native_group_norm`: records `NativeGroupNormBackward0` when an input requires grad.
+pub(crate) fn native_group_norm_autograd(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    N: i64,
+    C: i64,
+    HxW: i64,
+    group: i64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let mut diff_inputs: Vec<Option<&Tensor>> = Vec::new();
+    diff_inputs.push(Some(input));
+    diff_inputs.push(weight);
+    diff_inputs.push(bias);
+    let requires_grad = tls::is_grad_enabled() && diff_inputs.iter().flatten().any(|t| t.requires_grad());
+    let next_edges = if requires_grad {
+        collect_next_edges_opt(&diff_inputs)
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            C,
+            HxW,
+            N,
+            group,
+            SavedVariable::new(input, false),
+            weight.map(|t| SavedVariable::new(t, false)),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        native_group_norm_call(
+            ks.below(DispatchKey::AutogradCPU),
+            input,
+            weight,
+            bias,
+            N,
+            C,
+            HxW,
+            group,
+            eps,
+        )?
+    };
+    if let Some((pre_C_, pre_HxW_, pre_N_, pre_group_, pre_input_, pre_weight_)) = saved {
+        let node = Node::new(
+            NativeGroupNormBackward0 {
+                C_: pre_C_,
+                HxW_: pre_HxW_,
+                N_: pre_N_,
+                group_: pre_group_,
+                input_: pre_input_,
+                weight_: pre_weight_,
+                result1_: SavedVariable::for_output(&result.1, 1, "NativeGroupNormBackward0"),
+                result2_: SavedVariable::for_output(&result.2, 2, "NativeGroupNormBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
+        set_history(&result.1, &node);
+        set_history(&result.2, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::_native_batch_norm_legit.no_stats`: records `NativeBatchNormLegitBackward0` when an input requires grad.
+pub(crate) fn native_batch_norm_legit_no_stats_autograd(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let mut diff_inputs: Vec<Option<&Tensor>> = Vec::new();
+    diff_inputs.push(Some(input));
+    diff_inputs.push(weight);
+    diff_inputs.push(bias);
+    let requires_grad = tls::is_grad_enabled() && diff_inputs.iter().flatten().any(|t| t.requires_grad());
+    let next_edges = if requires_grad {
+        collect_next_edges_opt(&diff_inputs)
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            eps,
+            SavedVariable::new(input, false),
+            weight.map(|t| SavedVariable::new(t, false)),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        native_batch_norm_legit_no_stats_call(
+            ks.below(DispatchKey::AutogradCPU),
+            input,
+            weight,
+            bias,
+            training,
+            momentum,
+            eps,
+        )?
+    };
+    if let Some((pre_eps_, pre_input_, pre_weight_)) = saved {
+        let node = Node::new(
+            NativeBatchNormLegitBackward0 {
+                eps_: pre_eps_,
+                input_: pre_input_,
+                weight_: pre_weight_,
+                result1_: SavedVariable::new(&result.1, false),
+                result2_: SavedVariable::new(&result.2, false),
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::_cdist_forward`: records `CdistForwardBackward0` when an input requires grad.
+pub(crate) fn cdist_forward_autograd(
+    ks: DispatchKeySet,
+    x1: &Tensor,
+    x2: &Tensor,
+    p: f64,
+    compute_mode: Option<i64>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[x1, x2]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[x1, x2])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((p, SavedVariable::new(x1, false), SavedVariable::new(x2, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cdist_forward_call(ks.below(DispatchKey::AutogradCPU), x1, x2, p, compute_mode)?
+    };
+    if let Some((pre_p_, pre_x1_, pre_x2_)) = saved {
+        let node = Node::new(
+            CdistForwardBackward0 {
+                p_: pre_p_,
+                x1_: pre_x1_,
+                x2_: pre_x2_,
+                result_: SavedVariable::for_output(&result, 0, "CdistForwardBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::_pdist_forward`: records `PdistForwardBackward0` when an input requires grad.
+pub(crate) fn pdist_forward_autograd(ks: DispatchKeySet, self_: &Tensor, p: f64) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((p, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        pdist_forward_call(ks.below(DispatchKey::AutogradCPU), self_, p)?
+    };
+    if let Some((pre_p_, pre_self_)) = saved {
+        let node = Node::new(
+            PdistForwardBackward0 {
+                p_: pre_p_,
+                self_: pre_self_,
+                result_: SavedVariable::for_output(&result, 0, "PdistForwardBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
 }

@@ -47774,6 +47774,4960 @@ impl BoxedOp for ArgsortStableBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::reflection_pad1d
+
+/// Schema of `aten::reflection_pad1d`.
+pub static REFLECTION_PAD1D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::reflection_pad1d",
+    overload: "",
+    signature: "reflection_pad1d(Tensor self, SymInt[2] padding) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(2),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::reflection_pad1d`.
+pub type ReflectionPad1dFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn reflection_pad1d_cpu(_ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    ft_kernels::nn::pad::reflection_pad1d(self_, padding)
+}
+
+/// Dispatch entry of `aten::reflection_pad1d`.
+pub static REFLECTION_PAD1D: Op<ReflectionPad1dFn> = Op::new(
+    &REFLECTION_PAD1D_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(reflection_pad1d_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::reflection_pad1d_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::reflection_pad1d` through the dispatcher with explicit keys.
+pub fn reflection_pad1d_call(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    match REFLECTION_PAD1D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, padding),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(padding.to_vec())];
+            fallback(&REFLECTION_PAD1D_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::reflection_pad1d",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Pads the last dim by reflecting the input around its edges (the edge is not repeated); `padding` is (left, right).
+///
+/// `aten::reflection_pad1d`: `reflection_pad1d(Tensor self, SymInt[2] padding) -> Tensor`
+pub fn reflection_pad1d(self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    reflection_pad1d_call(ks, self_, padding)
+}
+
+struct ReflectionPad1dBoxed;
+
+impl BoxedOp for ReflectionPad1dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REFLECTION_PAD1D_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REFLECTION_PAD1D_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let r = reflection_pad1d(&self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::reflection_pad1d_backward
+
+/// Schema of `aten::reflection_pad1d_backward`.
+pub static REFLECTION_PAD1D_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::reflection_pad1d_backward",
+    overload: "",
+    signature: "reflection_pad1d_backward(Tensor grad_output, Tensor self, SymInt[2] padding) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(2),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::reflection_pad1d_backward`.
+pub type ReflectionPad1dBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn reflection_pad1d_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    ft_kernels::nn::pad::reflection_pad1d_backward(grad_output, self_, padding)
+}
+
+/// Dispatch entry of `aten::reflection_pad1d_backward`.
+pub static REFLECTION_PAD1D_BACKWARD: Op<ReflectionPad1dBackwardFn> = Op::new(
+    &REFLECTION_PAD1D_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(reflection_pad1d_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::reflection_pad1d_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::reflection_pad1d_backward` through the dispatcher with explicit keys.
+pub fn reflection_pad1d_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    match REFLECTION_PAD1D_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, padding),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(padding.to_vec()),
+            ];
+            fallback(&REFLECTION_PAD1D_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::reflection_pad1d_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `reflection_pad1d` with respect to `self`: `grad_output` summed back onto the positions it was copied from.
+///
+/// `aten::reflection_pad1d_backward`: `reflection_pad1d_backward(Tensor grad_output, Tensor self, SymInt[2] padding) -> Tensor`
+pub fn reflection_pad1d_backward(grad_output: &Tensor, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    reflection_pad1d_backward_call(ks, grad_output, self_, padding)
+}
+
+struct ReflectionPad1dBackwardBoxed;
+
+impl BoxedOp for ReflectionPad1dBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REFLECTION_PAD1D_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REFLECTION_PAD1D_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let r = reflection_pad1d_backward(&grad_output, &self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::reflection_pad2d
+
+/// Schema of `aten::reflection_pad2d`.
+pub static REFLECTION_PAD2D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::reflection_pad2d",
+    overload: "",
+    signature: "reflection_pad2d(Tensor self, SymInt[4] padding) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(4),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::reflection_pad2d`.
+pub type ReflectionPad2dFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn reflection_pad2d_cpu(_ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    ft_kernels::nn::pad::reflection_pad2d(self_, padding)
+}
+
+/// Dispatch entry of `aten::reflection_pad2d`.
+pub static REFLECTION_PAD2D: Op<ReflectionPad2dFn> = Op::new(
+    &REFLECTION_PAD2D_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(reflection_pad2d_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::reflection_pad2d_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::reflection_pad2d` through the dispatcher with explicit keys.
+pub fn reflection_pad2d_call(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    match REFLECTION_PAD2D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, padding),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(padding.to_vec())];
+            fallback(&REFLECTION_PAD2D_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::reflection_pad2d",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Pads the last two dims by reflection; `padding` is (left, right, top, bottom).
+///
+/// `aten::reflection_pad2d`: `reflection_pad2d(Tensor self, SymInt[4] padding) -> Tensor`
+pub fn reflection_pad2d(self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    reflection_pad2d_call(ks, self_, padding)
+}
+
+struct ReflectionPad2dBoxed;
+
+impl BoxedOp for ReflectionPad2dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REFLECTION_PAD2D_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REFLECTION_PAD2D_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let r = reflection_pad2d(&self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::reflection_pad2d_backward
+
+/// Schema of `aten::reflection_pad2d_backward`.
+pub static REFLECTION_PAD2D_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::reflection_pad2d_backward",
+    overload: "",
+    signature: "reflection_pad2d_backward(Tensor grad_output, Tensor self, SymInt[4] padding) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(4),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::reflection_pad2d_backward`.
+pub type ReflectionPad2dBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn reflection_pad2d_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    ft_kernels::nn::pad::reflection_pad2d_backward(grad_output, self_, padding)
+}
+
+/// Dispatch entry of `aten::reflection_pad2d_backward`.
+pub static REFLECTION_PAD2D_BACKWARD: Op<ReflectionPad2dBackwardFn> = Op::new(
+    &REFLECTION_PAD2D_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(reflection_pad2d_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::reflection_pad2d_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::reflection_pad2d_backward` through the dispatcher with explicit keys.
+pub fn reflection_pad2d_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    match REFLECTION_PAD2D_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, padding),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(padding.to_vec()),
+            ];
+            fallback(&REFLECTION_PAD2D_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::reflection_pad2d_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `reflection_pad2d` with respect to `self`.
+///
+/// `aten::reflection_pad2d_backward`: `reflection_pad2d_backward(Tensor grad_output, Tensor self, SymInt[4] padding) -> Tensor`
+pub fn reflection_pad2d_backward(grad_output: &Tensor, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    reflection_pad2d_backward_call(ks, grad_output, self_, padding)
+}
+
+struct ReflectionPad2dBackwardBoxed;
+
+impl BoxedOp for ReflectionPad2dBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REFLECTION_PAD2D_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REFLECTION_PAD2D_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let r = reflection_pad2d_backward(&grad_output, &self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::reflection_pad3d
+
+/// Schema of `aten::reflection_pad3d`.
+pub static REFLECTION_PAD3D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::reflection_pad3d",
+    overload: "",
+    signature: "reflection_pad3d(Tensor self, SymInt[6] padding) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(6),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::reflection_pad3d`.
+pub type ReflectionPad3dFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn reflection_pad3d_cpu(_ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    ft_kernels::nn::pad::reflection_pad3d(self_, padding)
+}
+
+/// Dispatch entry of `aten::reflection_pad3d`.
+pub static REFLECTION_PAD3D: Op<ReflectionPad3dFn> = Op::new(
+    &REFLECTION_PAD3D_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(reflection_pad3d_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::reflection_pad3d_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::reflection_pad3d` through the dispatcher with explicit keys.
+pub fn reflection_pad3d_call(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    match REFLECTION_PAD3D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, padding),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(padding.to_vec())];
+            fallback(&REFLECTION_PAD3D_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::reflection_pad3d",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Pads the last three dims by reflection; `padding` is (left, right, top, bottom, front, back).
+///
+/// `aten::reflection_pad3d`: `reflection_pad3d(Tensor self, SymInt[6] padding) -> Tensor`
+pub fn reflection_pad3d(self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    reflection_pad3d_call(ks, self_, padding)
+}
+
+struct ReflectionPad3dBoxed;
+
+impl BoxedOp for ReflectionPad3dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REFLECTION_PAD3D_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REFLECTION_PAD3D_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let r = reflection_pad3d(&self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::reflection_pad3d_backward
+
+/// Schema of `aten::reflection_pad3d_backward`.
+pub static REFLECTION_PAD3D_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::reflection_pad3d_backward",
+    overload: "",
+    signature: "reflection_pad3d_backward(Tensor grad_output, Tensor self, SymInt[6] padding) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(6),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::reflection_pad3d_backward`.
+pub type ReflectionPad3dBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn reflection_pad3d_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    ft_kernels::nn::pad::reflection_pad3d_backward(grad_output, self_, padding)
+}
+
+/// Dispatch entry of `aten::reflection_pad3d_backward`.
+pub static REFLECTION_PAD3D_BACKWARD: Op<ReflectionPad3dBackwardFn> = Op::new(
+    &REFLECTION_PAD3D_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(reflection_pad3d_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::reflection_pad3d_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::reflection_pad3d_backward` through the dispatcher with explicit keys.
+pub fn reflection_pad3d_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    match REFLECTION_PAD3D_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, padding),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(padding.to_vec()),
+            ];
+            fallback(&REFLECTION_PAD3D_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::reflection_pad3d_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `reflection_pad3d` with respect to `self`.
+///
+/// `aten::reflection_pad3d_backward`: `reflection_pad3d_backward(Tensor grad_output, Tensor self, SymInt[6] padding) -> Tensor`
+pub fn reflection_pad3d_backward(grad_output: &Tensor, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    reflection_pad3d_backward_call(ks, grad_output, self_, padding)
+}
+
+struct ReflectionPad3dBackwardBoxed;
+
+impl BoxedOp for ReflectionPad3dBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REFLECTION_PAD3D_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REFLECTION_PAD3D_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let r = reflection_pad3d_backward(&grad_output, &self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::replication_pad2d
+
+/// Schema of `aten::replication_pad2d`.
+pub static REPLICATION_PAD2D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::replication_pad2d",
+    overload: "",
+    signature: "replication_pad2d(Tensor self, SymInt[4] padding) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(4),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::replication_pad2d`.
+pub type ReplicationPad2dFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn replication_pad2d_cpu(_ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    ft_kernels::nn::pad::replication_pad2d(self_, padding)
+}
+
+/// Dispatch entry of `aten::replication_pad2d`.
+pub static REPLICATION_PAD2D: Op<ReplicationPad2dFn> = Op::new(
+    &REPLICATION_PAD2D_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(replication_pad2d_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::replication_pad2d_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::replication_pad2d` through the dispatcher with explicit keys.
+pub fn replication_pad2d_call(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    match REPLICATION_PAD2D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, padding),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(padding.to_vec())];
+            fallback(&REPLICATION_PAD2D_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::replication_pad2d",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Pads the last two dims by repeating the edge elements; `padding` is (left, right, top, bottom).
+///
+/// `aten::replication_pad2d`: `replication_pad2d(Tensor self, SymInt[4] padding) -> Tensor`
+pub fn replication_pad2d(self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    replication_pad2d_call(ks, self_, padding)
+}
+
+struct ReplicationPad2dBoxed;
+
+impl BoxedOp for ReplicationPad2dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REPLICATION_PAD2D_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REPLICATION_PAD2D_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let r = replication_pad2d(&self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::replication_pad2d_backward
+
+/// Schema of `aten::replication_pad2d_backward`.
+pub static REPLICATION_PAD2D_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::replication_pad2d_backward",
+    overload: "",
+    signature: "replication_pad2d_backward(Tensor grad_output, Tensor self, SymInt[4] padding) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(4),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::replication_pad2d_backward`.
+pub type ReplicationPad2dBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn replication_pad2d_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    ft_kernels::nn::pad::replication_pad2d_backward(grad_output, self_, padding)
+}
+
+/// Dispatch entry of `aten::replication_pad2d_backward`.
+pub static REPLICATION_PAD2D_BACKWARD: Op<ReplicationPad2dBackwardFn> = Op::new(
+    &REPLICATION_PAD2D_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(replication_pad2d_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::replication_pad2d_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::replication_pad2d_backward` through the dispatcher with explicit keys.
+pub fn replication_pad2d_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    match REPLICATION_PAD2D_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, padding),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(padding.to_vec()),
+            ];
+            fallback(&REPLICATION_PAD2D_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::replication_pad2d_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `replication_pad2d` with respect to `self`: edge elements collect the gradient of every copy.
+///
+/// `aten::replication_pad2d_backward`: `replication_pad2d_backward(Tensor grad_output, Tensor self, SymInt[4] padding) -> Tensor`
+pub fn replication_pad2d_backward(grad_output: &Tensor, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    replication_pad2d_backward_call(ks, grad_output, self_, padding)
+}
+
+struct ReplicationPad2dBackwardBoxed;
+
+impl BoxedOp for ReplicationPad2dBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REPLICATION_PAD2D_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REPLICATION_PAD2D_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let r = replication_pad2d_backward(&grad_output, &self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::replication_pad3d
+
+/// Schema of `aten::replication_pad3d`.
+pub static REPLICATION_PAD3D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::replication_pad3d",
+    overload: "",
+    signature: "replication_pad3d(Tensor self, SymInt[6] padding) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(6),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::replication_pad3d`.
+pub type ReplicationPad3dFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn replication_pad3d_cpu(_ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    ft_kernels::nn::pad::replication_pad3d(self_, padding)
+}
+
+/// Dispatch entry of `aten::replication_pad3d`.
+pub static REPLICATION_PAD3D: Op<ReplicationPad3dFn> = Op::new(
+    &REPLICATION_PAD3D_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(replication_pad3d_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::replication_pad3d_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::replication_pad3d` through the dispatcher with explicit keys.
+pub fn replication_pad3d_call(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    match REPLICATION_PAD3D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, padding),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(padding.to_vec())];
+            fallback(&REPLICATION_PAD3D_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::replication_pad3d",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Pads the last three dims by repeating the edge elements; `padding` is (left, right, top, bottom, front, back).
+///
+/// `aten::replication_pad3d`: `replication_pad3d(Tensor self, SymInt[6] padding) -> Tensor`
+pub fn replication_pad3d(self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    replication_pad3d_call(ks, self_, padding)
+}
+
+struct ReplicationPad3dBoxed;
+
+impl BoxedOp for ReplicationPad3dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REPLICATION_PAD3D_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REPLICATION_PAD3D_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let r = replication_pad3d(&self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::replication_pad3d_backward
+
+/// Schema of `aten::replication_pad3d_backward`.
+pub static REPLICATION_PAD3D_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::replication_pad3d_backward",
+    overload: "",
+    signature: "replication_pad3d_backward(Tensor grad_output, Tensor self, SymInt[6] padding) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(6),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::replication_pad3d_backward`.
+pub type ReplicationPad3dBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn replication_pad3d_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    ft_kernels::nn::pad::replication_pad3d_backward(grad_output, self_, padding)
+}
+
+/// Dispatch entry of `aten::replication_pad3d_backward`.
+pub static REPLICATION_PAD3D_BACKWARD: Op<ReplicationPad3dBackwardFn> = Op::new(
+    &REPLICATION_PAD3D_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(replication_pad3d_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::replication_pad3d_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::replication_pad3d_backward` through the dispatcher with explicit keys.
+pub fn replication_pad3d_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    match REPLICATION_PAD3D_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, padding),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(padding.to_vec()),
+            ];
+            fallback(&REPLICATION_PAD3D_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::replication_pad3d_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `replication_pad3d` with respect to `self`.
+///
+/// `aten::replication_pad3d_backward`: `replication_pad3d_backward(Tensor grad_output, Tensor self, SymInt[6] padding) -> Tensor`
+pub fn replication_pad3d_backward(grad_output: &Tensor, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    replication_pad3d_backward_call(ks, grad_output, self_, padding)
+}
+
+struct ReplicationPad3dBackwardBoxed;
+
+impl BoxedOp for ReplicationPad3dBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REPLICATION_PAD3D_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REPLICATION_PAD3D_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let r = replication_pad3d_backward(&grad_output, &self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::avg_pool2d
+
+/// Schema of `aten::avg_pool2d`.
+pub static AVG_POOL2D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::avg_pool2d",
+    overload: "",
+    signature: "avg_pool2d(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, bool ceil_mode=False, bool count_include_pad=True, int? divisor_override=None) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[])), kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[0, 0])), kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "count_include_pad", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: false, is_write: false },
+        Arg { name: "divisor_override", ty: ArgType::OptInt, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::avg_pool2d`.
+pub type AvgPool2dFn = fn(DispatchKeySet, &Tensor, &[i64], &[i64], &[i64], bool, bool, Option<i64>) -> Result<Tensor>;
+
+fn avg_pool2d_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    ft_kernels::nn::pool::avg_pool2d(
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )
+}
+
+/// Dispatch entry of `aten::avg_pool2d`.
+pub static AVG_POOL2D: Op<AvgPool2dFn> = Op::new(
+    &AVG_POOL2D_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(avg_pool2d_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::avg_pool2d_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::avg_pool2d` through the dispatcher with explicit keys.
+pub fn avg_pool2d_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    match AVG_POOL2D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::Bool(ceil_mode),
+                Value::Bool(count_include_pad),
+                divisor_override.map_or(Value::None, Value::Int),
+            ];
+            fallback(&AVG_POOL2D_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::avg_pool2d", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Mean of each `kernel_size` window of the last two dims, moved by `stride` (default: the kernel size) over the input zero-padded by `padding`.
+///
+/// `aten::avg_pool2d`: `avg_pool2d(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, bool ceil_mode=False, bool count_include_pad=True, int? divisor_override=None) -> Tensor`
+pub fn avg_pool2d(
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    avg_pool2d_call(
+        ks,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )
+}
+
+struct AvgPool2dBoxed;
+
+impl BoxedOp for AvgPool2dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &AVG_POOL2D_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AVG_POOL2D_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let count_include_pad = u.bool()?;
+        let divisor_override = u.opt_int()?;
+        let r = avg_pool2d(
+            &self_,
+            &kernel_size,
+            &stride,
+            &padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::avg_pool2d_backward
+
+/// Schema of `aten::avg_pool2d_backward`.
+pub static AVG_POOL2D_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::avg_pool2d_backward",
+    overload: "",
+    signature: "avg_pool2d_backward(Tensor grad_output, Tensor self, int[2] kernel_size, int[2] stride, int[2] padding, bool ceil_mode, bool count_include_pad, int? divisor_override) -> Tensor",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "count_include_pad", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "divisor_override", ty: ArgType::OptInt, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::avg_pool2d_backward`.
+pub type AvgPool2dBackwardFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &[i64], &[i64], &[i64], bool, bool, Option<i64>) -> Result<Tensor>;
+
+fn avg_pool2d_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    ft_kernels::nn::pool::avg_pool2d_backward(
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )
+}
+
+/// Dispatch entry of `aten::avg_pool2d_backward`.
+pub static AVG_POOL2D_BACKWARD: Op<AvgPool2dBackwardFn> = Op::new(
+    &AVG_POOL2D_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(avg_pool2d_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::avg_pool2d_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::avg_pool2d_backward` through the dispatcher with explicit keys.
+pub fn avg_pool2d_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    match AVG_POOL2D_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_output,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::Bool(ceil_mode),
+                Value::Bool(count_include_pad),
+                divisor_override.map_or(Value::None, Value::Int),
+            ];
+            fallback(&AVG_POOL2D_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::avg_pool2d_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `avg_pool2d` with respect to `self`: each output gradient divided by its window's divisor, added to the window.
+///
+/// `aten::avg_pool2d_backward`: `avg_pool2d_backward(Tensor grad_output, Tensor self, int[2] kernel_size, int[2] stride, int[2] padding, bool ceil_mode, bool count_include_pad, int? divisor_override) -> Tensor`
+pub fn avg_pool2d_backward(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    avg_pool2d_backward_call(
+        ks,
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )
+}
+
+struct AvgPool2dBackwardBoxed;
+
+impl BoxedOp for AvgPool2dBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &AVG_POOL2D_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AVG_POOL2D_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let count_include_pad = u.bool()?;
+        let divisor_override = u.opt_int()?;
+        let r = avg_pool2d_backward(
+            &grad_output,
+            &self_,
+            &kernel_size,
+            &stride,
+            &padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::avg_pool3d
+
+/// Schema of `aten::avg_pool3d`.
+pub static AVG_POOL3D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::avg_pool3d",
+    overload: "",
+    signature: "avg_pool3d(Tensor self, int[3] kernel_size, int[3] stride=[], int[3] padding=0, bool ceil_mode=False, bool count_include_pad=True, int? divisor_override=None) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(3), default: Some(DefaultValue::IntList(&[])), kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(3), default: Some(DefaultValue::IntList(&[0, 0, 0])), kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "count_include_pad", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: false, is_write: false },
+        Arg { name: "divisor_override", ty: ArgType::OptInt, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::avg_pool3d`.
+pub type AvgPool3dFn = fn(DispatchKeySet, &Tensor, &[i64], &[i64], &[i64], bool, bool, Option<i64>) -> Result<Tensor>;
+
+fn avg_pool3d_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    ft_kernels::nn::pool::avg_pool3d(
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )
+}
+
+/// Dispatch entry of `aten::avg_pool3d`.
+pub static AVG_POOL3D: Op<AvgPool3dFn> = Op::new(
+    &AVG_POOL3D_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(avg_pool3d_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::avg_pool3d_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::avg_pool3d` through the dispatcher with explicit keys.
+pub fn avg_pool3d_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    match AVG_POOL3D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::Bool(ceil_mode),
+                Value::Bool(count_include_pad),
+                divisor_override.map_or(Value::None, Value::Int),
+            ];
+            fallback(&AVG_POOL3D_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::avg_pool3d", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Mean of each `kernel_size` window of the last three dims (see `avg_pool2d`).
+///
+/// `aten::avg_pool3d`: `avg_pool3d(Tensor self, int[3] kernel_size, int[3] stride=[], int[3] padding=0, bool ceil_mode=False, bool count_include_pad=True, int? divisor_override=None) -> Tensor`
+pub fn avg_pool3d(
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    avg_pool3d_call(
+        ks,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )
+}
+
+struct AvgPool3dBoxed;
+
+impl BoxedOp for AvgPool3dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &AVG_POOL3D_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AVG_POOL3D_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let count_include_pad = u.bool()?;
+        let divisor_override = u.opt_int()?;
+        let r = avg_pool3d(
+            &self_,
+            &kernel_size,
+            &stride,
+            &padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::avg_pool3d_backward
+
+/// Schema of `aten::avg_pool3d_backward`.
+pub static AVG_POOL3D_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::avg_pool3d_backward",
+    overload: "",
+    signature: "avg_pool3d_backward(Tensor grad_output, Tensor self, int[3] kernel_size, int[3] stride, int[3] padding, bool ceil_mode, bool count_include_pad, int? divisor_override) -> Tensor",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "count_include_pad", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "divisor_override", ty: ArgType::OptInt, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::avg_pool3d_backward`.
+pub type AvgPool3dBackwardFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &[i64], &[i64], &[i64], bool, bool, Option<i64>) -> Result<Tensor>;
+
+fn avg_pool3d_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    ft_kernels::nn::pool::avg_pool3d_backward(
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )
+}
+
+/// Dispatch entry of `aten::avg_pool3d_backward`.
+pub static AVG_POOL3D_BACKWARD: Op<AvgPool3dBackwardFn> = Op::new(
+    &AVG_POOL3D_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(avg_pool3d_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::avg_pool3d_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::avg_pool3d_backward` through the dispatcher with explicit keys.
+pub fn avg_pool3d_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    match AVG_POOL3D_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_output,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::Bool(ceil_mode),
+                Value::Bool(count_include_pad),
+                divisor_override.map_or(Value::None, Value::Int),
+            ];
+            fallback(&AVG_POOL3D_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::avg_pool3d_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `avg_pool3d` with respect to `self`.
+///
+/// `aten::avg_pool3d_backward`: `avg_pool3d_backward(Tensor grad_output, Tensor self, int[3] kernel_size, int[3] stride, int[3] padding, bool ceil_mode, bool count_include_pad, int? divisor_override) -> Tensor`
+pub fn avg_pool3d_backward(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    avg_pool3d_backward_call(
+        ks,
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )
+}
+
+struct AvgPool3dBackwardBoxed;
+
+impl BoxedOp for AvgPool3dBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &AVG_POOL3D_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AVG_POOL3D_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let count_include_pad = u.bool()?;
+        let divisor_override = u.opt_int()?;
+        let r = avg_pool3d_backward(
+            &grad_output,
+            &self_,
+            &kernel_size,
+            &stride,
+            &padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_adaptive_avg_pool2d
+
+/// Schema of `aten::_adaptive_avg_pool2d`.
+pub static ADAPTIVE_AVG_POOL2D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_adaptive_avg_pool2d",
+    overload: "",
+    signature: "_adaptive_avg_pool2d(Tensor self, SymInt[2] output_size) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "output_size",
+            ty: ArgType::IntList(2),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::_adaptive_avg_pool2d`.
+pub type AdaptiveAvgPool2dFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn adaptive_avg_pool2d_cpu(_ks: DispatchKeySet, self_: &Tensor, output_size: &[i64]) -> Result<Tensor> {
+    ft_kernels::nn::pool::_adaptive_avg_pool2d(self_, output_size)
+}
+
+/// Dispatch entry of `aten::_adaptive_avg_pool2d`.
+pub static ADAPTIVE_AVG_POOL2D: Op<AdaptiveAvgPool2dFn> = Op::new(
+    &ADAPTIVE_AVG_POOL2D_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(adaptive_avg_pool2d_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::adaptive_avg_pool2d_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::_adaptive_avg_pool2d` through the dispatcher with explicit keys.
+pub fn adaptive_avg_pool2d_call(ks: DispatchKeySet, self_: &Tensor, output_size: &[i64]) -> Result<Tensor> {
+    match ADAPTIVE_AVG_POOL2D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, output_size),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(output_size.to_vec())];
+            fallback(&ADAPTIVE_AVG_POOL2D_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_adaptive_avg_pool2d",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Averages the last two dims down (or up) to `output_size`: output `o` of `m` pools inputs `floor(o*n/m)..ceil((o+1)*n/m)`.
+///
+/// `aten::_adaptive_avg_pool2d`: `_adaptive_avg_pool2d(Tensor self, SymInt[2] output_size) -> Tensor`
+pub fn _adaptive_avg_pool2d(self_: &Tensor, output_size: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    adaptive_avg_pool2d_call(ks, self_, output_size)
+}
+
+struct AdaptiveAvgPool2dBoxed;
+
+impl BoxedOp for AdaptiveAvgPool2dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADAPTIVE_AVG_POOL2D_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADAPTIVE_AVG_POOL2D_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let output_size = u.int_list()?;
+        let r = _adaptive_avg_pool2d(&self_, &output_size)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_adaptive_avg_pool2d_backward
+
+/// Schema of `aten::_adaptive_avg_pool2d_backward`.
+pub static ADAPTIVE_AVG_POOL2D_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_adaptive_avg_pool2d_backward",
+    overload: "",
+    signature: "_adaptive_avg_pool2d_backward(Tensor grad_output, Tensor self) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::_adaptive_avg_pool2d_backward`.
+pub type AdaptiveAvgPool2dBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn adaptive_avg_pool2d_backward_cpu(_ks: DispatchKeySet, grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::nn::pool::_adaptive_avg_pool2d_backward(grad_output, self_)
+}
+
+/// Dispatch entry of `aten::_adaptive_avg_pool2d_backward`.
+pub static ADAPTIVE_AVG_POOL2D_BACKWARD: Op<AdaptiveAvgPool2dBackwardFn> = Op::new(
+    &ADAPTIVE_AVG_POOL2D_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(adaptive_avg_pool2d_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::adaptive_avg_pool2d_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::_adaptive_avg_pool2d_backward` through the dispatcher with explicit keys.
+pub fn adaptive_avg_pool2d_backward_call(ks: DispatchKeySet, grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    match ADAPTIVE_AVG_POOL2D_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(grad_output.clone()), Value::Tensor(self_.clone())];
+            fallback(&ADAPTIVE_AVG_POOL2D_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_adaptive_avg_pool2d_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `_adaptive_avg_pool2d` with respect to `self` (the output size is `grad_output`'s).
+///
+/// `aten::_adaptive_avg_pool2d_backward`: `_adaptive_avg_pool2d_backward(Tensor grad_output, Tensor self) -> Tensor`
+pub fn _adaptive_avg_pool2d_backward(grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    adaptive_avg_pool2d_backward_call(ks, grad_output, self_)
+}
+
+struct AdaptiveAvgPool2dBackwardBoxed;
+
+impl BoxedOp for AdaptiveAvgPool2dBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADAPTIVE_AVG_POOL2D_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADAPTIVE_AVG_POOL2D_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let r = _adaptive_avg_pool2d_backward(&grad_output, &self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_adaptive_avg_pool3d
+
+/// Schema of `aten::_adaptive_avg_pool3d`.
+pub static ADAPTIVE_AVG_POOL3D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_adaptive_avg_pool3d",
+    overload: "",
+    signature: "_adaptive_avg_pool3d(Tensor self, SymInt[3] output_size) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "output_size",
+            ty: ArgType::IntList(3),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::_adaptive_avg_pool3d`.
+pub type AdaptiveAvgPool3dFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn adaptive_avg_pool3d_cpu(_ks: DispatchKeySet, self_: &Tensor, output_size: &[i64]) -> Result<Tensor> {
+    ft_kernels::nn::pool::_adaptive_avg_pool3d(self_, output_size)
+}
+
+/// Dispatch entry of `aten::_adaptive_avg_pool3d`.
+pub static ADAPTIVE_AVG_POOL3D: Op<AdaptiveAvgPool3dFn> = Op::new(
+    &ADAPTIVE_AVG_POOL3D_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(adaptive_avg_pool3d_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::adaptive_avg_pool3d_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::_adaptive_avg_pool3d` through the dispatcher with explicit keys.
+pub fn adaptive_avg_pool3d_call(ks: DispatchKeySet, self_: &Tensor, output_size: &[i64]) -> Result<Tensor> {
+    match ADAPTIVE_AVG_POOL3D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, output_size),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(output_size.to_vec())];
+            fallback(&ADAPTIVE_AVG_POOL3D_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_adaptive_avg_pool3d",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Averages the last three dims to `output_size` (see `_adaptive_avg_pool2d`).
+///
+/// `aten::_adaptive_avg_pool3d`: `_adaptive_avg_pool3d(Tensor self, SymInt[3] output_size) -> Tensor`
+pub fn _adaptive_avg_pool3d(self_: &Tensor, output_size: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    adaptive_avg_pool3d_call(ks, self_, output_size)
+}
+
+struct AdaptiveAvgPool3dBoxed;
+
+impl BoxedOp for AdaptiveAvgPool3dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADAPTIVE_AVG_POOL3D_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADAPTIVE_AVG_POOL3D_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let output_size = u.int_list()?;
+        let r = _adaptive_avg_pool3d(&self_, &output_size)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_adaptive_avg_pool3d_backward
+
+/// Schema of `aten::_adaptive_avg_pool3d_backward`.
+pub static ADAPTIVE_AVG_POOL3D_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_adaptive_avg_pool3d_backward",
+    overload: "",
+    signature: "_adaptive_avg_pool3d_backward(Tensor grad_output, Tensor self) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_adaptive_avg_pool3d_backward`.
+pub type AdaptiveAvgPool3dBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn adaptive_avg_pool3d_backward_cpu(_ks: DispatchKeySet, grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::nn::pool::_adaptive_avg_pool3d_backward(grad_output, self_)
+}
+
+/// Dispatch entry of `aten::_adaptive_avg_pool3d_backward`.
+pub static ADAPTIVE_AVG_POOL3D_BACKWARD: Op<AdaptiveAvgPool3dBackwardFn> = Op::new(
+    &ADAPTIVE_AVG_POOL3D_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(adaptive_avg_pool3d_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::adaptive_avg_pool3d_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::_adaptive_avg_pool3d_backward` through the dispatcher with explicit keys.
+pub fn adaptive_avg_pool3d_backward_call(ks: DispatchKeySet, grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    match ADAPTIVE_AVG_POOL3D_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(grad_output.clone()), Value::Tensor(self_.clone())];
+            fallback(&ADAPTIVE_AVG_POOL3D_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_adaptive_avg_pool3d_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `_adaptive_avg_pool3d` with respect to `self`.
+///
+/// `aten::_adaptive_avg_pool3d_backward`: `_adaptive_avg_pool3d_backward(Tensor grad_output, Tensor self) -> Tensor`
+pub fn _adaptive_avg_pool3d_backward(grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    adaptive_avg_pool3d_backward_call(ks, grad_output, self_)
+}
+
+struct AdaptiveAvgPool3dBackwardBoxed;
+
+impl BoxedOp for AdaptiveAvgPool3dBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADAPTIVE_AVG_POOL3D_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADAPTIVE_AVG_POOL3D_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let r = _adaptive_avg_pool3d_backward(&grad_output, &self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::upsample_nearest2d
+
+/// Schema of `aten::upsample_nearest2d`.
+pub static UPSAMPLE_NEAREST2D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::upsample_nearest2d",
+    overload: "",
+    signature:
+        "upsample_nearest2d(Tensor self, SymInt[2] output_size, float? scales_h=None, float? scales_w=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "output_size",
+            ty: ArgType::IntList(2),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "scales_h",
+            ty: ArgType::OptFloat,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "scales_w",
+            ty: ArgType::OptFloat,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::upsample_nearest2d`.
+pub type UpsampleNearest2dFn = fn(DispatchKeySet, &Tensor, &[i64], Option<f64>, Option<f64>) -> Result<Tensor>;
+
+fn upsample_nearest2d_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    ft_kernels::nn::upsample::upsample_nearest2d(self_, output_size, scales_h, scales_w)
+}
+
+/// Dispatch entry of `aten::upsample_nearest2d`.
+pub static UPSAMPLE_NEAREST2D: Op<UpsampleNearest2dFn> = Op::new(
+    &UPSAMPLE_NEAREST2D_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(upsample_nearest2d_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::upsample_nearest2d_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::upsample_nearest2d` through the dispatcher with explicit keys.
+pub fn upsample_nearest2d_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    match UPSAMPLE_NEAREST2D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, output_size, scales_h, scales_w),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(output_size.to_vec()),
+                scales_h.map_or(Value::None, Value::Float),
+                scales_w.map_or(Value::None, Value::Float),
+            ];
+            fallback(&UPSAMPLE_NEAREST2D_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::upsample_nearest2d",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Resizes the last two dims of a 4-D input to `output_size`, each output copying the nearest input at or before its scaled position.
+///
+/// `aten::upsample_nearest2d`: `upsample_nearest2d(Tensor self, SymInt[2] output_size, float? scales_h=None, float? scales_w=None) -> Tensor`
+pub fn upsample_nearest2d(
+    self_: &Tensor,
+    output_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    upsample_nearest2d_call(ks, self_, output_size, scales_h, scales_w)
+}
+
+struct UpsampleNearest2dBoxed;
+
+impl BoxedOp for UpsampleNearest2dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &UPSAMPLE_NEAREST2D_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UPSAMPLE_NEAREST2D_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let output_size = u.int_list()?;
+        let scales_h = u.opt_float()?;
+        let scales_w = u.opt_float()?;
+        let r = upsample_nearest2d(&self_, &output_size, scales_h, scales_w)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::upsample_nearest2d_backward
+
+/// Schema of `aten::upsample_nearest2d_backward`.
+pub static UPSAMPLE_NEAREST2D_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::upsample_nearest2d_backward",
+    overload: "",
+    signature: "upsample_nearest2d_backward(Tensor grad_output, SymInt[2] output_size, SymInt[4] input_size, float? scales_h=None, float? scales_w=None) -> Tensor",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input_size", ty: ArgType::IntList(4), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "scales_h", ty: ArgType::OptFloat, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "scales_w", ty: ArgType::OptFloat, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::upsample_nearest2d_backward`.
+pub type UpsampleNearest2dBackwardFn =
+    fn(DispatchKeySet, &Tensor, &[i64], &[i64], Option<f64>, Option<f64>) -> Result<Tensor>;
+
+fn upsample_nearest2d_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    ft_kernels::nn::upsample::upsample_nearest2d_backward(grad_output, output_size, input_size, scales_h, scales_w)
+}
+
+/// Dispatch entry of `aten::upsample_nearest2d_backward`.
+pub static UPSAMPLE_NEAREST2D_BACKWARD: Op<UpsampleNearest2dBackwardFn> = Op::new(
+    &UPSAMPLE_NEAREST2D_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(upsample_nearest2d_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::upsample_nearest2d_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::upsample_nearest2d_backward` through the dispatcher with explicit keys.
+pub fn upsample_nearest2d_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    match UPSAMPLE_NEAREST2D_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, output_size, input_size, scales_h, scales_w),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::IntList(output_size.to_vec()),
+                Value::IntList(input_size.to_vec()),
+                scales_h.map_or(Value::None, Value::Float),
+                scales_w.map_or(Value::None, Value::Float),
+            ];
+            fallback(&UPSAMPLE_NEAREST2D_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::upsample_nearest2d_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `upsample_nearest2d` with respect to its input (of sizes `input_size`).
+///
+/// `aten::upsample_nearest2d_backward`: `upsample_nearest2d_backward(Tensor grad_output, SymInt[2] output_size, SymInt[4] input_size, float? scales_h=None, float? scales_w=None) -> Tensor`
+pub fn upsample_nearest2d_backward(
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output]);
+    upsample_nearest2d_backward_call(ks, grad_output, output_size, input_size, scales_h, scales_w)
+}
+
+struct UpsampleNearest2dBackwardBoxed;
+
+impl BoxedOp for UpsampleNearest2dBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &UPSAMPLE_NEAREST2D_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UPSAMPLE_NEAREST2D_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let output_size = u.int_list()?;
+        let input_size = u.int_list()?;
+        let scales_h = u.opt_float()?;
+        let scales_w = u.opt_float()?;
+        let r = upsample_nearest2d_backward(&grad_output, &output_size, &input_size, scales_h, scales_w)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::upsample_bilinear2d
+
+/// Schema of `aten::upsample_bilinear2d`.
+pub static UPSAMPLE_BILINEAR2D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::upsample_bilinear2d",
+    overload: "",
+    signature: "upsample_bilinear2d(Tensor self, SymInt[2] output_size, bool align_corners, float? scales_h=None, float? scales_w=None) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "align_corners", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "scales_h", ty: ArgType::OptFloat, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "scales_w", ty: ArgType::OptFloat, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::upsample_bilinear2d`.
+pub type UpsampleBilinear2dFn = fn(DispatchKeySet, &Tensor, &[i64], bool, Option<f64>, Option<f64>) -> Result<Tensor>;
+
+fn upsample_bilinear2d_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    ft_kernels::nn::upsample::upsample_bilinear2d(self_, output_size, align_corners, scales_h, scales_w)
+}
+
+/// Dispatch entry of `aten::upsample_bilinear2d`.
+pub static UPSAMPLE_BILINEAR2D: Op<UpsampleBilinear2dFn> = Op::new(
+    &UPSAMPLE_BILINEAR2D_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(upsample_bilinear2d_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::upsample_bilinear2d_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::upsample_bilinear2d` through the dispatcher with explicit keys.
+pub fn upsample_bilinear2d_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    match UPSAMPLE_BILINEAR2D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, output_size, align_corners, scales_h, scales_w),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(output_size.to_vec()),
+                Value::Bool(align_corners),
+                scales_h.map_or(Value::None, Value::Float),
+                scales_w.map_or(Value::None, Value::Float),
+            ];
+            fallback(&UPSAMPLE_BILINEAR2D_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::upsample_bilinear2d",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Resizes the last two dims of a 4-D input to `output_size` by bilinear interpolation (`align_corners` maps corner pixels onto each other).
+///
+/// `aten::upsample_bilinear2d`: `upsample_bilinear2d(Tensor self, SymInt[2] output_size, bool align_corners, float? scales_h=None, float? scales_w=None) -> Tensor`
+pub fn upsample_bilinear2d(
+    self_: &Tensor,
+    output_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    upsample_bilinear2d_call(ks, self_, output_size, align_corners, scales_h, scales_w)
+}
+
+struct UpsampleBilinear2dBoxed;
+
+impl BoxedOp for UpsampleBilinear2dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &UPSAMPLE_BILINEAR2D_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UPSAMPLE_BILINEAR2D_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let output_size = u.int_list()?;
+        let align_corners = u.bool()?;
+        let scales_h = u.opt_float()?;
+        let scales_w = u.opt_float()?;
+        let r = upsample_bilinear2d(&self_, &output_size, align_corners, scales_h, scales_w)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::upsample_bilinear2d_backward
+
+/// Schema of `aten::upsample_bilinear2d_backward`.
+pub static UPSAMPLE_BILINEAR2D_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::upsample_bilinear2d_backward",
+    overload: "",
+    signature: "upsample_bilinear2d_backward(Tensor grad_output, SymInt[2] output_size, SymInt[4] input_size, bool align_corners, float? scales_h=None, float? scales_w=None) -> Tensor",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input_size", ty: ArgType::IntList(4), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "align_corners", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "scales_h", ty: ArgType::OptFloat, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "scales_w", ty: ArgType::OptFloat, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::upsample_bilinear2d_backward`.
+pub type UpsampleBilinear2dBackwardFn =
+    fn(DispatchKeySet, &Tensor, &[i64], &[i64], bool, Option<f64>, Option<f64>) -> Result<Tensor>;
+
+fn upsample_bilinear2d_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    ft_kernels::nn::upsample::upsample_bilinear2d_backward(
+        grad_output,
+        output_size,
+        input_size,
+        align_corners,
+        scales_h,
+        scales_w,
+    )
+}
+
+/// Dispatch entry of `aten::upsample_bilinear2d_backward`.
+pub static UPSAMPLE_BILINEAR2D_BACKWARD: Op<UpsampleBilinear2dBackwardFn> = Op::new(
+    &UPSAMPLE_BILINEAR2D_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(upsample_bilinear2d_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::upsample_bilinear2d_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::upsample_bilinear2d_backward` through the dispatcher with explicit keys.
+pub fn upsample_bilinear2d_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    match UPSAMPLE_BILINEAR2D_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_output,
+            output_size,
+            input_size,
+            align_corners,
+            scales_h,
+            scales_w,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::IntList(output_size.to_vec()),
+                Value::IntList(input_size.to_vec()),
+                Value::Bool(align_corners),
+                scales_h.map_or(Value::None, Value::Float),
+                scales_w.map_or(Value::None, Value::Float),
+            ];
+            fallback(&UPSAMPLE_BILINEAR2D_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::upsample_bilinear2d_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `upsample_bilinear2d` with respect to its input (of sizes `input_size`).
+///
+/// `aten::upsample_bilinear2d_backward`: `upsample_bilinear2d_backward(Tensor grad_output, SymInt[2] output_size, SymInt[4] input_size, bool align_corners, float? scales_h=None, float? scales_w=None) -> Tensor`
+pub fn upsample_bilinear2d_backward(
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output]);
+    upsample_bilinear2d_backward_call(
+        ks,
+        grad_output,
+        output_size,
+        input_size,
+        align_corners,
+        scales_h,
+        scales_w,
+    )
+}
+
+struct UpsampleBilinear2dBackwardBoxed;
+
+impl BoxedOp for UpsampleBilinear2dBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &UPSAMPLE_BILINEAR2D_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UPSAMPLE_BILINEAR2D_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let output_size = u.int_list()?;
+        let input_size = u.int_list()?;
+        let align_corners = u.bool()?;
+        let scales_h = u.opt_float()?;
+        let scales_w = u.opt_float()?;
+        let r = upsample_bilinear2d_backward(
+            &grad_output,
+            &output_size,
+            &input_size,
+            align_corners,
+            scales_h,
+            scales_w,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::embedding
+
+/// Schema of `aten::embedding`.
+pub static EMBEDDING_SCHEMA: OpSchema = OpSchema {
+    name: "aten::embedding",
+    overload: "",
+    signature: "embedding(Tensor weight, Tensor indices, SymInt padding_idx=-1, bool scale_grad_by_freq=False, bool sparse=False) -> Tensor",
+    args: &[
+        Arg { name: "weight", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "indices", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding_idx", ty: ArgType::Int, default: Some(DefaultValue::Int(-1)), kwarg_only: false, is_write: false },
+        Arg { name: "scale_grad_by_freq", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "sparse", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::embedding`.
+pub type EmbeddingFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, bool, bool) -> Result<Tensor>;
+
+fn embedding_cpu(
+    _ks: DispatchKeySet,
+    weight: &Tensor,
+    indices: &Tensor,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+    sparse: bool,
+) -> Result<Tensor> {
+    ft_kernels::nn::embedding::embedding(weight, indices, padding_idx, scale_grad_by_freq, sparse)
+}
+
+/// Dispatch entry of `aten::embedding`.
+pub static EMBEDDING: Op<EmbeddingFn> = Op::new(
+    &EMBEDDING_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(embedding_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::embedding_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::embedding` through the dispatcher with explicit keys.
+pub fn embedding_call(
+    ks: DispatchKeySet,
+    weight: &Tensor,
+    indices: &Tensor,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+    sparse: bool,
+) -> Result<Tensor> {
+    match EMBEDDING.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, weight, indices, padding_idx, scale_grad_by_freq, sparse),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(weight.clone()),
+                Value::Tensor(indices.clone()),
+                Value::Int(padding_idx),
+                Value::Bool(scale_grad_by_freq),
+                Value::Bool(sparse),
+            ];
+            fallback(&EMBEDDING_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::embedding", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The rows of the 2-D `weight` selected by `indices` (int64 or int32): shape `indices.shape + [weight.size(1)]`; `padding_idx` rows get no gradient.
+///
+/// `aten::embedding`: `embedding(Tensor weight, Tensor indices, SymInt padding_idx=-1, bool scale_grad_by_freq=False, bool sparse=False) -> Tensor`
+pub fn embedding(
+    weight: &Tensor,
+    indices: &Tensor,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+    sparse: bool,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[weight, indices]);
+    embedding_call(ks, weight, indices, padding_idx, scale_grad_by_freq, sparse)
+}
+
+struct EmbeddingBoxed;
+
+impl BoxedOp for EmbeddingBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EMBEDDING_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EMBEDDING_SCHEMA, stack);
+        let weight = u.tensor()?;
+        let indices = u.tensor()?;
+        let padding_idx = u.int()?;
+        let scale_grad_by_freq = u.bool()?;
+        let sparse = u.bool()?;
+        let r = embedding(&weight, &indices, padding_idx, scale_grad_by_freq, sparse)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::embedding_dense_backward
+
+/// Schema of `aten::embedding_dense_backward`.
+pub static EMBEDDING_DENSE_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::embedding_dense_backward",
+    overload: "",
+    signature: "embedding_dense_backward(Tensor grad_output, Tensor indices, SymInt num_weights, SymInt padding_idx, bool scale_grad_by_freq) -> Tensor",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "indices", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "num_weights", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding_idx", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "scale_grad_by_freq", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::embedding_dense_backward`.
+pub type EmbeddingDenseBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, i64, bool) -> Result<Tensor>;
+
+fn embedding_dense_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    indices: &Tensor,
+    num_weights: i64,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+) -> Result<Tensor> {
+    ft_kernels::nn::embedding::embedding_dense_backward(
+        grad_output,
+        indices,
+        num_weights,
+        padding_idx,
+        scale_grad_by_freq,
+    )
+}
+
+/// Dispatch entry of `aten::embedding_dense_backward`.
+pub static EMBEDDING_DENSE_BACKWARD: Op<EmbeddingDenseBackwardFn> = Op::new(
+    &EMBEDDING_DENSE_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(embedding_dense_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::embedding_dense_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::embedding_dense_backward` through the dispatcher with explicit keys.
+pub fn embedding_dense_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    indices: &Tensor,
+    num_weights: i64,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+) -> Result<Tensor> {
+    match EMBEDDING_DENSE_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, indices, num_weights, padding_idx, scale_grad_by_freq),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(indices.clone()),
+                Value::Int(num_weights),
+                Value::Int(padding_idx),
+                Value::Bool(scale_grad_by_freq),
+            ];
+            fallback(&EMBEDDING_DENSE_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::embedding_dense_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `embedding` for a `num_weights`-row weight: row `indices[i]` accumulates `grad_output[i]` (except `padding_idx`), divided by the index's count when `scale_grad_by_freq`.
+///
+/// `aten::embedding_dense_backward`: `embedding_dense_backward(Tensor grad_output, Tensor indices, SymInt num_weights, SymInt padding_idx, bool scale_grad_by_freq) -> Tensor`
+pub fn embedding_dense_backward(
+    grad_output: &Tensor,
+    indices: &Tensor,
+    num_weights: i64,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, indices]);
+    embedding_dense_backward_call(ks, grad_output, indices, num_weights, padding_idx, scale_grad_by_freq)
+}
+
+struct EmbeddingDenseBackwardBoxed;
+
+impl BoxedOp for EmbeddingDenseBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EMBEDDING_DENSE_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EMBEDDING_DENSE_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let indices = u.tensor()?;
+        let num_weights = u.int()?;
+        let padding_idx = u.int()?;
+        let scale_grad_by_freq = u.bool()?;
+        let r = embedding_dense_backward(&grad_output, &indices, num_weights, padding_idx, scale_grad_by_freq)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::im2col
+
+/// Schema of `aten::im2col`.
+pub static IM2COL_SCHEMA: OpSchema = OpSchema {
+    name: "aten::im2col",
+    overload: "",
+    signature: "im2col(Tensor self, int[2] kernel_size, int[2] dilation, int[2] padding, int[2] stride) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "kernel_size",
+            ty: ArgType::IntList(2),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dilation",
+            ty: ArgType::IntList(2),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(2),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "stride",
+            ty: ArgType::IntList(2),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::im2col`.
+pub type Im2colFn = fn(DispatchKeySet, &Tensor, &[i64], &[i64], &[i64], &[i64]) -> Result<Tensor>;
+
+fn im2col_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+) -> Result<Tensor> {
+    ft_kernels::nn::fold::im2col(self_, kernel_size, dilation, padding, stride)
+}
+
+/// Dispatch entry of `aten::im2col`.
+pub static IM2COL: Op<Im2colFn> = Op::new(
+    &IM2COL_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(im2col_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::im2col_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::im2col` through the dispatcher with explicit keys.
+pub fn im2col_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+) -> Result<Tensor> {
+    match IM2COL.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, kernel_size, dilation, padding, stride),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(stride.to_vec()),
+            ];
+            fallback(&IM2COL_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::im2col", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The column matrix of a 3-D or batched 4-D image: `[N, C*kh*kw, L]`, column `l` holding the (dilated, zero-padded) `kernel_size` block at position `l`.
+///
+/// `aten::im2col`: `im2col(Tensor self, int[2] kernel_size, int[2] dilation, int[2] padding, int[2] stride) -> Tensor`
+pub fn im2col(
+    self_: &Tensor,
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    im2col_call(ks, self_, kernel_size, dilation, padding, stride)
+}
+
+struct Im2colBoxed;
+
+impl BoxedOp for Im2colBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &IM2COL_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&IM2COL_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let dilation = u.int_list()?;
+        let padding = u.int_list()?;
+        let stride = u.int_list()?;
+        let r = im2col(&self_, &kernel_size, &dilation, &padding, &stride)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::col2im
+
+/// Schema of `aten::col2im`.
+pub static COL2IM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::col2im",
+    overload: "",
+    signature: "col2im(Tensor self, SymInt[2] output_size, int[2] kernel_size, int[2] dilation, int[2] padding, int[2] stride) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::col2im`.
+pub type Col2imFn = fn(DispatchKeySet, &Tensor, &[i64], &[i64], &[i64], &[i64], &[i64]) -> Result<Tensor>;
+
+fn col2im_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+) -> Result<Tensor> {
+    ft_kernels::nn::fold::col2im(self_, output_size, kernel_size, dilation, padding, stride)
+}
+
+/// Dispatch entry of `aten::col2im`.
+pub static COL2IM: Op<Col2imFn> = Op::new(
+    &COL2IM_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(col2im_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::col2im_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::col2im` through the dispatcher with explicit keys.
+pub fn col2im_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+) -> Result<Tensor> {
+    match COL2IM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, output_size, kernel_size, dilation, padding, stride),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(output_size.to_vec()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(stride.to_vec()),
+            ];
+            fallback(&COL2IM_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::col2im", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Sums a column matrix `[N, C*kh*kw, L]` back into `[N, C, *output_size]` images (overlapping blocks add up); the adjoint of `im2col`.
+///
+/// `aten::col2im`: `col2im(Tensor self, SymInt[2] output_size, int[2] kernel_size, int[2] dilation, int[2] padding, int[2] stride) -> Tensor`
+pub fn col2im(
+    self_: &Tensor,
+    output_size: &[i64],
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    col2im_call(ks, self_, output_size, kernel_size, dilation, padding, stride)
+}
+
+struct Col2imBoxed;
+
+impl BoxedOp for Col2imBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &COL2IM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&COL2IM_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let output_size = u.int_list()?;
+        let kernel_size = u.int_list()?;
+        let dilation = u.int_list()?;
+        let padding = u.int_list()?;
+        let stride = u.int_list()?;
+        let r = col2im(&self_, &output_size, &kernel_size, &dilation, &padding, &stride)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::convolution
+
+/// Schema of `aten::convolution`.
+pub static CONVOLUTION_SCHEMA: OpSchema = OpSchema {
+    name: "aten::convolution",
+    overload: "",
+    signature: "convolution(Tensor input, Tensor weight, Tensor? bias, SymInt[] stride, SymInt[] padding, SymInt[] dilation, bool transposed, SymInt[] output_padding, SymInt groups) -> Tensor",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "transposed", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_padding", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "groups", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::convolution`.
+pub type ConvolutionFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, Option<&Tensor>, &[i64], &[i64], &[i64], bool, &[i64], i64) -> Result<Tensor>;
+
+fn convolution_cpu(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    transposed: bool,
+    output_padding: &[i64],
+    groups: i64,
+) -> Result<Tensor> {
+    ft_kernels::nn::conv::convolution(
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        dilation,
+        transposed,
+        output_padding,
+        groups,
+    )
+}
+
+/// Dispatch entry of `aten::convolution`.
+pub static CONVOLUTION: Op<ConvolutionFn> = Op::new(
+    &CONVOLUTION_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(convolution_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::convolution_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::convolution` through the dispatcher with explicit keys.
+pub fn convolution_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    transposed: bool,
+    output_padding: &[i64],
+    groups: i64,
+) -> Result<Tensor> {
+    match CONVOLUTION.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            input,
+            weight,
+            bias,
+            stride,
+            padding,
+            dilation,
+            transposed,
+            output_padding,
+            groups,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::Tensor(weight.clone()),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::Bool(transposed),
+                Value::IntList(output_padding.to_vec()),
+                Value::Int(groups),
+            ];
+            fallback(&CONVOLUTION_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::convolution", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// N-d (1-D to 3-D) convolution of `input` `[N, C, *S]` with `weight` (`[O, C/groups, *K]`, or `[C, O/groups, *K]` when `transposed`) plus a per-channel `bias`.
+///
+/// `aten::convolution`: `convolution(Tensor input, Tensor weight, Tensor? bias, SymInt[] stride, SymInt[] padding, SymInt[] dilation, bool transposed, SymInt[] output_padding, SymInt groups) -> Tensor`
+pub fn convolution(
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    transposed: bool,
+    output_padding: &[i64],
+    groups: i64,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.push(input);
+        ts.push(weight);
+        ts.extend(bias);
+        dispatch::keyset_of(&ts)
+    };
+    convolution_call(
+        ks,
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        dilation,
+        transposed,
+        output_padding,
+        groups,
+    )
+}
+
+struct ConvolutionBoxed;
+
+impl BoxedOp for ConvolutionBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CONVOLUTION_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CONVOLUTION_SCHEMA, stack);
+        let input = u.tensor()?;
+        let weight = u.tensor()?;
+        let bias = u.opt_tensor()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let dilation = u.int_list()?;
+        let transposed = u.bool()?;
+        let output_padding = u.int_list()?;
+        let groups = u.int()?;
+        let r = convolution(
+            &input,
+            &weight,
+            bias.as_ref(),
+            &stride,
+            &padding,
+            &dilation,
+            transposed,
+            &output_padding,
+            groups,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::max_pool2d_with_indices
+
+/// Schema of `aten::max_pool2d_with_indices`.
+pub static MAX_POOL2D_WITH_INDICES_SCHEMA: OpSchema = OpSchema {
+    name: "aten::max_pool2d_with_indices",
+    overload: "",
+    signature: "max_pool2d_with_indices(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, int[2] dilation=1, bool ceil_mode=False) -> (Tensor, Tensor)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[])), kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[0, 0])), kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[1, 1])), kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::max_pool2d_with_indices`.
+pub type MaxPool2dWithIndicesFn =
+    fn(DispatchKeySet, &Tensor, &[i64], &[i64], &[i64], &[i64], bool) -> Result<(Tensor, Tensor)>;
+
+fn max_pool2d_with_indices_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+) -> Result<(Tensor, Tensor)> {
+    ft_kernels::nn::maxpool::max_pool2d_with_indices(self_, kernel_size, stride, padding, dilation, ceil_mode)
+}
+
+/// Dispatch entry of `aten::max_pool2d_with_indices`.
+pub static MAX_POOL2D_WITH_INDICES: Op<MaxPool2dWithIndicesFn> = Op::new(
+    &MAX_POOL2D_WITH_INDICES_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(max_pool2d_with_indices_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::max_pool2d_with_indices_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::max_pool2d_with_indices` through the dispatcher with explicit keys.
+pub fn max_pool2d_with_indices_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+) -> Result<(Tensor, Tensor)> {
+    match MAX_POOL2D_WITH_INDICES.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, kernel_size, stride, padding, dilation, ceil_mode),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::Bool(ceil_mode),
+            ];
+            fallback(&MAX_POOL2D_WITH_INDICES_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::max_pool2d_with_indices",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// Maximum of each (dilated) `kernel_size` window of the last two dims and its index `h * W + w` in the input plane; NaN wins.
+///
+/// `aten::max_pool2d_with_indices`: `max_pool2d_with_indices(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, int[2] dilation=1, bool ceil_mode=False) -> (Tensor, Tensor)`
+pub fn max_pool2d_with_indices(
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_]);
+    max_pool2d_with_indices_call(ks, self_, kernel_size, stride, padding, dilation, ceil_mode)
+}
+
+struct MaxPool2dWithIndicesBoxed;
+
+impl BoxedOp for MaxPool2dWithIndicesBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MAX_POOL2D_WITH_INDICES_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_POOL2D_WITH_INDICES_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let dilation = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let r = max_pool2d_with_indices(&self_, &kernel_size, &stride, &padding, &dilation, ceil_mode)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::max_pool2d_with_indices_backward
+
+/// Schema of `aten::max_pool2d_with_indices_backward`.
+pub static MAX_POOL2D_WITH_INDICES_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::max_pool2d_with_indices_backward",
+    overload: "",
+    signature: "max_pool2d_with_indices_backward(Tensor grad_output, Tensor self, int[2] kernel_size, int[2] stride, int[2] padding, int[2] dilation, bool ceil_mode, Tensor indices) -> Tensor",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "indices", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::max_pool2d_with_indices_backward`.
+pub type MaxPool2dWithIndicesBackwardFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &[i64], &[i64], &[i64], &[i64], bool, &Tensor) -> Result<Tensor>;
+
+fn max_pool2d_with_indices_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+) -> Result<Tensor> {
+    ft_kernels::nn::maxpool::max_pool2d_with_indices_backward(
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        indices,
+    )
+}
+
+/// Dispatch entry of `aten::max_pool2d_with_indices_backward`.
+pub static MAX_POOL2D_WITH_INDICES_BACKWARD: Op<MaxPool2dWithIndicesBackwardFn> = Op::new(
+    &MAX_POOL2D_WITH_INDICES_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(max_pool2d_with_indices_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::max_pool2d_with_indices_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::max_pool2d_with_indices_backward` through the dispatcher with explicit keys.
+pub fn max_pool2d_with_indices_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+) -> Result<Tensor> {
+    match MAX_POOL2D_WITH_INDICES_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_output,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+            indices,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::Bool(ceil_mode),
+                Value::Tensor(indices.clone()),
+            ];
+            fallback(&MAX_POOL2D_WITH_INDICES_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::max_pool2d_with_indices_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `max_pool2d_with_indices`: each output gradient is added to the input element its index names.
+///
+/// `aten::max_pool2d_with_indices_backward`: `max_pool2d_with_indices_backward(Tensor grad_output, Tensor self, int[2] kernel_size, int[2] stride, int[2] padding, int[2] dilation, bool ceil_mode, Tensor indices) -> Tensor`
+pub fn max_pool2d_with_indices_backward(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, indices]);
+    max_pool2d_with_indices_backward_call(
+        ks,
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        indices,
+    )
+}
+
+struct MaxPool2dWithIndicesBackwardBoxed;
+
+impl BoxedOp for MaxPool2dWithIndicesBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MAX_POOL2D_WITH_INDICES_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_POOL2D_WITH_INDICES_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let dilation = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let indices = u.tensor()?;
+        let r = max_pool2d_with_indices_backward(
+            &grad_output,
+            &self_,
+            &kernel_size,
+            &stride,
+            &padding,
+            &dilation,
+            ceil_mode,
+            &indices,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::max_pool3d_with_indices
+
+/// Schema of `aten::max_pool3d_with_indices`.
+pub static MAX_POOL3D_WITH_INDICES_SCHEMA: OpSchema = OpSchema {
+    name: "aten::max_pool3d_with_indices",
+    overload: "",
+    signature: "max_pool3d_with_indices(Tensor self, int[3] kernel_size, int[3] stride=[], int[3] padding=0, int[3] dilation=1, bool ceil_mode=False) -> (Tensor, Tensor)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(3), default: Some(DefaultValue::IntList(&[])), kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(3), default: Some(DefaultValue::IntList(&[0, 0, 0])), kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(3), default: Some(DefaultValue::IntList(&[1, 1, 1])), kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::max_pool3d_with_indices`.
+pub type MaxPool3dWithIndicesFn =
+    fn(DispatchKeySet, &Tensor, &[i64], &[i64], &[i64], &[i64], bool) -> Result<(Tensor, Tensor)>;
+
+fn max_pool3d_with_indices_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+) -> Result<(Tensor, Tensor)> {
+    ft_kernels::nn::maxpool::max_pool3d_with_indices(self_, kernel_size, stride, padding, dilation, ceil_mode)
+}
+
+/// Dispatch entry of `aten::max_pool3d_with_indices`.
+pub static MAX_POOL3D_WITH_INDICES: Op<MaxPool3dWithIndicesFn> = Op::new(
+    &MAX_POOL3D_WITH_INDICES_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(max_pool3d_with_indices_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::max_pool3d_with_indices_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::max_pool3d_with_indices` through the dispatcher with explicit keys.
+pub fn max_pool3d_with_indices_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+) -> Result<(Tensor, Tensor)> {
+    match MAX_POOL3D_WITH_INDICES.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, kernel_size, stride, padding, dilation, ceil_mode),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::Bool(ceil_mode),
+            ];
+            fallback(&MAX_POOL3D_WITH_INDICES_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::max_pool3d_with_indices",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// Maximum of each (dilated) `kernel_size` window of the last three dims and its index `(d * H + h) * W + w` in the input volume.
+///
+/// `aten::max_pool3d_with_indices`: `max_pool3d_with_indices(Tensor self, int[3] kernel_size, int[3] stride=[], int[3] padding=0, int[3] dilation=1, bool ceil_mode=False) -> (Tensor, Tensor)`
+pub fn max_pool3d_with_indices(
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_]);
+    max_pool3d_with_indices_call(ks, self_, kernel_size, stride, padding, dilation, ceil_mode)
+}
+
+struct MaxPool3dWithIndicesBoxed;
+
+impl BoxedOp for MaxPool3dWithIndicesBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MAX_POOL3D_WITH_INDICES_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_POOL3D_WITH_INDICES_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let dilation = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let r = max_pool3d_with_indices(&self_, &kernel_size, &stride, &padding, &dilation, ceil_mode)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::max_pool3d_with_indices_backward
+
+/// Schema of `aten::max_pool3d_with_indices_backward`.
+pub static MAX_POOL3D_WITH_INDICES_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::max_pool3d_with_indices_backward",
+    overload: "",
+    signature: "max_pool3d_with_indices_backward(Tensor grad_output, Tensor self, int[3] kernel_size, int[3] stride, int[3] padding, int[3] dilation, bool ceil_mode, Tensor indices) -> Tensor",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "indices", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::max_pool3d_with_indices_backward`.
+pub type MaxPool3dWithIndicesBackwardFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &[i64], &[i64], &[i64], &[i64], bool, &Tensor) -> Result<Tensor>;
+
+fn max_pool3d_with_indices_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+) -> Result<Tensor> {
+    ft_kernels::nn::maxpool::max_pool3d_with_indices_backward(
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        indices,
+    )
+}
+
+/// Dispatch entry of `aten::max_pool3d_with_indices_backward`.
+pub static MAX_POOL3D_WITH_INDICES_BACKWARD: Op<MaxPool3dWithIndicesBackwardFn> = Op::new(
+    &MAX_POOL3D_WITH_INDICES_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(max_pool3d_with_indices_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::max_pool3d_with_indices_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::max_pool3d_with_indices_backward` through the dispatcher with explicit keys.
+pub fn max_pool3d_with_indices_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+) -> Result<Tensor> {
+    match MAX_POOL3D_WITH_INDICES_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_output,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+            indices,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::Bool(ceil_mode),
+                Value::Tensor(indices.clone()),
+            ];
+            fallback(&MAX_POOL3D_WITH_INDICES_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::max_pool3d_with_indices_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `max_pool3d_with_indices`.
+///
+/// `aten::max_pool3d_with_indices_backward`: `max_pool3d_with_indices_backward(Tensor grad_output, Tensor self, int[3] kernel_size, int[3] stride, int[3] padding, int[3] dilation, bool ceil_mode, Tensor indices) -> Tensor`
+pub fn max_pool3d_with_indices_backward(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, indices]);
+    max_pool3d_with_indices_backward_call(
+        ks,
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        indices,
+    )
+}
+
+struct MaxPool3dWithIndicesBackwardBoxed;
+
+impl BoxedOp for MaxPool3dWithIndicesBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MAX_POOL3D_WITH_INDICES_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_POOL3D_WITH_INDICES_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let dilation = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let indices = u.tensor()?;
+        let r = max_pool3d_with_indices_backward(
+            &grad_output,
+            &self_,
+            &kernel_size,
+            &stride,
+            &padding,
+            &dilation,
+            ceil_mode,
+            &indices,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::native_layer_norm
+
+/// Schema of `aten::native_layer_norm`.
+pub static NATIVE_LAYER_NORM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::native_layer_norm",
+    overload: "",
+    signature: "native_layer_norm(Tensor input, SymInt[] normalized_shape, Tensor? weight, Tensor? bias, float eps) -> (Tensor, Tensor, Tensor)",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "normalized_shape", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "eps", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::native_layer_norm`.
+pub type NativeLayerNormFn =
+    fn(DispatchKeySet, &Tensor, &[i64], Option<&Tensor>, Option<&Tensor>, f64) -> Result<(Tensor, Tensor, Tensor)>;
+
+fn native_layer_norm_cpu(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    normalized_shape: &[i64],
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    ft_kernels::nn::norm::native_layer_norm(input, normalized_shape, weight, bias, eps)
+}
+
+/// Dispatch entry of `aten::native_layer_norm`.
+pub static NATIVE_LAYER_NORM: Op<NativeLayerNormFn> = Op::new(
+    &NATIVE_LAYER_NORM_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(native_layer_norm_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::native_layer_norm_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::native_layer_norm` through the dispatcher with explicit keys.
+pub fn native_layer_norm_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    normalized_shape: &[i64],
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    match NATIVE_LAYER_NORM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, normalized_shape, weight, bias, eps),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::IntList(normalized_shape.to_vec()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Float(eps),
+            ];
+            fallback(&NATIVE_LAYER_NORM_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::native_layer_norm",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// Normalizes each slice over the trailing `normalized_shape` dims (zero mean, unit biased variance), then applies `weight` and `bias`; returns (output, mean, rstd).
+///
+/// `aten::native_layer_norm`: `native_layer_norm(Tensor input, SymInt[] normalized_shape, Tensor? weight, Tensor? bias, float eps) -> (Tensor, Tensor, Tensor)`
+pub fn native_layer_norm(
+    input: &Tensor,
+    normalized_shape: &[i64],
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.push(input);
+        ts.extend(weight);
+        ts.extend(bias);
+        dispatch::keyset_of(&ts)
+    };
+    native_layer_norm_call(ks, input, normalized_shape, weight, bias, eps)
+}
+
+struct NativeLayerNormBoxed;
+
+impl BoxedOp for NativeLayerNormBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NATIVE_LAYER_NORM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_LAYER_NORM_SCHEMA, stack);
+        let input = u.tensor()?;
+        let normalized_shape = u.int_list()?;
+        let weight = u.opt_tensor()?;
+        let bias = u.opt_tensor()?;
+        let eps = u.float()?;
+        let r = native_layer_norm(&input, &normalized_shape, weight.as_ref(), bias.as_ref(), eps)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1), Value::Tensor(r.2)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::native_group_norm
+
+/// Schema of `aten::native_group_norm`.
+pub static NATIVE_GROUP_NORM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::native_group_norm",
+    overload: "",
+    signature: "native_group_norm(Tensor input, Tensor? weight, Tensor? bias, SymInt N, SymInt C, SymInt HxW, int group, float eps) -> (Tensor, Tensor, Tensor)",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "N", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "C", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "HxW", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "group", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "eps", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::native_group_norm`.
+pub type NativeGroupNormFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    Option<&Tensor>,
+    Option<&Tensor>,
+    i64,
+    i64,
+    i64,
+    i64,
+    f64,
+) -> Result<(Tensor, Tensor, Tensor)>;
+
+fn native_group_norm_cpu(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    N: i64,
+    C: i64,
+    HxW: i64,
+    group: i64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    ft_kernels::nn::norm::native_group_norm(input, weight, bias, N, C, HxW, group, eps)
+}
+
+/// Dispatch entry of `aten::native_group_norm`.
+pub static NATIVE_GROUP_NORM: Op<NativeGroupNormFn> = Op::new(
+    &NATIVE_GROUP_NORM_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(native_group_norm_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::native_group_norm_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::native_group_norm` through the dispatcher with explicit keys.
+pub fn native_group_norm_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    N: i64,
+    C: i64,
+    HxW: i64,
+    group: i64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    match NATIVE_GROUP_NORM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, weight, bias, N, C, HxW, group, eps),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Int(N),
+                Value::Int(C),
+                Value::Int(HxW),
+                Value::Int(group),
+                Value::Float(eps),
+            ];
+            fallback(&NATIVE_GROUP_NORM_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::native_group_norm",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// Normalizes each group of `C / group` channels of each of the `N` samples (`HxW` elements per channel), then applies per-channel `weight` and `bias`; returns (output, mean, rstd) with statistics of shape [N, group].
+///
+/// `aten::native_group_norm`: `native_group_norm(Tensor input, Tensor? weight, Tensor? bias, SymInt N, SymInt C, SymInt HxW, int group, float eps) -> (Tensor, Tensor, Tensor)`
+pub fn native_group_norm(
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    N: i64,
+    C: i64,
+    HxW: i64,
+    group: i64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.push(input);
+        ts.extend(weight);
+        ts.extend(bias);
+        dispatch::keyset_of(&ts)
+    };
+    native_group_norm_call(ks, input, weight, bias, N, C, HxW, group, eps)
+}
+
+struct NativeGroupNormBoxed;
+
+impl BoxedOp for NativeGroupNormBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NATIVE_GROUP_NORM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_GROUP_NORM_SCHEMA, stack);
+        let input = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let bias = u.opt_tensor()?;
+        let N = u.int()?;
+        let C = u.int()?;
+        let HxW = u.int()?;
+        let group = u.int()?;
+        let eps = u.float()?;
+        let r = native_group_norm(&input, weight.as_ref(), bias.as_ref(), N, C, HxW, group, eps)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1), Value::Tensor(r.2)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_native_batch_norm_legit.no_stats
+
+/// Schema of `aten::_native_batch_norm_legit.no_stats`.
+pub static NATIVE_BATCH_NORM_LEGIT_NO_STATS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_native_batch_norm_legit",
+    overload: "no_stats",
+    signature: "_native_batch_norm_legit.no_stats(Tensor input, Tensor? weight, Tensor? bias, bool training, float momentum, float eps) -> (Tensor, Tensor, Tensor)",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "training", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "momentum", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "eps", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::_native_batch_norm_legit.no_stats`.
+pub type NativeBatchNormLegitNoStatsFn =
+    fn(DispatchKeySet, &Tensor, Option<&Tensor>, Option<&Tensor>, bool, f64, f64) -> Result<(Tensor, Tensor, Tensor)>;
+
+fn native_batch_norm_legit_no_stats_cpu(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    ft_kernels::nn::norm::_native_batch_norm_legit_no_stats(input, weight, bias, training, momentum, eps)
+}
+
+/// Dispatch entry of `aten::_native_batch_norm_legit.no_stats`.
+pub static NATIVE_BATCH_NORM_LEGIT_NO_STATS: Op<NativeBatchNormLegitNoStatsFn> = Op::new(
+    &NATIVE_BATCH_NORM_LEGIT_NO_STATS_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(native_batch_norm_legit_no_stats_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::native_batch_norm_legit_no_stats_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::_native_batch_norm_legit.no_stats` through the dispatcher with explicit keys.
+pub fn native_batch_norm_legit_no_stats_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    match NATIVE_BATCH_NORM_LEGIT_NO_STATS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, weight, bias, training, momentum, eps),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Bool(training),
+                Value::Float(momentum),
+                Value::Float(eps),
+            ];
+            fallback(&NATIVE_BATCH_NORM_LEGIT_NO_STATS_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_native_batch_norm_legit.no_stats",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// Batch norm with batch statistics and no running statistics: each channel (dim 1) is normalized over the other dims; returns (output, save_mean, save_invstd).
+///
+/// `aten::_native_batch_norm_legit.no_stats`: `_native_batch_norm_legit.no_stats(Tensor input, Tensor? weight, Tensor? bias, bool training, float momentum, float eps) -> (Tensor, Tensor, Tensor)`
+pub fn _native_batch_norm_legit_no_stats(
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.push(input);
+        ts.extend(weight);
+        ts.extend(bias);
+        dispatch::keyset_of(&ts)
+    };
+    native_batch_norm_legit_no_stats_call(ks, input, weight, bias, training, momentum, eps)
+}
+
+struct NativeBatchNormLegitNoStatsBoxed;
+
+impl BoxedOp for NativeBatchNormLegitNoStatsBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NATIVE_BATCH_NORM_LEGIT_NO_STATS_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_BATCH_NORM_LEGIT_NO_STATS_SCHEMA, stack);
+        let input = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let bias = u.opt_tensor()?;
+        let training = u.bool()?;
+        let momentum = u.float()?;
+        let eps = u.float()?;
+        let r = _native_batch_norm_legit_no_stats(&input, weight.as_ref(), bias.as_ref(), training, momentum, eps)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1), Value::Tensor(r.2)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_native_batch_norm_legit_no_training
+
+/// Schema of `aten::_native_batch_norm_legit_no_training`.
+pub static NATIVE_BATCH_NORM_LEGIT_NO_TRAINING_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_native_batch_norm_legit_no_training",
+    overload: "",
+    signature: "_native_batch_norm_legit_no_training(Tensor input, Tensor? weight, Tensor? bias, Tensor running_mean, Tensor running_var, float momentum, float eps) -> (Tensor, Tensor, Tensor)",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "running_mean", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "running_var", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "momentum", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "eps", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::_native_batch_norm_legit_no_training`.
+pub type NativeBatchNormLegitNoTrainingFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    Option<&Tensor>,
+    Option<&Tensor>,
+    &Tensor,
+    &Tensor,
+    f64,
+    f64,
+) -> Result<(Tensor, Tensor, Tensor)>;
+
+fn native_batch_norm_legit_no_training_cpu(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    momentum: f64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    ft_kernels::nn::norm::_native_batch_norm_legit_no_training(
+        input,
+        weight,
+        bias,
+        running_mean,
+        running_var,
+        momentum,
+        eps,
+    )
+}
+
+/// Dispatch entry of `aten::_native_batch_norm_legit_no_training`.
+pub static NATIVE_BATCH_NORM_LEGIT_NO_TRAINING: Op<NativeBatchNormLegitNoTrainingFn> = Op::new(
+    &NATIVE_BATCH_NORM_LEGIT_NO_TRAINING_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(native_batch_norm_legit_no_training_cpu),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::_native_batch_norm_legit_no_training` through the dispatcher with explicit keys.
+pub fn native_batch_norm_legit_no_training_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    momentum: f64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    match NATIVE_BATCH_NORM_LEGIT_NO_TRAINING.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, weight, bias, running_mean, running_var, momentum, eps),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Tensor(running_mean.clone()),
+                Value::Tensor(running_var.clone()),
+                Value::Float(momentum),
+                Value::Float(eps),
+            ];
+            fallback(&NATIVE_BATCH_NORM_LEGIT_NO_TRAINING_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_native_batch_norm_legit_no_training",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(t)) => t,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// Batch norm in evaluation mode: each channel (dim 1) is normalized with `running_mean` and `running_var`; the saved statistics returned are empty.
+///
+/// `aten::_native_batch_norm_legit_no_training`: `_native_batch_norm_legit_no_training(Tensor input, Tensor? weight, Tensor? bias, Tensor running_mean, Tensor running_var, float momentum, float eps) -> (Tensor, Tensor, Tensor)`
+pub fn _native_batch_norm_legit_no_training(
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    momentum: f64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.push(input);
+        ts.extend(weight);
+        ts.extend(bias);
+        ts.push(running_mean);
+        ts.push(running_var);
+        dispatch::keyset_of(&ts)
+    };
+    native_batch_norm_legit_no_training_call(ks, input, weight, bias, running_mean, running_var, momentum, eps)
+}
+
+struct NativeBatchNormLegitNoTrainingBoxed;
+
+impl BoxedOp for NativeBatchNormLegitNoTrainingBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NATIVE_BATCH_NORM_LEGIT_NO_TRAINING_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_BATCH_NORM_LEGIT_NO_TRAINING_SCHEMA, stack);
+        let input = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let bias = u.opt_tensor()?;
+        let running_mean = u.tensor()?;
+        let running_var = u.tensor()?;
+        let momentum = u.float()?;
+        let eps = u.float()?;
+        let r = _native_batch_norm_legit_no_training(
+            &input,
+            weight.as_ref(),
+            bias.as_ref(),
+            &running_mean,
+            &running_var,
+            momentum,
+            eps,
+        )?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1), Value::Tensor(r.2)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_cdist_forward
+
+/// Schema of `aten::_cdist_forward`.
+pub static CDIST_FORWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_cdist_forward",
+    overload: "",
+    signature: "_cdist_forward(Tensor x1, Tensor x2, float p, int? compute_mode) -> Tensor",
+    args: &[
+        Arg {
+            name: "x1",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "x2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "compute_mode",
+            ty: ArgType::OptInt,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::_cdist_forward`.
+pub type CdistForwardFn = fn(DispatchKeySet, &Tensor, &Tensor, f64, Option<i64>) -> Result<Tensor>;
+
+fn cdist_forward_cpu(
+    _ks: DispatchKeySet,
+    x1: &Tensor,
+    x2: &Tensor,
+    p: f64,
+    compute_mode: Option<i64>,
+) -> Result<Tensor> {
+    ft_kernels::nn::distance::_cdist_forward(x1, x2, p, compute_mode)
+}
+
+/// Dispatch entry of `aten::_cdist_forward`.
+pub static CDIST_FORWARD: Op<CdistForwardFn> = Op::new(
+    &CDIST_FORWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(cdist_forward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cdist_forward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::_cdist_forward` through the dispatcher with explicit keys.
+pub fn cdist_forward_call(
+    ks: DispatchKeySet,
+    x1: &Tensor,
+    x2: &Tensor,
+    p: f64,
+    compute_mode: Option<i64>,
+) -> Result<Tensor> {
+    match CDIST_FORWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, x1, x2, p, compute_mode),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(x1.clone()),
+                Value::Tensor(x2.clone()),
+                Value::Float(p),
+                compute_mode.map_or(Value::None, Value::Int),
+            ];
+            fallback(&CDIST_FORWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_cdist_forward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The p-norm distance between every row of `x1` `[..., P, M]` and every row of `x2` `[..., R, M]` (batch dims broadcast): `[..., P, R]`.
+///
+/// `aten::_cdist_forward`: `_cdist_forward(Tensor x1, Tensor x2, float p, int? compute_mode) -> Tensor`
+pub fn _cdist_forward(x1: &Tensor, x2: &Tensor, p: f64, compute_mode: Option<i64>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[x1, x2]);
+    cdist_forward_call(ks, x1, x2, p, compute_mode)
+}
+
+struct CdistForwardBoxed;
+
+impl BoxedOp for CdistForwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CDIST_FORWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CDIST_FORWARD_SCHEMA, stack);
+        let x1 = u.tensor()?;
+        let x2 = u.tensor()?;
+        let p = u.float()?;
+        let compute_mode = u.opt_int()?;
+        let r = _cdist_forward(&x1, &x2, p, compute_mode)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_cdist_backward
+
+/// Schema of `aten::_cdist_backward`.
+pub static CDIST_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_cdist_backward",
+    overload: "",
+    signature: "_cdist_backward(Tensor grad_output, Tensor x1, Tensor x2, float p, Tensor cdist) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "x1",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "x2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "cdist",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_cdist_backward`.
+pub type CdistBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, f64, &Tensor) -> Result<Tensor>;
+
+fn cdist_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    x1: &Tensor,
+    x2: &Tensor,
+    p: f64,
+    cdist: &Tensor,
+) -> Result<Tensor> {
+    ft_kernels::nn::distance::_cdist_backward(grad_output, x1, x2, p, cdist)
+}
+
+/// Dispatch entry of `aten::_cdist_backward`.
+pub static CDIST_BACKWARD: Op<CdistBackwardFn> = Op::new(
+    &CDIST_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(cdist_backward_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::_cdist_backward` through the dispatcher with explicit keys.
+pub fn cdist_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    x1: &Tensor,
+    x2: &Tensor,
+    p: f64,
+    cdist: &Tensor,
+) -> Result<Tensor> {
+    match CDIST_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, x1, x2, p, cdist),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(x1.clone()),
+                Value::Tensor(x2.clone()),
+                Value::Float(p),
+                Value::Tensor(cdist.clone()),
+            ];
+            fallback(&CDIST_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_cdist_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `_cdist_forward` with respect to `x1`, given its result `cdist`.
+///
+/// `aten::_cdist_backward`: `_cdist_backward(Tensor grad_output, Tensor x1, Tensor x2, float p, Tensor cdist) -> Tensor`
+pub fn _cdist_backward(grad_output: &Tensor, x1: &Tensor, x2: &Tensor, p: f64, cdist: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, x1, x2, cdist]);
+    cdist_backward_call(ks, grad_output, x1, x2, p, cdist)
+}
+
+struct CdistBackwardBoxed;
+
+impl BoxedOp for CdistBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CDIST_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CDIST_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let x1 = u.tensor()?;
+        let x2 = u.tensor()?;
+        let p = u.float()?;
+        let cdist = u.tensor()?;
+        let r = _cdist_backward(&grad_output, &x1, &x2, p, &cdist)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_pdist_forward
+
+/// Schema of `aten::_pdist_forward`.
+pub static PDIST_FORWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_pdist_forward",
+    overload: "",
+    signature: "_pdist_forward(Tensor self, float p=2) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: Some(DefaultValue::Float(2.0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::_pdist_forward`.
+pub type PdistForwardFn = fn(DispatchKeySet, &Tensor, f64) -> Result<Tensor>;
+
+fn pdist_forward_cpu(_ks: DispatchKeySet, self_: &Tensor, p: f64) -> Result<Tensor> {
+    ft_kernels::nn::distance::_pdist_forward(self_, p)
+}
+
+/// Dispatch entry of `aten::_pdist_forward`.
+pub static PDIST_FORWARD: Op<PdistForwardFn> = Op::new(
+    &PDIST_FORWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(pdist_forward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::pdist_forward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::_pdist_forward` through the dispatcher with explicit keys.
+pub fn pdist_forward_call(ks: DispatchKeySet, self_: &Tensor, p: f64) -> Result<Tensor> {
+    match PDIST_FORWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, p),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Float(p)];
+            fallback(&PDIST_FORWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_pdist_forward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The p-norm distance between every pair of rows `i < j` of the 2-D `self`, in row-major pair order: `[N * (N - 1) / 2]`.
+///
+/// `aten::_pdist_forward`: `_pdist_forward(Tensor self, float p=2) -> Tensor`
+pub fn _pdist_forward(self_: &Tensor, p: f64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    pdist_forward_call(ks, self_, p)
+}
+
+struct PdistForwardBoxed;
+
+impl BoxedOp for PdistForwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &PDIST_FORWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PDIST_FORWARD_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let p = u.float()?;
+        let r = _pdist_forward(&self_, p)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_pdist_backward
+
+/// Schema of `aten::_pdist_backward`.
+pub static PDIST_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_pdist_backward",
+    overload: "",
+    signature: "_pdist_backward(Tensor grad_output, Tensor self, float p, Tensor pdist) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "pdist",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_pdist_backward`.
+pub type PdistBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, f64, &Tensor) -> Result<Tensor>;
+
+fn pdist_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    p: f64,
+    pdist: &Tensor,
+) -> Result<Tensor> {
+    ft_kernels::nn::distance::_pdist_backward(grad_output, self_, p, pdist)
+}
+
+/// Dispatch entry of `aten::_pdist_backward`.
+pub static PDIST_BACKWARD: Op<PdistBackwardFn> = Op::new(
+    &PDIST_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(pdist_backward_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::_pdist_backward` through the dispatcher with explicit keys.
+pub fn pdist_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    p: f64,
+    pdist: &Tensor,
+) -> Result<Tensor> {
+    match PDIST_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, p, pdist),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Float(p),
+                Value::Tensor(pdist.clone()),
+            ];
+            fallback(&PDIST_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_pdist_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `_pdist_forward` with respect to `self`, given its result `pdist`.
+///
+/// `aten::_pdist_backward`: `_pdist_backward(Tensor grad_output, Tensor self, float p, Tensor pdist) -> Tensor`
+pub fn _pdist_backward(grad_output: &Tensor, self_: &Tensor, p: f64, pdist: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, pdist]);
+    pdist_backward_call(ks, grad_output, self_, p, pdist)
+}
+
+struct PdistBackwardBoxed;
+
+impl BoxedOp for PdistBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &PDIST_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PDIST_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let p = u.float()?;
+        let pdist = u.tensor()?;
+        let r = _pdist_backward(&grad_output, &self_, p, &pdist)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -48205,4 +53159,43 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &MaskedFillScalarBoxed,
     &MaskedFillTensorBoxed,
     &ArgsortStableBoxed,
+    &ReflectionPad1dBoxed,
+    &ReflectionPad1dBackwardBoxed,
+    &ReflectionPad2dBoxed,
+    &ReflectionPad2dBackwardBoxed,
+    &ReflectionPad3dBoxed,
+    &ReflectionPad3dBackwardBoxed,
+    &ReplicationPad2dBoxed,
+    &ReplicationPad2dBackwardBoxed,
+    &ReplicationPad3dBoxed,
+    &ReplicationPad3dBackwardBoxed,
+    &AvgPool2dBoxed,
+    &AvgPool2dBackwardBoxed,
+    &AvgPool3dBoxed,
+    &AvgPool3dBackwardBoxed,
+    &AdaptiveAvgPool2dBoxed,
+    &AdaptiveAvgPool2dBackwardBoxed,
+    &AdaptiveAvgPool3dBoxed,
+    &AdaptiveAvgPool3dBackwardBoxed,
+    &UpsampleNearest2dBoxed,
+    &UpsampleNearest2dBackwardBoxed,
+    &UpsampleBilinear2dBoxed,
+    &UpsampleBilinear2dBackwardBoxed,
+    &EmbeddingBoxed,
+    &EmbeddingDenseBackwardBoxed,
+    &Im2colBoxed,
+    &Col2imBoxed,
+    &ConvolutionBoxed,
+    &MaxPool2dWithIndicesBoxed,
+    &MaxPool2dWithIndicesBackwardBoxed,
+    &MaxPool3dWithIndicesBoxed,
+    &MaxPool3dWithIndicesBackwardBoxed,
+    &NativeLayerNormBoxed,
+    &NativeGroupNormBoxed,
+    &NativeBatchNormLegitNoStatsBoxed,
+    &NativeBatchNormLegitNoTrainingBoxed,
+    &CdistForwardBoxed,
+    &CdistBackwardBoxed,
+    &PdistForwardBoxed,
+    &PdistBackwardBoxed,
 ];

@@ -973,3 +973,242 @@ pub fn values_backward(grad: &Tensor, dim: i64, indices: &Tensor, sizes: &[i64])
 }
 
 pub use crate::pointwise_helpers::*;
+
+/// The gradient of `_adaptive_avg_pool{k}d_backward` with respect to its
+/// `grad_output` (of sizes `sizes`): `grad` adaptively pooled to the last `k`
+/// of those sizes (the backward op is linear in `grad_output`).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[1, 2, 2]).unwrap();
+/// let r = frankentorch::autograd_helpers::adaptive_avg_pool_double_backward(&g, &[1, 1, 1], 2).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![2.5]);
+/// ```
+pub fn adaptive_avg_pool_double_backward(grad: &Tensor, sizes: &[i64], k: i64) -> Result<Tensor> {
+    let op = "adaptive_avg_pool_double_backward";
+    if k < 0 || sizes.len() < k as usize {
+        return Err(Error::invalid(
+            op,
+            format!("cannot take the last {k} of sizes {sizes:?}"),
+        ));
+    }
+    let out = &sizes[sizes.len() - k as usize..];
+    match k {
+        2 => ops::_adaptive_avg_pool2d(grad, out),
+        3 => ops::_adaptive_avg_pool3d(grad, out),
+        _ => Err(Error::invalid(
+            op,
+            format!("adaptive pooling has 2 or 3 spatial dims, not {k}"),
+        )),
+    }
+}
+
+/// The gradient of `embedding` with respect to `weight` (of sizes
+/// `weight_sizes`): `embedding_dense_backward`, or an error for `sparse`
+/// gradients (FrankenTorch has no sparse tensors).
+pub fn embedding_backward(
+    grad: &Tensor,
+    indices: &Tensor,
+    weight_sizes: &[i64],
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+    sparse: bool,
+) -> Result<Tensor> {
+    if sparse {
+        return Err(Error::not_supported(
+            "aten::embedding_backward",
+            "sparse gradients (sparse=True) need sparse tensors, which FrankenTorch does not have",
+        ));
+    }
+    let rows = weight_sizes.first().copied().unwrap_or(0);
+    ops::embedding_dense_backward(grad, indices, rows, padding_idx, scale_grad_by_freq)
+}
+
+/// The gradient of `embedding_dense_backward` with respect to its
+/// `grad_output`: the rows of `grad` picked by `indices`, zero where the
+/// index is `padding_idx` (like PyTorch, `scale_grad_by_freq` is not applied).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3, 1]).unwrap();
+/// let i = Tensor::from_vec(vec![2i64, 0], &[2]).unwrap();
+/// let r = frankentorch::autograd_helpers::embedding_dense_double_backward(&g, &i, 0).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![3.0, 0.0]);
+/// ```
+pub fn embedding_dense_double_backward(grad: &Tensor, indices: &Tensor, padding_idx: i64) -> Result<Tensor> {
+    let rows = ops::embedding(grad, indices, -1, false, false)?;
+    let keep = to_dtype(&ops::ne_scalar(indices, padding_idx)?, grad.dtype())?;
+    ops::mul(&rows, &ops::unsqueeze(&keep, -1)?)
+}
+
+/// The gradient of `im2col` with respect to an input of sizes `input_sizes`:
+/// `col2im` of `grad` to the input's last two sizes.
+pub fn im2col_backward(
+    grad: &Tensor,
+    input_sizes: &[i64],
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+) -> Result<Tensor> {
+    if input_sizes.len() < 2 {
+        return Err(Error::invalid(
+            "im2col_backward",
+            format!("input sizes {input_sizes:?} have no 2 spatial dims"),
+        ));
+    }
+    let spatial = &input_sizes[input_sizes.len() - 2..];
+    ops::col2im(grad, spatial, kernel_size, dilation, padding, stride)
+}
+
+/// `convolution`'s gradients (input, weight, bias), for the entries of
+/// `output_mask` that are set, computed by the `convolution_backward` kernel.
+///
+/// Not differentiable again: `aten::convolution_backward` is not a declared
+/// op yet (its `bool[3] output_mask` cannot be written in schema samples),
+/// so its result has no history and double backward through a convolution
+/// is not available.
+#[allow(clippy::too_many_arguments)]
+pub fn convolution_backward_no_bias_sizes(
+    grad: &Tensor,
+    input: &Tensor,
+    weight: &Tensor,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    transposed: bool,
+    output_padding: &[i64],
+    groups: i64,
+    output_mask: &[bool],
+) -> Result<(Tensor, Tensor, Tensor)> {
+    ft_kernels::nn::conv::convolution_backward(
+        grad,
+        input,
+        weight,
+        None,
+        stride,
+        padding,
+        dilation,
+        transposed,
+        output_padding,
+        groups,
+        output_mask,
+    )
+}
+
+/// The gradient of `max_pool{k}d_with_indices_backward` with respect to its
+/// `grad_output`: `grad` (shaped like the pooled input) read at `indices`
+/// (positions within each input plane of the last `k` dims), shaped like
+/// `indices`.
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[1, 2, 2]).unwrap();
+/// let i = Tensor::from_vec(vec![3i64], &[1, 1, 1]).unwrap();
+/// let r = frankentorch::autograd_helpers::max_pool_double_backward(&g, &i, 2).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![4.0]);
+/// ```
+pub fn max_pool_double_backward(grad: &Tensor, indices: &Tensor, k: i64) -> Result<Tensor> {
+    let op = "max_pool_double_backward";
+    let k = k as usize;
+    if grad.dim() < k || indices.dim() != grad.dim() {
+        return Err(Error::shape(
+            op,
+            "grad and indices must have the same number of dims (at least k)",
+        ));
+    }
+    let lead = grad.dim() - k;
+    let planes: usize = grad.sizes()[..lead].iter().product();
+    let plane_in: usize = grad.sizes()[lead..].iter().product();
+    let plane_out: usize = indices.sizes()[lead..].iter().product();
+    let flat_idx = ops::reshape(indices, &[planes as i64, plane_out as i64])?;
+    let starts = ops::mul_scalar(
+        &ops::arange_full(planes as i64, Some(DType::I64), None, None, None)?,
+        plane_in as i64,
+    )?;
+    let global = ops::add(&flat_idx, &ops::view(&starts, &[planes as i64, 1])?)?;
+    let rows = ops::reshape(grad, &[(planes * plane_in) as i64, 1])?;
+    let picked = ops::embedding(&rows, &global, -1, false, false)?;
+    ops::reshape(&picked, &sizes_of(indices))
+}
+
+/// `native_layer_norm`'s gradients (input, weight, bias) from the saved mean
+/// and rstd, by the `native_layer_norm_backward` kernel. Not differentiable
+/// again (that op's `bool[3] output_mask` cannot be written in schema
+/// samples yet, so it is not a declared op).
+#[allow(clippy::too_many_arguments)]
+pub fn layer_norm_backward_of(
+    grad: &Tensor,
+    input: &Tensor,
+    normalized_shape: &[i64],
+    mean: &Tensor,
+    rstd: &Tensor,
+    weight: Option<&Tensor>,
+    output_mask: &[bool],
+) -> Result<(Tensor, Tensor, Tensor)> {
+    ft_kernels::nn::norm::native_layer_norm_backward(
+        grad,
+        input,
+        normalized_shape,
+        mean,
+        rstd,
+        weight,
+        None,
+        output_mask,
+    )
+}
+
+/// `native_group_norm`'s gradients (input, weight, bias) by the
+/// `native_group_norm_backward` kernel, plus, as in PyTorch, the input
+/// gradient flowing through its `mean` and `rstd` results (upstream
+/// gradients `grad_mean`, `grad_rstd`). Not differentiable again.
+#[allow(clippy::too_many_arguments)]
+pub fn group_norm_backward_of(
+    grad: &Tensor,
+    grad_mean: &Tensor,
+    grad_rstd: &Tensor,
+    input: &Tensor,
+    mean: &Tensor,
+    rstd: &Tensor,
+    weight: Option<&Tensor>,
+    n: i64,
+    c: i64,
+    hxw: i64,
+    group: i64,
+    output_mask: &[bool],
+) -> Result<(Tensor, Tensor, Tensor)> {
+    use ft_kernels::nn::norm;
+    let (gi, gw, gb) =
+        norm::native_group_norm_backward(grad, input, mean, rstd, weight, n, c, hxw, group, output_mask)?;
+    if !output_mask.first().copied().unwrap_or(true) {
+        return Ok((gi, gw, gb));
+    }
+    let through_stats = norm::group_norm_stats_backward(grad_mean, grad_rstd, input, mean, rstd, n, c, hxw, group)?;
+    Ok((ft_kernels::binary::add(&gi, &through_stats, Scalar::Int(1))?, gw, gb))
+}
+
+/// Batch norm's gradients (input, weight, bias) in training mode, from the
+/// saved batch mean and inverse std (not differentiable again).
+#[allow(clippy::too_many_arguments)]
+pub fn batch_norm_train_backward_of(
+    grad: &Tensor,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    save_mean: &Tensor,
+    save_invstd: &Tensor,
+    eps: f64,
+    output_mask: &[bool],
+) -> Result<(Tensor, Tensor, Tensor)> {
+    ft_kernels::nn::norm::batch_norm_backward(
+        grad,
+        input,
+        weight,
+        None,
+        None,
+        Some(save_mean),
+        Some(save_invstd),
+        true,
+        eps,
+        output_mask,
+    )
+}

@@ -29,15 +29,19 @@ pub mod variants;
 
 #[path = "../generated/autograd.rs"]
 #[doc(hidden)]
-// Codegen builds `diff_inputs` by pushes; an op whose inputs are all
-// tensors or optional tensors (`clamp.Tensor`) trips this lint.
-#[allow(clippy::vec_init_then_push)]
+// The generated autograd kernel of an op whose differentiable inputs include
+// a `Tensor?` (convolution's bias) builds its input list with pushes, and
+// PyTorch's argument names are kept as written (`native_group_norm`'s `N`,
+// `C`, `HxW`).
+#[allow(clippy::vec_init_then_push, non_snake_case)]
 pub mod generated_autograd;
 #[path = "../generated/methods.rs"]
 #[doc(hidden)]
 pub mod generated_methods;
 #[path = "../generated/ops.rs"]
 #[doc(hidden)]
+// PyTorch's argument names are kept as written (`native_group_norm`'s `N`, `C`, `HxW`).
+#[allow(non_snake_case)]
 pub mod generated_ops;
 #[path = "../generated/variants.rs"]
 #[doc(hidden)]
