@@ -741,6 +741,53 @@ impl BackwardFn for MmBackward0 {
     }
 }
 
+/// Backward of `aten::addmm`.
+pub struct AddmmBackward0 {
+    alpha_: Scalar,
+    beta_: Scalar,
+    mat1_: SavedVariable,
+    mat2_: SavedVariable,
+}
+
+impl BackwardFn for AddmmBackward0 {
+    fn name(&self) -> String {
+        "AddmmBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 3];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_mat1 = ctx.needs(1);
+        let needs_mat2 = ctx.needs(2);
+        let mat1 = self.mat1_.unpack(Some(ctx.node))?;
+        let mat2 = self.mat2_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::maybe_multiply(&grad, self.beta_)?);
+        }
+        if needs_mat1 {
+            out[1] = Some(crate::autograd_helpers::maybe_multiply(
+                &(crate::ops::mm(&grad, &(crate::ops::t(&mat2)?))?),
+                self.alpha_,
+            )?);
+        }
+        if needs_mat2 {
+            out[2] = Some(crate::autograd_helpers::maybe_multiply(
+                &(crate::ops::mm(&(crate::ops::t(&mat1)?), &grad)?),
+                self.alpha_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.mat1_.release();
+        self.mat2_.release();
+    }
+}
+
 /// Backward of `aten::bmm`.
 pub struct BmmBackward0 {
     mat2_: SavedVariable,
@@ -8826,6 +8873,67 @@ pub(crate) fn matmul_out_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Te
     }
     let _below = tls::below_ad_inplace_or_view();
     matmul_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
+}
+
+/// Autograd kernel of `aten::addmm`: records `AddmmBackward0` when an input requires grad.
+pub(crate) fn addmm_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mat1: &Tensor,
+    mat2: &Tensor,
+    beta: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, mat1, mat2]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, mat1, mat2])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            alpha,
+            beta,
+            SavedVariable::new(mat1, false),
+            SavedVariable::new(mat2, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        addmm_call(ks.below(DispatchKey::AutogradCPU), self_, mat1, mat2, beta, alpha)?
+    };
+    if let Some((pre_alpha_, pre_beta_, pre_mat1_, pre_mat2_)) = saved {
+        let node = Node::new(
+            AddmmBackward0 {
+                alpha_: pre_alpha_,
+                beta_: pre_beta_,
+                mat1_: pre_mat1_,
+                mat2_: pre_mat2_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::addmm.out`: `out=` variants do not record gradients.
+pub(crate) fn addmm_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mat1: &Tensor,
+    mat2: &Tensor,
+    beta: Scalar,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || mat1.requires_grad() || mat2.requires_grad()) {
+        return Err(Error::autograd("aten::addmm.out", "addmm(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    addmm_out_call(ks.below(DispatchKey::AutogradCPU), self_, mat1, mat2, beta, alpha, out)
 }
 
 /// Autograd kernel of `aten::view`: records `ViewBackward0` when an input requires grad.

@@ -253,6 +253,16 @@ pub trait TensorOps {
     fn bmm(&self, mat2: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::matmul`].
     fn matmul(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::addmm`].
+    fn addmm(&self, mat1: &Tensor, mat2: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::addmm_full`].
+    fn addmm_full(
+        &self,
+        mat1: &Tensor,
+        mat2: &Tensor,
+        beta: impl Into<Scalar>,
+        alpha: impl Into<Scalar>,
+    ) -> Result<Tensor>;
     /// Method form of [`ops::view`].
     fn view(&self, size: &[i64]) -> Result<Tensor>;
     /// Method form of [`ops::reshape`].
@@ -962,6 +972,18 @@ impl TensorOps for Tensor {
     }
     fn matmul(&self, other: &Tensor) -> Result<Tensor> {
         ops::matmul(self, other)
+    }
+    fn addmm(&self, mat1: &Tensor, mat2: &Tensor) -> Result<Tensor> {
+        ops::addmm(self, mat1, mat2)
+    }
+    fn addmm_full(
+        &self,
+        mat1: &Tensor,
+        mat2: &Tensor,
+        beta: impl Into<Scalar>,
+        alpha: impl Into<Scalar>,
+    ) -> Result<Tensor> {
+        ops::addmm_full(self, mat1, mat2, beta, alpha)
     }
     fn view(&self, size: &[i64]) -> Result<Tensor> {
         ops::view(self, size)

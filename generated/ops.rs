@@ -17871,6 +17871,305 @@ impl BoxedOp for MatmulOutBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::addmm
+
+/// Schema of `aten::addmm`.
+pub static ADDMM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::addmm",
+    overload: "",
+    signature: "addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mat1",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mat2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "beta",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::addmm`.
+pub type AddmmFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, Scalar, Scalar) -> Result<Tensor>;
+
+fn addmm_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    mat1: &Tensor,
+    mat2: &Tensor,
+    beta: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    crate::composite::addmm(self_, mat1, mat2, beta, alpha)
+}
+
+/// Dispatch entry of `aten::addmm`.
+pub static ADDMM: Op<AddmmFn> = Op::new(
+    &ADDMM_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(addmm_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::addmm_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::addmm` through the dispatcher with explicit keys.
+pub fn addmm_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mat1: &Tensor,
+    mat2: &Tensor,
+    beta: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    match ADDMM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mat1, mat2, beta, alpha),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(mat1.clone()),
+                Value::Tensor(mat2.clone()),
+                Value::Scalar(beta),
+                Value::Scalar(alpha),
+            ];
+            fallback(&ADDMM_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::addmm", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `beta * self + alpha * (mat1 @ mat2)`, `self` broadcast to the product's shape (ignored when `beta` is 0).
+///
+/// `aten::addmm`: `addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1) -> Tensor`
+pub fn addmm(self_: &Tensor, mat1: &Tensor, mat2: &Tensor) -> Result<Tensor> {
+    addmm_full(self_, mat1, mat2, Scalar::Int(1), Scalar::Int(1))
+}
+
+/// [`addmm`] with every argument, including keyword-only ones.
+pub fn addmm_full(
+    self_: &Tensor,
+    mat1: &Tensor,
+    mat2: &Tensor,
+    beta: impl Into<Scalar>,
+    alpha: impl Into<Scalar>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mat1, mat2]);
+    addmm_call(ks, self_, mat1, mat2, beta.into(), alpha.into())
+}
+
+struct AddmmBoxed;
+
+impl BoxedOp for AddmmBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADDMM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADDMM_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mat1 = u.tensor()?;
+        let mat2 = u.tensor()?;
+        let beta = u.scalar()?;
+        let alpha = u.scalar()?;
+        let r = addmm_full(&self_, &mat1, &mat2, beta, alpha)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::addmm.out
+
+/// Schema of `aten::addmm.out`.
+pub static ADDMM_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::addmm",
+    overload: "out",
+    signature: "addmm.out(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "mat1", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "mat2", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "beta", ty: ArgType::Scalar, default: Some(DefaultValue::Scalar(Scalar::Int(1))), kwarg_only: true, is_write: false },
+        Arg { name: "alpha", ty: ArgType::Scalar, default: Some(DefaultValue::Scalar(Scalar::Int(1))), kwarg_only: true, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::addmm.out`.
+pub type AddmmOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, Scalar, Scalar, &Tensor) -> Result<Tensor>;
+
+fn addmm_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    mat1: &Tensor,
+    mat2: &Tensor,
+    beta: Scalar,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::addmm_out(self_, mat1, mat2, beta, alpha, out)
+}
+
+/// Bumps the version counter of the tensors `aten::addmm.out` writes.
+fn addmm_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mat1: &Tensor,
+    mat2: &Tensor,
+    beta: Scalar,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        addmm_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            mat1,
+            mat2,
+            beta,
+            alpha,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::addmm.out`.
+pub static ADDMM_OUT: Op<AddmmOutFn> = Op::new(
+    &ADDMM_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(addmm_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::addmm_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(addmm_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::addmm.out` through the dispatcher with explicit keys.
+pub fn addmm_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mat1: &Tensor,
+    mat2: &Tensor,
+    beta: Scalar,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match ADDMM_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mat1, mat2, beta, alpha, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(mat1.clone()),
+                Value::Tensor(mat2.clone()),
+                Value::Scalar(beta),
+                Value::Scalar(alpha),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&ADDMM_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::addmm.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `addmm` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::addmm.out`: `addmm.out(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1, Tensor(a!) out) -> Tensor(a!)`
+pub fn addmm_out(self_: &Tensor, mat1: &Tensor, mat2: &Tensor, out: &Tensor) -> Result<Tensor> {
+    addmm_out_full(self_, mat1, mat2, Scalar::Int(1), Scalar::Int(1), out)
+}
+
+/// [`addmm_out`] with every argument, including keyword-only ones.
+pub fn addmm_out_full(
+    self_: &Tensor,
+    mat1: &Tensor,
+    mat2: &Tensor,
+    beta: impl Into<Scalar>,
+    alpha: impl Into<Scalar>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mat1, mat2, out]);
+    addmm_out_call(ks, self_, mat1, mat2, beta.into(), alpha.into(), out)
+}
+
+struct AddmmOutBoxed;
+
+impl BoxedOp for AddmmOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADDMM_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADDMM_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mat1 = u.tensor()?;
+        let mat2 = u.tensor()?;
+        let beta = u.scalar()?;
+        let alpha = u.scalar()?;
+        let out = u.tensor()?;
+        let r = addmm_out_full(&self_, &mat1, &mat2, beta, alpha, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::view
 
 /// Schema of `aten::view`.
@@ -19180,6 +19479,113 @@ impl BoxedOp for CopyInplaceBoxed {
         let src = u.tensor()?;
         let non_blocking = u.bool()?;
         let r = copy_(&self_, &src, non_blocking)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::copy
+
+/// Schema of `aten::copy`.
+pub static COPY_SCHEMA: OpSchema = OpSchema {
+    name: "aten::copy",
+    overload: "",
+    signature: "copy(Tensor self, Tensor src, bool non_blocking=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "src",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "non_blocking",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::copy`.
+pub type CopyFn = fn(DispatchKeySet, &Tensor, &Tensor, bool) -> Result<Tensor>;
+
+fn copy_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    non_blocking: bool,
+) -> Result<Tensor> {
+    crate::composite::copy(self_, src, non_blocking)
+}
+
+/// Dispatch entry of `aten::copy`.
+pub static COPY: Op<CopyFn> = Op::new(
+    &COPY_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(copy_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::copy` through the dispatcher with explicit keys.
+pub fn copy_call(ks: DispatchKeySet, self_: &Tensor, src: &Tensor, non_blocking: bool) -> Result<Tensor> {
+    match COPY.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, src, non_blocking),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(src.clone()),
+                Value::Bool(non_blocking),
+            ];
+            fallback(&COPY_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::copy", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(t)) => t,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A copy of `self` (its dtype and layout) holding `src`'s values, broadcast and cast.
+///
+/// `aten::copy`: `copy(Tensor self, Tensor src, bool non_blocking=False) -> Tensor`
+pub fn copy(self_: &Tensor, src: &Tensor, non_blocking: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, src]);
+    copy_call(ks, self_, src, non_blocking)
+}
+
+struct CopyBoxed;
+
+impl BoxedOp for CopyBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &COPY_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&COPY_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let src = u.tensor()?;
+        let non_blocking = u.bool()?;
+        let r = copy(&self_, &src, non_blocking)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -52904,6 +53310,8 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &BmmOutBoxed,
     &MatmulBoxed,
     &MatmulOutBoxed,
+    &AddmmBoxed,
+    &AddmmOutBoxed,
     &ViewBoxed,
     &ReshapeBoxed,
     &TransposeIntBoxed,
@@ -52917,6 +53325,7 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &CloneBoxed,
     &ToCopyBoxed,
     &CopyInplaceBoxed,
+    &CopyBoxed,
     &FillScalarInplaceBoxed,
     &ZeroInplaceBoxed,
     &ZerosBoxed,

@@ -663,6 +663,19 @@ pub fn matmul_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor
     crate::variants::write_out("aten::matmul.out", out, &[self_, other], &result)
 }
 
+/// Kernel of `aten::addmm.out`: `aten::addmm`, then written into `out`.
+pub fn addmm_out(
+    self_: &Tensor,
+    mat1: &Tensor,
+    mat2: &Tensor,
+    beta: Scalar,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::addmm_full(self_, mat1, mat2, beta, alpha)?;
+    crate::variants::write_out("aten::addmm.out", out, &[self_, mat1, mat2], &result)
+}
+
 /// Kernel of `aten::amax.out`: `aten::amax`, then written into `out`.
 pub fn amax_out(self_: &Tensor, dim: &[i64], keepdim: bool, out: &Tensor) -> Result<Tensor> {
     let result = crate::ops::amax(self_, dim, keepdim)?;

@@ -132,3 +132,76 @@ pub fn contiguous(t: &Tensor, memory_format: Option<MemoryFormat>) -> Result<Ten
     }
     ops::clone_full(t, Some(MemoryFormat::Contiguous))
 }
+
+/// `beta * self + alpha * (mat1 @ mat2)` (PyTorch's `addmm`, the kernel of
+/// its CompositeExplicitAutograd entry). `self` broadcasts to the product's
+/// shape; with `beta == 0` its values are ignored (NaN in it does not
+/// propagate), as in PyTorch.
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let bias = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).unwrap();
+/// let a = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[2, 2]).unwrap();
+/// let r = ops::addmm(&bias, &a, &a).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![8.0, 12.0, 16.0, 24.0]);
+/// ```
+pub fn addmm(
+    self_: &Tensor,
+    mat1: &Tensor,
+    mat2: &Tensor,
+    beta: crate::Scalar,
+    alpha: crate::Scalar,
+) -> Result<Tensor> {
+    const OP: &str = "aten::addmm";
+    for (name, m) in [("mat1", mat1), ("mat2", mat2)] {
+        if m.dim() != 2 {
+            return Err(Error::invalid(
+                OP,
+                format!("{name} must be a matrix, got {}-D tensor", m.dim()),
+            ));
+        }
+    }
+    if self_.dtype() != mat1.dtype() {
+        return Err(Error::dtype(
+            OP,
+            format!(
+                "self and mat2 must have the same dtype, but got {} and {}",
+                self_.dtype().scalar_type_name(),
+                mat1.dtype().scalar_type_name()
+            ),
+        ));
+    }
+    let product = ops::mm(mat1, mat2)?;
+    let sizes = crate::autograd_helpers::sizes_of(&product);
+    let base = ops::expand(self_, &sizes)?;
+    let scaled = if alpha.equals(1.0) {
+        product
+    } else {
+        ops::mul_scalar(&product, alpha)?
+    };
+    if beta.equals(0.0) {
+        return Ok(scaled);
+    }
+    let base = if beta.equals(1.0) {
+        base
+    } else {
+        ops::mul_scalar(&base, beta)?
+    };
+    ops::add(&base, &scaled)
+}
+
+/// PyTorch's functional `copy`: a tensor with `self`'s dtype, sizes and strides
+/// holding the values of `src`, broadcast and cast.
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let a = Tensor::zeros_contiguous(&[2, 2], DType::I32);
+/// let src = Tensor::from_vec(vec![1.5f64, -2.5], &[2]).unwrap();
+/// assert_eq!(ops::copy(&a, &src).unwrap().to_vec::<i32>().unwrap(), vec![1, -2, 1, -2]);
+/// ```
+pub fn copy(self_: &Tensor, src: &Tensor, non_blocking: bool) -> Result<Tensor> {
+    // PyTorch allocates the result with `self`'s exact strides, even when
+    // they leave gaps (a clone would compact them).
+    let out = Tensor::zeros_strided(self_.sizes(), self_.strides(), self_.dtype());
+    ops::copy_(&out, src, non_blocking)
+}
