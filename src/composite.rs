@@ -197,7 +197,7 @@ pub fn addmm(
 /// use frankentorch::prelude::*;
 /// let a = Tensor::zeros_contiguous(&[2, 2], DType::I32);
 /// let src = Tensor::from_vec(vec![1.5f64, -2.5], &[2]).unwrap();
-/// assert_eq!(ops::copy(&a, &src).unwrap().to_vec::<i32>().unwrap(), vec![1, -2, 1, -2]);
+/// assert_eq!(ops::copy(&a, &src, false).unwrap().to_vec::<i32>().unwrap(), vec![1, -2, 1, -2]);
 /// ```
 pub fn copy(self_: &Tensor, src: &Tensor, non_blocking: bool) -> Result<Tensor> {
     // PyTorch allocates the result with `self`'s exact strides, even when

@@ -163,6 +163,7 @@ pub fn sample_tests(op: &OpModel, twice: bool) -> Result<Vec<TestView>, String> 
         }
         let (mut typed, mut positional, mut kwargs, mut specs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut tensor_index = 0;
+        let mut omitted_before = false;
         let mut tensor_names = Vec::new();
         for a in &op.args {
             match sample.get(&a.name) {
@@ -185,13 +186,15 @@ pub fn sample_tests(op: &OpModel, twice: bool) -> Result<Vec<TestView>, String> 
                     }
                     let (t, b) = sample_arg(op, a, v, &mut tensor_index)?;
                     typed.push(t);
-                    if a.kwarg_only {
+                    // After an omitted argument, later ones must be named (as in Python).
+                    if a.kwarg_only || omitted_before {
                         kwargs.push((a.name.clone(), b));
                     } else {
                         positional.push(b);
                     }
                 }
                 None => {
+                    omitted_before = true;
                     let d = a
                         .default_param
                         .clone()
