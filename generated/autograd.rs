@@ -12766,10 +12766,7 @@ pub(crate) fn clamp_tensor_autograd(
     min: Option<&Tensor>,
     max: Option<&Tensor>,
 ) -> Result<Tensor> {
-    let mut diff_inputs: Vec<Option<&Tensor>> = Vec::new();
-    diff_inputs.push(Some(self_));
-    diff_inputs.push(min);
-    diff_inputs.push(max);
+    let diff_inputs: Vec<Option<&Tensor>> = vec![Some(self_), min, max];
     let requires_grad = tls::is_grad_enabled() && diff_inputs.iter().flatten().any(|t| t.requires_grad());
     let next_edges = if requires_grad {
         collect_next_edges_opt(&diff_inputs)
@@ -12810,10 +12807,7 @@ pub(crate) fn clamp_tensor_inplace_autograd(
     min: Option<&Tensor>,
     max: Option<&Tensor>,
 ) -> Result<Tensor> {
-    let mut diff_inputs: Vec<Option<&Tensor>> = Vec::new();
-    diff_inputs.push(Some(self_));
-    diff_inputs.push(min);
-    diff_inputs.push(max);
+    let diff_inputs: Vec<Option<&Tensor>> = vec![Some(self_), min, max];
     let requires_grad = tls::is_grad_enabled() && diff_inputs.iter().flatten().any(|t| t.requires_grad());
     check_inplace("aten::clamp_.Tensor", self_, requires_grad)?;
     let next_edges = if requires_grad {
@@ -14763,10 +14757,7 @@ pub(crate) fn convolution_autograd(
     output_padding: &[i64],
     groups: i64,
 ) -> Result<Tensor> {
-    let mut diff_inputs: Vec<Option<&Tensor>> = Vec::new();
-    diff_inputs.push(Some(input));
-    diff_inputs.push(Some(weight));
-    diff_inputs.push(bias);
+    let diff_inputs: Vec<Option<&Tensor>> = vec![Some(input), Some(weight), bias];
     let requires_grad = tls::is_grad_enabled() && diff_inputs.iter().flatten().any(|t| t.requires_grad());
     let next_edges = if requires_grad {
         collect_next_edges_opt(&diff_inputs)
@@ -15056,10 +15047,7 @@ pub(crate) fn native_layer_norm_autograd(
     bias: Option<&Tensor>,
     eps: f64,
 ) -> Result<(Tensor, Tensor, Tensor)> {
-    let mut diff_inputs: Vec<Option<&Tensor>> = Vec::new();
-    diff_inputs.push(Some(input));
-    diff_inputs.push(weight);
-    diff_inputs.push(bias);
+    let diff_inputs: Vec<Option<&Tensor>> = vec![Some(input), weight, bias];
     let requires_grad = tls::is_grad_enabled() && diff_inputs.iter().flatten().any(|t| t.requires_grad());
     let next_edges = if requires_grad {
         collect_next_edges_opt(&diff_inputs)
@@ -15114,10 +15102,7 @@ pub(crate) fn native_group_norm_autograd(
     group: i64,
     eps: f64,
 ) -> Result<(Tensor, Tensor, Tensor)> {
-    let mut diff_inputs: Vec<Option<&Tensor>> = Vec::new();
-    diff_inputs.push(Some(input));
-    diff_inputs.push(weight);
-    diff_inputs.push(bias);
+    let diff_inputs: Vec<Option<&Tensor>> = vec![Some(input), weight, bias];
     let requires_grad = tls::is_grad_enabled() && diff_inputs.iter().flatten().any(|t| t.requires_grad());
     let next_edges = if requires_grad {
         collect_next_edges_opt(&diff_inputs)
@@ -15181,10 +15166,7 @@ pub(crate) fn native_batch_norm_legit_no_stats_autograd(
     momentum: f64,
     eps: f64,
 ) -> Result<(Tensor, Tensor, Tensor)> {
-    let mut diff_inputs: Vec<Option<&Tensor>> = Vec::new();
-    diff_inputs.push(Some(input));
-    diff_inputs.push(weight);
-    diff_inputs.push(bias);
+    let diff_inputs: Vec<Option<&Tensor>> = vec![Some(input), weight, bias];
     let requires_grad = tls::is_grad_enabled() && diff_inputs.iter().flatten().any(|t| t.requires_grad());
     let next_edges = if requires_grad {
         collect_next_edges_opt(&diff_inputs)

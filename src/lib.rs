@@ -29,11 +29,9 @@ pub mod variants;
 
 #[path = "../generated/autograd.rs"]
 #[doc(hidden)]
-// The generated autograd kernel of an op whose differentiable inputs include
-// a `Tensor?` (convolution's bias) builds its input list with pushes, and
 // PyTorch's argument names are kept as written (`native_group_norm`'s `N`,
 // `C`, `HxW`).
-#[allow(clippy::vec_init_then_push, non_snake_case)]
+#[allow(non_snake_case)]
 pub mod generated_autograd;
 #[path = "../generated/methods.rs"]
 #[doc(hidden)]

@@ -70,7 +70,6 @@ struct Ctx<'a> {
     ops: &'a [OpModel],
     helpers: &'a BTreeMap<String, HelperModel>,
     usage: BTreeMap<String, Usage>,
-    uses_result: bool,
     called: BTreeSet<String>,
     helper_differentiable: bool,
     /// Output gradients read (`grad` is 0).
@@ -190,7 +189,6 @@ impl Ctx<'_> {
             if self.sig.returns[i].ty.list.is_some() {
                 return Err(self.fail(format!("formulas cannot read the list output `{n}` yet")));
             }
-            self.uses_result = true;
             self.results_used.insert(i);
             return Ok(place(result_var(i, self.sig.returns.len()), Ty::Tensor));
         }
@@ -513,7 +511,6 @@ fn build_node(
         ops,
         helpers,
         usage: BTreeMap::new(),
-        uses_result: false,
         called: BTreeSet::new(),
         helper_differentiable: true,
         grads_used: BTreeSet::new(),

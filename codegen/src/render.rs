@@ -250,6 +250,25 @@ fn diff_inputs_code(node: &NodeModel) -> (String, String, String) {
             format!("collect_next_edges(&[{list}])"),
         );
     }
+    let has_list = node.inputs.iter().any(|i| i.kind == InputKind::List);
+    if !has_list {
+        let items: Vec<String> = node
+            .inputs
+            .iter()
+            .map(|i| match i.kind {
+                InputKind::Plain => format!("Some({})", i.ident),
+                _ => i.ident.clone(),
+            })
+            .collect();
+        return (
+            format!(
+                "    let diff_inputs: Vec<Option<&Tensor>> = vec![{}];\n",
+                items.join(", ")
+            ),
+            "tls::is_grad_enabled() && diff_inputs.iter().flatten().any(|t| t.requires_grad())".into(),
+            "collect_next_edges_opt(&diff_inputs)".into(),
+        );
+    }
     let mut v = String::from("    let mut diff_inputs: Vec<Option<&Tensor>> = Vec::new();\n");
     for i in &node.inputs {
         v += &match i.kind {
