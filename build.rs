@@ -10,6 +10,7 @@ fn main() {
         "codegen/src",
         "codegen/templates",
         "schema/parity_notes.md",
+        "schema/reference",
         "tests/fixtures/oracle",
         "FEATURE_PARITY.md",
     ] {

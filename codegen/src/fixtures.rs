@@ -89,17 +89,17 @@ pub fn stale_fixtures(root: &Path, model: &Model) -> Vec<String> {
 }
 
 /// One row of the conformance table.
-struct Row {
-    op: String,
-    dtypes: String,
-    layouts: String,
-    forward: String,
-    backward: String,
-    gradcheck: &'static str,
-    drift: String,
+pub(crate) struct Row {
+    pub(crate) op: String,
+    pub(crate) dtypes: String,
+    pub(crate) layouts: String,
+    pub(crate) forward: String,
+    pub(crate) backward: String,
+    pub(crate) gradcheck: &'static str,
+    pub(crate) drift: String,
 }
 
-fn row(root: &Path, op: &OpModel) -> Row {
+pub(crate) fn row(root: &Path, op: &OpModel) -> Row {
     let specs: Vec<_> = op
         .expanded
         .iter()
@@ -171,7 +171,7 @@ fn row(root: &Path, op: &OpModel) -> Row {
 
 /// Renders FEATURE_PARITY.md: the generated per-op table followed by the
 /// hand-written notes of `schema/parity_notes.md`.
-pub fn render_parity(root: &Path, model: &Model, notes: &str) -> String {
+pub fn render_parity(root: &Path, model: &Model, coverage: &str, notes: &str) -> String {
     let torch = model
         .ops
         .iter()
@@ -197,6 +197,8 @@ pub fn render_parity(root: &Path, model: &Model, notes: &str) -> String {
             r.op, r.dtypes, r.layouts, r.forward, r.backward, r.gradcheck, r.drift
         ));
     }
+    s.push('\n');
+    s.push_str(coverage);
     s.push('\n');
     s.push_str(notes.trim_end());
     s.push('\n');

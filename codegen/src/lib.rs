@@ -8,6 +8,7 @@
 //! assert!(stale.is_empty(), "run `cargo run -p frankentorch-codegen`");
 //! ```
 
+pub mod coverage;
 pub mod derive;
 pub mod files;
 pub mod fixtures;
@@ -65,9 +66,12 @@ pub fn generate(root: &Path) -> Result<Vec<(PathBuf, String)>, Vec<String>> {
         })
         .collect::<Result<_, Vec<String>>>()?;
     let notes = read("schema/parity_notes.md")?;
+    let opset =
+        coverage::parse_opset(&read(coverage::OPSET)?).map_err(|e| vec![format!("{}: {e}", coverage::OPSET)])?;
+    let coverage = coverage::render(root, &model, &opset);
     out.push((
         root.join("FEATURE_PARITY.md"),
-        fixtures::render_parity(root, &model, &notes),
+        fixtures::render_parity(root, &model, &coverage, &notes),
     ));
     Ok(out)
 }

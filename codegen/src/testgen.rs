@@ -253,17 +253,29 @@ pub fn sample_tests(op: &OpModel, twice: bool) -> Result<Vec<TestView>, String> 
 
 /// All generated tests, in schema order.
 pub fn test_views(model: &Model) -> Vec<TestView> {
-    let mut out = Vec::new();
-    for op in &model.ops {
-        let twice = match op.autograd {
-            AutogradMode::Formula(i) => model.nodes[i].twice_differentiable,
-            AutogradMode::Composite => true,
-            AutogradMode::Fallthrough => false,
-        };
-        // Validation already ran in `lib::validate_samples`; errors cannot reach here.
-        out.extend(sample_tests(op, twice).unwrap_or_default());
+    model.ops.iter().flat_map(|op| tests_of(model, op)).collect()
+}
+
+/// The generated sample tests of one op.
+pub fn tests_of(model: &Model, op: &OpModel) -> Vec<TestView> {
+    let twice = match op.autograd {
+        AutogradMode::Formula(i) => model.nodes[i].twice_differentiable,
+        AutogradMode::Composite => true,
+        AutogradMode::Fallthrough => false,
+    };
+    // Validation already ran in `lib::generate`; errors cannot reach here.
+    sample_tests(op, twice).unwrap_or_default()
+}
+
+impl TestView {
+    /// Whether this sample runs gradcheck (float64 finite differences).
+    pub fn gradcheck(&self) -> bool {
+        self.gradcheck
     }
-    out
+    /// Whether this sample also runs gradgradcheck.
+    pub fn gradgradcheck(&self) -> bool {
+        self.gradgradcheck
+    }
 }
 
 /// Property tests derived from tags and alias annotations.
