@@ -77,7 +77,8 @@ struct CopySlices {
 
 impl BackwardFn for CopySlices {
     fn name(&self) -> String {
-        "CopySlices".to_string()
+        // PyTorch reports the C++ class name for this node.
+        "torch::autograd::CopySlices".to_string()
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {

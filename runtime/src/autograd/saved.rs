@@ -46,7 +46,9 @@ impl SavedVariable {
     /// saves it (PyTorch's `result`).
     pub fn new(t: &Tensor, is_output: bool) -> SavedVariable {
         let saved_version = t.version();
-        let was_output_of = t.grad_fn().map(|n| (n.name(), t.output_nr()));
+        let was_output_of = is_output
+            .then(|| t.grad_fn().map(|n| (n.name(), t.output_nr())))
+            .flatten();
         let saved = if is_output {
             let node = t.grad_fn().map(|n| Arc::downgrade(&n)).unwrap_or_default();
             Saved::Output {
@@ -83,14 +85,20 @@ impl SavedVariable {
         };
         let current = data.version();
         if current != inner.saved_version {
-            let what = match &inner.was_output_of {
-                Some((name, nr)) => format!(", which is output {nr} of {name},"),
+            // PyTorch names the node that produced a saved output, and the
+            // current grad_fn of a saved input (the in-place op's node).
+            let producer = match saved {
+                Saved::Output { .. } => inner.was_output_of.clone(),
+                Saved::Input(t) => t.grad_fn().map(|n| (n.name(), t.output_nr())),
+            };
+            let what = match producer {
+                Some((name, nr)) => format!(", which is output {nr} of {},", short_node_name(&name)),
                 None => String::new(),
             };
             return Err(Error::autograd(
                 "autograd",
                 format!(
-                    "one of the variables needed for gradient computation has been modified by an inplace operation: [{} {}]{what} is at version {current}; expected version {} instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True).",
+                    "one of the variables needed for gradient computation has been modified by an inplace operation: [{} {}]{what} is at version {current}; expected version {} instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).",
                     data.dtype().tensor_type_name(),
                     fmt_sizes(data.sizes()),
                     inner.saved_version
@@ -138,4 +146,14 @@ impl SavedVariable {
             }),
         }
     }
+}
+
+/// A node's name as PyTorch's version-mismatch message spells it: without
+/// the `Backward<N>` suffix (`ExpBackward0` -> `Exp`).
+fn short_node_name(name: &str) -> &str {
+    let without_digits = name.trim_end_matches(|c: char| c.is_ascii_digit());
+    without_digits
+        .strip_suffix("Backward")
+        .filter(|base| !base.is_empty())
+        .unwrap_or(name)
 }
