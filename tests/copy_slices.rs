@@ -151,8 +151,11 @@ fn fill_through_select() -> Run {
     }
 }
 
+/// A fixture case: its name and the program.
+type Case = (&'static str, fn() -> Run);
+
 fn cases() -> BTreeMap<&'static str, fn() -> Run> {
-    let list: [(&'static str, fn() -> Run); 9] = [
+    let list: [Case; 9] = [
         ("issue_example", issue_example),
         ("square_after_slice_write", square_after_slice_write),
         ("strided_add_of_other_leaf", strided_add_of_other_leaf),
@@ -178,7 +181,7 @@ fn check_case(name: &str, expected: &toml::Table, run: Run) {
             "{name}: {label}.grad_fn"
         );
         let version = expected["version"][*label].as_integer().unwrap() as u64;
-        assert_eq!(t.version() as u64, version, "{name}: {label}._version");
+        assert_eq!(t.version(), version, "{name}: {label}._version");
     }
     let loss = run.loss.to_f64_vec()[0];
     let want_loss = expected["loss"].as_float().unwrap();
