@@ -2480,7 +2480,9 @@ impl BackwardFn for AliasBackward0 {
 
 /// Backward of `aten::as_strided`.
 pub struct AsStridedBackward0 {
-    self_: SavedVariable,
+    self_sizes: Vec<i64>,
+    self_strides: Vec<i64>,
+    self_storage_offset: i64,
     size_: Vec<i64>,
     storage_offset_: Option<i64>,
     stride_: Vec<i64>,
@@ -2497,11 +2499,12 @@ impl BackwardFn for AsStridedBackward0 {
             return Ok(out);
         };
         let needs_self_ = ctx.needs(0);
-        let self_ = self.self_.unpack(Some(ctx.node))?;
         if needs_self_ {
             out[0] = Some(crate::autograd_helpers::as_strided_backward(
                 &grad,
-                &self_,
+                &self.self_sizes,
+                &self.self_strides,
+                self.self_storage_offset,
                 &self.size_,
                 &self.stride_,
                 self.storage_offset_,
@@ -2510,9 +2513,7 @@ impl BackwardFn for AsStridedBackward0 {
         Ok(out)
     }
 
-    fn release_variables(&self) {
-        self.self_.release();
-    }
+    fn release_variables(&self) {}
 }
 
 /// Backward of `aten::diagonal`.
@@ -6166,13 +6167,7 @@ pub(crate) fn mul_tensor_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, ot
     let saved = if requires_grad {
         Some((
             SavedVariable::new(other, false),
-            SavedVariable::new(
-                &{
-                    let _no_grad = tls::no_grad();
-                    crate::ops::clone(self_)?
-                },
-                false,
-            ),
+            SavedVariable::new(&crate::ops::clone(self_)?, false),
         ))
     } else {
         None
@@ -6236,13 +6231,7 @@ pub(crate) fn div_tensor_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, ot
     let saved = if requires_grad {
         Some((
             SavedVariable::new(other, false),
-            SavedVariable::new(
-                &{
-                    let _no_grad = tls::no_grad();
-                    crate::ops::clone(self_)?
-                },
-                false,
-            ),
+            SavedVariable::new(&crate::ops::clone(self_)?, false),
         ))
     } else {
         None
@@ -6472,13 +6461,7 @@ pub(crate) fn log_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result
         Vec::new()
     };
     let saved = if requires_grad {
-        Some((SavedVariable::new(
-            &{
-                let _no_grad = tls::no_grad();
-                crate::ops::clone(self_)?
-            },
-            false,
-        ),))
+        Some((SavedVariable::new(&crate::ops::clone(self_)?, false),))
     } else {
         None
     };
@@ -6536,13 +6519,7 @@ pub(crate) fn sin_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result
         Vec::new()
     };
     let saved = if requires_grad {
-        Some((SavedVariable::new(
-            &{
-                let _no_grad = tls::no_grad();
-                crate::ops::clone(self_)?
-            },
-            false,
-        ),))
+        Some((SavedVariable::new(&crate::ops::clone(self_)?, false),))
     } else {
         None
     };
@@ -6600,13 +6577,7 @@ pub(crate) fn cos_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result
         Vec::new()
     };
     let saved = if requires_grad {
-        Some((SavedVariable::new(
-            &{
-                let _no_grad = tls::no_grad();
-                crate::ops::clone(self_)?
-            },
-            false,
-        ),))
+        Some((SavedVariable::new(&crate::ops::clone(self_)?, false),))
     } else {
         None
     };
@@ -6945,13 +6916,7 @@ pub(crate) fn abs_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result
         Vec::new()
     };
     let saved = if requires_grad {
-        Some((SavedVariable::new(
-            &{
-                let _no_grad = tls::no_grad();
-                crate::ops::clone(self_)?
-            },
-            false,
-        ),))
+        Some((SavedVariable::new(&crate::ops::clone(self_)?, false),))
     } else {
         None
     };
@@ -7249,13 +7214,7 @@ pub(crate) fn sinh_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resul
         Vec::new()
     };
     let saved = if requires_grad {
-        Some((SavedVariable::new(
-            &{
-                let _no_grad = tls::no_grad();
-                crate::ops::clone(self_)?
-            },
-            false,
-        ),))
+        Some((SavedVariable::new(&crate::ops::clone(self_)?, false),))
     } else {
         None
     };
@@ -7313,13 +7272,7 @@ pub(crate) fn cosh_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resul
         Vec::new()
     };
     let saved = if requires_grad {
-        Some((SavedVariable::new(
-            &{
-                let _no_grad = tls::no_grad();
-                crate::ops::clone(self_)?
-            },
-            false,
-        ),))
+        Some((SavedVariable::new(&crate::ops::clone(self_)?, false),))
     } else {
         None
     };
@@ -7377,13 +7330,7 @@ pub(crate) fn atan_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resul
         Vec::new()
     };
     let saved = if requires_grad {
-        Some((SavedVariable::new(
-            &{
-                let _no_grad = tls::no_grad();
-                crate::ops::clone(self_)?
-            },
-            false,
-        ),))
+        Some((SavedVariable::new(&crate::ops::clone(self_)?, false),))
     } else {
         None
     };
@@ -7441,13 +7388,7 @@ pub(crate) fn asinh_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resu
         Vec::new()
     };
     let saved = if requires_grad {
-        Some((SavedVariable::new(
-            &{
-                let _no_grad = tls::no_grad();
-                crate::ops::clone(self_)?
-            },
-            false,
-        ),))
+        Some((SavedVariable::new(&crate::ops::clone(self_)?, false),))
     } else {
         None
     };
@@ -7505,13 +7446,7 @@ pub(crate) fn erf_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result
         Vec::new()
     };
     let saved = if requires_grad {
-        Some((SavedVariable::new(
-            &{
-                let _no_grad = tls::no_grad();
-                crate::ops::clone(self_)?
-            },
-            false,
-        ),))
+        Some((SavedVariable::new(&crate::ops::clone(self_)?, false),))
     } else {
         None
     };
@@ -7629,13 +7564,7 @@ pub(crate) fn asin_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resul
         Vec::new()
     };
     let saved = if requires_grad {
-        Some((SavedVariable::new(
-            &{
-                let _no_grad = tls::no_grad();
-                crate::ops::clone(self_)?
-            },
-            false,
-        ),))
+        Some((SavedVariable::new(&crate::ops::clone(self_)?, false),))
     } else {
         None
     };
@@ -7693,13 +7622,7 @@ pub(crate) fn acos_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resul
         Vec::new()
     };
     let saved = if requires_grad {
-        Some((SavedVariable::new(
-            &{
-                let _no_grad = tls::no_grad();
-                crate::ops::clone(self_)?
-            },
-            false,
-        ),))
+        Some((SavedVariable::new(&crate::ops::clone(self_)?, false),))
     } else {
         None
     };
@@ -7757,13 +7680,7 @@ pub(crate) fn atanh_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resu
         Vec::new()
     };
     let saved = if requires_grad {
-        Some((SavedVariable::new(
-            &{
-                let _no_grad = tls::no_grad();
-                crate::ops::clone(self_)?
-            },
-            false,
-        ),))
+        Some((SavedVariable::new(&crate::ops::clone(self_)?, false),))
     } else {
         None
     };
@@ -7821,13 +7738,7 @@ pub(crate) fn acosh_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resu
         Vec::new()
     };
     let saved = if requires_grad {
-        Some((SavedVariable::new(
-            &{
-                let _no_grad = tls::no_grad();
-                crate::ops::clone(self_)?
-            },
-            false,
-        ),))
+        Some((SavedVariable::new(&crate::ops::clone(self_)?, false),))
     } else {
         None
     };
@@ -7885,13 +7796,7 @@ pub(crate) fn log1p_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resu
         Vec::new()
     };
     let saved = if requires_grad {
-        Some((SavedVariable::new(
-            &{
-                let _no_grad = tls::no_grad();
-                crate::ops::clone(self_)?
-            },
-            false,
-        ),))
+        Some((SavedVariable::new(&crate::ops::clone(self_)?, false),))
     } else {
         None
     };
@@ -7949,13 +7854,7 @@ pub(crate) fn log2_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resul
         Vec::new()
     };
     let saved = if requires_grad {
-        Some((SavedVariable::new(
-            &{
-                let _no_grad = tls::no_grad();
-                crate::ops::clone(self_)?
-            },
-            false,
-        ),))
+        Some((SavedVariable::new(&crate::ops::clone(self_)?, false),))
     } else {
         None
     };
@@ -8013,13 +7912,7 @@ pub(crate) fn log10_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resu
         Vec::new()
     };
     let saved = if requires_grad {
-        Some((SavedVariable::new(
-            &{
-                let _no_grad = tls::no_grad();
-                crate::ops::clone(self_)?
-            },
-            false,
-        ),))
+        Some((SavedVariable::new(&crate::ops::clone(self_)?, false),))
     } else {
         None
     };
@@ -10068,7 +9961,9 @@ pub(crate) fn as_strided_autograd(
     };
     let saved = if requires_grad {
         Some((
-            SavedVariable::new(self_, false),
+            crate::autograd_helpers::sizes_of(self_),
+            crate::autograd_helpers::strides_of(self_),
+            (self_.storage_offset() as i64),
             size.to_vec(),
             storage_offset,
             stride.to_vec(),
@@ -10080,10 +9975,20 @@ pub(crate) fn as_strided_autograd(
         let _below = tls::below_ad_inplace_or_view();
         as_strided_call(ks.below(DispatchKey::AutogradCPU), self_, size, stride, storage_offset)?
     };
-    if let Some((pre_self_, pre_size_, pre_storage_offset_, pre_stride_)) = saved {
+    if let Some((
+        pre_self_sizes,
+        pre_self_strides,
+        pre_self_storage_offset,
+        pre_size_,
+        pre_storage_offset_,
+        pre_stride_,
+    )) = saved
+    {
         let node = Node::new(
             AsStridedBackward0 {
-                self_: pre_self_,
+                self_sizes: pre_self_sizes,
+                self_strides: pre_self_strides,
+                self_storage_offset: pre_self_storage_offset,
                 size_: pre_size_,
                 storage_offset_: pre_storage_offset_,
                 stride_: pre_stride_,
@@ -11371,13 +11276,7 @@ pub(crate) fn scatter_reduce_two_inplace_autograd(
             include_self,
             SavedVariable::new(index, false),
             reduce.to_string(),
-            SavedVariable::new(
-                &{
-                    let _no_grad = tls::no_grad();
-                    crate::ops::clone(self_)?
-                },
-                false,
-            ),
+            SavedVariable::new(&crate::ops::clone(self_)?, false),
             SavedVariable::new(src, false),
         ))
     } else {
@@ -11969,13 +11868,7 @@ pub(crate) fn atan2_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, other: 
     let saved = if requires_grad {
         Some((
             SavedVariable::new(other, false),
-            SavedVariable::new(
-                &{
-                    let _no_grad = tls::no_grad();
-                    crate::ops::clone(self_)?
-                },
-                false,
-            ),
+            SavedVariable::new(&crate::ops::clone(self_)?, false),
         ))
     } else {
         None
@@ -12048,13 +11941,7 @@ pub(crate) fn fmod_tensor_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, o
     let saved = if requires_grad {
         Some((
             SavedVariable::new(other, false),
-            SavedVariable::new(
-                &{
-                    let _no_grad = tls::no_grad();
-                    crate::ops::clone(self_)?
-                },
-                false,
-            ),
+            SavedVariable::new(&crate::ops::clone(self_)?, false),
         ))
     } else {
         None
@@ -12187,13 +12074,7 @@ pub(crate) fn remainder_tensor_inplace_autograd(ks: DispatchKeySet, self_: &Tens
     let saved = if requires_grad {
         Some((
             SavedVariable::new(other, false),
-            SavedVariable::new(
-                &{
-                    let _no_grad = tls::no_grad();
-                    crate::ops::clone(self_)?
-                },
-                false,
-            ),
+            SavedVariable::new(&crate::ops::clone(self_)?, false),
         ))
     } else {
         None
@@ -12478,13 +12359,7 @@ pub(crate) fn div_tensor_mode_inplace_autograd(
         Some((
             SavedVariable::new(other, false),
             rounding_mode.map(|s| s.to_string()),
-            SavedVariable::new(
-                &{
-                    let _no_grad = tls::no_grad();
-                    crate::ops::clone(self_)?
-                },
-                false,
-            ),
+            SavedVariable::new(&crate::ops::clone(self_)?, false),
             self_.dtype(),
         ))
     } else {
@@ -12712,17 +12587,7 @@ pub(crate) fn clamp_inplace_autograd(
         Vec::new()
     };
     let saved = if requires_grad {
-        Some((
-            max,
-            min,
-            SavedVariable::new(
-                &{
-                    let _no_grad = tls::no_grad();
-                    crate::ops::clone(self_)?
-                },
-                false,
-            ),
-        ))
+        Some((max, min, SavedVariable::new(&crate::ops::clone(self_)?, false)))
     } else {
         None
     };
@@ -12819,13 +12684,7 @@ pub(crate) fn clamp_tensor_inplace_autograd(
         Some((
             max.map(|t| SavedVariable::new(t, false)),
             min.map(|t| SavedVariable::new(t, false)),
-            SavedVariable::new(
-                &{
-                    let _no_grad = tls::no_grad();
-                    crate::ops::clone(self_)?
-                },
-                false,
-            ),
+            SavedVariable::new(&crate::ops::clone(self_)?, false),
         ))
     } else {
         None
@@ -13085,13 +12944,7 @@ pub(crate) fn elu_inplace_autograd(
             alpha,
             input_scale,
             scale,
-            SavedVariable::new(
-                &{
-                    let _no_grad = tls::no_grad();
-                    crate::ops::clone(self_)?
-                },
-                false,
-            ),
+            SavedVariable::new(&crate::ops::clone(self_)?, false),
         ))
     } else {
         None
@@ -13239,13 +13092,7 @@ pub(crate) fn gelu_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, approxim
     let saved = if requires_grad {
         Some((
             approximate.to_string(),
-            SavedVariable::new(
-                &{
-                    let _no_grad = tls::no_grad();
-                    crate::ops::clone(self_)?
-                },
-                false,
-            ),
+            SavedVariable::new(&crate::ops::clone(self_)?, false),
         ))
     } else {
         None
@@ -13367,17 +13214,7 @@ pub(crate) fn hardtanh_inplace_autograd(
         Vec::new()
     };
     let saved = if requires_grad {
-        Some((
-            max_val,
-            min_val,
-            SavedVariable::new(
-                &{
-                    let _no_grad = tls::no_grad();
-                    crate::ops::clone(self_)?
-                },
-                false,
-            ),
-        ))
+        Some((max_val, min_val, SavedVariable::new(&crate::ops::clone(self_)?, false)))
     } else {
         None
     };
@@ -13495,16 +13332,7 @@ pub(crate) fn leaky_relu_inplace_autograd(
         Vec::new()
     };
     let saved = if requires_grad {
-        Some((
-            negative_slope,
-            SavedVariable::new(
-                &{
-                    let _no_grad = tls::no_grad();
-                    crate::ops::clone(self_)?
-                },
-                false,
-            ),
-        ))
+        Some((negative_slope, SavedVariable::new(&crate::ops::clone(self_)?, false)))
     } else {
         None
     };

@@ -15,6 +15,16 @@ pub fn sizes_of(t: &Tensor) -> Vec<i64> {
     t.sizes().iter().map(|&s| s as i64).collect()
 }
 
+/// The strides of `t` as `i64` (for formulas that save a tensor's geometry).
+///
+/// ```
+/// let t = frankentorch::Tensor::zeros_contiguous(&[2, 3], frankentorch::DType::F32);
+/// assert_eq!(frankentorch::autograd_helpers::strides_of(&t), vec![3, 1]);
+/// ```
+pub fn strides_of(t: &Tensor) -> Vec<i64> {
+    t.strides().iter().map(|&s| s as i64).collect()
+}
+
 /// Gradient `i` of a multi-output node, or zeros shaped like forward output
 /// `i` when no gradient reached it (PyTorch materializes undefined gradients
 /// the same way before calling formulas that read them).
@@ -553,16 +563,18 @@ fn not_supported_overlap(op: &str, what: &str) -> Error {
 /// supported for stride-0 (expanded) dims, whose gradient is summed first.
 pub fn as_strided_backward(
     grad: &Tensor,
-    self_: &Tensor,
+    input_sizes: &[i64],
+    input_strides: &[i64],
+    input_offset: i64,
     size: &[i64],
     stride: &[i64],
     storage_offset: Option<i64>,
 ) -> Result<Tensor> {
     const OP: &str = "aten::as_strided";
     let input = Geometry {
-        sizes: sizes_of(self_),
-        strides: self_.strides().iter().map(|&s| s as i64).collect(),
-        offset: self_.storage_offset() as i64,
+        sizes: input_sizes.to_vec(),
+        strides: input_strides.to_vec(),
+        offset: input_offset,
     };
     if !input.non_overlapping() {
         return Err(not_supported_overlap(OP, "input"));

@@ -35,6 +35,11 @@ impl GradArith for OpsArith {
     fn copy_(&self, dst: &Tensor, src: &Tensor) -> Result<()> {
         ops::copy_(dst, src, false).map(|_| ())
     }
+    fn as_strided(&self, t: &Tensor, sizes: &[usize], strides: &[usize], offset: usize) -> Result<Tensor> {
+        let to_i64 = |v: &[usize]| v.iter().map(|&x| x as i64).collect::<Vec<i64>>();
+        let offset = (t.storage_offset() + offset) as i64;
+        ops::as_strided(t, &to_i64(sizes), &to_i64(strides), Some(offset))
+    }
 }
 
 static ARITH: OpsArith = OpsArith;

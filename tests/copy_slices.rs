@@ -98,6 +98,29 @@ fn transposed_row_of_matrix() -> Run {
     }
 }
 
+fn double_backward_through_copyslices() -> Run {
+    let leaf0 = leaf(&[1.0, 2.0, 3.0, 4.0, 5.0], &[5]);
+    let base = leaf0.mul(&leaf0).unwrap();
+    let view = ops::slice(&base, 0, Some(1), Some(4), 2).unwrap();
+    view.mul_(&ops::slice(&leaf0, 0, Some(0), Some(2), 1).unwrap()).unwrap();
+    Run {
+        loss: base.mul(&base).unwrap().sum().unwrap(),
+        leaves: vec![leaf0],
+        watched: vec![("base", base), ("view", view)],
+    }
+}
+
+fn double_backward_through_inplace_mul() -> Run {
+    let leaf0 = leaf(&[1.0, 2.0, 3.0, 4.0, 5.0], &[5]);
+    let base = leaf0.mul(&leaf0).unwrap();
+    base.mul_(&leaf0).unwrap();
+    Run {
+        loss: base.mul(&base).unwrap().sum().unwrap(),
+        leaves: vec![leaf0],
+        watched: vec![("base", base)],
+    }
+}
+
 fn loss_through_view_and_base() -> Run {
     let leaf0 = leaf(&[1.0, 2.0, 3.0, 4.0], &[4]);
     let base = leaf0.mul_scalar(1.5).unwrap();
@@ -155,12 +178,17 @@ fn fill_through_select() -> Run {
 type Case = (&'static str, fn() -> Run);
 
 fn cases() -> BTreeMap<&'static str, fn() -> Run> {
-    let list: [Case; 9] = [
+    let list: [Case; 11] = [
         ("issue_example", issue_example),
         ("square_after_slice_write", square_after_slice_write),
         ("strided_add_of_other_leaf", strided_add_of_other_leaf),
         ("view_of_view_mul_by_leaf", view_of_view_mul_by_leaf),
         ("transposed_row_of_matrix", transposed_row_of_matrix),
+        ("double_backward_through_copyslices", double_backward_through_copyslices),
+        (
+            "double_backward_through_inplace_mul",
+            double_backward_through_inplace_mul,
+        ),
         ("loss_through_view_and_base", loss_through_view_and_base),
         (
             "saved_result_overwritten_through_view",
@@ -189,6 +217,20 @@ fn check_case(name: &str, expected: &toml::Table, run: Run) {
         (loss - want_loss).abs() <= 1e-12 * want_loss.abs().max(1.0),
         "{name}: loss {loss} vs {want_loss}"
     );
+    if let Some(grads2) = expected.get("grads2") {
+        let firsts = frankentorch::grad(std::slice::from_ref(&run.loss), &run.leaves, &[], None, true, false)
+            .unwrap_or_else(|e| panic!("{name}: first grad failed: {e}"));
+        let firsts: Vec<Tensor> = firsts.into_iter().map(|g| g.expect("every leaf is used")).collect();
+        let mut total = firsts[0].mul(&firsts[0]).unwrap().sum().unwrap();
+        for g in &firsts[1..] {
+            total = total.add(&g.mul(g).unwrap().sum().unwrap()).unwrap();
+        }
+        backward(&total).unwrap_or_else(|e| panic!("{name}: second backward failed: {e}"));
+        compare_grads(name, "first grad", &firsts, &expected["grads"]);
+        let seconds: Vec<Tensor> = run.leaves.iter().map(|l| l.grad().expect("second grad")).collect();
+        compare_grads(name, "second grad", &seconds, grads2);
+        return;
+    }
     let result = backward(&run.loss);
     if let Some(message) = expected.get("backward_error").and_then(|m| m.as_str()) {
         let err = result.expect_err(name);
@@ -196,19 +238,26 @@ fn check_case(name: &str, expected: &toml::Table, run: Run) {
         return;
     }
     result.unwrap_or_else(|e| panic!("{name}: backward failed: {e}"));
-    let grads = expected["grads"].as_array().unwrap();
-    assert_eq!(grads.len(), run.leaves.len(), "{name}: leaf count");
-    for (i, (leaf, want)) in run.leaves.iter().zip(grads).enumerate() {
-        let want: Vec<f64> = want.as_array().unwrap().iter().map(|v| v.as_float().unwrap()).collect();
-        let got = leaf
-            .grad()
-            .unwrap_or_else(|| panic!("{name}: leaf {i} has no grad"))
-            .to_f64_vec();
-        assert_eq!(got.len(), want.len(), "{name}: leaf {i} grad size");
-        for (g, w) in got.iter().zip(&want) {
+    let grads: Vec<Tensor> = run
+        .leaves
+        .iter()
+        .enumerate()
+        .map(|(i, l)| l.grad().unwrap_or_else(|| panic!("{name}: leaf {i} has no grad")))
+        .collect();
+    compare_grads(name, "grad", &grads, &expected["grads"]);
+}
+
+fn compare_grads(name: &str, what: &str, got: &[Tensor], want: &toml::Value) {
+    let want = want.as_array().unwrap();
+    assert_eq!(got.len(), want.len(), "{name}: {what} count");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        let w: Vec<f64> = w.as_array().unwrap().iter().map(|v| v.as_float().unwrap()).collect();
+        let g = g.to_f64_vec();
+        assert_eq!(g.len(), w.len(), "{name}: leaf {i} {what} size");
+        for (a, b) in g.iter().zip(&w) {
             assert!(
-                (g - w).abs() <= 1e-12 * w.abs().max(1.0),
-                "{name}: leaf {i} grad {got:?} vs {want:?}"
+                (a - b).abs() <= 1e-12 * b.abs().max(1.0),
+                "{name}: leaf {i} {what} {g:?} vs {w:?}"
             );
         }
     }

@@ -61,6 +61,8 @@ struct Usage {
     scalar_type: bool,
     dim: bool,
     numel: bool,
+    strides: bool,
+    storage_offset: bool,
     value: bool,
 }
 
@@ -258,6 +260,8 @@ impl Ctx<'_> {
             "scalar_type" => (Ty::DType, "scalar_type"),
             "dim" => (Ty::Int, "dim"),
             "numel" | "sym_numel" => (Ty::Int, "numel"),
+            "strides" | "sym_strides" => (Ty::IntList, "strides"),
+            "storage_offset" | "sym_storage_offset" => (Ty::Int, "storage_offset"),
             _ => return Ok(None),
         };
         if let Expr::Name(n) = recv {
@@ -267,6 +271,8 @@ impl Ctx<'_> {
                     "sizes" => u.sizes = true,
                     "scalar_type" => u.scalar_type = true,
                     "dim" => u.dim = true,
+                    "strides" => u.strides = true,
+                    "storage_offset" => u.storage_offset = true,
                     _ => u.numel = true,
                 }
                 return Ok(Some(Code {
@@ -286,6 +292,8 @@ impl Ctx<'_> {
                 "sizes" => format!("crate::autograd_helpers::sizes_of(&{c})"),
                 "scalar_type" => format!("{c}.dtype()"),
                 "dim" => format!("({c}.dim() as i64)"),
+                "strides" => format!("crate::autograd_helpers::strides_of(&{c})"),
+                "storage_offset" => format!("({c}.storage_offset() as i64)"),
                 _ => format!("({c}.numel() as i64)"),
             },
             ty,
@@ -747,6 +755,18 @@ fn saved_fields(
                 (u.scalar_type, "scalar_type", "DType", format!("{ident}.dtype()")),
                 (u.dim, "dim", "i64", format!("({ident}.dim() as i64)")),
                 (u.numel, "numel", "i64", format!("({ident}.numel() as i64)")),
+                (
+                    u.strides,
+                    "strides",
+                    "Vec<i64>",
+                    format!("crate::autograd_helpers::strides_of({ident})"),
+                ),
+                (
+                    u.storage_offset,
+                    "storage_offset",
+                    "i64",
+                    format!("({ident}.storage_offset() as i64)"),
+                ),
             ];
             for (used, suffix, t, init) in meta {
                 if used {

@@ -310,11 +310,10 @@ fn history_code(op: &OpModel, node: &NodeModel) -> String {
 fn render_autograd_kernel(op: &OpModel, node: &NodeModel) -> String {
     let (collect, requires_grad, edges) = diff_inputs_code(node);
     let inplace = op.is_inplace();
-    let self_for_save = if inplace {
-        "&{ let _no_grad = tls::no_grad(); crate::ops::clone(self_)? }"
-    } else {
-        "self_"
-    };
+    // An in-place op saves `self`'s value from before the write as a recorded
+    // clone (PyTorch's `original_self`), so double backward reaches self's
+    // earlier history through it.
+    let self_for_save = if inplace { "&crate::ops::clone(self_)?" } else { "self_" };
     let mut s = format!(
         "/// Autograd kernel of `aten::{q}`: records `{n}` when an input requires grad.\npub(crate) fn {k}_autograd(ks: DispatchKeySet, {p}) -> Result<{r}> {{\n{collect}    let requires_grad = {requires_grad};\n",
         q = op.qualified,

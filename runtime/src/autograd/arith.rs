@@ -26,6 +26,12 @@ pub trait GradArith: Send + Sync {
     fn clone_like(&self, g: &Tensor, like: &Tensor) -> Result<Tensor>;
     /// `dst.copy_(src)`: writes `src` (broadcast, cast) into `dst`, which may be a view.
     fn copy_(&self, dst: &Tensor, src: &Tensor) -> Result<()>;
+    /// `t.as_strided(sizes, strides, t.storage_offset() + offset)`, recorded
+    /// (a differentiable view) when the implementation can; the default is an
+    /// unrecorded view, which is enough when no graph is being built.
+    fn as_strided(&self, t: &Tensor, sizes: &[usize], strides: &[usize], offset: usize) -> Result<Tensor> {
+        t.as_view(sizes, strides, t.storage_offset() + offset)
+    }
 }
 
 static ARITH: OnceLock<&'static dyn GradArith> = OnceLock::new();

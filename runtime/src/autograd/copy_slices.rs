@@ -52,20 +52,16 @@ impl Geometry {
 }
 
 /// A zero tensor laid out like `base` (own storage, offset 0) holding `grad`.
+/// Built with recorded operations, so it is differentiable under `create_graph`.
 fn copy_laid_out_like(grad: &Tensor, base: &Geometry) -> Result<Tensor> {
     let out = Tensor::zeros_strided(&base.sizes, &base.strides, grad.dtype());
     arith()?.copy_(&out, grad)?;
     Ok(out)
 }
 
-fn refuse_create_graph(ctx: &BackwardCtx<'_>, node: &str) -> Result<()> {
-    if ctx.create_graph {
-        return Err(Error::not_supported(
-            node,
-            "create_graph=True through an in-place operation on a view is not supported yet",
-        ));
-    }
-    Ok(())
+/// The part of `t` (laid out per [`copy_laid_out_like`]) that `view` covers.
+fn part(t: &Tensor, view: &Geometry) -> Result<Tensor> {
+    arith()?.as_strided(t, &view.sizes, &view.strides, view.offset)
 }
 
 /// The base's grad_fn after an in-place op on one of its views.
@@ -87,9 +83,8 @@ impl BackwardFn for CopySlices {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(out);
         };
-        refuse_create_graph(ctx, "CopySlices")?;
         let result = copy_laid_out_like(&grad, &self.base)?;
-        let slice = result.as_view(&self.view.sizes, &self.view.strides, self.view.offset)?;
+        let slice = part(&result, &self.view)?;
         let slice_grad = copy_laid_out_like(
             &slice,
             &Geometry {
@@ -102,7 +97,7 @@ impl BackwardFn for CopySlices {
         let fn_ctx = BackwardCtx {
             node: &self.fn_,
             needs_input_grad: &needs,
-            create_graph: false,
+            create_graph: ctx.create_graph,
         };
         let res = self.fn_.apply(&fn_ctx, &[Some(slice_grad)])?;
         match res.first().cloned().flatten() {
@@ -132,14 +127,12 @@ impl BackwardFn for AsStridedBackward {
         "AsStridedBackward0".to_string()
     }
 
-    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+    fn apply(&self, _ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let Some(grad) = grads.first().cloned().flatten() else {
             return Ok(vec![None]);
         };
-        refuse_create_graph(ctx, "AsStridedBackward0")?;
         let base_grad = Tensor::zeros_strided(&self.base.sizes, &self.base.strides, grad.dtype());
-        let slice = base_grad.as_view(&self.view.sizes, &self.view.strides, self.view.offset)?;
-        arith()?.copy_(&slice, &grad)?;
+        arith()?.copy_(&part(&base_grad, &self.view)?, &grad)?;
         Ok(vec![Some(base_grad)])
     }
 }

@@ -106,12 +106,36 @@ def fill_through_select():
     return "base = leaf.clone(); base[0].zero_(); (base*base).sum()", [leaf0], loss, {"base": base}
 
 
+def double_backward_through_copyslices():
+    leaf0 = leaf([1.0, 2.0, 3.0, 4.0, 5.0], [5])
+    base = leaf0 * leaf0
+    view = base[1:4:2]
+    view.mul_(leaf0[0:2])
+    loss = (base * base).sum()
+    return "base = leaf*leaf; v = base[1:4:2]; v.mul_(leaf[0:2]); (base*base).sum(); g = grad(create_graph); (g*g).sum().backward()", [leaf0], loss, {"base": base, "view": view}
+
+
+def double_backward_through_inplace_mul():
+    leaf0 = leaf([1.0, 2.0, 3.0, 4.0, 5.0], [5])
+    base = leaf0 * leaf0
+    base.mul_(leaf0)
+    loss = (base * base).sum()
+    return "base = leaf*leaf; base.mul_(leaf) (no view: mul_ saves the original self); (base*base).sum(); double backward", [leaf0], loss, {"base": base}
+
+
+# Cases whose first gradients are taken with create_graph=True and then
+# differentiated again: `grads` holds the first gradients, `grads2` the
+# leaves' gradients of sum(g * g) over every first gradient g.
+DOUBLE_CASES = [double_backward_through_copyslices, double_backward_through_inplace_mul]
+
 CASES = [
     issue_example,
     square_after_slice_write,
     strided_add_of_other_leaf,
     view_of_view_mul_by_leaf,
     transposed_row_of_matrix,
+    double_backward_through_copyslices,
+    double_backward_through_inplace_mul,
     loss_through_view_and_base,
     saved_result_overwritten_through_view,
     two_writes_into_one_base,
@@ -127,6 +151,12 @@ def record(case):
     lines.append(f"grad_fn = {toml_value(names)}")
     lines.append(f"version = {toml_value(versions)}")
     lines.append(f"loss = {toml_value(float(loss.detach()))}")
+    if case in DOUBLE_CASES:
+        firsts = torch.autograd.grad(loss, leaves, create_graph=True)
+        sum(((g * g).sum() for g in firsts), torch.zeros((), dtype=torch.float64)).backward()
+        lines.append(f"grads = {toml_value([flat(g) for g in firsts])}")
+        lines.append(f"grads2 = {toml_value([flat(x.grad) for x in leaves])}")
+        return "\n".join(lines)
     try:
         loss.backward()
     except RuntimeError as e:
