@@ -84,7 +84,7 @@ pub fn add_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha
             let bad = || Error::schema("aten::add.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -228,7 +228,7 @@ pub fn add_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: S
             let bad = || Error::schema("aten::add.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -332,7 +332,7 @@ pub fn add_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, alpha:
             let bad = || Error::schema("aten::add.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -457,7 +457,7 @@ pub fn add_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar
             let bad = || Error::schema("aten::add_.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -607,7 +607,7 @@ pub fn add_scalar_out_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -734,7 +734,7 @@ pub fn add_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tenso
             let bad = || Error::schema("aten::add_.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -841,7 +841,7 @@ pub fn sub_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha
             let bad = || Error::schema("aten::sub.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -975,7 +975,7 @@ pub fn sub_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tenso
             let bad = || Error::schema("aten::sub_.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -1119,7 +1119,7 @@ pub fn sub_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: S
             let bad = || Error::schema("aten::sub.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -1223,7 +1223,7 @@ pub fn sub_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, alpha:
             let bad = || Error::schema("aten::sub.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -1348,7 +1348,7 @@ pub fn sub_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar
             let bad = || Error::schema("aten::sub_.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -1498,7 +1498,7 @@ pub fn sub_scalar_out_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -1595,7 +1595,7 @@ pub fn mul_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Re
             let bad = || Error::schema("aten::mul.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -1718,7 +1718,7 @@ pub fn mul_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Te
             let bad = || Error::schema("aten::mul.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -1809,7 +1809,7 @@ pub fn mul_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Res
             let bad = || Error::schema("aten::mul.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -1920,7 +1920,7 @@ pub fn mul_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar
             let bad = || Error::schema("aten::mul_.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -2053,7 +2053,7 @@ pub fn mul_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, ou
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -2158,7 +2158,7 @@ pub fn mul_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tenso
             let bad = || Error::schema("aten::mul_.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -2248,7 +2248,7 @@ pub fn div_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Re
             let bad = || Error::schema("aten::div.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -2359,7 +2359,7 @@ pub fn div_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tenso
             let bad = || Error::schema("aten::div_.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -2482,7 +2482,7 @@ pub fn div_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Te
             let bad = || Error::schema("aten::div.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -2573,7 +2573,7 @@ pub fn div_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Res
             let bad = || Error::schema("aten::div.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -2684,7 +2684,7 @@ pub fn div_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar
             let bad = || Error::schema("aten::div_.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -2817,7 +2817,7 @@ pub fn div_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, ou
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -2899,7 +2899,7 @@ pub fn neg_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::neg", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -2996,7 +2996,7 @@ pub fn neg_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::neg_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -3102,7 +3102,7 @@ pub fn neg_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<
             let bad = || Error::schema("aten::neg.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -3183,7 +3183,7 @@ pub fn exp_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::exp", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -3280,7 +3280,7 @@ pub fn exp_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::exp_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -3386,7 +3386,7 @@ pub fn exp_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<
             let bad = || Error::schema("aten::exp.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -3467,7 +3467,7 @@ pub fn log_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::log", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -3564,7 +3564,7 @@ pub fn log_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::log_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -3670,7 +3670,7 @@ pub fn log_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<
             let bad = || Error::schema("aten::log.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -3751,7 +3751,7 @@ pub fn sin_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::sin", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -3848,7 +3848,7 @@ pub fn sin_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::sin_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -3954,7 +3954,7 @@ pub fn sin_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<
             let bad = || Error::schema("aten::sin.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -4035,7 +4035,7 @@ pub fn cos_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::cos", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -4132,7 +4132,7 @@ pub fn cos_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::cos_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -4238,7 +4238,7 @@ pub fn cos_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<
             let bad = || Error::schema("aten::cos.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -4319,7 +4319,7 @@ pub fn relu_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::relu", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -4416,7 +4416,7 @@ pub fn relu_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::relu_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -4522,7 +4522,7 @@ pub fn relu_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result
             let bad = || Error::schema("aten::relu.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -4603,7 +4603,7 @@ pub fn sigmoid_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::sigmoid", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -4700,7 +4700,7 @@ pub fn sigmoid_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor
             let bad = || Error::schema("aten::sigmoid_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -4806,7 +4806,7 @@ pub fn sigmoid_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Res
             let bad = || Error::schema("aten::sigmoid.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -4887,7 +4887,7 @@ pub fn tanh_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::tanh", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -4984,7 +4984,7 @@ pub fn tanh_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::tanh_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -5090,7 +5090,7 @@ pub fn tanh_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result
             let bad = || Error::schema("aten::tanh.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -5206,7 +5206,7 @@ pub fn threshold_backward_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -5302,7 +5302,7 @@ pub fn sigmoid_backward_call(ks: DispatchKeySet, grad_output: &Tensor, output: &
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -5397,7 +5397,7 @@ pub fn tanh_backward_call(ks: DispatchKeySet, grad_output: &Tensor, output: &Ten
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -5478,7 +5478,7 @@ pub fn abs_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::abs", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -5575,7 +5575,7 @@ pub fn abs_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::abs_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -5681,7 +5681,7 @@ pub fn abs_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<
             let bad = || Error::schema("aten::abs.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -5762,7 +5762,7 @@ pub fn sqrt_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::sqrt", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -5859,7 +5859,7 @@ pub fn sqrt_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::sqrt_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -5965,7 +5965,7 @@ pub fn sqrt_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result
             let bad = || Error::schema("aten::sqrt.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -6046,7 +6046,7 @@ pub fn rsqrt_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::rsqrt", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -6143,7 +6143,7 @@ pub fn rsqrt_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> 
             let bad = || Error::schema("aten::rsqrt_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -6249,7 +6249,7 @@ pub fn rsqrt_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Resul
             let bad = || Error::schema("aten::rsqrt.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -6330,7 +6330,7 @@ pub fn reciprocal_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::reciprocal", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -6427,7 +6427,7 @@ pub fn reciprocal_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Ten
             let bad = || Error::schema("aten::reciprocal_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -6538,7 +6538,7 @@ pub fn reciprocal_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> 
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -6619,7 +6619,7 @@ pub fn tan_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::tan", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -6716,7 +6716,7 @@ pub fn tan_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::tan_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -6822,7 +6822,7 @@ pub fn tan_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<
             let bad = || Error::schema("aten::tan.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -6903,7 +6903,7 @@ pub fn sinh_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::sinh", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -7000,7 +7000,7 @@ pub fn sinh_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::sinh_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -7106,7 +7106,7 @@ pub fn sinh_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result
             let bad = || Error::schema("aten::sinh.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -7187,7 +7187,7 @@ pub fn cosh_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::cosh", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -7284,7 +7284,7 @@ pub fn cosh_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::cosh_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -7390,7 +7390,7 @@ pub fn cosh_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result
             let bad = || Error::schema("aten::cosh.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -7471,7 +7471,7 @@ pub fn atan_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::atan", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -7568,7 +7568,7 @@ pub fn atan_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::atan_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -7674,7 +7674,7 @@ pub fn atan_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result
             let bad = || Error::schema("aten::atan.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -7755,7 +7755,7 @@ pub fn asinh_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::asinh", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -7852,7 +7852,7 @@ pub fn asinh_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> 
             let bad = || Error::schema("aten::asinh_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -7958,7 +7958,7 @@ pub fn asinh_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Resul
             let bad = || Error::schema("aten::asinh.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -8039,7 +8039,7 @@ pub fn erf_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::erf", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -8136,7 +8136,7 @@ pub fn erf_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::erf_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -8242,7 +8242,7 @@ pub fn erf_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<
             let bad = || Error::schema("aten::erf.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -8323,7 +8323,7 @@ pub fn expm1_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::expm1", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -8420,7 +8420,7 @@ pub fn expm1_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> 
             let bad = || Error::schema("aten::expm1_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -8526,7 +8526,7 @@ pub fn expm1_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Resul
             let bad = || Error::schema("aten::expm1.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -8607,7 +8607,7 @@ pub fn asin_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::asin", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -8704,7 +8704,7 @@ pub fn asin_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::asin_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -8810,7 +8810,7 @@ pub fn asin_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result
             let bad = || Error::schema("aten::asin.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -8891,7 +8891,7 @@ pub fn acos_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::acos", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -8988,7 +8988,7 @@ pub fn acos_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::acos_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -9094,7 +9094,7 @@ pub fn acos_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result
             let bad = || Error::schema("aten::acos.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -9175,7 +9175,7 @@ pub fn atanh_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::atanh", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -9272,7 +9272,7 @@ pub fn atanh_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> 
             let bad = || Error::schema("aten::atanh_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -9378,7 +9378,7 @@ pub fn atanh_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Resul
             let bad = || Error::schema("aten::atanh.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -9459,7 +9459,7 @@ pub fn acosh_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::acosh", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -9556,7 +9556,7 @@ pub fn acosh_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> 
             let bad = || Error::schema("aten::acosh_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -9662,7 +9662,7 @@ pub fn acosh_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Resul
             let bad = || Error::schema("aten::acosh.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -9743,7 +9743,7 @@ pub fn log1p_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::log1p", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -9840,7 +9840,7 @@ pub fn log1p_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> 
             let bad = || Error::schema("aten::log1p_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -9946,7 +9946,7 @@ pub fn log1p_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Resul
             let bad = || Error::schema("aten::log1p.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -10027,7 +10027,7 @@ pub fn log2_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::log2", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -10124,7 +10124,7 @@ pub fn log2_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::log2_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -10230,7 +10230,7 @@ pub fn log2_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result
             let bad = || Error::schema("aten::log2.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -10311,7 +10311,7 @@ pub fn log10_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::log10", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -10408,7 +10408,7 @@ pub fn log10_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> 
             let bad = || Error::schema("aten::log10_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -10514,7 +10514,7 @@ pub fn log10_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Resul
             let bad = || Error::schema("aten::log10.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -10595,7 +10595,7 @@ pub fn ceil_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::ceil", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -10692,7 +10692,7 @@ pub fn ceil_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::ceil_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -10798,7 +10798,7 @@ pub fn ceil_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result
             let bad = || Error::schema("aten::ceil.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -10879,7 +10879,7 @@ pub fn floor_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::floor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -10976,7 +10976,7 @@ pub fn floor_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> 
             let bad = || Error::schema("aten::floor_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -11082,7 +11082,7 @@ pub fn floor_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Resul
             let bad = || Error::schema("aten::floor.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -11163,7 +11163,7 @@ pub fn round_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::round", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -11260,7 +11260,7 @@ pub fn round_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> 
             let bad = || Error::schema("aten::round_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -11366,7 +11366,7 @@ pub fn round_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Resul
             let bad = || Error::schema("aten::round.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -11447,7 +11447,7 @@ pub fn trunc_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::trunc", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -11544,7 +11544,7 @@ pub fn trunc_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> 
             let bad = || Error::schema("aten::trunc_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -11650,7 +11650,7 @@ pub fn trunc_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Resul
             let bad = || Error::schema("aten::trunc.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -11731,7 +11731,7 @@ pub fn sign_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::sign", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -11828,7 +11828,7 @@ pub fn sign_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::sign_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -11934,7 +11934,7 @@ pub fn sign_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result
             let bad = || Error::schema("aten::sign.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -12021,7 +12021,7 @@ pub fn eq_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Res
             let bad = || Error::schema("aten::eq.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -12129,7 +12129,7 @@ pub fn eq_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor
             let bad = || Error::schema("aten::eq_.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -12262,7 +12262,7 @@ pub fn eq_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, ou
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -12350,7 +12350,7 @@ pub fn eq_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Resu
             let bad = || Error::schema("aten::eq.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -12454,7 +12454,7 @@ pub fn eq_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar)
             let bad = || Error::schema("aten::eq_.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -12582,7 +12582,7 @@ pub fn eq_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -12670,7 +12670,7 @@ pub fn ne_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Res
             let bad = || Error::schema("aten::ne.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -12778,7 +12778,7 @@ pub fn ne_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor
             let bad = || Error::schema("aten::ne_.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -12911,7 +12911,7 @@ pub fn ne_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, ou
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -12999,7 +12999,7 @@ pub fn ne_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Resu
             let bad = || Error::schema("aten::ne.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -13103,7 +13103,7 @@ pub fn ne_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar)
             let bad = || Error::schema("aten::ne_.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -13231,7 +13231,7 @@ pub fn ne_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -13319,7 +13319,7 @@ pub fn lt_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Res
             let bad = || Error::schema("aten::lt.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -13427,7 +13427,7 @@ pub fn lt_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor
             let bad = || Error::schema("aten::lt_.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -13560,7 +13560,7 @@ pub fn lt_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, ou
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -13648,7 +13648,7 @@ pub fn lt_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Resu
             let bad = || Error::schema("aten::lt.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -13752,7 +13752,7 @@ pub fn lt_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar)
             let bad = || Error::schema("aten::lt_.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -13880,7 +13880,7 @@ pub fn lt_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -13968,7 +13968,7 @@ pub fn le_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Res
             let bad = || Error::schema("aten::le.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -14076,7 +14076,7 @@ pub fn le_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor
             let bad = || Error::schema("aten::le_.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -14209,7 +14209,7 @@ pub fn le_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, ou
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -14297,7 +14297,7 @@ pub fn le_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Resu
             let bad = || Error::schema("aten::le.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -14401,7 +14401,7 @@ pub fn le_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar)
             let bad = || Error::schema("aten::le_.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -14529,7 +14529,7 @@ pub fn le_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -14617,7 +14617,7 @@ pub fn gt_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Res
             let bad = || Error::schema("aten::gt.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -14725,7 +14725,7 @@ pub fn gt_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor
             let bad = || Error::schema("aten::gt_.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -14858,7 +14858,7 @@ pub fn gt_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, ou
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -14946,7 +14946,7 @@ pub fn gt_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Resu
             let bad = || Error::schema("aten::gt.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -15050,7 +15050,7 @@ pub fn gt_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar)
             let bad = || Error::schema("aten::gt_.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -15178,7 +15178,7 @@ pub fn gt_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -15266,7 +15266,7 @@ pub fn ge_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Res
             let bad = || Error::schema("aten::ge.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -15374,7 +15374,7 @@ pub fn ge_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor
             let bad = || Error::schema("aten::ge_.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -15507,7 +15507,7 @@ pub fn ge_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, ou
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -15595,7 +15595,7 @@ pub fn ge_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Resu
             let bad = || Error::schema("aten::ge.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -15699,7 +15699,7 @@ pub fn ge_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar)
             let bad = || Error::schema("aten::ge_.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -15827,7 +15827,7 @@ pub fn ge_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, out
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -15918,7 +15918,7 @@ pub fn maximum_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Resul
             let bad = || Error::schema("aten::maximum", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -16041,7 +16041,7 @@ pub fn maximum_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out:
             let bad = || Error::schema("aten::maximum.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -16132,7 +16132,7 @@ pub fn minimum_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Resul
             let bad = || Error::schema("aten::minimum", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -16255,7 +16255,7 @@ pub fn minimum_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out:
             let bad = || Error::schema("aten::minimum.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -16346,7 +16346,7 @@ pub fn sum_call(ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>) -> Res
             let bad = || Error::schema("aten::sum", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -16477,7 +16477,7 @@ pub fn sum_dim_int_list_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -16611,7 +16611,7 @@ pub fn sum_int_list_out_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -16715,7 +16715,7 @@ pub fn mean_call(ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>) -> Re
             let bad = || Error::schema("aten::mean", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -16841,7 +16841,7 @@ pub fn mean_dim_call(
             let bad = || Error::schema("aten::mean.dim", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -16970,7 +16970,7 @@ pub fn mean_out_call(
             let bad = || Error::schema("aten::mean.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -17088,11 +17088,11 @@ pub fn max_dim_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, keepdim: bool)
             let mut it = stack.into_iter();
             Ok((
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
             ))
@@ -17198,11 +17198,11 @@ pub fn min_dim_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, keepdim: bool)
             let mut it = stack.into_iter();
             Ok((
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
             ))
@@ -17291,7 +17291,7 @@ pub fn mm_call(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor) -> Result<Tens
             let bad = || Error::schema("aten::mm", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -17414,7 +17414,7 @@ pub fn mm_out_call(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor, out: &Tens
             let bad = || Error::schema("aten::mm.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -17505,7 +17505,7 @@ pub fn bmm_call(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor) -> Result<Ten
             let bad = || Error::schema("aten::bmm", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -17628,7 +17628,7 @@ pub fn bmm_out_call(ks: DispatchKeySet, self_: &Tensor, mat2: &Tensor, out: &Ten
             let bad = || Error::schema("aten::bmm.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -17716,7 +17716,7 @@ pub fn matmul_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result
             let bad = || Error::schema("aten::matmul", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -17839,7 +17839,7 @@ pub fn matmul_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: 
             let bad = || Error::schema("aten::matmul.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -17974,7 +17974,7 @@ pub fn addmm_call(
             let bad = || Error::schema("aten::addmm", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -18123,7 +18123,7 @@ pub fn addmm_out_call(
             let bad = || Error::schema("aten::addmm.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -18232,7 +18232,7 @@ pub fn view_call(ks: DispatchKeySet, self_: &Tensor, size: &[i64]) -> Result<Ten
             let bad = || Error::schema("aten::view", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -18319,7 +18319,7 @@ pub fn reshape_call(ks: DispatchKeySet, self_: &Tensor, shape: &[i64]) -> Result
             let bad = || Error::schema("aten::reshape", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -18429,7 +18429,7 @@ pub fn transpose_int_call(ks: DispatchKeySet, self_: &Tensor, dim0: i64, dim1: i
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -18508,7 +18508,7 @@ pub fn t_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::t", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -18600,7 +18600,7 @@ pub fn permute_call(ks: DispatchKeySet, self_: &Tensor, dims: &[i64]) -> Result<
             let bad = || Error::schema("aten::permute", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -18709,7 +18709,7 @@ pub fn expand_call(ks: DispatchKeySet, self_: &Tensor, size: &[i64], implicit: b
             let bad = || Error::schema("aten::expand", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -18808,7 +18808,7 @@ pub fn unsqueeze_call(ks: DispatchKeySet, self_: &Tensor, dim: i64) -> Result<Te
             let bad = || Error::schema("aten::unsqueeze", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -18892,7 +18892,7 @@ pub fn squeeze_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::squeeze", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -18984,7 +18984,7 @@ pub fn squeeze_dim_call(ks: DispatchKeySet, self_: &Tensor, dim: i64) -> Result<
             let bad = || Error::schema("aten::squeeze.dim", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -19078,7 +19078,7 @@ pub fn contiguous_call(ks: DispatchKeySet, self_: &Tensor, memory_format: Option
             let bad = || Error::schema("aten::contiguous", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -19176,7 +19176,7 @@ pub fn clone_call(ks: DispatchKeySet, self_: &Tensor, memory_format: Option<Memo
             let bad = || Error::schema("aten::clone", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -19305,7 +19305,7 @@ pub fn to_copy_call(
             let bad = || Error::schema("aten::_to_copy", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -19452,7 +19452,7 @@ pub fn copy_inplace_call(ks: DispatchKeySet, self_: &Tensor, src: &Tensor, non_b
             let bad = || Error::schema("aten::copy_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -19559,7 +19559,7 @@ pub fn copy_call(ks: DispatchKeySet, self_: &Tensor, src: &Tensor, non_blocking:
             let bad = || Error::schema("aten::copy", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -19664,7 +19664,7 @@ pub fn fill_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, value: Scala
             let bad = || Error::schema("aten::fill_.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -19759,7 +19759,7 @@ pub fn zero_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::zero_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -19854,7 +19854,7 @@ pub fn zeros_call(
             let bad = || Error::schema("aten::zeros", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -19964,7 +19964,7 @@ pub fn ones_call(
             let bad = || Error::schema("aten::ones", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -20078,7 +20078,7 @@ pub fn full_call(
             let bad = || Error::schema("aten::full", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -20206,7 +20206,7 @@ pub fn empty_memory_format_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -20318,7 +20318,7 @@ pub fn arange_call(
             let bad = || Error::schema("aten::arange", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -20432,7 +20432,7 @@ pub fn arange_start_call(
             let bad = || Error::schema("aten::arange.start", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -20565,7 +20565,7 @@ pub fn arange_start_step_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -20699,7 +20699,7 @@ pub fn zeros_like_call(
             let bad = || Error::schema("aten::zeros_like", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -20822,7 +20822,7 @@ pub fn ones_like_call(
             let bad = || Error::schema("aten::ones_like", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -20945,7 +20945,7 @@ pub fn empty_like_call(
             let bad = || Error::schema("aten::empty_like", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -21062,7 +21062,7 @@ pub fn amax_call(ks: DispatchKeySet, self_: &Tensor, dim: &[i64], keepdim: bool)
             let bad = || Error::schema("aten::amax", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -21201,7 +21201,7 @@ pub fn amax_out_call(ks: DispatchKeySet, self_: &Tensor, dim: &[i64], keepdim: b
             let bad = || Error::schema("aten::amax.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -21304,7 +21304,7 @@ pub fn amin_call(ks: DispatchKeySet, self_: &Tensor, dim: &[i64], keepdim: bool)
             let bad = || Error::schema("aten::amin", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -21443,7 +21443,7 @@ pub fn amin_out_call(ks: DispatchKeySet, self_: &Tensor, dim: &[i64], keepdim: b
             let bad = || Error::schema("aten::amin.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -21526,7 +21526,7 @@ pub fn max_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::max", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -21637,7 +21637,7 @@ pub fn max_unary_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> R
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -21718,7 +21718,7 @@ pub fn min_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::min", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -21829,7 +21829,7 @@ pub fn min_unary_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> R
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -21907,7 +21907,7 @@ pub fn any_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::any", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -22013,7 +22013,7 @@ pub fn any_all_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Res
             let bad = || Error::schema("aten::any.all_out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -22107,7 +22107,7 @@ pub fn any_dim_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, keepdim: bool)
             let bad = || Error::schema("aten::any.dim", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -22246,7 +22246,7 @@ pub fn any_out_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, keepdim: bool,
             let bad = || Error::schema("aten::any.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -22346,7 +22346,7 @@ pub fn any_dims_call(ks: DispatchKeySet, self_: &Tensor, dim: Option<&[i64]>, ke
             let bad = || Error::schema("aten::any.dims", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -22491,7 +22491,7 @@ pub fn any_dims_out_call(
             let bad = || Error::schema("aten::any.dims_out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -22571,7 +22571,7 @@ pub fn all_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::all", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -22677,7 +22677,7 @@ pub fn all_all_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Res
             let bad = || Error::schema("aten::all.all_out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -22771,7 +22771,7 @@ pub fn all_dim_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, keepdim: bool)
             let bad = || Error::schema("aten::all.dim", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -22910,7 +22910,7 @@ pub fn all_out_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, keepdim: bool,
             let bad = || Error::schema("aten::all.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -23010,7 +23010,7 @@ pub fn argmax_call(ks: DispatchKeySet, self_: &Tensor, dim: Option<i64>, keepdim
             let bad = || Error::schema("aten::argmax", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -23155,7 +23155,7 @@ pub fn argmax_out_call(
             let bad = || Error::schema("aten::argmax.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -23255,7 +23255,7 @@ pub fn argmin_call(ks: DispatchKeySet, self_: &Tensor, dim: Option<i64>, keepdim
             let bad = || Error::schema("aten::argmin", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -23400,7 +23400,7 @@ pub fn argmin_out_call(
             let bad = || Error::schema("aten::argmin.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -23492,7 +23492,7 @@ pub fn prod_call(ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>) -> Re
             let bad = || Error::schema("aten::prod", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -23625,7 +23625,7 @@ pub fn prod_out_call(ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>, o
             let bad = || Error::schema("aten::prod.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -23752,7 +23752,7 @@ pub fn prod_dim_int_call(
             let bad = || Error::schema("aten::prod.dim_int", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -23881,7 +23881,7 @@ pub fn prod_int_out_call(
             let bad = || Error::schema("aten::prod.int_out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -24022,7 +24022,7 @@ pub fn var_correction_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -24164,7 +24164,7 @@ pub fn var_correction_out_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -24299,7 +24299,7 @@ pub fn var_dim_call(
             let bad = || Error::schema("aten::var.dim", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -24464,7 +24464,7 @@ pub fn var_out_call(
             let bad = || Error::schema("aten::var.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -24568,7 +24568,7 @@ pub fn cumsum_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, dtype: Option<D
             let bad = || Error::schema("aten::cumsum", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -24718,7 +24718,7 @@ pub fn cumsum_out_call(
             let bad = || Error::schema("aten::cumsum.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -24826,7 +24826,7 @@ pub fn cumprod_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, dtype: Option<
             let bad = || Error::schema("aten::cumprod", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -24976,7 +24976,7 @@ pub fn cumprod_out_call(
             let bad = || Error::schema("aten::cumprod.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -25084,7 +25084,7 @@ pub fn softmax_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, half_to_float:
             let bad = || Error::schema("aten::_softmax", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -25229,7 +25229,7 @@ pub fn softmax_out_call(
             let bad = || Error::schema("aten::_softmax.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -25332,7 +25332,7 @@ pub fn log_softmax_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, half_to_fl
             let bad = || Error::schema("aten::_log_softmax", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -25482,7 +25482,7 @@ pub fn log_softmax_out_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -25610,7 +25610,7 @@ pub fn softmax_backward_data_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -25742,7 +25742,7 @@ pub fn log_softmax_backward_data_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -25883,7 +25883,7 @@ pub fn log_softmax_backward_data_out_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -25976,7 +25976,7 @@ pub fn alias_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::alias", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -26099,7 +26099,7 @@ pub fn as_strided_call(
             let bad = || Error::schema("aten::as_strided", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -26219,7 +26219,7 @@ pub fn diagonal_call(ks: DispatchKeySet, self_: &Tensor, offset: i64, dim1: i64,
             let bad = || Error::schema("aten::diagonal", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -26321,7 +26321,7 @@ pub fn select_int_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, index: i64)
             let bad = || Error::schema("aten::select.int", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -26457,7 +26457,7 @@ pub fn slice_tensor_call(
             let bad = || Error::schema("aten::slice.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -26553,7 +26553,7 @@ pub fn squeeze_dims_call(ks: DispatchKeySet, self_: &Tensor, dim: &[i64]) -> Res
             let bad = || Error::schema("aten::squeeze.dims", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -26679,7 +26679,7 @@ pub fn select_backward_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -26815,7 +26815,7 @@ pub fn select_backward_out_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -26931,7 +26931,7 @@ pub fn slice_backward_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -27088,7 +27088,7 @@ pub fn slice_backward_out_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -27237,7 +27237,7 @@ pub fn diagonal_backward_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -27386,7 +27386,7 @@ pub fn diagonal_backward_out_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -27511,7 +27511,7 @@ pub fn select_scatter_call(ks: DispatchKeySet, self_: &Tensor, src: &Tensor, dim
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -27673,7 +27673,7 @@ pub fn select_scatter_out_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -27783,7 +27783,7 @@ pub fn slice_scatter_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -27941,7 +27941,7 @@ pub fn slice_scatter_out_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -28090,7 +28090,7 @@ pub fn diagonal_scatter_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -28233,7 +28233,7 @@ pub fn diagonal_scatter_out_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -28347,7 +28347,7 @@ pub fn as_strided_scatter_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -28497,7 +28497,7 @@ pub fn as_strided_scatter_out_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -28598,7 +28598,7 @@ pub fn flip_call(ks: DispatchKeySet, self_: &Tensor, dims: &[i64]) -> Result<Ten
             let bad = || Error::schema("aten::flip", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -28721,7 +28721,7 @@ pub fn flip_out_call(ks: DispatchKeySet, self_: &Tensor, dims: &[i64], out: &Ten
             let bad = || Error::schema("aten::flip.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -28812,7 +28812,7 @@ pub fn repeat_call(ks: DispatchKeySet, self_: &Tensor, repeats: &[i64]) -> Resul
             let bad = || Error::schema("aten::repeat", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -28935,7 +28935,7 @@ pub fn repeat_out_call(ks: DispatchKeySet, self_: &Tensor, repeats: &[i64], out:
             let bad = || Error::schema("aten::repeat.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -29042,7 +29042,7 @@ pub fn constant_pad_nd_call(ks: DispatchKeySet, self_: &Tensor, pad: &[i64], val
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -29192,7 +29192,7 @@ pub fn constant_pad_nd_out_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -29284,7 +29284,7 @@ pub fn tril_call(ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> Result<Te
             let bad = || Error::schema("aten::tril", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -29391,7 +29391,7 @@ pub fn tril_inplace_call(ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> R
             let bad = || Error::schema("aten::tril_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -29514,7 +29514,7 @@ pub fn tril_out_call(ks: DispatchKeySet, self_: &Tensor, diagonal: i64, out: &Te
             let bad = || Error::schema("aten::tril.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -29605,7 +29605,7 @@ pub fn triu_call(ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> Result<Te
             let bad = || Error::schema("aten::triu", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -29712,7 +29712,7 @@ pub fn triu_inplace_call(ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> R
             let bad = || Error::schema("aten::triu_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -29835,7 +29835,7 @@ pub fn triu_out_call(ks: DispatchKeySet, self_: &Tensor, diagonal: i64, out: &Te
             let bad = || Error::schema("aten::triu.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -29939,7 +29939,7 @@ pub fn softmax_int_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, dtype: Opt
             let bad = || Error::schema("aten::softmax.int", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -30048,7 +30048,7 @@ pub fn log_softmax_int_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, dtype:
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -30152,7 +30152,7 @@ pub fn logsumexp_call(ks: DispatchKeySet, self_: &Tensor, dim: &[i64], keepdim: 
             let bad = || Error::schema("aten::logsumexp", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -30277,7 +30277,7 @@ pub fn std_correction_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -30382,11 +30382,11 @@ pub fn var_mean_correction_call(
             let mut it = stack.into_iter();
             Ok((
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
             ))
@@ -30497,11 +30497,11 @@ pub fn std_mean_correction_call(
             let mut it = stack.into_iter();
             Ok((
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
             ))
@@ -30637,7 +30637,7 @@ pub fn norm_scalar_opt_dim_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -30726,7 +30726,7 @@ pub fn norm_scalar_call(ks: DispatchKeySet, self_: &Tensor, p: Scalar) -> Result
             let bad = || Error::schema("aten::norm.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -30829,7 +30829,7 @@ pub fn roll_call(ks: DispatchKeySet, self_: &Tensor, shifts: &[i64], dims: &[i64
             let bad = || Error::schema("aten::roll", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -30917,7 +30917,7 @@ pub fn tile_call(ks: DispatchKeySet, self_: &Tensor, dims: &[i64]) -> Result<Ten
             let bad = || Error::schema("aten::tile", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -31021,7 +31021,7 @@ pub fn flatten_using_ints_call(ks: DispatchKeySet, self_: &Tensor, start_dim: i6
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -31130,7 +31130,7 @@ pub fn unflatten_int_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, sizes: &
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -31232,7 +31232,7 @@ pub fn index_select_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &T
             let bad = || Error::schema("aten::index_select", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -31382,7 +31382,7 @@ pub fn index_select_out_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -31493,7 +31493,7 @@ pub fn gather_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor,
             let bad = || Error::schema("aten::gather", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -31663,7 +31663,7 @@ pub fn gather_out_call(
             let bad = || Error::schema("aten::gather.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -31780,7 +31780,7 @@ pub fn scatter_src_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Te
             let bad = || Error::schema("aten::scatter.src", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -31926,7 +31926,7 @@ pub fn scatter_src_inplace_call(
             let bad = || Error::schema("aten::scatter_.src", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -32088,7 +32088,7 @@ pub fn scatter_src_out_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -32211,7 +32211,7 @@ pub fn scatter_value_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -32362,7 +32362,7 @@ pub fn scatter_value_inplace_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -32524,7 +32524,7 @@ pub fn scatter_value_out_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -32642,7 +32642,7 @@ pub fn scatter_add_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Te
             let bad = || Error::schema("aten::scatter_add", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -32788,7 +32788,7 @@ pub fn scatter_add_inplace_call(
             let bad = || Error::schema("aten::scatter_add_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -32950,7 +32950,7 @@ pub fn scatter_add_out_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -33060,7 +33060,7 @@ pub fn scatter_reduce_two_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -33216,7 +33216,7 @@ pub fn scatter_reduce_two_inplace_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -33379,7 +33379,7 @@ pub fn scatter_reduce_two_out_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -33494,7 +33494,7 @@ pub fn index_tensor_call(ks: DispatchKeySet, self_: &Tensor, indices: &[Option<T
             let bad = || Error::schema("aten::index.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -33620,7 +33620,7 @@ pub fn index_put_call(
             let bad = || Error::schema("aten::index_put", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -33778,7 +33778,7 @@ pub fn index_put_inplace_call(
             let bad = || Error::schema("aten::index_put_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -33892,7 +33892,7 @@ pub fn masked_scatter_call(ks: DispatchKeySet, self_: &Tensor, mask: &Tensor, so
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -34031,7 +34031,7 @@ pub fn masked_scatter_inplace_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -34181,7 +34181,7 @@ pub fn masked_scatter_out_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -34261,7 +34261,7 @@ pub fn nonzero_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::nonzero", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -34367,7 +34367,7 @@ pub fn nonzero_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Res
             let bad = || Error::schema("aten::nonzero.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -34457,7 +34457,7 @@ pub fn cat_call(ks: DispatchKeySet, tensors: &[Tensor], dim: i64) -> Result<Tens
             let bad = || Error::schema("aten::cat", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -34584,7 +34584,7 @@ pub fn cat_out_call(ks: DispatchKeySet, tensors: &[Tensor], dim: i64, out: &Tens
             let bad = || Error::schema("aten::cat.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -34809,11 +34809,11 @@ pub fn sort_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, descending: bool)
             let mut it = stack.into_iter();
             Ok((
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
             ))
@@ -34910,11 +34910,11 @@ pub fn sort_stable_call(
             let mut it = stack.into_iter();
             Ok((
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
             ))
@@ -35021,11 +35021,11 @@ pub fn topk_call(
             let mut it = stack.into_iter();
             Ok((
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
             ))
@@ -35116,7 +35116,7 @@ pub fn stack_call(ks: DispatchKeySet, tensors: &[Tensor], dim: i64) -> Result<Te
             let bad = || Error::schema("aten::stack", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -35499,7 +35499,7 @@ pub fn masked_select_call(ks: DispatchKeySet, self_: &Tensor, mask: &Tensor) -> 
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -35633,7 +35633,7 @@ pub fn index_add_call(
             let bad = || Error::schema("aten::index_add", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -35802,7 +35802,7 @@ pub fn index_add_inplace_call(
             let bad = || Error::schema("aten::index_add_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -35924,7 +35924,7 @@ pub fn take_along_dim_call(ks: DispatchKeySet, self_: &Tensor, indices: &Tensor,
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -36282,7 +36282,7 @@ pub fn argsort_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, descending: bo
             let bad = || Error::schema("aten::argsort", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -36373,7 +36373,7 @@ pub fn atan2_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<
             let bad = || Error::schema("aten::atan2", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -36480,7 +36480,7 @@ pub fn atan2_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) ->
             let bad = || Error::schema("aten::atan2_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -36603,7 +36603,7 @@ pub fn atan2_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &
             let bad = || Error::schema("aten::atan2.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -36694,7 +36694,7 @@ pub fn fmod_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> R
             let bad = || Error::schema("aten::fmod.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -36805,7 +36805,7 @@ pub fn fmod_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tens
             let bad = || Error::schema("aten::fmod_.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -36938,7 +36938,7 @@ pub fn fmod_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, 
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -37029,7 +37029,7 @@ pub fn fmod_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) -> Re
             let bad = || Error::schema("aten::fmod.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -37140,7 +37140,7 @@ pub fn fmod_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: Scala
             let bad = || Error::schema("aten::fmod_.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -37273,7 +37273,7 @@ pub fn fmod_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar, o
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -37369,7 +37369,7 @@ pub fn remainder_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor)
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -37485,7 +37485,7 @@ pub fn remainder_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: 
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -37618,7 +37618,7 @@ pub fn remainder_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Ten
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -37714,7 +37714,7 @@ pub fn remainder_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar) 
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -37830,7 +37830,7 @@ pub fn remainder_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: 
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -37963,7 +37963,7 @@ pub fn remainder_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Scal
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -38059,7 +38059,7 @@ pub fn pow_tensor_tensor_call(ks: DispatchKeySet, self_: &Tensor, exponent: &Ten
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -38197,7 +38197,7 @@ pub fn pow_tensor_tensor_out_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -38293,7 +38293,7 @@ pub fn pow_tensor_scalar_call(ks: DispatchKeySet, self_: &Tensor, exponent: Scal
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -38431,7 +38431,7 @@ pub fn pow_tensor_scalar_out_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -38522,7 +38522,7 @@ pub fn pow_scalar_call(ks: DispatchKeySet, self_: Scalar, exponent: &Tensor) -> 
             let bad = || Error::schema("aten::pow.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -38655,7 +38655,7 @@ pub fn pow_scalar_out_call(ks: DispatchKeySet, self_: Scalar, exponent: &Tensor,
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -38772,7 +38772,7 @@ pub fn div_tensor_mode_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -38911,7 +38911,7 @@ pub fn div_tensor_mode_inplace_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -39056,7 +39056,7 @@ pub fn div_out_mode_call(
             let bad = || Error::schema("aten::div.out_mode", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -39179,7 +39179,7 @@ pub fn div_scalar_mode_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -39318,7 +39318,7 @@ pub fn div_scalar_mode_inplace_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -39468,7 +39468,7 @@ pub fn div_scalar_mode_out_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -39576,7 +39576,7 @@ pub fn where_self_call(ks: DispatchKeySet, condition: &Tensor, self_: &Tensor, o
             let bad = || Error::schema("aten::where.self", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -39726,7 +39726,7 @@ pub fn where_self_out_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -39829,7 +39829,7 @@ pub fn clamp_call(ks: DispatchKeySet, self_: &Tensor, min: Option<Scalar>, max: 
             let bad = || Error::schema("aten::clamp", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -39963,7 +39963,7 @@ pub fn clamp_inplace_call(
             let bad = || Error::schema("aten::clamp_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -40108,7 +40108,7 @@ pub fn clamp_out_call(
             let bad = || Error::schema("aten::clamp.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -40216,7 +40216,7 @@ pub fn clamp_tensor_call(
             let bad = || Error::schema("aten::clamp.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -40361,7 +40361,7 @@ pub fn clamp_tensor_inplace_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -40517,7 +40517,7 @@ pub fn clamp_tensor_out_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -40604,7 +40604,7 @@ pub fn isinf_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::isinf", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -40710,7 +40710,7 @@ pub fn isinf_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Resul
             let bad = || Error::schema("aten::isinf.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -40788,7 +40788,7 @@ pub fn isnan_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::isnan", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -40894,7 +40894,7 @@ pub fn isnan_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Resul
             let bad = || Error::schema("aten::isnan.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -40986,7 +40986,7 @@ pub fn bitwise_and_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tenso
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -41099,7 +41099,7 @@ pub fn bitwise_and_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -41232,7 +41232,7 @@ pub fn bitwise_and_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &T
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -41325,7 +41325,7 @@ pub fn bitwise_and_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -41438,7 +41438,7 @@ pub fn bitwise_and_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -41571,7 +41571,7 @@ pub fn bitwise_and_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Sc
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -41664,7 +41664,7 @@ pub fn bitwise_or_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -41777,7 +41777,7 @@ pub fn bitwise_or_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other:
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -41910,7 +41910,7 @@ pub fn bitwise_or_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Te
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -42003,7 +42003,7 @@ pub fn bitwise_or_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar)
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -42116,7 +42116,7 @@ pub fn bitwise_or_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other:
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -42249,7 +42249,7 @@ pub fn bitwise_or_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Sca
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -42342,7 +42342,7 @@ pub fn bitwise_xor_tensor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tenso
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -42455,7 +42455,7 @@ pub fn bitwise_xor_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -42588,7 +42588,7 @@ pub fn bitwise_xor_tensor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &T
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -42681,7 +42681,7 @@ pub fn bitwise_xor_scalar_call(ks: DispatchKeySet, self_: &Tensor, other: Scalar
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -42794,7 +42794,7 @@ pub fn bitwise_xor_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, other
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -42927,7 +42927,7 @@ pub fn bitwise_xor_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, other: Sc
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -43006,7 +43006,7 @@ pub fn bitwise_not_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::bitwise_not", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -43100,7 +43100,7 @@ pub fn bitwise_not_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Te
             let bad = || Error::schema("aten::bitwise_not_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -43211,7 +43211,7 @@ pub fn bitwise_not_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) ->
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -43298,7 +43298,7 @@ pub fn logical_and_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> R
             let bad = || Error::schema("aten::logical_and", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -43406,7 +43406,7 @@ pub fn logical_and_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tens
             let bad = || Error::schema("aten::logical_and_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -43539,7 +43539,7 @@ pub fn logical_and_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, 
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -43627,7 +43627,7 @@ pub fn logical_or_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Re
             let bad = || Error::schema("aten::logical_or", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -43735,7 +43735,7 @@ pub fn logical_or_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tenso
             let bad = || Error::schema("aten::logical_or_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -43868,7 +43868,7 @@ pub fn logical_or_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, o
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -43956,7 +43956,7 @@ pub fn logical_xor_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> R
             let bad = || Error::schema("aten::logical_xor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -44064,7 +44064,7 @@ pub fn logical_xor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tens
             let bad = || Error::schema("aten::logical_xor_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -44197,7 +44197,7 @@ pub fn logical_xor_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, 
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -44276,7 +44276,7 @@ pub fn logical_not_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
             let bad = || Error::schema("aten::logical_not", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -44370,7 +44370,7 @@ pub fn logical_not_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Te
             let bad = || Error::schema("aten::logical_not_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -44481,7 +44481,7 @@ pub fn logical_not_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) ->
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -44596,7 +44596,7 @@ pub fn elu_call(
             let bad = || Error::schema("aten::elu", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -44747,7 +44747,7 @@ pub fn elu_inplace_call(
             let bad = || Error::schema("aten::elu_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -44917,7 +44917,7 @@ pub fn elu_out_call(
             let bad = || Error::schema("aten::elu.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -45028,7 +45028,7 @@ pub fn elu_backward_call(
             let bad = || Error::schema("aten::elu_backward", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -45137,7 +45137,7 @@ pub fn gelu_call(ks: DispatchKeySet, self_: &Tensor, approximate: &str) -> Resul
             let bad = || Error::schema("aten::gelu", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -45249,7 +45249,7 @@ pub fn gelu_inplace_call(ks: DispatchKeySet, self_: &Tensor, approximate: &str) 
             let bad = || Error::schema("aten::gelu_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -45377,7 +45377,7 @@ pub fn gelu_out_call(ks: DispatchKeySet, self_: &Tensor, approximate: &str, out:
             let bad = || Error::schema("aten::gelu.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -45494,7 +45494,7 @@ pub fn gelu_backward_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -45601,7 +45601,7 @@ pub fn hardtanh_call(ks: DispatchKeySet, self_: &Tensor, min_val: Scalar, max_va
             let bad = || Error::schema("aten::hardtanh", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -45730,7 +45730,7 @@ pub fn hardtanh_inplace_call(ks: DispatchKeySet, self_: &Tensor, min_val: Scalar
             let bad = || Error::schema("aten::hardtanh_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -45875,7 +45875,7 @@ pub fn hardtanh_out_call(
             let bad = || Error::schema("aten::hardtanh.out", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -46008,7 +46008,7 @@ pub fn hardtanh_backward_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -46105,7 +46105,7 @@ pub fn leaky_relu_call(ks: DispatchKeySet, self_: &Tensor, negative_slope: Scala
             let bad = || Error::schema("aten::leaky_relu", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -46216,7 +46216,7 @@ pub fn leaky_relu_inplace_call(ks: DispatchKeySet, self_: &Tensor, negative_slop
             let bad = || Error::schema("aten::leaky_relu_", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -46349,7 +46349,7 @@ pub fn leaky_relu_out_call(ks: DispatchKeySet, self_: &Tensor, negative_slope: S
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -46477,7 +46477,7 @@ pub fn leaky_relu_backward_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -46574,7 +46574,7 @@ pub fn fill_scalar_call(ks: DispatchKeySet, self_: &Tensor, value: Scalar) -> Re
             let bad = || Error::schema("aten::fill.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -46707,7 +46707,7 @@ pub fn fill_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, value: Scalar, o
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -46820,7 +46820,7 @@ pub fn full_like_call(
             let bad = || Error::schema("aten::full_like", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -46948,7 +46948,7 @@ pub fn scalar_tensor_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -47067,7 +47067,7 @@ pub fn empty_strided_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -47170,7 +47170,7 @@ pub fn clamp_min_call(ks: DispatchKeySet, self_: &Tensor, min: Scalar) -> Result
             let bad = || Error::schema("aten::clamp_min", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -47257,7 +47257,7 @@ pub fn clamp_max_call(ks: DispatchKeySet, self_: &Tensor, max: Scalar) -> Result
             let bad = || Error::schema("aten::clamp_max", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -47344,7 +47344,7 @@ pub fn floor_divide_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> 
             let bad = || Error::schema("aten::floor_divide", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -47447,7 +47447,7 @@ pub fn lerp_scalar_call(ks: DispatchKeySet, self_: &Tensor, end: &Tensor, weight
             let bad = || Error::schema("aten::lerp.Scalar", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -47551,7 +47551,7 @@ pub fn lerp_tensor_call(ks: DispatchKeySet, self_: &Tensor, end: &Tensor, weight
             let bad = || Error::schema("aten::lerp.Tensor", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -47670,7 +47670,7 @@ pub fn addcmul_call(
             let bad = || Error::schema("aten::addcmul", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -47795,7 +47795,7 @@ pub fn addcdiv_call(
             let bad = || Error::schema("aten::addcdiv", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -47910,7 +47910,7 @@ pub fn masked_fill_scalar_call(ks: DispatchKeySet, self_: &Tensor, mask: &Tensor
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -48019,7 +48019,7 @@ pub fn masked_fill_tensor_call(ks: DispatchKeySet, self_: &Tensor, mask: &Tensor
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -48143,7 +48143,7 @@ pub fn argsort_stable_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -48245,7 +48245,7 @@ pub fn reflection_pad1d_call(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -48364,7 +48364,7 @@ pub fn reflection_pad1d_backward_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -48460,7 +48460,7 @@ pub fn reflection_pad2d_call(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -48579,7 +48579,7 @@ pub fn reflection_pad2d_backward_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -48675,7 +48675,7 @@ pub fn reflection_pad3d_call(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -48794,7 +48794,7 @@ pub fn reflection_pad3d_backward_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -48890,7 +48890,7 @@ pub fn replication_pad2d_call(ks: DispatchKeySet, self_: &Tensor, padding: &[i64
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -49009,7 +49009,7 @@ pub fn replication_pad2d_backward_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -49105,7 +49105,7 @@ pub fn replication_pad3d_call(ks: DispatchKeySet, self_: &Tensor, padding: &[i64
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -49224,7 +49224,7 @@ pub fn replication_pad3d_backward_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -49348,7 +49348,7 @@ pub fn avg_pool2d_call(
             let bad = || Error::schema("aten::avg_pool2d", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -49513,7 +49513,7 @@ pub fn avg_pool2d_backward_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -49670,7 +49670,7 @@ pub fn avg_pool3d_call(
             let bad = || Error::schema("aten::avg_pool3d", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -49835,7 +49835,7 @@ pub fn avg_pool3d_backward_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -49964,7 +49964,7 @@ pub fn adaptive_avg_pool2d_call(ks: DispatchKeySet, self_: &Tensor, output_size:
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -50062,7 +50062,7 @@ pub fn adaptive_avg_pool2d_backward_call(ks: DispatchKeySet, grad_output: &Tenso
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -50157,7 +50157,7 @@ pub fn adaptive_avg_pool3d_call(ks: DispatchKeySet, self_: &Tensor, output_size:
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -50255,7 +50255,7 @@ pub fn adaptive_avg_pool3d_backward_call(ks: DispatchKeySet, grad_output: &Tenso
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -50382,7 +50382,7 @@ pub fn upsample_nearest2d_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -50496,7 +50496,7 @@ pub fn upsample_nearest2d_backward_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -50608,7 +50608,7 @@ pub fn upsample_bilinear2d_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -50743,7 +50743,7 @@ pub fn upsample_bilinear2d_backward_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -50867,7 +50867,7 @@ pub fn embedding_call(
             let bad = || Error::schema("aten::embedding", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -50988,7 +50988,7 @@ pub fn embedding_dense_backward_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -51128,7 +51128,7 @@ pub fn im2col_call(
             let bad = || Error::schema("aten::im2col", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -51239,7 +51239,7 @@ pub fn col2im_call(
             let bad = || Error::schema("aten::col2im", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -51386,7 +51386,7 @@ pub fn convolution_call(
             let bad = || Error::schema("aten::convolution", "boxed fallback returned values of the wrong kind");
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -51542,11 +51542,11 @@ pub fn max_pool2d_with_indices_call(
             let mut it = stack.into_iter();
             Ok((
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
             ))
@@ -51696,7 +51696,7 @@ pub fn max_pool2d_with_indices_backward_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -51842,11 +51842,11 @@ pub fn max_pool3d_with_indices_call(
             let mut it = stack.into_iter();
             Ok((
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
             ))
@@ -51996,7 +51996,7 @@ pub fn max_pool3d_with_indices_backward_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -52135,15 +52135,15 @@ pub fn native_layer_norm_call(
             let mut it = stack.into_iter();
             Ok((
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
             ))
@@ -52285,15 +52285,15 @@ pub fn native_group_norm_call(
             let mut it = stack.into_iter();
             Ok((
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
             ))
@@ -52427,15 +52427,15 @@ pub fn native_batch_norm_legit_no_stats_call(
             let mut it = stack.into_iter();
             Ok((
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
             ))
@@ -52582,15 +52582,15 @@ pub fn native_batch_norm_legit_no_training_call(
             let mut it = stack.into_iter();
             Ok((
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
                 match it.next() {
-                    Some(Value::Tensor(t)) => t,
+                    Some(Value::Tensor(v)) => v,
                     _ => return Err(bad()),
                 },
             ))
@@ -52746,7 +52746,7 @@ pub fn cdist_forward_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -52881,7 +52881,7 @@ pub fn cdist_backward_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -52979,7 +52979,7 @@ pub fn pdist_forward_call(ks: DispatchKeySet, self_: &Tensor, p: f64) -> Result<
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -53102,7 +53102,7 @@ pub fn pdist_backward_call(
             };
             let mut it = stack.into_iter();
             Ok(match it.next() {
-                Some(Value::Tensor(t)) => t,
+                Some(Value::Tensor(v)) => v,
                 _ => return Err(bad()),
             })
         }
@@ -53131,6 +53131,441 @@ impl BoxedOp for PdistBackwardBoxed {
         let pdist = u.tensor()?;
         let r = _pdist_backward(&grad_output, &self_, p, &pdist)?;
         Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sym_size.int
+
+/// Schema of `aten::sym_size.int`.
+pub static SYM_SIZE_INT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sym_size",
+    overload: "int",
+    signature: "sym_size.int(Tensor self, int dim) -> SymInt",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Int,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::sym_size.int`.
+pub type SymSizeIntFn = fn(DispatchKeySet, &Tensor, i64) -> Result<i64>;
+
+fn sym_size_int_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, dim: i64) -> Result<i64> {
+    ft_kernels::metadata::sym_size(self_, dim)
+}
+
+/// Dispatch entry of `aten::sym_size.int`.
+pub static SYM_SIZE_INT: Op<SymSizeIntFn> = Op::new(
+    &SYM_SIZE_INT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sym_size_int_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::sym_size.int` through the dispatcher with explicit keys.
+pub fn sym_size_int_call(ks: DispatchKeySet, self_: &Tensor, dim: i64) -> Result<i64> {
+    match SYM_SIZE_INT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(dim)];
+            fallback(&SYM_SIZE_INT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sym_size.int", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Int(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The size of dim `dim` of `self` (negative counts from the end), as an int.
+///
+/// `aten::sym_size.int`: `sym_size.int(Tensor self, int dim) -> SymInt`
+pub fn sym_size(self_: &Tensor, dim: i64) -> Result<i64> {
+    let ks = dispatch::keyset_of(&[self_]);
+    sym_size_int_call(ks, self_, dim)
+}
+
+struct SymSizeIntBoxed;
+
+impl BoxedOp for SymSizeIntBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SYM_SIZE_INT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SYM_SIZE_INT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let r = sym_size(&self_, dim)?;
+        Ok(vec![Value::Int(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sym_stride.int
+
+/// Schema of `aten::sym_stride.int`.
+pub static SYM_STRIDE_INT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sym_stride",
+    overload: "int",
+    signature: "sym_stride.int(Tensor self, int dim) -> SymInt",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Int,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::sym_stride.int`.
+pub type SymStrideIntFn = fn(DispatchKeySet, &Tensor, i64) -> Result<i64>;
+
+fn sym_stride_int_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, dim: i64) -> Result<i64> {
+    ft_kernels::metadata::sym_stride(self_, dim)
+}
+
+/// Dispatch entry of `aten::sym_stride.int`.
+pub static SYM_STRIDE_INT: Op<SymStrideIntFn> = Op::new(
+    &SYM_STRIDE_INT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sym_stride_int_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::sym_stride.int` through the dispatcher with explicit keys.
+pub fn sym_stride_int_call(ks: DispatchKeySet, self_: &Tensor, dim: i64) -> Result<i64> {
+    match SYM_STRIDE_INT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(dim)];
+            fallback(&SYM_STRIDE_INT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::sym_stride.int",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Int(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The stride (in elements) of dim `dim` of `self` (negative counts from the end), as an int.
+///
+/// `aten::sym_stride.int`: `sym_stride.int(Tensor self, int dim) -> SymInt`
+pub fn sym_stride(self_: &Tensor, dim: i64) -> Result<i64> {
+    let ks = dispatch::keyset_of(&[self_]);
+    sym_stride_int_call(ks, self_, dim)
+}
+
+struct SymStrideIntBoxed;
+
+impl BoxedOp for SymStrideIntBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SYM_STRIDE_INT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SYM_STRIDE_INT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let r = sym_stride(&self_, dim)?;
+        Ok(vec![Value::Int(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sym_numel
+
+/// Schema of `aten::sym_numel`.
+pub static SYM_NUMEL_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sym_numel",
+    overload: "",
+    signature: "sym_numel(Tensor self) -> SymInt",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Int,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::sym_numel`.
+pub type SymNumelFn = fn(DispatchKeySet, &Tensor) -> Result<i64>;
+
+fn sym_numel_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<i64> {
+    ft_kernels::metadata::sym_numel(self_)
+}
+
+/// Dispatch entry of `aten::sym_numel`.
+pub static SYM_NUMEL: Op<SymNumelFn> = Op::new(
+    &SYM_NUMEL_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sym_numel_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::sym_numel` through the dispatcher with explicit keys.
+pub fn sym_numel_call(ks: DispatchKeySet, self_: &Tensor) -> Result<i64> {
+    match SYM_NUMEL.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&SYM_NUMEL_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sym_numel", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Int(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The number of elements of `self`, as an int.
+///
+/// `aten::sym_numel`: `sym_numel(Tensor self) -> SymInt`
+pub fn sym_numel(self_: &Tensor) -> Result<i64> {
+    let ks = dispatch::keyset_of(&[self_]);
+    sym_numel_call(ks, self_)
+}
+
+struct SymNumelBoxed;
+
+impl BoxedOp for SymNumelBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SYM_NUMEL_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SYM_NUMEL_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = sym_numel(&self_)?;
+        Ok(vec![Value::Int(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sym_storage_offset
+
+/// Schema of `aten::sym_storage_offset`.
+pub static SYM_STORAGE_OFFSET_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sym_storage_offset",
+    overload: "",
+    signature: "sym_storage_offset(Tensor self) -> SymInt",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Int,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::sym_storage_offset`.
+pub type SymStorageOffsetFn = fn(DispatchKeySet, &Tensor) -> Result<i64>;
+
+fn sym_storage_offset_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<i64> {
+    ft_kernels::metadata::sym_storage_offset(self_)
+}
+
+/// Dispatch entry of `aten::sym_storage_offset`.
+pub static SYM_STORAGE_OFFSET: Op<SymStorageOffsetFn> = Op::new(
+    &SYM_STORAGE_OFFSET_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sym_storage_offset_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::sym_storage_offset` through the dispatcher with explicit keys.
+pub fn sym_storage_offset_call(ks: DispatchKeySet, self_: &Tensor) -> Result<i64> {
+    match SYM_STORAGE_OFFSET.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&SYM_STORAGE_OFFSET_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::sym_storage_offset",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Int(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The offset (in elements) of the first element of `self` in its storage, as an int.
+///
+/// `aten::sym_storage_offset`: `sym_storage_offset(Tensor self) -> SymInt`
+pub fn sym_storage_offset(self_: &Tensor) -> Result<i64> {
+    let ks = dispatch::keyset_of(&[self_]);
+    sym_storage_offset_call(ks, self_)
+}
+
+struct SymStorageOffsetBoxed;
+
+impl BoxedOp for SymStorageOffsetBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SYM_STORAGE_OFFSET_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SYM_STORAGE_OFFSET_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = sym_storage_offset(&self_)?;
+        Ok(vec![Value::Int(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_local_scalar_dense
+
+/// Schema of `aten::_local_scalar_dense`.
+pub static LOCAL_SCALAR_DENSE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_local_scalar_dense",
+    overload: "",
+    signature: "_local_scalar_dense(Tensor self) -> Scalar",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Scalar,
+    }],
+    tags: &["core", "data_dependent_output"],
+};
+
+/// Typed kernel signature of `aten::_local_scalar_dense`.
+pub type LocalScalarDenseFn = fn(DispatchKeySet, &Tensor) -> Result<Scalar>;
+
+fn local_scalar_dense_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Scalar> {
+    ft_kernels::metadata::local_scalar_dense(self_)
+}
+
+/// Dispatch entry of `aten::_local_scalar_dense`.
+pub static LOCAL_SCALAR_DENSE: Op<LocalScalarDenseFn> = Op::new(
+    &LOCAL_SCALAR_DENSE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(local_scalar_dense_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::_local_scalar_dense` through the dispatcher with explicit keys.
+pub fn local_scalar_dense_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Scalar> {
+    match LOCAL_SCALAR_DENSE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&LOCAL_SCALAR_DENSE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_local_scalar_dense",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Scalar(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The first element of `self` as a Scalar (int for integer dtypes, bool for bool, float for floating dtypes); what `Tensor.item()` reads. Errors on an empty tensor.
+///
+/// `aten::_local_scalar_dense`: `_local_scalar_dense(Tensor self) -> Scalar`
+pub fn _local_scalar_dense(self_: &Tensor) -> Result<Scalar> {
+    let ks = dispatch::keyset_of(&[self_]);
+    local_scalar_dense_call(ks, self_)
+}
+
+struct LocalScalarDenseBoxed;
+
+impl BoxedOp for LocalScalarDenseBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOCAL_SCALAR_DENSE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOCAL_SCALAR_DENSE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let r = _local_scalar_dense(&self_)?;
+        Ok(vec![Value::Scalar(r)])
     }
 }
 
@@ -53607,4 +54042,9 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &CdistBackwardBoxed,
     &PdistForwardBoxed,
     &PdistBackwardBoxed,
+    &SymSizeIntBoxed,
+    &SymStrideIntBoxed,
+    &SymNumelBoxed,
+    &SymStorageOffsetBoxed,
+    &LocalScalarDenseBoxed,
 ];

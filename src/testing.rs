@@ -11,6 +11,10 @@ pub type TypedCall = dyn Fn(&[Tensor]) -> Result<Vec<Tensor>>;
 /// The same call through the by-name boxed API.
 pub type BoxedCall = dyn Fn(&[Tensor]) -> Result<Vec<Value>>;
 
+/// An operator call returning non-tensor values (`sym_size.int` gives an
+/// int, `_local_scalar_dense` a Scalar), boxed as [`Value`]s.
+pub type ValueCall = dyn Fn(&[Tensor]) -> Result<Vec<Value>>;
+
 /// Which extra checks a sample gets.
 #[derive(Debug, Clone, Copy)]
 pub struct SampleChecks {
@@ -254,6 +258,66 @@ pub fn check_sample(op: &str, specs: &[&str], typed: &TypedCall, boxed: &BoxedCa
                 panic!("{op}: gradgradcheck failed: {e}");
             }
         }
+    }
+}
+
+/// A non-tensor result as (kind, value): `("int", 3.0)`, `("float", 2.5)`,
+/// `("bool", 1.0)`; a `Scalar` counts as the kind it holds, as a Python
+/// number does. `None` for tensors and other values.
+///
+/// ```
+/// use frankentorch::{dispatch::Value, Scalar};
+/// use frankentorch::testing::plain_value;
+/// assert_eq!(plain_value(&Value::Scalar(Scalar::Int(3))), plain_value(&Value::Int(3)));
+/// assert_eq!(plain_value(&Value::Bool(true)), Some(("bool", 1.0)));
+/// ```
+pub fn plain_value(v: &Value) -> Option<(&'static str, f64)> {
+    use crate::Scalar;
+    Some(match v {
+        Value::Int(i) | Value::Scalar(Scalar::Int(i)) => ("int", *i as f64),
+        Value::Float(f) | Value::Scalar(Scalar::Float(f)) => ("float", *f),
+        Value::Bool(b) | Value::Scalar(Scalar::Bool(b)) => ("bool", f64::from(u8::from(*b))),
+        _ => return None,
+    })
+}
+
+/// Runs one generated sample of an op returning non-tensor values: `typed`
+/// and `boxed` must agree on success/failure and on every value's kind and
+/// value (NaN equals NaN).
+///
+/// # Panics
+/// When a check fails, with the op name and the first difference.
+pub fn check_value_sample(op: &str, specs: &[&str], typed: &ValueCall, boxed: &BoxedCall) {
+    let make = || {
+        specs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| sample_tensor(s, i))
+            .collect::<Vec<_>>()
+    };
+    match (typed(&make()), boxed(&make())) {
+        (Ok(a), Ok(b)) => {
+            assert_eq!(a.len(), b.len(), "{op}: typed and boxed calls return different counts");
+            for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+                let (px, py) = (plain_value(x), plain_value(y));
+                let px = px.unwrap_or_else(|| panic!("{op}: typed output {i} is not a plain value: {x:?}"));
+                let py = py.unwrap_or_else(|| panic!("{op}: boxed output {i} is not a plain value: {y:?}"));
+                assert!(
+                    px.0 == py.0 && (px.1 == py.1 || (px.1.is_nan() && py.1.is_nan())),
+                    "{op}: output {i} differs between typed and boxed calls: {x:?} vs {y:?}"
+                );
+            }
+        }
+        (Err(a), Err(b)) => assert_eq!(
+            a.kind(),
+            b.kind(),
+            "{op}: typed and boxed calls fail differently: {a} / {b}"
+        ),
+        (a, b) => panic!(
+            "{op}: typed and boxed calls disagree: {:?} vs {:?}",
+            a.map(|_| ()),
+            b.map(|_| ())
+        ),
     }
 }
 

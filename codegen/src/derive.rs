@@ -347,6 +347,10 @@ impl Ctx<'_> {
             }
             let ty = match sig.returns.as_slice() {
                 [one] if one.ty.list.is_some() => Ty::TensorList,
+                [one] if one.ty.base == BaseType::Int => Ty::Int,
+                [one] if one.ty.base == BaseType::Float => Ty::Float,
+                [one] if one.ty.base == BaseType::Bool => Ty::Bool,
+                [one] if one.ty.base == BaseType::Scalar => Ty::Scalar,
                 [_] => Ty::Tensor,
                 many => Ty::TensorTuple(many.len() as u8),
             };

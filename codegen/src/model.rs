@@ -352,9 +352,20 @@ fn build_op(e: &OpEntry, seen_names: &mut BTreeSet<String>) -> Result<OpModel, S
         });
     }
     for r in &sig.returns {
-        if r.ty.base != BaseType::Tensor {
-            return Err(err(OPS, &q, "only Tensor and Tensor[] returns are supported"));
+        if crate::types::ret_rust_type(&r.ty).is_none() {
+            return Err(err(
+                OPS,
+                &q,
+                "returns must be Tensor, Tensor[], int, SymInt, float, bool or Scalar",
+            ));
         }
+    }
+    if crate::types::returns_non_tensor(&sig.returns) && e.differentiable != Some(false) {
+        return Err(err(
+            OPS,
+            &q,
+            "an op returning a non-Tensor value needs `differentiable = false`",
+        ));
     }
     let mut kernels = Vec::new();
     for (k, path) in &e.kernels {

@@ -106,11 +106,10 @@ fn keyset_expr(op: &OpModel) -> String {
 
 fn unbox_result(op: &OpModel) -> String {
     let one = |r: &crate::signature::RetDecl| {
-        if r.ty.list.is_some() {
-            "match it.next() { Some(Value::TensorList(v)) => v, _ => return Err(bad()) }".to_string()
-        } else {
-            "match it.next() { Some(Value::Tensor(t)) => t, _ => return Err(bad()) }".to_string()
-        }
+        format!(
+            "match it.next() {{ Some(Value::{}(v)) => v, _ => return Err(bad()) }}",
+            crate::types::ret_value_variant(&r.ty)
+        )
     };
     let parts: Vec<String> = op.sig.returns.iter().map(one).collect();
     match parts.len() {
@@ -123,11 +122,7 @@ fn unbox_result(op: &OpModel) -> String {
 fn boxed_ret(op: &OpModel) -> String {
     let one = |i: Option<usize>, r: &crate::signature::RetDecl| {
         let v = i.map_or("r".to_string(), |i| format!("r.{i}"));
-        if r.ty.list.is_some() {
-            format!("Value::TensorList({v})")
-        } else {
-            format!("Value::Tensor({v})")
-        }
+        format!("Value::{}({v})", crate::types::ret_value_variant(&r.ty))
     };
     match op.sig.returns.len() {
         0 => "vec![]".into(),
@@ -473,11 +468,7 @@ fn op_view(op: &OpModel, model: &Model) -> OpView {
             format!(
                 "Ret {{ name: {:?}, ty: {} }}",
                 r.name,
-                if r.ty.list.is_some() {
-                    "ArgType::TensorList"
-                } else {
-                    "ArgType::Tensor"
-                }
+                crate::types::ret_arg_type(&r.ty)
             )
         })
         .collect();

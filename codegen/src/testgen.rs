@@ -25,6 +25,9 @@ pub struct TestView {
     setup: String,
     /// A generated variant: samples of its functional op may be refused.
     may_fail: bool,
+    /// The op returns non-tensor values (`i64`, `Scalar`...): both calls
+    /// give `Value`s, compared by kind and value.
+    values: bool,
 }
 
 fn dtype_expr(name: &str) -> Option<&'static str> {
@@ -141,6 +144,20 @@ fn sample_arg(
 }
 
 fn to_vec_expr(op: &OpModel) -> String {
+    if crate::types::returns_non_tensor(&op.sig.returns) {
+        let n = op.sig.returns.len();
+        let items: Vec<String> = op
+            .sig
+            .returns
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let v = if n == 1 { "r".to_string() } else { format!("r.{i}") };
+                format!("Value::{}({v})", crate::types::ret_value_variant(&r.ty))
+            })
+            .collect();
+        return format!("vec![{}]", items.join(", "));
+    }
     match op.sig.returns.len() {
         1 if op.sig.returns[0].ty.list.is_some() => "r".into(),
         1 => "vec![r]".into(),
@@ -241,6 +258,7 @@ pub fn sample_tests(op: &OpModel, twice: bool) -> Result<Vec<TestView>, String> 
             typed_call,
             setup,
             may_fail: op.derived.is_some(),
+            values: crate::types::returns_non_tensor(&op.sig.returns),
             to_vec: to_vec_expr(op),
             positional,
             kwargs,

@@ -246,15 +246,60 @@ pub fn fill(template: &str, x: &str) -> String {
     template.replace("{}", x)
 }
 
+/// The Rust type of one return, or `None` for a type a return cannot have.
+/// Besides `Tensor` and `Tensor[]`, ops may return `int`/`SymInt` (`i64`),
+/// `float` (`f64`), `bool` and `Scalar` (`sym_size.int`, `_local_scalar_dense`).
+pub fn ret_rust_type(ty: &Type) -> Option<&'static str> {
+    use BaseType::*;
+    if ty.is_optional() || (ty.list.is_some() && ty.base != Tensor) {
+        return None;
+    }
+    Some(match (ty.base, ty.list) {
+        (Tensor, Some(_)) => "Vec<Tensor>",
+        (Tensor, None) => "Tensor",
+        (Int, None) => "i64",
+        (Float, None) => "f64",
+        (Bool, None) => "bool",
+        (Scalar, None) => "Scalar",
+        _ => return None,
+    })
+}
+
+/// The `Value` variant a boxed call returns for one return of type `ty`
+/// (`Tensor`, `TensorList`, `Int`, `Float`, `Bool`, `Scalar`).
+pub fn ret_value_variant(ty: &Type) -> &'static str {
+    use BaseType::*;
+    match (ty.base, ty.list) {
+        (Tensor, Some(_)) => "TensorList",
+        (Int, _) => "Int",
+        (Float, _) => "Float",
+        (Bool, _) => "Bool",
+        (Scalar, _) => "Scalar",
+        _ => "Tensor",
+    }
+}
+
+/// The runtime `ArgType` of one return.
+pub fn ret_arg_type(ty: &Type) -> &'static str {
+    match ret_value_variant(ty) {
+        "TensorList" => "ArgType::TensorList",
+        "Int" => "ArgType::Int",
+        "Float" => "ArgType::Float",
+        "Bool" => "ArgType::Bool",
+        "Scalar" => "ArgType::Scalar",
+        _ => "ArgType::Tensor",
+    }
+}
+
+/// True when an op returns something other than tensors (an int, float,
+/// bool or Scalar): such ops are never differentiable.
+pub fn returns_non_tensor(rets: &[crate::signature::RetDecl]) -> bool {
+    rets.iter().any(|r| r.ty.base != BaseType::Tensor)
+}
+
 /// The Rust type of an op's return value(s).
 pub fn return_type(rets: &[crate::signature::RetDecl]) -> String {
-    let one = |r: &crate::signature::RetDecl| {
-        if r.ty.list.is_some() {
-            "Vec<Tensor>".to_string()
-        } else {
-            "Tensor".to_string()
-        }
-    };
+    let one = |r: &crate::signature::RetDecl| ret_rust_type(&r.ty).unwrap_or("Tensor").to_string();
     match rets.len() {
         0 => "()".into(),
         1 => one(&rets[0]),

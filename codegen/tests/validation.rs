@@ -240,3 +240,63 @@ fn a_list_input_cannot_share_a_tuple_formula() {
         "a list input needs a formula of its own",
     );
 }
+
+/// Ops may return plain values (`int`/`SymInt`, `float`, `bool`, `Scalar`):
+/// the typed API returns the Rust value, the boxed call the matching `Value`,
+/// the generated test compares values, and such ops must be non-differentiable.
+#[test]
+fn non_tensor_returns_render() {
+    let ops = r#"
+[[op]]
+signature = "numel_of(Tensor self) -> SymInt"
+kernels = { CompositeExplicitAutograd = "k::numel_of" }
+differentiable = false
+samples = [{ self = "f64[3]" }, { self = "f64[2,3]:t" }, { self = "f64[]" }]
+
+[[op]]
+signature = "first(Tensor self) -> Scalar"
+kernels = { CPU = "k::first" }
+differentiable = false
+samples = [{ self = "f64[3]" }, { self = "f64[2,3]:t" }, { self = "f64[]" }]
+"#;
+    let model = match build(ops, "") {
+        Ok(m) => m,
+        Err(es) => panic!("{es:?}"),
+    };
+    let files = ft_codegen::render::render(&model).expect("renders");
+    let file = |name: &str| files.iter().find(|(p, _)| p == name).expect("file").1.clone();
+    let generated = file("generated/ops.rs");
+    for needle in [
+        "pub fn numel_of(self_: &Tensor) -> Result<i64>",
+        "pub fn first(self_: &Tensor) -> Result<Scalar>",
+        "returns: &[Ret { name: \"\", ty: ArgType::Int }]",
+        "returns: &[Ret { name: \"\", ty: ArgType::Scalar }]",
+        "Ok(vec![Value::Int(r)])",
+        "Ok(vec![Value::Scalar(r)])",
+        "Some(Value::Int(v)) => v",
+    ] {
+        assert!(generated.contains(needle), "generated ops lack {needle:?}");
+    }
+    let tests = file("tests/generated/ops.rs");
+    for needle in [
+        "-> Result<Vec<Value>>",
+        "check_value_sample(\"aten::first\"",
+        "oracle::check_values(\"numel_of\"",
+    ] {
+        assert!(tests.contains(needle), "generated tests lack {needle:?}");
+    }
+}
+
+#[test]
+fn non_tensor_returns_are_not_differentiable() {
+    assert_error(
+        "[[op]]\nsignature = \"numel_of(Tensor self) -> SymInt\"\nkernels = { CPU = \"k\" }\n",
+        "",
+        "numel_of: an op returning a non-Tensor value needs `differentiable = false`",
+    );
+    assert_error(
+        "[[op]]\nsignature = \"f(Tensor self) -> int[]\"\nkernels = { CPU = \"k\" }\ndifferentiable = false\n",
+        "",
+        "returns must be Tensor, Tensor[], int, SymInt, float, bool or Scalar",
+    );
+}

@@ -20,6 +20,7 @@ pub mod iter;
 pub mod join;
 pub mod lanes;
 pub mod linalg;
+pub mod metadata;
 pub mod nn;
 pub mod pointwise;
 pub mod pow;

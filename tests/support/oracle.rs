@@ -2,7 +2,7 @@
 //! (`tests/fixtures/oracle/*.toml`, written by `tools/oracle/oracle.py`;
 //! the format and tolerance policy are in `tools/oracle/FORMAT.md`).
 
-use frankentorch::testing::{sample_tensor, upstream_gradient, TypedCall};
+use frankentorch::testing::{plain_value, sample_tensor, upstream_gradient, TypedCall, ValueCall};
 use frankentorch::{grad, DType, ErrorKind, Tensor};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -149,6 +149,58 @@ pub fn check(
         }
     }
     check_grads(&here, sample, specs, names, typed);
+}
+
+/// Checks sample `index` of an op returning non-tensor values (`sym_size.int`,
+/// `_local_scalar_dense`) against its fixture: each `[[sample.output]]` has
+/// `type` ("int", "float" or "bool", the Python type torch returned) and `value`.
+pub fn check_values(op: &str, index: usize, specs: &[&str], expected_error: Option<ErrorKind>, typed: &ValueCall) {
+    let table = fixture(op);
+    let sample = table
+        .get("sample")
+        .and_then(|s| s.as_array())
+        .and_then(|a| a.get(index))
+        .and_then(|s| s.as_table())
+        .unwrap_or_else(|| {
+            panic!("aten::{op}: fixture has no sample {index}; regenerate with `bash tools/oracle/regen.sh`")
+        });
+    let here = format!("aten::{op} sample {index}");
+    let inputs: Vec<Tensor> = specs.iter().enumerate().map(|(i, s)| sample_tensor(s, i)).collect();
+    let result = typed(&inputs);
+    if let Some(raised) = sample.get("error") {
+        let e = result
+            .err()
+            .unwrap_or_else(|| panic!("{here}: PyTorch raised {raised} but our call succeeded"));
+        if let Some(kind) = expected_error {
+            assert_eq!(e.kind(), kind, "{here}: wrong error kind: {e}");
+        }
+        return;
+    }
+    let outputs = result.unwrap_or_else(|e| panic!("{here}: PyTorch succeeded but our call failed: {e}"));
+    let recorded: Vec<&toml::Table> = sample
+        .get("output")
+        .and_then(|o| o.as_array())
+        .map(|a| a.iter().filter_map(|t| t.as_table()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        outputs.len(),
+        recorded.len(),
+        "{here}: output count differs from PyTorch"
+    );
+    for (k, (ours, rec)) in outputs.iter().zip(&recorded).enumerate() {
+        let (kind, value) =
+            plain_value(ours).unwrap_or_else(|| panic!("{here} output {k}: not a plain value: {ours:?}"));
+        let want_kind = rec.get("type").and_then(|t| t.as_str()).expect("type");
+        let want = as_f64(rec.get("value").expect("value"));
+        assert_eq!(
+            kind, want_kind,
+            "{here} output {k}: we return a {kind}, PyTorch a Python {want_kind}"
+        );
+        assert!(
+            value == want || (value.is_nan() && want.is_nan()),
+            "{here} output {k}: ours {value}, PyTorch {want}"
+        );
+    }
 }
 
 fn check_grads(here: &str, sample: &toml::Table, specs: &[&str], names: &[&str], typed: &TypedCall) {

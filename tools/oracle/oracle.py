@@ -348,11 +348,18 @@ def build_args(sig, sample, leaves):
 
 
 def outputs_of(sig, result):
+    """The op's outputs: tensors, or Python bool/int/float (FORMAT.md §4)."""
     outs = list(result) if isinstance(result, (tuple, list)) else [result]
     for o in outs:
-        if not isinstance(o, torch.Tensor):
-            raise SchemaError(f"{sig.qualified}: returns a {type(o).__name__}; fixtures record only tensors")
+        if not isinstance(o, (torch.Tensor, bool, int, float)):
+            raise SchemaError(f"{sig.qualified}: returns a {type(o).__name__}; fixtures record tensors, bools, ints and floats")
     return outs
+
+
+def plain_entry(v):
+    """A non-tensor output: its Python type (`bool` before `int`: bool is an int) and value."""
+    kind = "bool" if isinstance(v, bool) else "int" if isinstance(v, int) else "float"
+    return [("type", kind), ("value", v)]
 
 
 def same_storage(a, b):
@@ -464,7 +471,8 @@ def run_sample(op, sig, sample, index, notes):
     for o in outs:
         lines.append("")
         lines.append("[[sample.output]]")
-        lines.extend(f"{k} = {toml_value(v)}" for k, v in tensor_entry(o, tensors, with_values))
+        entry = tensor_entry(o, tensors, with_values) if isinstance(o, torch.Tensor) else plain_entry(o)
+        lines.extend(f"{k} = {toml_value(v)}" for k, v in entry)
 
     differentiable = op.get("differentiable", True) and not sig.name.endswith("_")
     if not differentiable:
