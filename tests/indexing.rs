@@ -65,6 +65,8 @@ fn cases() -> Vec<(&'static str, Case)> {
         ("tensor_adjacent_pair", |v| v.t("x").i((.., v.t("i"), v.t("j")))),
         ("tensor_with_int_and_slice", |v| v.t("x").i((v.t("i"), 2..4, -1))),
         ("tensor_after_newaxis", |v| v.t("x").i((NewAxis, v.t("i")))),
+        ("list_pair_separated", |v| v.t("x").i(([0, 1], .., [2, 3]))),
+        ("list_mask", |v| v.t("x").i([true, false, true, false, true])),
         ("tensor_on_bool_input", |v| v.t("b").i((1.., v.t("i")))),
         ("zero_dim_int_tensor", |v| v.t("x").i(v.t("t"))),
         // masks, bools

@@ -21,10 +21,13 @@
 //! | `x[..., 0]`, `x[0, ..., 1]` | `x.i((Ellipsis, 0))`, `x.i((0, Ellipsis, 1))` |
 //! | `x[True]`, `x[False]` | `x.i(true)`, `x.i(false)` |
 //! | `x[idx]` (int64/int32 tensor) | `x.i(&idx)` |
+//! | `x[[0, 2]]`, `x[[True, False, True]]` (lists) | `x.i([0, 2])`, `x.i([true, false, true])` (arrays, `Vec`s or slices of `i64`/`bool`) |
 //! | `x[mask]` (bool tensor) | `x.i(&mask)` |
-//! | `x[i, :, j]` | `x.i((&i, .., &j))` |
+//! | `x[i, :, j]` | `x.i((&i, .., &j))` (the index shape goes first) |
+//! | `x[:, i, j]` | `x.i((.., &i, &j))` (the index shape replaces dims 1-2) |
 //! | `x[torch.tensor(1)]` (0-dim) | `x.i(&t)` (acts as the integer) |
-//! | `x[idx] = v` | `x.i_set(&idx, &v)?` |
+//! | `x[idx] = v` | `x.i_set(&idx, &v)?` (`v` must have `x`'s dtype, as in PyTorch) |
+//! | `x[1:3] = v` | `x.i_set(1..3, &v)?` (`v` is cast to `x`'s dtype, as `copy_` does) |
 //! | `x[mask] = 0.0` | `x.i_fill(&mask, 0.0)?` |
 //! | `x.index_put_((i,), v, accumulate=True)` | `x.i_add(&i, &v)?` |
 //! | `x[1:3] += v` (basic view) | `x.i_add(1..3, &v)?` |

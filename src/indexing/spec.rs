@@ -199,6 +199,46 @@ impl From<&Tensor> for TensorIndex {
     }
 }
 
+/// Python lists inside a subscript: `x[[0, 2]]` indexes with an int64
+/// tensor, `x[[True, False]]` with a bool mask.
+macro_rules! list_conversions {
+    ($($elem:ty),*) => {$(
+        impl From<Vec<$elem>> for TensorIndex {
+            fn from(v: Vec<$elem>) -> TensorIndex {
+                let n = v.len();
+                TensorIndex::Tensor(Tensor::from_vec(v, &[n]).expect("n values fill a 1-D tensor of n"))
+            }
+        }
+        impl From<&[$elem]> for TensorIndex {
+            fn from(v: &[$elem]) -> TensorIndex {
+                v.to_vec().into()
+            }
+        }
+        impl<const N: usize> From<[$elem; N]> for TensorIndex {
+            fn from(v: [$elem; N]) -> TensorIndex {
+                v.to_vec().into()
+            }
+        }
+        impl IntoIndexList for Vec<$elem> {
+            fn into_index_list(self) -> Vec<TensorIndex> {
+                vec![self.into()]
+            }
+        }
+        impl IntoIndexList for &[$elem] {
+            fn into_index_list(self) -> Vec<TensorIndex> {
+                vec![self.into()]
+            }
+        }
+        impl<const N: usize> IntoIndexList for [$elem; N] {
+            fn into_index_list(self) -> Vec<TensorIndex> {
+                vec![self.into()]
+            }
+        }
+    )*};
+}
+
+list_conversions!(i64, bool);
+
 impl From<&TensorIndex> for TensorIndex {
     fn from(t: &TensorIndex) -> TensorIndex {
         t.clone()
@@ -206,7 +246,9 @@ impl From<&TensorIndex> for TensorIndex {
 }
 
 /// Anything usable as a whole subscript: one item, a tuple of up to 8 items
-/// (`(.., 1..3, NewAxis)`), or a list (`Vec<TensorIndex>`, `&[TensorIndex]`).
+/// (`(.., 1..3, NewAxis)`), or a list of items (`Vec<TensorIndex>`,
+/// `&[TensorIndex]`). A `Vec`/array/slice of `i64` or `bool` is one item
+/// (an index tensor or mask), like a Python list inside `x[...]`.
 pub trait IntoIndexList {
     /// The items in order.
     fn into_index_list(self) -> Vec<TensorIndex>;
@@ -368,6 +410,18 @@ mod tests {
                 step: 3
             }
         );
+    }
+
+    #[test]
+    fn lists_become_index_tensors() {
+        let items = ([0, 2], .., vec![true, false]).into_index_list();
+        match items.as_slice() {
+            [TensorIndex::Tensor(i), TensorIndex::Slice(_), TensorIndex::Tensor(m)] => {
+                assert_eq!(i.to_vec::<i64>().unwrap(), vec![0, 2]);
+                assert_eq!(m.to_vec::<bool>().unwrap(), vec![true, false]);
+            }
+            other => panic!("not two tensors around a slice: {other:?}"),
+        }
     }
 
     #[test]

@@ -93,6 +93,8 @@ CASES = [
     dict(name="tensor_adjacent_pair", inputs=with_x(i="T([0, 1])", j="T([2, 3])"), expr="x[:, i, j]"),
     dict(name="tensor_with_int_and_slice", inputs=with_x(i="T([0, 3])"), expr="x[i, 2:4, -1]"),
     dict(name="tensor_after_newaxis", inputs=with_x(i="T([1, 0])"), expr="x[None, i]"),
+    dict(name="list_pair_separated", inputs=X, expr="x[[0, 1], :, [2, 3]]"),
+    dict(name="list_mask", inputs=X, expr="x[[True, False, True, False, True]]"),
     dict(name="tensor_on_bool_input", inputs={"b": "A(3, 4) % 3 == 0", "i": "T([3, 0])"}, expr="b[1:, i]"),
     dict(name="zero_dim_int_tensor", inputs=with_x(t="T(3)"), expr="x[t]"),
     # ------------------------------------------------------ masks, bools
