@@ -130,6 +130,23 @@ fn cases() -> Vec<(&'static str, Case)> {
         ("grad_tensor_duplicates", |v| v.t("x").i(v.t("i"))),
         ("grad_mask", |v| v.t("x").i(v.t("m"))),
         ("grad_separated", |v| v.t("x").i((v.t("i"), (..).step(2), v.t("j")))),
+        // assignment into a computed tensor, then gradients of y.sum()
+        ("set_grad_index_put", |v| {
+            let y = v.t("x").mul_scalar(2)?;
+            y.i_set(v.t("i"), v.t("v"))
+        }),
+        ("set_grad_accumulate", |v| {
+            let y = v.t("x").mul_scalar(2)?;
+            y.i_add(v.t("i"), v.t("v"))
+        }),
+        ("set_grad_basic_view", |v| {
+            v.t("x").mul_scalar(2)?.i_set((1.., 0), v.t("v"))
+        }),
+        ("set_grad_mixed", |v| {
+            v.t("x").mul_scalar(2)?.i_set((1.., v.t("i")), v.t("v"))
+        }),
+        ("err_set_leaf_requiring_grad", |v| v.t("x").i_fill(0, 1)),
+        ("set_grad_mask_fill", |v| v.t("x").mul_scalar(2)?.i_fill(v.t("m"), 0)),
     ]
 }
 
@@ -232,6 +249,7 @@ fn error_kind(name: &str) -> ErrorKind {
         "ShapeMismatch" => ErrorKind::ShapeMismatch,
         "DimOutOfRange" => ErrorKind::DimOutOfRange,
         "DType" => ErrorKind::DType,
+        "Autograd" => ErrorKind::Autograd,
         other => panic!("unknown error kind {other}"),
     }
 }
@@ -264,7 +282,8 @@ fn check_case(case: &toml::Table, run: Case) {
         .into_iter()
         .map(|t| (str_of(t, "name").to_string(), build(t)))
         .collect());
-    if kind == "grad" {
+    let with_grad = kind == "grad" || kind == "set_grad";
+    if with_grad {
         for t in inputs.0.values().filter(|t| t.dtype().is_floating_point()) {
             t.requires_grad_(true).unwrap();
         }
@@ -282,7 +301,7 @@ fn check_case(case: &toml::Table, run: Case) {
         let n = str_of(rec, "name");
         compare(&format!("{what}: input {n} after assignment"), inputs.t(n), rec);
     }
-    if kind == "grad" {
+    if with_grad {
         backward(&ops::sum(&result).unwrap()).unwrap();
         let recorded = tables(case, "grad");
         assert!(!recorded.is_empty(), "{what}: fixture has no gradients");

@@ -13,7 +13,9 @@ A case is a dict:
           whether it shares storage with an input, values);
           "set": run the statements, record every input afterwards;
           "grad": inputs that are floating point require grad; record the
-          result and the gradients of `result.sum()`
+          result and the gradients of `result.sum()`;
+          "set_grad": like "grad", but `expr` is statements that leave the
+          result in `y` (assignment into a tensor computed from the inputs)
   error   (optional) the FrankenTorch ErrorKind expected; torch must raise
   msg     (optional, with error) a substring of torch's message that our
           message must contain too
@@ -147,6 +149,12 @@ CASES = [
     dict(name="grad_tensor_duplicates", kind="grad", inputs=with_x(i="T([0, 2, 0])"), expr="x[i]"),
     dict(name="grad_mask", kind="grad", inputs=with_x(m="A(5, 6) % 4 == 1"), expr="x[m]"),
     dict(name="grad_separated", kind="grad", inputs=with_x(i="T([0, 1, 1])", j="T([2, 3, 2])"), expr="x[i, ::2, j]"),
+    dict(name="set_grad_index_put", kind="set_grad", inputs=with_x(X2, i="T([2, 0])", v="-A(2, 4)"), expr="y = x * 2\ny[i] = v"),
+    dict(name="set_grad_accumulate", kind="set_grad", inputs=with_x(X2, i="T([1, 1, 0])", v="T([1.0, 2.0, 3.0, 4.0])"), expr="y = x * 2\ny.index_put_((i,), v, accumulate=True)"),
+    dict(name="set_grad_basic_view", kind="set_grad", inputs=with_x(X2, v="T([5.0, 6.0])"), expr="y = x * 2\ny[1:, 0] = v"),
+    dict(name="set_grad_mixed", kind="set_grad", inputs=with_x(X2, i="T([3, 1])", v="T([[1.0, 2.0], [3.0, 4.0]])"), expr="y = x * 2\ny[1:, i] = v"),
+    dict(name="err_set_leaf_requiring_grad", kind="set_grad", inputs=X2, expr="x[0] = 1\ny = x", error="Autograd", msg="a leaf Variable that requires grad"),
+    dict(name="set_grad_mask_fill", kind="set_grad", inputs=with_x(X2, m="A(3, 4) % 3 == 0"), expr="y = x * 2\ny[m] = 0"),
 ]
 
 
@@ -165,9 +173,10 @@ def tensor_lines(t):
 
 def run(case, scope):
     """Runs the case's expression (or statements) with the inputs in scope."""
-    if case.get("kind", "get") == "set":
+    kind = case.get("kind", "get")
+    if kind in ("set", "set_grad"):
         exec(case["expr"], scope)  # noqa: S102 - our own scenario strings
-        return None
+        return scope["y"] if kind == "set_grad" else None
     return eval(case["expr"], scope)  # noqa: S307
 
 
@@ -178,7 +187,7 @@ def case_lines(case):
     for name, t in inputs.items():
         lines += ["", "[[case.input]]", f"name = {toml_str(name)}"] + tensor_lines(t)
     scope = {"A": A, "T": T, "torch": torch, **inputs}
-    if kind == "grad":
+    if kind in ("grad", "set_grad"):
         for t in inputs.values():
             if t.is_floating_point():
                 t.requires_grad_(True)
@@ -201,7 +210,7 @@ def case_lines(case):
     if kind == "set":
         for name, t in inputs.items():
             lines += ["", "[[case.after]]", f"name = {toml_str(name)}"] + tensor_lines(t)
-    if kind == "grad":
+    if kind in ("grad", "set_grad"):
         result.sum().backward()
         for name, t in inputs.items():
             if t.grad is not None:
