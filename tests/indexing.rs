@@ -51,6 +51,12 @@ fn cases() -> Vec<(&'static str, Case)> {
         ("ellipsis_end", |v| v.t("x").i((0, 1..3, Ellipsis))),
         ("ellipsis_twice", |v| v.t("x").i((Ellipsis, 0, Ellipsis))),
         ("basic_mix", |v| v.t("x").i(((1..4).step(2), NewAxis, Ellipsis, -1))),
+        ("empty_subscript", |v| v.t("x").i(())),
+        ("slice_step_beyond_size", |v| {
+            v.t("x").i(((..).step(10), 5.., (..).step(4)))
+        }),
+        ("i32_input", |v| v.t("x").i(((1..).step(2), Ellipsis, (1..4).step(2)))),
+        ("bf16_input_mask", |v| v.t("x").i((v.t("m"), 1))),
         ("zero_dim_input_newaxis", |v| v.t("z").i(NewAxis)),
         ("empty_input", |v| v.t("e").i((.., 1))),
         ("f16_input", |v| v.t("h").i((.., 1..))),
@@ -104,6 +110,12 @@ fn cases() -> Vec<(&'static str, Case)> {
         ("set_ellipsis_newaxis", |v| {
             v.t("x").i_set((Ellipsis, NewAxis, 2), v.t("v"))
         }),
+        ("set_ellipsis_broadcast", |v| v.t("x").i_set(Ellipsis, v.t("v"))),
+        ("set_bool_false", |v| v.t("x").i_fill(false, 3)),
+        ("set_zero_dim_input", |v| v.t("z").i_fill((), -2)),
+        ("set_zero_dim_int_tensor", |v| v.t("x").i_set(v.t("t"), v.t("v"))),
+        ("set_bool_input_mask", |v| v.t("b").i_fill(v.t("m"), true)),
+        ("set_i32_mixed", |v| v.t("x").i_set((1.., v.t("i")), v.t("v"))),
         ("accumulate_duplicates", |v| v.t("x").i_add(v.t("i"), v.t("v"))),
         ("accumulate_pairs", |v| v.t("x").i_add((v.t("i"), v.t("j")), v.t("v"))),
         ("accumulate_mask", |v| {

@@ -17,6 +17,7 @@
 //! | `x[1:4]`, `x[1:]`, `x[:3]`, `x[:]` | `x.i(1..4)`, `x.i(1..)`, `x.i(..3)`, `x.i(..)` |
 //! | `x[1:5]` (inclusive end 4) | `x.i(1..=4)` |
 //! | `x[1:7:2]`, `x[::3]` | `x.i((1..7).step(2))` or `x.i(s(1, 7, 2))`, `x.i((..).step(3))` or `x.i(s(None, None, 3))` |
+//! | `x[()]` | `x.i(())` (a view of all of `x`) |
 //! | `x[None]`, `x[:, None]` | `x.i(NewAxis)`, `x.i((.., NewAxis))` |
 //! | `x[..., 0]`, `x[0, ..., 1]` | `x.i((Ellipsis, 0))`, `x.i((0, Ellipsis, 1))` |
 //! | `x[True]`, `x[False]` | `x.i(true)`, `x.i(false)` |

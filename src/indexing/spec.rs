@@ -317,6 +317,13 @@ tuple_items!(A, B, C, D, E, F);
 tuple_items!(A, B, C, D, E, F, G);
 tuple_items!(A, B, C, D, E, F, G, H);
 
+/// The empty subscript `x[()]`: a view of the whole tensor.
+impl IntoIndexList for () {
+    fn into_index_list(self) -> Vec<TensorIndex> {
+        Vec::new()
+    }
+}
+
 impl IntoIndexList for Vec<TensorIndex> {
     fn into_index_list(self) -> Vec<TensorIndex> {
         self
