@@ -23,6 +23,7 @@ pub mod composite_index;
 pub mod composite_pointwise;
 pub mod composite_reduce;
 mod grad_arith;
+pub mod indexing;
 mod pointwise_helpers;
 pub mod testing;
 pub mod variants;
@@ -65,9 +66,11 @@ pub use ft_runtime::{
 };
 pub use generated::methods::TensorOps;
 pub use grad_arith::{backward, backward_full, grad};
+pub use indexing::IndexOp;
 
 /// Everything a typical program needs: `use frankentorch::prelude::*`.
 pub mod prelude {
+    pub use crate::indexing::{s, Ellipsis, IndexOp, NewAxis, RangeStep, TensorIndex};
     pub use crate::ops;
     pub use crate::tls::{enable_grad, no_grad};
     pub use crate::{backward, grad, DType, Device, Error, Result, Scalar, Tensor, TensorOps};
