@@ -8812,6 +8812,51 @@ pub(crate) fn addmm_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::addmm_`: records `AddmmBackward0` when an input requires grad.
+pub(crate) fn addmm_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mat1: &Tensor,
+    mat2: &Tensor,
+    beta: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, mat1, mat2]);
+    check_inplace("aten::addmm_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, mat1, mat2])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            alpha,
+            beta,
+            SavedVariable::new(mat1, false),
+            SavedVariable::new(mat2, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        addmm_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, mat1, mat2, beta, alpha)?
+    };
+    if let Some((pre_alpha_, pre_beta_, pre_mat1_, pre_mat2_)) = saved {
+        let node = Node::new(
+            AddmmBackward0 {
+                alpha_: pre_alpha_,
+                beta_: pre_beta_,
+                mat1_: pre_mat1_,
+                mat2_: pre_mat2_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
 /// Autograd kernel of `aten::addmm.out`: `out=` variants do not record gradients.
 pub(crate) fn addmm_out_autograd(
     ks: DispatchKeySet,
@@ -9034,6 +9079,20 @@ pub(crate) fn clone_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::clone.out`: `out=` variants do not record gradients.
+pub(crate) fn clone_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    memory_format: Option<MemoryFormat>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::clone.out", "clone(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    clone_out_call(ks.below(DispatchKey::AutogradCPU), self_, memory_format, out)
 }
 
 /// Autograd kernel of `aten::_to_copy`: records `ToCopyBackward0` when an input requires grad.
@@ -9648,6 +9707,32 @@ pub(crate) fn cumsum_autograd(ks: DispatchKeySet, self_: &Tensor, dim: i64, dtyp
     Ok(result)
 }
 
+/// Autograd kernel of `aten::cumsum_`: records `CumsumBackward0` when an input requires grad.
+pub(crate) fn cumsum_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::cumsum_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((dim,)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cumsum_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, dim, dtype)?
+    };
+    if let Some((pre_dim_,)) = saved {
+        let node = Node::new(CumsumBackward0 { dim_: pre_dim_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
 /// Autograd kernel of `aten::cumsum.out`: `out=` variants do not record gradients.
 pub(crate) fn cumsum_out_autograd(
     ks: DispatchKeySet,
@@ -9690,6 +9775,43 @@ pub(crate) fn cumprod_autograd(ks: DispatchKeySet, self_: &Tensor, dim: i64, dty
             next_edges,
         );
         set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::cumprod_`: records `CumprodBackward0` when an input requires grad.
+pub(crate) fn cumprod_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::cumprod_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, SavedVariable::new(&crate::ops::clone(self_)?, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cumprod_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, dim, dtype)?
+    };
+    if let Some((pre_dim_, pre_self_)) = saved {
+        let node = Node::new(
+            CumprodBackward0 {
+                dim_: pre_dim_,
+                self_: pre_self_,
+                result_: SavedVariable::for_output(&result, 0, "CumprodBackward0"),
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -10821,6 +10943,66 @@ pub(crate) fn triu_out_autograd(ks: DispatchKeySet, self_: &Tensor, diagonal: i6
     triu_out_call(ks.below(DispatchKey::AutogradCPU), self_, diagonal, out)
 }
 
+/// Autograd kernel of `aten::softmax.int_out`: `out=` variants do not record gradients.
+pub(crate) fn softmax_int_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::softmax.int_out", "softmax(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    softmax_int_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, dtype, out)
+}
+
+/// Autograd kernel of `aten::log_softmax.int_out`: `out=` variants do not record gradients.
+pub(crate) fn log_softmax_int_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::log_softmax.int_out", "log_softmax(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    log_softmax_int_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, dtype, out)
+}
+
+/// Autograd kernel of `aten::logsumexp.out`: `out=` variants do not record gradients.
+pub(crate) fn logsumexp_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: &[i64],
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::logsumexp.out", "logsumexp(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    logsumexp_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, keepdim, out)
+}
+
+/// Autograd kernel of `aten::roll.out`: `out=` variants do not record gradients.
+pub(crate) fn roll_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    shifts: &[i64],
+    dims: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::roll.out", "roll(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    roll_out_call(ks.below(DispatchKey::AutogradCPU), self_, shifts, dims, out)
+}
+
 /// Autograd kernel of `aten::index_select`: records `IndexSelectBackward0` when an input requires grad.
 pub(crate) fn index_select_autograd(ks: DispatchKeySet, self_: &Tensor, dim: i64, index: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -11749,6 +11931,20 @@ pub(crate) fn topk_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::masked_select.out`: `out=` variants do not record gradients.
+pub(crate) fn masked_select_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || mask.requires_grad()) {
+        return Err(Error::autograd("aten::masked_select.out", "masked_select(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    masked_select_out_call(ks.below(DispatchKey::AutogradCPU), self_, mask, out)
+}
+
 /// Autograd kernel of `aten::index_add`: records `IndexAddBackward0` when an input requires grad.
 pub(crate) fn index_add_autograd(
     ks: DispatchKeySet,
@@ -11824,6 +12020,46 @@ pub(crate) fn index_add_inplace_autograd(
         rebase_history(&result, &node)?;
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::index_add.out`: `out=` variants do not record gradients.
+pub(crate) fn index_add_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || index.requires_grad() || source.requires_grad()) {
+        return Err(Error::autograd("aten::index_add.out", "index_add(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    index_add_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        dim,
+        index,
+        source,
+        alpha,
+        out,
+    )
+}
+
+/// Autograd kernel of `aten::take_along_dim.out`: `out=` variants do not record gradients.
+pub(crate) fn take_along_dim_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &Tensor,
+    dim: Option<i64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || indices.requires_grad()) {
+        return Err(Error::autograd("aten::take_along_dim.out", "take_along_dim(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    take_along_dim_out_call(ks.below(DispatchKey::AutogradCPU), self_, indices, dim, out)
 }
 
 /// Autograd kernel of `aten::atan2`: records `Atan2Backward0` when an input requires grad.
@@ -13441,6 +13677,86 @@ pub(crate) fn fill_scalar_out_autograd(
     }
     let _below = tls::below_ad_inplace_or_view();
     fill_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, value, out)
+}
+
+/// Autograd kernel of `aten::clamp_min.out`: `out=` variants do not record gradients.
+pub(crate) fn clamp_min_out_autograd(ks: DispatchKeySet, self_: &Tensor, min: Scalar, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::clamp_min.out", "clamp_min(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    clamp_min_out_call(ks.below(DispatchKey::AutogradCPU), self_, min, out)
+}
+
+/// Autograd kernel of `aten::clamp_max.out`: `out=` variants do not record gradients.
+pub(crate) fn clamp_max_out_autograd(ks: DispatchKeySet, self_: &Tensor, max: Scalar, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::clamp_max.out", "clamp_max(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    clamp_max_out_call(ks.below(DispatchKey::AutogradCPU), self_, max, out)
+}
+
+/// Autograd kernel of `aten::addcmul.out`: `out=` variants do not record gradients.
+pub(crate) fn addcmul_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    tensor1: &Tensor,
+    tensor2: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || tensor1.requires_grad() || tensor2.requires_grad()) {
+        return Err(Error::autograd("aten::addcmul.out", "addcmul(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    addcmul_out_call(ks.below(DispatchKey::AutogradCPU), self_, tensor1, tensor2, value, out)
+}
+
+/// Autograd kernel of `aten::addcdiv.out`: `out=` variants do not record gradients.
+pub(crate) fn addcdiv_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    tensor1: &Tensor,
+    tensor2: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || tensor1.requires_grad() || tensor2.requires_grad()) {
+        return Err(Error::autograd("aten::addcdiv.out", "addcdiv(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    addcdiv_out_call(ks.below(DispatchKey::AutogradCPU), self_, tensor1, tensor2, value, out)
+}
+
+/// Autograd kernel of `aten::masked_fill.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn masked_fill_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || mask.requires_grad()) {
+        return Err(Error::autograd("aten::masked_fill.Scalar_out", "masked_fill(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    masked_fill_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, mask, value, out)
+}
+
+/// Autograd kernel of `aten::masked_fill.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn masked_fill_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    value: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || mask.requires_grad() || value.requires_grad()) {
+        return Err(Error::autograd("aten::masked_fill.Tensor_out", "masked_fill(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    masked_fill_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, mask, value, out)
 }
 
 /// Autograd kernel of `aten::reflection_pad1d`: records `ReflectionPad1dBackward0` when an input requires grad.

@@ -263,6 +263,16 @@ pub trait TensorOps {
         beta: impl Into<Scalar>,
         alpha: impl Into<Scalar>,
     ) -> Result<Tensor>;
+    /// Method form of [`ops::addmm_`].
+    fn addmm_(&self, mat1: &Tensor, mat2: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::addmm_full_`].
+    fn addmm_full_(
+        &self,
+        mat1: &Tensor,
+        mat2: &Tensor,
+        beta: impl Into<Scalar>,
+        alpha: impl Into<Scalar>,
+    ) -> Result<Tensor>;
     /// Method form of [`ops::view`].
     fn view(&self, size: &[i64]) -> Result<Tensor>;
     /// Method form of [`ops::reshape`].
@@ -337,10 +347,18 @@ pub trait TensorOps {
     fn cumsum(&self, dim: i64) -> Result<Tensor>;
     /// Method form of [`ops::cumsum_full`].
     fn cumsum_full(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor>;
+    /// Method form of [`ops::cumsum_`].
+    fn cumsum_(&self, dim: i64) -> Result<Tensor>;
+    /// Method form of [`ops::cumsum_full_`].
+    fn cumsum_full_(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor>;
     /// Method form of [`ops::cumprod`].
     fn cumprod(&self, dim: i64) -> Result<Tensor>;
     /// Method form of [`ops::cumprod_full`].
     fn cumprod_full(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor>;
+    /// Method form of [`ops::cumprod_`].
+    fn cumprod_(&self, dim: i64) -> Result<Tensor>;
+    /// Method form of [`ops::cumprod_full_`].
+    fn cumprod_full_(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor>;
     /// Method form of [`ops::as_strided`].
     fn as_strided(&self, size: &[i64], stride: &[i64], storage_offset: Option<i64>) -> Result<Tensor>;
     /// Method form of [`ops::diagonal`].
@@ -583,8 +601,12 @@ pub trait TensorOps {
     fn fill(&self, value: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::clamp_min`].
     fn clamp_min(&self, min: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::clamp_min_`].
+    fn clamp_min_(&self, min: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::clamp_max`].
     fn clamp_max(&self, max: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::clamp_max_`].
+    fn clamp_max_(&self, max: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::floor_divide`].
     fn floor_divide(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::lerp`].
@@ -595,14 +617,26 @@ pub trait TensorOps {
     fn addcmul(&self, tensor1: &Tensor, tensor2: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::addcmul_full`].
     fn addcmul_full(&self, tensor1: &Tensor, tensor2: &Tensor, value: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::addcmul_`].
+    fn addcmul_(&self, tensor1: &Tensor, tensor2: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::addcmul_full_`].
+    fn addcmul_full_(&self, tensor1: &Tensor, tensor2: &Tensor, value: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::addcdiv`].
     fn addcdiv(&self, tensor1: &Tensor, tensor2: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::addcdiv_full`].
     fn addcdiv_full(&self, tensor1: &Tensor, tensor2: &Tensor, value: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::addcdiv_`].
+    fn addcdiv_(&self, tensor1: &Tensor, tensor2: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::addcdiv_full_`].
+    fn addcdiv_full_(&self, tensor1: &Tensor, tensor2: &Tensor, value: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::masked_fill`].
     fn masked_fill(&self, mask: &Tensor, value: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::masked_fill_`].
+    fn masked_fill_(&self, mask: &Tensor, value: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::masked_fill_tensor`].
     fn masked_fill_tensor(&self, mask: &Tensor, value: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::masked_fill_tensor_`].
+    fn masked_fill_tensor_(&self, mask: &Tensor, value: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::argsort_stable`].
     fn argsort_stable(&self, stable: bool) -> Result<Tensor>;
     /// Method form of [`ops::argsort_stable_full`].
@@ -985,6 +1019,18 @@ impl TensorOps for Tensor {
     ) -> Result<Tensor> {
         ops::addmm_full(self, mat1, mat2, beta, alpha)
     }
+    fn addmm_(&self, mat1: &Tensor, mat2: &Tensor) -> Result<Tensor> {
+        ops::addmm_(self, mat1, mat2)
+    }
+    fn addmm_full_(
+        &self,
+        mat1: &Tensor,
+        mat2: &Tensor,
+        beta: impl Into<Scalar>,
+        alpha: impl Into<Scalar>,
+    ) -> Result<Tensor> {
+        ops::addmm_full_(self, mat1, mat2, beta, alpha)
+    }
     fn view(&self, size: &[i64]) -> Result<Tensor> {
         ops::view(self, size)
     }
@@ -1096,11 +1142,23 @@ impl TensorOps for Tensor {
     fn cumsum_full(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
         ops::cumsum_full(self, dim, dtype)
     }
+    fn cumsum_(&self, dim: i64) -> Result<Tensor> {
+        ops::cumsum_(self, dim)
+    }
+    fn cumsum_full_(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+        ops::cumsum_full_(self, dim, dtype)
+    }
     fn cumprod(&self, dim: i64) -> Result<Tensor> {
         ops::cumprod(self, dim)
     }
     fn cumprod_full(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
         ops::cumprod_full(self, dim, dtype)
+    }
+    fn cumprod_(&self, dim: i64) -> Result<Tensor> {
+        ops::cumprod_(self, dim)
+    }
+    fn cumprod_full_(&self, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+        ops::cumprod_full_(self, dim, dtype)
     }
     fn as_strided(&self, size: &[i64], stride: &[i64], storage_offset: Option<i64>) -> Result<Tensor> {
         ops::as_strided(self, size, stride, storage_offset)
@@ -1459,8 +1517,14 @@ impl TensorOps for Tensor {
     fn clamp_min(&self, min: impl Into<Scalar>) -> Result<Tensor> {
         ops::clamp_min(self, min)
     }
+    fn clamp_min_(&self, min: impl Into<Scalar>) -> Result<Tensor> {
+        ops::clamp_min_(self, min)
+    }
     fn clamp_max(&self, max: impl Into<Scalar>) -> Result<Tensor> {
         ops::clamp_max(self, max)
+    }
+    fn clamp_max_(&self, max: impl Into<Scalar>) -> Result<Tensor> {
+        ops::clamp_max_(self, max)
     }
     fn floor_divide(&self, other: &Tensor) -> Result<Tensor> {
         ops::floor_divide(self, other)
@@ -1477,17 +1541,35 @@ impl TensorOps for Tensor {
     fn addcmul_full(&self, tensor1: &Tensor, tensor2: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
         ops::addcmul_full(self, tensor1, tensor2, value)
     }
+    fn addcmul_(&self, tensor1: &Tensor, tensor2: &Tensor) -> Result<Tensor> {
+        ops::addcmul_(self, tensor1, tensor2)
+    }
+    fn addcmul_full_(&self, tensor1: &Tensor, tensor2: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+        ops::addcmul_full_(self, tensor1, tensor2, value)
+    }
     fn addcdiv(&self, tensor1: &Tensor, tensor2: &Tensor) -> Result<Tensor> {
         ops::addcdiv(self, tensor1, tensor2)
     }
     fn addcdiv_full(&self, tensor1: &Tensor, tensor2: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
         ops::addcdiv_full(self, tensor1, tensor2, value)
     }
+    fn addcdiv_(&self, tensor1: &Tensor, tensor2: &Tensor) -> Result<Tensor> {
+        ops::addcdiv_(self, tensor1, tensor2)
+    }
+    fn addcdiv_full_(&self, tensor1: &Tensor, tensor2: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+        ops::addcdiv_full_(self, tensor1, tensor2, value)
+    }
     fn masked_fill(&self, mask: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
         ops::masked_fill(self, mask, value)
     }
+    fn masked_fill_(&self, mask: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+        ops::masked_fill_(self, mask, value)
+    }
     fn masked_fill_tensor(&self, mask: &Tensor, value: &Tensor) -> Result<Tensor> {
         ops::masked_fill_tensor(self, mask, value)
+    }
+    fn masked_fill_tensor_(&self, mask: &Tensor, value: &Tensor) -> Result<Tensor> {
+        ops::masked_fill_tensor_(self, mask, value)
     }
     fn argsort_stable(&self, stable: bool) -> Result<Tensor> {
         ops::argsort_stable(self, stable)

@@ -18019,6 +18019,175 @@ impl BoxedOp for AddmmBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::addmm_
+
+/// Schema of `aten::addmm_`.
+pub static ADDMM_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::addmm_",
+    overload: "",
+    signature: "addmm_(Tensor(a!) self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "mat1",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mat2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "beta",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::addmm_`.
+pub type AddmmInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, Scalar, Scalar) -> Result<Tensor>;
+
+fn addmm_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    mat1: &Tensor,
+    mat2: &Tensor,
+    beta: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::addmm_inplace(self_, mat1, mat2, beta, alpha)
+}
+
+/// Bumps the version counter of the tensors `aten::addmm_` writes.
+fn addmm_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mat1: &Tensor,
+    mat2: &Tensor,
+    beta: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        addmm_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, mat1, mat2, beta, alpha)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::addmm_`.
+pub static ADDMM_INPLACE: Op<AddmmInplaceFn> = Op::new(
+    &ADDMM_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(addmm_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::addmm_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(addmm_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::addmm_` through the dispatcher with explicit keys.
+pub fn addmm_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mat1: &Tensor,
+    mat2: &Tensor,
+    beta: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    match ADDMM_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mat1, mat2, beta, alpha),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(mat1.clone()),
+                Value::Tensor(mat2.clone()),
+                Value::Scalar(beta),
+                Value::Scalar(alpha),
+            ];
+            fallback(&ADDMM_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::addmm_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `addmm`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::addmm_`: `addmm_(Tensor(a!) self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1) -> Tensor(a!)`
+pub fn addmm_(self_: &Tensor, mat1: &Tensor, mat2: &Tensor) -> Result<Tensor> {
+    addmm_full_(self_, mat1, mat2, Scalar::Int(1), Scalar::Int(1))
+}
+
+/// [`addmm_`] with every argument, including keyword-only ones.
+pub fn addmm_full_(
+    self_: &Tensor,
+    mat1: &Tensor,
+    mat2: &Tensor,
+    beta: impl Into<Scalar>,
+    alpha: impl Into<Scalar>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mat1, mat2]);
+    addmm_inplace_call(ks, self_, mat1, mat2, beta.into(), alpha.into())
+}
+
+struct AddmmInplaceBoxed;
+
+impl BoxedOp for AddmmInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADDMM_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADDMM_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mat1 = u.tensor()?;
+        let mat2 = u.tensor()?;
+        let beta = u.scalar()?;
+        let alpha = u.scalar()?;
+        let r = addmm_full_(&self_, &mat1, &mat2, beta, alpha)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::addmm.out
 
 /// Schema of `aten::addmm.out`.
@@ -19207,6 +19376,145 @@ impl BoxedOp for CloneBoxed {
         let self_ = u.tensor()?;
         let memory_format = u.opt_memory_format()?;
         let r = clone_full(&self_, memory_format)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::clone.out
+
+/// Schema of `aten::clone.out`.
+pub static CLONE_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::clone",
+    overload: "out",
+    signature: "clone.out(Tensor self, *, MemoryFormat? memory_format=None, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "memory_format",
+            ty: ArgType::OptMemoryFormat,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::clone.out`.
+pub type CloneOutFn = fn(DispatchKeySet, &Tensor, Option<MemoryFormat>, &Tensor) -> Result<Tensor>;
+
+fn clone_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    memory_format: Option<MemoryFormat>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::clone_out(self_, memory_format, out)
+}
+
+/// Bumps the version counter of the tensors `aten::clone.out` writes.
+fn clone_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    memory_format: Option<MemoryFormat>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        clone_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, memory_format, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::clone.out`.
+pub static CLONE_OUT: Op<CloneOutFn> = Op::new(
+    &CLONE_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(clone_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::clone_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(clone_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::clone.out` through the dispatcher with explicit keys.
+pub fn clone_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    memory_format: Option<MemoryFormat>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match CLONE_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, memory_format, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                memory_format.map_or(Value::None, Value::MemoryFormat),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&CLONE_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::clone.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `clone` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::clone.out`: `clone.out(Tensor self, *, MemoryFormat? memory_format=None, Tensor(a!) out) -> Tensor(a!)`
+pub fn clone_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    clone_out_full(self_, None, out)
+}
+
+/// [`clone_out`] with every argument, including keyword-only ones.
+pub fn clone_out_full(self_: &Tensor, memory_format: Option<MemoryFormat>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    clone_out_call(ks, self_, memory_format, out)
+}
+
+struct CloneOutBoxed;
+
+impl BoxedOp for CloneOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CLONE_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLONE_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let memory_format = u.opt_memory_format()?;
+        let out = u.tensor()?;
+        let r = clone_out_full(&self_, memory_format, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -24605,6 +24913,140 @@ impl BoxedOp for CumsumBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::cumsum_
+
+/// Schema of `aten::cumsum_`.
+pub static CUMSUM_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::cumsum_",
+    overload: "",
+    signature: "cumsum_(Tensor(a!) self, int dim, *, ScalarType? dtype=None) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::cumsum_`.
+pub type CumsumInplaceFn = fn(DispatchKeySet, &Tensor, i64, Option<DType>) -> Result<Tensor>;
+
+fn cumsum_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
+    crate::generated_variants::cumsum_inplace(self_, dim, dtype)
+}
+
+/// Bumps the version counter of the tensors `aten::cumsum_` writes.
+fn cumsum_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cumsum_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, dtype)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::cumsum_`.
+pub static CUMSUM_INPLACE: Op<CumsumInplaceFn> = Op::new(
+    &CUMSUM_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(cumsum_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cumsum_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(cumsum_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::cumsum_` through the dispatcher with explicit keys.
+pub fn cumsum_inplace_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    match CUMSUM_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, dtype),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                dtype.map_or(Value::None, Value::DType),
+            ];
+            fallback(&CUMSUM_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::cumsum_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `cumsum`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::cumsum_`: `cumsum_(Tensor(a!) self, int dim, *, ScalarType? dtype=None) -> Tensor(a!)`
+pub fn cumsum_(self_: &Tensor, dim: i64) -> Result<Tensor> {
+    cumsum_full_(self_, dim, None)
+}
+
+/// [`cumsum_`] with every argument, including keyword-only ones.
+pub fn cumsum_full_(self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    cumsum_inplace_call(ks, self_, dim, dtype)
+}
+
+struct CumsumInplaceBoxed;
+
+impl BoxedOp for CumsumInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CUMSUM_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CUMSUM_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let dtype = u.opt_scalar_type()?;
+        let r = cumsum_full_(&self_, dim, dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::cumsum.out
 
 /// Schema of `aten::cumsum.out`.
@@ -24858,6 +25300,140 @@ impl BoxedOp for CumprodBoxed {
         let dim = u.int()?;
         let dtype = u.opt_scalar_type()?;
         let r = cumprod_full(&self_, dim, dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::cumprod_
+
+/// Schema of `aten::cumprod_`.
+pub static CUMPROD_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::cumprod_",
+    overload: "",
+    signature: "cumprod_(Tensor(a!) self, int dim, *, ScalarType? dtype=None) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::cumprod_`.
+pub type CumprodInplaceFn = fn(DispatchKeySet, &Tensor, i64, Option<DType>) -> Result<Tensor>;
+
+fn cumprod_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
+    crate::generated_variants::cumprod_inplace(self_, dim, dtype)
+}
+
+/// Bumps the version counter of the tensors `aten::cumprod_` writes.
+fn cumprod_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cumprod_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, dtype)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::cumprod_`.
+pub static CUMPROD_INPLACE: Op<CumprodInplaceFn> = Op::new(
+    &CUMPROD_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(cumprod_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cumprod_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(cumprod_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::cumprod_` through the dispatcher with explicit keys.
+pub fn cumprod_inplace_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    match CUMPROD_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, dtype),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                dtype.map_or(Value::None, Value::DType),
+            ];
+            fallback(&CUMPROD_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::cumprod_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `cumprod`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::cumprod_`: `cumprod_(Tensor(a!) self, int dim, *, ScalarType? dtype=None) -> Tensor(a!)`
+pub fn cumprod_(self_: &Tensor, dim: i64) -> Result<Tensor> {
+    cumprod_full_(self_, dim, None)
+}
+
+/// [`cumprod_`] with every argument, including keyword-only ones.
+pub fn cumprod_full_(self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    cumprod_inplace_call(ks, self_, dim, dtype)
+}
+
+struct CumprodInplaceBoxed;
+
+impl BoxedOp for CumprodInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CUMPROD_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CUMPROD_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let dtype = u.opt_scalar_type()?;
+        let r = cumprod_full_(&self_, dim, dtype)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -29971,6 +30547,157 @@ impl BoxedOp for SoftmaxIntBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::softmax.int_out
+
+/// Schema of `aten::softmax.int_out`.
+pub static SOFTMAX_INT_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::softmax",
+    overload: "int_out",
+    signature: "softmax.int_out(Tensor self, int dim, ScalarType? dtype=None, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::softmax.int_out`.
+pub type SoftmaxIntOutFn = fn(DispatchKeySet, &Tensor, i64, Option<DType>, &Tensor) -> Result<Tensor>;
+
+fn softmax_int_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::softmax_int_out(self_, dim, dtype, out)
+}
+
+/// Bumps the version counter of the tensors `aten::softmax.int_out` writes.
+fn softmax_int_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        softmax_int_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, dtype, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::softmax.int_out`.
+pub static SOFTMAX_INT_OUT: Op<SoftmaxIntOutFn> = Op::new(
+    &SOFTMAX_INT_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(softmax_int_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::softmax_int_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(softmax_int_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::softmax.int_out` through the dispatcher with explicit keys.
+pub fn softmax_int_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match SOFTMAX_INT_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, dtype, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                dtype.map_or(Value::None, Value::DType),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SOFTMAX_INT_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::softmax.int_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `softmax.int` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::softmax.int_out`: `softmax.int_out(Tensor self, int dim, ScalarType? dtype=None, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn softmax_out(self_: &Tensor, dim: i64, dtype: Option<DType>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    softmax_int_out_call(ks, self_, dim, dtype, out)
+}
+
+struct SoftmaxIntOutBoxed;
+
+impl BoxedOp for SoftmaxIntOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SOFTMAX_INT_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SOFTMAX_INT_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let dtype = u.opt_scalar_type()?;
+        let out = u.tensor()?;
+        let r = softmax_out(&self_, dim, dtype, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::log_softmax.int
 
 /// Schema of `aten::log_softmax.int`.
@@ -30080,6 +30807,157 @@ impl BoxedOp for LogSoftmaxIntBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::log_softmax.int_out
+
+/// Schema of `aten::log_softmax.int_out`.
+pub static LOG_SOFTMAX_INT_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log_softmax",
+    overload: "int_out",
+    signature: "log_softmax.int_out(Tensor self, int dim, ScalarType? dtype=None, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::log_softmax.int_out`.
+pub type LogSoftmaxIntOutFn = fn(DispatchKeySet, &Tensor, i64, Option<DType>, &Tensor) -> Result<Tensor>;
+
+fn log_softmax_int_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::log_softmax_int_out(self_, dim, dtype, out)
+}
+
+/// Bumps the version counter of the tensors `aten::log_softmax.int_out` writes.
+fn log_softmax_int_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log_softmax_int_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, dtype, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::log_softmax.int_out`.
+pub static LOG_SOFTMAX_INT_OUT: Op<LogSoftmaxIntOutFn> = Op::new(
+    &LOG_SOFTMAX_INT_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(log_softmax_int_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log_softmax_int_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(log_softmax_int_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::log_softmax.int_out` through the dispatcher with explicit keys.
+pub fn log_softmax_int_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match LOG_SOFTMAX_INT_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, dtype, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                dtype.map_or(Value::None, Value::DType),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&LOG_SOFTMAX_INT_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::log_softmax.int_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `log_softmax.int` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::log_softmax.int_out`: `log_softmax.int_out(Tensor self, int dim, ScalarType? dtype=None, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn log_softmax_out(self_: &Tensor, dim: i64, dtype: Option<DType>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    log_softmax_int_out_call(ks, self_, dim, dtype, out)
+}
+
+struct LogSoftmaxIntOutBoxed;
+
+impl BoxedOp for LogSoftmaxIntOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG_SOFTMAX_INT_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_SOFTMAX_INT_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let dtype = u.opt_scalar_type()?;
+        let out = u.tensor()?;
+        let r = log_softmax_out(&self_, dim, dtype, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::logsumexp
 
 /// Schema of `aten::logsumexp`.
@@ -30179,6 +31057,157 @@ impl BoxedOp for LogsumexpBoxed {
         let dim = u.int_list()?;
         let keepdim = u.bool()?;
         let r = logsumexp(&self_, &dim, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::logsumexp.out
+
+/// Schema of `aten::logsumexp.out`.
+pub static LOGSUMEXP_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::logsumexp",
+    overload: "out",
+    signature: "logsumexp.out(Tensor self, int[1] dim, bool keepdim=False, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::IntList(1),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::logsumexp.out`.
+pub type LogsumexpOutFn = fn(DispatchKeySet, &Tensor, &[i64], bool, &Tensor) -> Result<Tensor>;
+
+fn logsumexp_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: &[i64],
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::logsumexp_out(self_, dim, keepdim, out)
+}
+
+/// Bumps the version counter of the tensors `aten::logsumexp.out` writes.
+fn logsumexp_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: &[i64],
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        logsumexp_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, keepdim, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::logsumexp.out`.
+pub static LOGSUMEXP_OUT: Op<LogsumexpOutFn> = Op::new(
+    &LOGSUMEXP_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(logsumexp_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::logsumexp_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(logsumexp_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::logsumexp.out` through the dispatcher with explicit keys.
+pub fn logsumexp_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: &[i64],
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match LOGSUMEXP_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(dim.to_vec()),
+                Value::Bool(keepdim),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&LOGSUMEXP_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::logsumexp.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `logsumexp` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::logsumexp.out`: `logsumexp.out(Tensor self, int[1] dim, bool keepdim=False, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn logsumexp_out(self_: &Tensor, dim: &[i64], keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    logsumexp_out_call(ks, self_, dim, keepdim, out)
+}
+
+struct LogsumexpOutBoxed;
+
+impl BoxedOp for LogsumexpOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOGSUMEXP_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGSUMEXP_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int_list()?;
+        let keepdim = u.bool()?;
+        let out = u.tensor()?;
+        let r = logsumexp_out(&self_, &dim, keepdim, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -30856,6 +31885,146 @@ impl BoxedOp for RollBoxed {
         let shifts = u.int_list()?;
         let dims = u.int_list()?;
         let r = roll(&self_, &shifts, &dims)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::roll.out
+
+/// Schema of `aten::roll.out`.
+pub static ROLL_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::roll",
+    overload: "out",
+    signature: "roll.out(Tensor self, SymInt[1] shifts, int[1] dims=[], *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "shifts",
+            ty: ArgType::IntList(1),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dims",
+            ty: ArgType::IntList(1),
+            default: Some(DefaultValue::IntList(&[])),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::roll.out`.
+pub type RollOutFn = fn(DispatchKeySet, &Tensor, &[i64], &[i64], &Tensor) -> Result<Tensor>;
+
+fn roll_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    shifts: &[i64],
+    dims: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::roll_out(self_, shifts, dims, out)
+}
+
+/// Bumps the version counter of the tensors `aten::roll.out` writes.
+fn roll_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    shifts: &[i64],
+    dims: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        roll_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, shifts, dims, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::roll.out`.
+pub static ROLL_OUT: Op<RollOutFn> = Op::new(
+    &ROLL_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(roll_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::roll_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(roll_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::roll.out` through the dispatcher with explicit keys.
+pub fn roll_out_call(ks: DispatchKeySet, self_: &Tensor, shifts: &[i64], dims: &[i64], out: &Tensor) -> Result<Tensor> {
+    match ROLL_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, shifts, dims, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(shifts.to_vec()),
+                Value::IntList(dims.to_vec()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&ROLL_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::roll.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `roll` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::roll.out`: `roll.out(Tensor self, SymInt[1] shifts, int[1] dims=[], *, Tensor(a!) out) -> Tensor(a!)`
+pub fn roll_out(self_: &Tensor, shifts: &[i64], dims: &[i64], out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    roll_out_call(ks, self_, shifts, dims, out)
+}
+
+struct RollOutBoxed;
+
+impl BoxedOp for RollOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ROLL_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ROLL_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let shifts = u.int_list()?;
+        let dims = u.int_list()?;
+        let out = u.tensor()?;
+        let r = roll_out(&self_, &shifts, &dims, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -35530,6 +36699,140 @@ impl BoxedOp for MaskedSelectBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::masked_select.out
+
+/// Schema of `aten::masked_select.out`.
+pub static MASKED_SELECT_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::masked_select",
+    overload: "out",
+    signature: "masked_select.out(Tensor self, Tensor mask, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mask",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::masked_select.out`.
+pub type MaskedSelectOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn masked_select_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::masked_select_out(self_, mask, out)
+}
+
+/// Bumps the version counter of the tensors `aten::masked_select.out` writes.
+fn masked_select_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        masked_select_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, mask, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::masked_select.out`.
+pub static MASKED_SELECT_OUT: Op<MaskedSelectOutFn> = Op::new(
+    &MASKED_SELECT_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(masked_select_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::masked_select_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(masked_select_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::masked_select.out` through the dispatcher with explicit keys.
+pub fn masked_select_out_call(ks: DispatchKeySet, self_: &Tensor, mask: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match MASKED_SELECT_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mask, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(mask.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&MASKED_SELECT_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::masked_select.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `masked_select` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::masked_select.out`: `masked_select.out(Tensor self, Tensor mask, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn masked_select_out(self_: &Tensor, mask: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mask, out]);
+    masked_select_out_call(ks, self_, mask, out)
+}
+
+struct MaskedSelectOutBoxed;
+
+impl BoxedOp for MaskedSelectOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MASKED_SELECT_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_SELECT_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mask = u.tensor()?;
+        let out = u.tensor()?;
+        let r = masked_select_out(&self_, &mask, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::index_add
 
 /// Schema of `aten::index_add`.
@@ -35847,6 +37150,162 @@ impl BoxedOp for IndexAddInplaceBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::index_add.out
+
+/// Schema of `aten::index_add.out`.
+pub static INDEX_ADD_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::index_add",
+    overload: "out",
+    signature: "index_add.out(Tensor self, int dim, Tensor index, Tensor source, *, Scalar alpha=1, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "index", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "source", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "alpha", ty: ArgType::Scalar, default: Some(DefaultValue::Scalar(Scalar::Int(1))), kwarg_only: true, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::index_add.out`.
+pub type IndexAddOutFn = fn(DispatchKeySet, &Tensor, i64, &Tensor, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn index_add_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::index_add_out(self_, dim, index, source, alpha, out)
+}
+
+/// Bumps the version counter of the tensors `aten::index_add.out` writes.
+fn index_add_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        index_add_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            dim,
+            index,
+            source,
+            alpha,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::index_add.out`.
+pub static INDEX_ADD_OUT: Op<IndexAddOutFn> = Op::new(
+    &INDEX_ADD_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(index_add_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::index_add_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(index_add_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::index_add.out` through the dispatcher with explicit keys.
+pub fn index_add_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match INDEX_ADD_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, index, source, alpha, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(index.clone()),
+                Value::Tensor(source.clone()),
+                Value::Scalar(alpha),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&INDEX_ADD_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::index_add.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `index_add` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::index_add.out`: `index_add.out(Tensor self, int dim, Tensor index, Tensor source, *, Scalar alpha=1, Tensor(a!) out) -> Tensor(a!)`
+pub fn index_add_out(self_: &Tensor, dim: i64, index: &Tensor, source: &Tensor, out: &Tensor) -> Result<Tensor> {
+    index_add_out_full(self_, dim, index, source, Scalar::Int(1), out)
+}
+
+/// [`index_add_out`] with every argument, including keyword-only ones.
+pub fn index_add_out_full(
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    alpha: impl Into<Scalar>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, index, source, out]);
+    index_add_out_call(ks, self_, dim, index, source, alpha.into(), out)
+}
+
+struct IndexAddOutBoxed;
+
+impl BoxedOp for IndexAddOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &INDEX_ADD_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_ADD_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let index = u.tensor()?;
+        let source = u.tensor()?;
+        let alpha = u.scalar()?;
+        let out = u.tensor()?;
+        let r = index_add_out_full(&self_, dim, &index, &source, alpha, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::take_along_dim
 
 /// Schema of `aten::take_along_dim`.
@@ -35951,6 +37410,157 @@ impl BoxedOp for TakeAlongDimBoxed {
         let indices = u.tensor()?;
         let dim = u.opt_int()?;
         let r = take_along_dim(&self_, &indices, dim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::take_along_dim.out
+
+/// Schema of `aten::take_along_dim.out`.
+pub static TAKE_ALONG_DIM_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::take_along_dim",
+    overload: "out",
+    signature: "take_along_dim.out(Tensor self, Tensor indices, int? dim=None, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "indices",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::OptInt,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::take_along_dim.out`.
+pub type TakeAlongDimOutFn = fn(DispatchKeySet, &Tensor, &Tensor, Option<i64>, &Tensor) -> Result<Tensor>;
+
+fn take_along_dim_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &Tensor,
+    dim: Option<i64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::take_along_dim_out(self_, indices, dim, out)
+}
+
+/// Bumps the version counter of the tensors `aten::take_along_dim.out` writes.
+fn take_along_dim_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &Tensor,
+    dim: Option<i64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        take_along_dim_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, indices, dim, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::take_along_dim.out`.
+pub static TAKE_ALONG_DIM_OUT: Op<TakeAlongDimOutFn> = Op::new(
+    &TAKE_ALONG_DIM_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(take_along_dim_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::take_along_dim_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(take_along_dim_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::take_along_dim.out` through the dispatcher with explicit keys.
+pub fn take_along_dim_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &Tensor,
+    dim: Option<i64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match TAKE_ALONG_DIM_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, indices, dim, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(indices.clone()),
+                dim.map_or(Value::None, Value::Int),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&TAKE_ALONG_DIM_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::take_along_dim.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `take_along_dim` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::take_along_dim.out`: `take_along_dim.out(Tensor self, Tensor indices, int? dim=None, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn take_along_dim_out(self_: &Tensor, indices: &Tensor, dim: Option<i64>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, indices, out]);
+    take_along_dim_out_call(ks, self_, indices, dim, out)
+}
+
+struct TakeAlongDimOutBoxed;
+
+impl BoxedOp for TakeAlongDimOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TAKE_ALONG_DIM_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TAKE_ALONG_DIM_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let indices = u.tensor()?;
+        let dim = u.opt_int()?;
+        let out = u.tensor()?;
+        let r = take_along_dim_out(&self_, &indices, dim, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -47201,6 +48811,238 @@ impl BoxedOp for ClampMinBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::clamp_min_
+
+/// Schema of `aten::clamp_min_`.
+pub static CLAMP_MIN_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::clamp_min_",
+    overload: "",
+    signature: "clamp_min_(Tensor(a!) self, Scalar min) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "min",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::clamp_min_`.
+pub type ClampMinInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn clamp_min_inplace_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, min: Scalar) -> Result<Tensor> {
+    crate::generated_variants::clamp_min_inplace(self_, min)
+}
+
+/// Bumps the version counter of the tensors `aten::clamp_min_` writes.
+fn clamp_min_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, min: Scalar) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        clamp_min_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, min)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::clamp_min_`.
+pub static CLAMP_MIN_INPLACE: Op<ClampMinInplaceFn> = Op::new(
+    &CLAMP_MIN_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeImplicitAutograd,
+            Kernel::Fn(clamp_min_inplace_composite_implicit_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(clamp_min_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::clamp_min_` through the dispatcher with explicit keys.
+pub fn clamp_min_inplace_call(ks: DispatchKeySet, self_: &Tensor, min: Scalar) -> Result<Tensor> {
+    match CLAMP_MIN_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, min),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(min)];
+            fallback(&CLAMP_MIN_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::clamp_min_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `clamp_min`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::clamp_min_`: `clamp_min_(Tensor(a!) self, Scalar min) -> Tensor(a!)`
+pub fn clamp_min_(self_: &Tensor, min: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    clamp_min_inplace_call(ks, self_, min.into())
+}
+
+struct ClampMinInplaceBoxed;
+
+impl BoxedOp for ClampMinInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CLAMP_MIN_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_MIN_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let min = u.scalar()?;
+        let r = clamp_min_(&self_, min)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::clamp_min.out
+
+/// Schema of `aten::clamp_min.out`.
+pub static CLAMP_MIN_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::clamp_min",
+    overload: "out",
+    signature: "clamp_min.out(Tensor self, Scalar min, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "min",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::clamp_min.out`.
+pub type ClampMinOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn clamp_min_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    min: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::clamp_min_out(self_, min, out)
+}
+
+/// Bumps the version counter of the tensors `aten::clamp_min.out` writes.
+fn clamp_min_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, min: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        clamp_min_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, min, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::clamp_min.out`.
+pub static CLAMP_MIN_OUT: Op<ClampMinOutFn> = Op::new(
+    &CLAMP_MIN_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(clamp_min_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::clamp_min_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(clamp_min_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::clamp_min.out` through the dispatcher with explicit keys.
+pub fn clamp_min_out_call(ks: DispatchKeySet, self_: &Tensor, min: Scalar, out: &Tensor) -> Result<Tensor> {
+    match CLAMP_MIN_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, min, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(min),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&CLAMP_MIN_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::clamp_min.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `clamp_min` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::clamp_min.out`: `clamp_min.out(Tensor self, Scalar min, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn clamp_min_out(self_: &Tensor, min: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    clamp_min_out_call(ks, self_, min.into(), out)
+}
+
+struct ClampMinOutBoxed;
+
+impl BoxedOp for ClampMinOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CLAMP_MIN_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_MIN_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let min = u.scalar()?;
+        let out = u.tensor()?;
+        let r = clamp_min_out(&self_, min, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::clamp_max
 
 /// Schema of `aten::clamp_max`.
@@ -47283,6 +49125,238 @@ impl BoxedOp for ClampMaxBoxed {
         let self_ = u.tensor()?;
         let max = u.scalar()?;
         let r = clamp_max(&self_, max)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::clamp_max_
+
+/// Schema of `aten::clamp_max_`.
+pub static CLAMP_MAX_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::clamp_max_",
+    overload: "",
+    signature: "clamp_max_(Tensor(a!) self, Scalar max) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "max",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::clamp_max_`.
+pub type ClampMaxInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn clamp_max_inplace_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, max: Scalar) -> Result<Tensor> {
+    crate::generated_variants::clamp_max_inplace(self_, max)
+}
+
+/// Bumps the version counter of the tensors `aten::clamp_max_` writes.
+fn clamp_max_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, max: Scalar) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        clamp_max_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, max)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::clamp_max_`.
+pub static CLAMP_MAX_INPLACE: Op<ClampMaxInplaceFn> = Op::new(
+    &CLAMP_MAX_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeImplicitAutograd,
+            Kernel::Fn(clamp_max_inplace_composite_implicit_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(clamp_max_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::clamp_max_` through the dispatcher with explicit keys.
+pub fn clamp_max_inplace_call(ks: DispatchKeySet, self_: &Tensor, max: Scalar) -> Result<Tensor> {
+    match CLAMP_MAX_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, max),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(max)];
+            fallback(&CLAMP_MAX_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::clamp_max_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `clamp_max`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::clamp_max_`: `clamp_max_(Tensor(a!) self, Scalar max) -> Tensor(a!)`
+pub fn clamp_max_(self_: &Tensor, max: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    clamp_max_inplace_call(ks, self_, max.into())
+}
+
+struct ClampMaxInplaceBoxed;
+
+impl BoxedOp for ClampMaxInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CLAMP_MAX_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_MAX_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let max = u.scalar()?;
+        let r = clamp_max_(&self_, max)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::clamp_max.out
+
+/// Schema of `aten::clamp_max.out`.
+pub static CLAMP_MAX_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::clamp_max",
+    overload: "out",
+    signature: "clamp_max.out(Tensor self, Scalar max, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "max",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::clamp_max.out`.
+pub type ClampMaxOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn clamp_max_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    max: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::clamp_max_out(self_, max, out)
+}
+
+/// Bumps the version counter of the tensors `aten::clamp_max.out` writes.
+fn clamp_max_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, max: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        clamp_max_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, max, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::clamp_max.out`.
+pub static CLAMP_MAX_OUT: Op<ClampMaxOutFn> = Op::new(
+    &CLAMP_MAX_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(clamp_max_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::clamp_max_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(clamp_max_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::clamp_max.out` through the dispatcher with explicit keys.
+pub fn clamp_max_out_call(ks: DispatchKeySet, self_: &Tensor, max: Scalar, out: &Tensor) -> Result<Tensor> {
+    match CLAMP_MAX_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, max, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(max),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&CLAMP_MAX_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::clamp_max.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `clamp_max` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::clamp_max.out`: `clamp_max.out(Tensor self, Scalar max, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn clamp_max_out(self_: &Tensor, max: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    clamp_max_out_call(ks, self_, max.into(), out)
+}
+
+struct ClampMaxOutBoxed;
+
+impl BoxedOp for ClampMaxOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CLAMP_MAX_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_MAX_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let max = u.scalar()?;
+        let out = u.tensor()?;
+        let r = clamp_max_out(&self_, max, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -47708,6 +49782,330 @@ impl BoxedOp for AddcmulBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::addcmul_
+
+/// Schema of `aten::addcmul_`.
+pub static ADDCMUL_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::addcmul_",
+    overload: "",
+    signature: "addcmul_(Tensor(a!) self, Tensor tensor1, Tensor tensor2, *, Scalar value=1) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "tensor1",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "tensor2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::addcmul_`.
+pub type AddcmulInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
+
+fn addcmul_inplace_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    tensor1: &Tensor,
+    tensor2: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::addcmul_inplace(self_, tensor1, tensor2, value)
+}
+
+/// Bumps the version counter of the tensors `aten::addcmul_` writes.
+fn addcmul_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    tensor1: &Tensor,
+    tensor2: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        addcmul_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, tensor1, tensor2, value)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::addcmul_`.
+pub static ADDCMUL_INPLACE: Op<AddcmulInplaceFn> = Op::new(
+    &ADDCMUL_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeImplicitAutograd,
+            Kernel::Fn(addcmul_inplace_composite_implicit_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(addcmul_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::addcmul_` through the dispatcher with explicit keys.
+pub fn addcmul_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    tensor1: &Tensor,
+    tensor2: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    match ADDCMUL_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, tensor1, tensor2, value),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(tensor1.clone()),
+                Value::Tensor(tensor2.clone()),
+                Value::Scalar(value),
+            ];
+            fallback(&ADDCMUL_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::addcmul_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `addcmul`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::addcmul_`: `addcmul_(Tensor(a!) self, Tensor tensor1, Tensor tensor2, *, Scalar value=1) -> Tensor(a!)`
+pub fn addcmul_(self_: &Tensor, tensor1: &Tensor, tensor2: &Tensor) -> Result<Tensor> {
+    addcmul_full_(self_, tensor1, tensor2, Scalar::Int(1))
+}
+
+/// [`addcmul_`] with every argument, including keyword-only ones.
+pub fn addcmul_full_(self_: &Tensor, tensor1: &Tensor, tensor2: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, tensor1, tensor2]);
+    addcmul_inplace_call(ks, self_, tensor1, tensor2, value.into())
+}
+
+struct AddcmulInplaceBoxed;
+
+impl BoxedOp for AddcmulInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADDCMUL_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADDCMUL_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let tensor1 = u.tensor()?;
+        let tensor2 = u.tensor()?;
+        let value = u.scalar()?;
+        let r = addcmul_full_(&self_, &tensor1, &tensor2, value)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::addcmul.out
+
+/// Schema of `aten::addcmul.out`.
+pub static ADDCMUL_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::addcmul",
+    overload: "out",
+    signature:
+        "addcmul.out(Tensor self, Tensor tensor1, Tensor tensor2, *, Scalar value=1, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "tensor1",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "tensor2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::addcmul.out`.
+pub type AddcmulOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn addcmul_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    tensor1: &Tensor,
+    tensor2: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::addcmul_out(self_, tensor1, tensor2, value, out)
+}
+
+/// Bumps the version counter of the tensors `aten::addcmul.out` writes.
+fn addcmul_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    tensor1: &Tensor,
+    tensor2: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        addcmul_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            tensor1,
+            tensor2,
+            value,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::addcmul.out`.
+pub static ADDCMUL_OUT: Op<AddcmulOutFn> = Op::new(
+    &ADDCMUL_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(addcmul_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::addcmul_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(addcmul_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::addcmul.out` through the dispatcher with explicit keys.
+pub fn addcmul_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    tensor1: &Tensor,
+    tensor2: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match ADDCMUL_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, tensor1, tensor2, value, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(tensor1.clone()),
+                Value::Tensor(tensor2.clone()),
+                Value::Scalar(value),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&ADDCMUL_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::addcmul.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `addcmul` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::addcmul.out`: `addcmul.out(Tensor self, Tensor tensor1, Tensor tensor2, *, Scalar value=1, Tensor(a!) out) -> Tensor(a!)`
+pub fn addcmul_out(self_: &Tensor, tensor1: &Tensor, tensor2: &Tensor, out: &Tensor) -> Result<Tensor> {
+    addcmul_out_full(self_, tensor1, tensor2, Scalar::Int(1), out)
+}
+
+/// [`addcmul_out`] with every argument, including keyword-only ones.
+pub fn addcmul_out_full(
+    self_: &Tensor,
+    tensor1: &Tensor,
+    tensor2: &Tensor,
+    value: impl Into<Scalar>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, tensor1, tensor2, out]);
+    addcmul_out_call(ks, self_, tensor1, tensor2, value.into(), out)
+}
+
+struct AddcmulOutBoxed;
+
+impl BoxedOp for AddcmulOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADDCMUL_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADDCMUL_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let tensor1 = u.tensor()?;
+        let tensor2 = u.tensor()?;
+        let value = u.scalar()?;
+        let out = u.tensor()?;
+        let r = addcmul_out_full(&self_, &tensor1, &tensor2, value, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::addcdiv
 
 /// Schema of `aten::addcdiv`.
@@ -47833,6 +50231,330 @@ impl BoxedOp for AddcdivBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::addcdiv_
+
+/// Schema of `aten::addcdiv_`.
+pub static ADDCDIV_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::addcdiv_",
+    overload: "",
+    signature: "addcdiv_(Tensor(a!) self, Tensor tensor1, Tensor tensor2, *, Scalar value=1) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "tensor1",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "tensor2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::addcdiv_`.
+pub type AddcdivInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
+
+fn addcdiv_inplace_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    tensor1: &Tensor,
+    tensor2: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::addcdiv_inplace(self_, tensor1, tensor2, value)
+}
+
+/// Bumps the version counter of the tensors `aten::addcdiv_` writes.
+fn addcdiv_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    tensor1: &Tensor,
+    tensor2: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        addcdiv_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, tensor1, tensor2, value)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::addcdiv_`.
+pub static ADDCDIV_INPLACE: Op<AddcdivInplaceFn> = Op::new(
+    &ADDCDIV_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeImplicitAutograd,
+            Kernel::Fn(addcdiv_inplace_composite_implicit_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(addcdiv_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::addcdiv_` through the dispatcher with explicit keys.
+pub fn addcdiv_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    tensor1: &Tensor,
+    tensor2: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    match ADDCDIV_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, tensor1, tensor2, value),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(tensor1.clone()),
+                Value::Tensor(tensor2.clone()),
+                Value::Scalar(value),
+            ];
+            fallback(&ADDCDIV_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::addcdiv_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `addcdiv`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::addcdiv_`: `addcdiv_(Tensor(a!) self, Tensor tensor1, Tensor tensor2, *, Scalar value=1) -> Tensor(a!)`
+pub fn addcdiv_(self_: &Tensor, tensor1: &Tensor, tensor2: &Tensor) -> Result<Tensor> {
+    addcdiv_full_(self_, tensor1, tensor2, Scalar::Int(1))
+}
+
+/// [`addcdiv_`] with every argument, including keyword-only ones.
+pub fn addcdiv_full_(self_: &Tensor, tensor1: &Tensor, tensor2: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, tensor1, tensor2]);
+    addcdiv_inplace_call(ks, self_, tensor1, tensor2, value.into())
+}
+
+struct AddcdivInplaceBoxed;
+
+impl BoxedOp for AddcdivInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADDCDIV_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADDCDIV_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let tensor1 = u.tensor()?;
+        let tensor2 = u.tensor()?;
+        let value = u.scalar()?;
+        let r = addcdiv_full_(&self_, &tensor1, &tensor2, value)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::addcdiv.out
+
+/// Schema of `aten::addcdiv.out`.
+pub static ADDCDIV_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::addcdiv",
+    overload: "out",
+    signature:
+        "addcdiv.out(Tensor self, Tensor tensor1, Tensor tensor2, *, Scalar value=1, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "tensor1",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "tensor2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::addcdiv.out`.
+pub type AddcdivOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn addcdiv_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    tensor1: &Tensor,
+    tensor2: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::addcdiv_out(self_, tensor1, tensor2, value, out)
+}
+
+/// Bumps the version counter of the tensors `aten::addcdiv.out` writes.
+fn addcdiv_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    tensor1: &Tensor,
+    tensor2: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        addcdiv_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            tensor1,
+            tensor2,
+            value,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::addcdiv.out`.
+pub static ADDCDIV_OUT: Op<AddcdivOutFn> = Op::new(
+    &ADDCDIV_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(addcdiv_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::addcdiv_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(addcdiv_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::addcdiv.out` through the dispatcher with explicit keys.
+pub fn addcdiv_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    tensor1: &Tensor,
+    tensor2: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match ADDCDIV_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, tensor1, tensor2, value, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(tensor1.clone()),
+                Value::Tensor(tensor2.clone()),
+                Value::Scalar(value),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&ADDCDIV_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::addcdiv.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `addcdiv` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::addcdiv.out`: `addcdiv.out(Tensor self, Tensor tensor1, Tensor tensor2, *, Scalar value=1, Tensor(a!) out) -> Tensor(a!)`
+pub fn addcdiv_out(self_: &Tensor, tensor1: &Tensor, tensor2: &Tensor, out: &Tensor) -> Result<Tensor> {
+    addcdiv_out_full(self_, tensor1, tensor2, Scalar::Int(1), out)
+}
+
+/// [`addcdiv_out`] with every argument, including keyword-only ones.
+pub fn addcdiv_out_full(
+    self_: &Tensor,
+    tensor1: &Tensor,
+    tensor2: &Tensor,
+    value: impl Into<Scalar>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, tensor1, tensor2, out]);
+    addcdiv_out_call(ks, self_, tensor1, tensor2, value.into(), out)
+}
+
+struct AddcdivOutBoxed;
+
+impl BoxedOp for AddcdivOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADDCDIV_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADDCDIV_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let tensor1 = u.tensor()?;
+        let tensor2 = u.tensor()?;
+        let value = u.scalar()?;
+        let out = u.tensor()?;
+        let r = addcdiv_out_full(&self_, &tensor1, &tensor2, value, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::masked_fill.Scalar
 
 /// Schema of `aten::masked_fill.Scalar`.
@@ -47942,6 +50664,292 @@ impl BoxedOp for MaskedFillScalarBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::masked_fill_.Scalar
+
+/// Schema of `aten::masked_fill_.Scalar`.
+pub static MASKED_FILL_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::masked_fill_",
+    overload: "Scalar",
+    signature: "masked_fill_.Scalar(Tensor(a!) self, Tensor mask, Scalar value) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "mask",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::masked_fill_.Scalar`.
+pub type MaskedFillScalarInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
+
+fn masked_fill_scalar_inplace_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::masked_fill_scalar_inplace(self_, mask, value)
+}
+
+/// Bumps the version counter of the tensors `aten::masked_fill_.Scalar` writes.
+fn masked_fill_scalar_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        masked_fill_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, mask, value)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::masked_fill_.Scalar`.
+pub static MASKED_FILL_SCALAR_INPLACE: Op<MaskedFillScalarInplaceFn> = Op::new(
+    &MASKED_FILL_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeImplicitAutograd,
+            Kernel::Fn(masked_fill_scalar_inplace_composite_implicit_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(masked_fill_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::masked_fill_.Scalar` through the dispatcher with explicit keys.
+pub fn masked_fill_scalar_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    value: Scalar,
+) -> Result<Tensor> {
+    match MASKED_FILL_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mask, value),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(mask.clone()),
+                Value::Scalar(value),
+            ];
+            fallback(&MASKED_FILL_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::masked_fill_.Scalar",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `masked_fill.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::masked_fill_.Scalar`: `masked_fill_.Scalar(Tensor(a!) self, Tensor mask, Scalar value) -> Tensor(a!)`
+pub fn masked_fill_(self_: &Tensor, mask: &Tensor, value: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mask]);
+    masked_fill_scalar_inplace_call(ks, self_, mask, value.into())
+}
+
+struct MaskedFillScalarInplaceBoxed;
+
+impl BoxedOp for MaskedFillScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MASKED_FILL_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_FILL_SCALAR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mask = u.tensor()?;
+        let value = u.scalar()?;
+        let r = masked_fill_(&self_, &mask, value)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::masked_fill.Scalar_out
+
+/// Schema of `aten::masked_fill.Scalar_out`.
+pub static MASKED_FILL_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::masked_fill",
+    overload: "Scalar_out",
+    signature: "masked_fill.Scalar_out(Tensor self, Tensor mask, Scalar value, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mask",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::masked_fill.Scalar_out`.
+pub type MaskedFillScalarOutFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn masked_fill_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::masked_fill_scalar_out(self_, mask, value, out)
+}
+
+/// Bumps the version counter of the tensors `aten::masked_fill.Scalar_out` writes.
+fn masked_fill_scalar_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        masked_fill_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, mask, value, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::masked_fill.Scalar_out`.
+pub static MASKED_FILL_SCALAR_OUT: Op<MaskedFillScalarOutFn> = Op::new(
+    &MASKED_FILL_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(masked_fill_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::masked_fill_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(masked_fill_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::masked_fill.Scalar_out` through the dispatcher with explicit keys.
+pub fn masked_fill_scalar_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match MASKED_FILL_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mask, value, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(mask.clone()),
+                Value::Scalar(value),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&MASKED_FILL_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::masked_fill.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `masked_fill.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::masked_fill.Scalar_out`: `masked_fill.Scalar_out(Tensor self, Tensor mask, Scalar value, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn masked_fill_out(self_: &Tensor, mask: &Tensor, value: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mask, out]);
+    masked_fill_scalar_out_call(ks, self_, mask, value.into(), out)
+}
+
+struct MaskedFillScalarOutBoxed;
+
+impl BoxedOp for MaskedFillScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MASKED_FILL_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_FILL_SCALAR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mask = u.tensor()?;
+        let value = u.scalar()?;
+        let out = u.tensor()?;
+        let r = masked_fill_out(&self_, &mask, value, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::masked_fill.Tensor
 
 /// Schema of `aten::masked_fill.Tensor`.
@@ -48046,6 +51054,292 @@ impl BoxedOp for MaskedFillTensorBoxed {
         let mask = u.tensor()?;
         let value = u.tensor()?;
         let r = masked_fill_tensor(&self_, &mask, &value)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::masked_fill_.Tensor
+
+/// Schema of `aten::masked_fill_.Tensor`.
+pub static MASKED_FILL_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::masked_fill_",
+    overload: "Tensor",
+    signature: "masked_fill_.Tensor(Tensor(a!) self, Tensor mask, Tensor value) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "mask",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::masked_fill_.Tensor`.
+pub type MaskedFillTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn masked_fill_tensor_inplace_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    value: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::masked_fill_tensor_inplace(self_, mask, value)
+}
+
+/// Bumps the version counter of the tensors `aten::masked_fill_.Tensor` writes.
+fn masked_fill_tensor_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    value: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        masked_fill_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, mask, value)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::masked_fill_.Tensor`.
+pub static MASKED_FILL_TENSOR_INPLACE: Op<MaskedFillTensorInplaceFn> = Op::new(
+    &MASKED_FILL_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeImplicitAutograd,
+            Kernel::Fn(masked_fill_tensor_inplace_composite_implicit_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(masked_fill_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::masked_fill_.Tensor` through the dispatcher with explicit keys.
+pub fn masked_fill_tensor_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    value: &Tensor,
+) -> Result<Tensor> {
+    match MASKED_FILL_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mask, value),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(mask.clone()),
+                Value::Tensor(value.clone()),
+            ];
+            fallback(&MASKED_FILL_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::masked_fill_.Tensor",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `masked_fill.Tensor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::masked_fill_.Tensor`: `masked_fill_.Tensor(Tensor(a!) self, Tensor mask, Tensor value) -> Tensor(a!)`
+pub fn masked_fill_tensor_(self_: &Tensor, mask: &Tensor, value: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mask, value]);
+    masked_fill_tensor_inplace_call(ks, self_, mask, value)
+}
+
+struct MaskedFillTensorInplaceBoxed;
+
+impl BoxedOp for MaskedFillTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MASKED_FILL_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_FILL_TENSOR_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mask = u.tensor()?;
+        let value = u.tensor()?;
+        let r = masked_fill_tensor_(&self_, &mask, &value)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::masked_fill.Tensor_out
+
+/// Schema of `aten::masked_fill.Tensor_out`.
+pub static MASKED_FILL_TENSOR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::masked_fill",
+    overload: "Tensor_out",
+    signature: "masked_fill.Tensor_out(Tensor self, Tensor mask, Tensor value, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mask",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::masked_fill.Tensor_out`.
+pub type MaskedFillTensorOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn masked_fill_tensor_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    value: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::masked_fill_tensor_out(self_, mask, value, out)
+}
+
+/// Bumps the version counter of the tensors `aten::masked_fill.Tensor_out` writes.
+fn masked_fill_tensor_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    value: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        masked_fill_tensor_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, mask, value, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::masked_fill.Tensor_out`.
+pub static MASKED_FILL_TENSOR_OUT: Op<MaskedFillTensorOutFn> = Op::new(
+    &MASKED_FILL_TENSOR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(masked_fill_tensor_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::masked_fill_tensor_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(masked_fill_tensor_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::masked_fill.Tensor_out` through the dispatcher with explicit keys.
+pub fn masked_fill_tensor_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mask: &Tensor,
+    value: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match MASKED_FILL_TENSOR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mask, value, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(mask.clone()),
+                Value::Tensor(value.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&MASKED_FILL_TENSOR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::masked_fill.Tensor_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `masked_fill.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::masked_fill.Tensor_out`: `masked_fill.Tensor_out(Tensor self, Tensor mask, Tensor value, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn masked_fill_tensor_out(self_: &Tensor, mask: &Tensor, value: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, mask, value, out]);
+    masked_fill_tensor_out_call(ks, self_, mask, value, out)
+}
+
+struct MaskedFillTensorOutBoxed;
+
+impl BoxedOp for MaskedFillTensorOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MASKED_FILL_TENSOR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_FILL_TENSOR_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let mask = u.tensor()?;
+        let value = u.tensor()?;
+        let out = u.tensor()?;
+        let r = masked_fill_tensor_out(&self_, &mask, &value, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -53746,6 +57040,7 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &MatmulBoxed,
     &MatmulOutBoxed,
     &AddmmBoxed,
+    &AddmmInplaceBoxed,
     &AddmmOutBoxed,
     &ViewBoxed,
     &ReshapeBoxed,
@@ -53758,6 +57053,7 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &SqueezeDimBoxed,
     &ContiguousBoxed,
     &CloneBoxed,
+    &CloneOutBoxed,
     &ToCopyBoxed,
     &CopyInplaceBoxed,
     &CopyBoxed,
@@ -53804,8 +57100,10 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &VarDimBoxed,
     &VarOutBoxed,
     &CumsumBoxed,
+    &CumsumInplaceBoxed,
     &CumsumOutBoxed,
     &CumprodBoxed,
+    &CumprodInplaceBoxed,
     &CumprodOutBoxed,
     &SoftmaxBoxed,
     &SoftmaxOutBoxed,
@@ -53847,14 +57145,18 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &TriuInplaceBoxed,
     &TriuOutBoxed,
     &SoftmaxIntBoxed,
+    &SoftmaxIntOutBoxed,
     &LogSoftmaxIntBoxed,
+    &LogSoftmaxIntOutBoxed,
     &LogsumexpBoxed,
+    &LogsumexpOutBoxed,
     &StdCorrectionBoxed,
     &VarMeanCorrectionBoxed,
     &StdMeanCorrectionBoxed,
     &NormScalarOptDimBoxed,
     &NormScalarBoxed,
     &RollBoxed,
+    &RollOutBoxed,
     &TileBoxed,
     &FlattenUsingIntsBoxed,
     &UnflattenIntBoxed,
@@ -53893,9 +57195,12 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &ChunkBoxed,
     &UnbindIntBoxed,
     &MaskedSelectBoxed,
+    &MaskedSelectOutBoxed,
     &IndexAddBoxed,
     &IndexAddInplaceBoxed,
+    &IndexAddOutBoxed,
     &TakeAlongDimBoxed,
+    &TakeAlongDimOutBoxed,
     &MeshgridBoxed,
     &MeshgridIndexingBoxed,
     &WhereBoxed,
@@ -53994,14 +57299,26 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &ScalarTensorBoxed,
     &EmptyStridedBoxed,
     &ClampMinBoxed,
+    &ClampMinInplaceBoxed,
+    &ClampMinOutBoxed,
     &ClampMaxBoxed,
+    &ClampMaxInplaceBoxed,
+    &ClampMaxOutBoxed,
     &FloorDivideBoxed,
     &LerpScalarBoxed,
     &LerpTensorBoxed,
     &AddcmulBoxed,
+    &AddcmulInplaceBoxed,
+    &AddcmulOutBoxed,
     &AddcdivBoxed,
+    &AddcdivInplaceBoxed,
+    &AddcdivOutBoxed,
     &MaskedFillScalarBoxed,
+    &MaskedFillScalarInplaceBoxed,
+    &MaskedFillScalarOutBoxed,
     &MaskedFillTensorBoxed,
+    &MaskedFillTensorInplaceBoxed,
+    &MaskedFillTensorOutBoxed,
     &ArgsortStableBoxed,
     &ReflectionPad1dBoxed,
     &ReflectionPad1dBackwardBoxed,

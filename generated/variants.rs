@@ -629,6 +629,7 @@ pub fn sum_int_list_out(
     dtype: Option<DType>,
     out: &Tensor,
 ) -> Result<Tensor> {
+    crate::variants::check_explicit_dtype("aten::sum.IntList_out", out, dtype)?;
     let result = crate::ops::sum_dim_full(self_, dim, keepdim, dtype)?;
     crate::variants::write_out("aten::sum.IntList_out", out, &[self_], &result)
 }
@@ -641,6 +642,7 @@ pub fn mean_out(
     dtype: Option<DType>,
     out: &Tensor,
 ) -> Result<Tensor> {
+    crate::variants::check_explicit_dtype("aten::mean.out", out, dtype)?;
     let result = crate::ops::mean_dim_full(self_, dim, keepdim, dtype)?;
     crate::variants::write_out("aten::mean.out", out, &[self_], &result)
 }
@@ -663,6 +665,12 @@ pub fn matmul_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor
     crate::variants::write_out("aten::matmul.out", out, &[self_, other], &result)
 }
 
+/// Kernel of `aten::addmm_`: `aten::addmm`, then written into `self_`.
+pub fn addmm_inplace(self_: &Tensor, mat1: &Tensor, mat2: &Tensor, beta: Scalar, alpha: Scalar) -> Result<Tensor> {
+    let result = crate::ops::addmm_full(self_, mat1, mat2, beta, alpha)?;
+    crate::variants::write_inplace("aten::addmm_", self_, &[self_, mat1, mat2], &result)
+}
+
 /// Kernel of `aten::addmm.out`: `aten::addmm`, then written into `out`.
 pub fn addmm_out(
     self_: &Tensor,
@@ -674,6 +682,12 @@ pub fn addmm_out(
 ) -> Result<Tensor> {
     let result = crate::ops::addmm_full(self_, mat1, mat2, beta, alpha)?;
     crate::variants::write_out("aten::addmm.out", out, &[self_, mat1, mat2], &result)
+}
+
+/// Kernel of `aten::clone.out`: `aten::clone`, then written into `out`.
+pub fn clone_out(self_: &Tensor, memory_format: Option<MemoryFormat>, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::clone_full(self_, memory_format)?;
+    crate::variants::write_out("aten::clone.out", out, &[self_], &result)
 }
 
 /// Kernel of `aten::amax.out`: `aten::amax`, then written into `out`.
@@ -744,12 +758,14 @@ pub fn argmin_out(self_: &Tensor, dim: Option<i64>, keepdim: bool, out: &Tensor)
 
 /// Kernel of `aten::prod.out`: `aten::prod`, then written into `out`.
 pub fn prod_out(self_: &Tensor, dtype: Option<DType>, out: &Tensor) -> Result<Tensor> {
+    crate::variants::check_explicit_dtype("aten::prod.out", out, dtype)?;
     let result = crate::ops::prod_full(self_, dtype)?;
     crate::variants::write_out("aten::prod.out", out, &[self_], &result)
 }
 
 /// Kernel of `aten::prod.int_out`: `aten::prod.dim_int`, then written into `out`.
 pub fn prod_int_out(self_: &Tensor, dim: i64, keepdim: bool, dtype: Option<DType>, out: &Tensor) -> Result<Tensor> {
+    crate::variants::check_explicit_dtype("aten::prod.int_out", out, dtype)?;
     let result = crate::ops::prod_dim_int_full(self_, dim, keepdim, dtype)?;
     crate::variants::write_out("aten::prod.int_out", out, &[self_], &result)
 }
@@ -772,14 +788,30 @@ pub fn var_out(self_: &Tensor, dim: Option<&[i64]>, unbiased: bool, keepdim: boo
     crate::variants::write_out("aten::var.out", out, &[self_], &result)
 }
 
+/// Kernel of `aten::cumsum_`: `aten::cumsum`, then written into `self_`.
+pub fn cumsum_inplace(self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    crate::variants::check_explicit_dtype("aten::cumsum_", self_, dtype)?;
+    let result = crate::ops::cumsum_full(self_, dim, dtype)?;
+    crate::variants::write_inplace("aten::cumsum_", self_, &[self_], &result)
+}
+
 /// Kernel of `aten::cumsum.out`: `aten::cumsum`, then written into `out`.
 pub fn cumsum_out(self_: &Tensor, dim: i64, dtype: Option<DType>, out: &Tensor) -> Result<Tensor> {
+    crate::variants::check_explicit_dtype("aten::cumsum.out", out, dtype)?;
     let result = crate::ops::cumsum_full(self_, dim, dtype)?;
     crate::variants::write_out("aten::cumsum.out", out, &[self_], &result)
 }
 
+/// Kernel of `aten::cumprod_`: `aten::cumprod`, then written into `self_`.
+pub fn cumprod_inplace(self_: &Tensor, dim: i64, dtype: Option<DType>) -> Result<Tensor> {
+    crate::variants::check_explicit_dtype("aten::cumprod_", self_, dtype)?;
+    let result = crate::ops::cumprod_full(self_, dim, dtype)?;
+    crate::variants::write_inplace("aten::cumprod_", self_, &[self_], &result)
+}
+
 /// Kernel of `aten::cumprod.out`: `aten::cumprod`, then written into `out`.
 pub fn cumprod_out(self_: &Tensor, dim: i64, dtype: Option<DType>, out: &Tensor) -> Result<Tensor> {
+    crate::variants::check_explicit_dtype("aten::cumprod.out", out, dtype)?;
     let result = crate::ops::cumprod_full(self_, dim, dtype)?;
     crate::variants::write_out("aten::cumprod.out", out, &[self_], &result)
 }
@@ -940,6 +972,32 @@ pub fn triu_out(self_: &Tensor, diagonal: i64, out: &Tensor) -> Result<Tensor> {
     crate::variants::write_out("aten::triu.out", out, &[self_], &result)
 }
 
+/// Kernel of `aten::softmax.int_out`: `aten::softmax.int`, then written into `out`.
+pub fn softmax_int_out(self_: &Tensor, dim: i64, dtype: Option<DType>, out: &Tensor) -> Result<Tensor> {
+    crate::variants::check_explicit_dtype("aten::softmax.int_out", out, dtype)?;
+    let result = crate::ops::softmax(self_, dim, dtype)?;
+    crate::variants::write_out("aten::softmax.int_out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::log_softmax.int_out`: `aten::log_softmax.int`, then written into `out`.
+pub fn log_softmax_int_out(self_: &Tensor, dim: i64, dtype: Option<DType>, out: &Tensor) -> Result<Tensor> {
+    crate::variants::check_explicit_dtype("aten::log_softmax.int_out", out, dtype)?;
+    let result = crate::ops::log_softmax(self_, dim, dtype)?;
+    crate::variants::write_out("aten::log_softmax.int_out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::logsumexp.out`: `aten::logsumexp`, then written into `out`.
+pub fn logsumexp_out(self_: &Tensor, dim: &[i64], keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::logsumexp(self_, dim, keepdim)?;
+    crate::variants::write_out("aten::logsumexp.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::roll.out`: `aten::roll`, then written into `out`.
+pub fn roll_out(self_: &Tensor, shifts: &[i64], dims: &[i64], out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::roll(self_, shifts, dims)?;
+    crate::variants::write_out("aten::roll.out", out, &[self_], &result)
+}
+
 /// Kernel of `aten::index_select.out`: `aten::index_select`, then written into `out`.
 pub fn index_select_out(self_: &Tensor, dim: i64, index: &Tensor, out: &Tensor) -> Result<Tensor> {
     let result = crate::ops::index_select(self_, dim, index)?;
@@ -1050,10 +1108,35 @@ pub fn cat_out(tensors: &[Tensor], dim: i64, out: &Tensor) -> Result<Tensor> {
     crate::variants::write_out("aten::cat.out", out, &[], &result)
 }
 
+/// Kernel of `aten::masked_select.out`: `aten::masked_select`, then written into `out`.
+pub fn masked_select_out(self_: &Tensor, mask: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::masked_select(self_, mask)?;
+    crate::variants::write_out("aten::masked_select.out", out, &[self_, mask], &result)
+}
+
 /// Kernel of `aten::index_add_`: `aten::index_add`, then written into `self_`.
 pub fn index_add_inplace(self_: &Tensor, dim: i64, index: &Tensor, source: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let result = crate::ops::index_add_full(self_, dim, index, source, alpha)?;
     crate::variants::write_inplace("aten::index_add_", self_, &[self_, index, source], &result)
+}
+
+/// Kernel of `aten::index_add.out`: `aten::index_add`, then written into `out`.
+pub fn index_add_out(
+    self_: &Tensor,
+    dim: i64,
+    index: &Tensor,
+    source: &Tensor,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::index_add_full(self_, dim, index, source, alpha)?;
+    crate::variants::write_out("aten::index_add.out", out, &[self_, index, source], &result)
+}
+
+/// Kernel of `aten::take_along_dim.out`: `aten::take_along_dim`, then written into `out`.
+pub fn take_along_dim_out(self_: &Tensor, indices: &Tensor, dim: Option<i64>, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::take_along_dim(self_, indices, dim)?;
+    crate::variants::write_out("aten::take_along_dim.out", out, &[self_, indices], &result)
 }
 
 /// Kernel of `aten::atan2_`: `aten::atan2`, then written into `self_`.
@@ -1384,4 +1467,82 @@ pub fn leaky_relu_out(self_: &Tensor, negative_slope: Scalar, out: &Tensor) -> R
 pub fn fill_scalar_out(self_: &Tensor, value: Scalar, out: &Tensor) -> Result<Tensor> {
     let result = crate::ops::fill(self_, value)?;
     crate::variants::write_out("aten::fill.Scalar_out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::clamp_min_`: `aten::clamp_min` on the old value of `self`, then a recorded `copy_` into it.
+pub fn clamp_min_inplace(self_: &Tensor, min: Scalar) -> Result<Tensor> {
+    let source = crate::variants::inplace_source(self_, &[self_])?;
+    let result = crate::ops::clamp_min(&source, min)?;
+    crate::variants::copy_into_self("aten::clamp_min_", self_, &[self_], &result)
+}
+
+/// Kernel of `aten::clamp_min.out`: `aten::clamp_min`, then written into `out`.
+pub fn clamp_min_out(self_: &Tensor, min: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::clamp_min(self_, min)?;
+    crate::variants::write_out("aten::clamp_min.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::clamp_max_`: `aten::clamp_max` on the old value of `self`, then a recorded `copy_` into it.
+pub fn clamp_max_inplace(self_: &Tensor, max: Scalar) -> Result<Tensor> {
+    let source = crate::variants::inplace_source(self_, &[self_])?;
+    let result = crate::ops::clamp_max(&source, max)?;
+    crate::variants::copy_into_self("aten::clamp_max_", self_, &[self_], &result)
+}
+
+/// Kernel of `aten::clamp_max.out`: `aten::clamp_max`, then written into `out`.
+pub fn clamp_max_out(self_: &Tensor, max: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::clamp_max(self_, max)?;
+    crate::variants::write_out("aten::clamp_max.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::addcmul_`: `aten::addcmul` on the old value of `self`, then a recorded `copy_` into it.
+pub fn addcmul_inplace(self_: &Tensor, tensor1: &Tensor, tensor2: &Tensor, value: Scalar) -> Result<Tensor> {
+    let source = crate::variants::inplace_source(self_, &[self_, tensor1, tensor2])?;
+    let result = crate::ops::addcmul_full(&source, tensor1, tensor2, value)?;
+    crate::variants::copy_into_self("aten::addcmul_", self_, &[self_, tensor1, tensor2], &result)
+}
+
+/// Kernel of `aten::addcmul.out`: `aten::addcmul`, then written into `out`.
+pub fn addcmul_out(self_: &Tensor, tensor1: &Tensor, tensor2: &Tensor, value: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::addcmul_full(self_, tensor1, tensor2, value)?;
+    crate::variants::write_out("aten::addcmul.out", out, &[self_, tensor1, tensor2], &result)
+}
+
+/// Kernel of `aten::addcdiv_`: `aten::addcdiv` on the old value of `self`, then a recorded `copy_` into it.
+pub fn addcdiv_inplace(self_: &Tensor, tensor1: &Tensor, tensor2: &Tensor, value: Scalar) -> Result<Tensor> {
+    let source = crate::variants::inplace_source(self_, &[self_, tensor1, tensor2])?;
+    let result = crate::ops::addcdiv_full(&source, tensor1, tensor2, value)?;
+    crate::variants::copy_into_self("aten::addcdiv_", self_, &[self_, tensor1, tensor2], &result)
+}
+
+/// Kernel of `aten::addcdiv.out`: `aten::addcdiv`, then written into `out`.
+pub fn addcdiv_out(self_: &Tensor, tensor1: &Tensor, tensor2: &Tensor, value: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::addcdiv_full(self_, tensor1, tensor2, value)?;
+    crate::variants::write_out("aten::addcdiv.out", out, &[self_, tensor1, tensor2], &result)
+}
+
+/// Kernel of `aten::masked_fill_.Scalar`: `aten::masked_fill.Scalar` on the old value of `self`, then a recorded `copy_` into it.
+pub fn masked_fill_scalar_inplace(self_: &Tensor, mask: &Tensor, value: Scalar) -> Result<Tensor> {
+    let source = crate::variants::inplace_source(self_, &[self_, mask])?;
+    let result = crate::ops::masked_fill(&source, mask, value)?;
+    crate::variants::copy_into_self("aten::masked_fill_.Scalar", self_, &[self_, mask], &result)
+}
+
+/// Kernel of `aten::masked_fill.Scalar_out`: `aten::masked_fill.Scalar`, then written into `out`.
+pub fn masked_fill_scalar_out(self_: &Tensor, mask: &Tensor, value: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::masked_fill(self_, mask, value)?;
+    crate::variants::write_out("aten::masked_fill.Scalar_out", out, &[self_, mask], &result)
+}
+
+/// Kernel of `aten::masked_fill_.Tensor`: `aten::masked_fill.Tensor` on the old value of `self`, then a recorded `copy_` into it.
+pub fn masked_fill_tensor_inplace(self_: &Tensor, mask: &Tensor, value: &Tensor) -> Result<Tensor> {
+    let source = crate::variants::inplace_source(self_, &[self_, mask, value])?;
+    let result = crate::ops::masked_fill_tensor(&source, mask, value)?;
+    crate::variants::copy_into_self("aten::masked_fill_.Tensor", self_, &[self_, mask, value], &result)
+}
+
+/// Kernel of `aten::masked_fill.Tensor_out`: `aten::masked_fill.Tensor`, then written into `out`.
+pub fn masked_fill_tensor_out(self_: &Tensor, mask: &Tensor, value: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::masked_fill_tensor(self_, mask, value)?;
+    crate::variants::write_out("aten::masked_fill.Tensor_out", out, &[self_, mask, value], &result)
 }

@@ -21,16 +21,7 @@ use ft_kernels::{copy, iter};
 /// assert!(frankentorch::variants::write_inplace("aten::add_.Tensor", &a, &[&a, &f], &f).is_err());
 /// ```
 pub fn write_inplace(op: &str, self_: &Tensor, inputs: &[&Tensor], result: &Tensor) -> Result<Tensor> {
-    if result.sizes() != self_.sizes() {
-        return Err(Error::shape(
-            op,
-            format!(
-                "output with shape {:?} doesn't match the broadcast shape {:?}",
-                self_.sizes(),
-                result.sizes()
-            ),
-        ));
-    }
+    check_same_shape(op, self_, result)?;
     write(op, self_, inputs, result)
 }
 
@@ -62,7 +53,85 @@ pub fn write_out(op: &str, out: &Tensor, inputs: &[&Tensor], result: &Tensor) ->
     write(op, out, inputs, result)
 }
 
+/// PyTorch's rule for in-place and `out=` calls given an explicit `dtype=`:
+/// the written tensor must already have that dtype (no cast).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let a = Tensor::from_vec(vec![1.0f32], &[1]).unwrap();
+/// assert!(frankentorch::variants::check_explicit_dtype("aten::cumsum_", &a, Some(DType::F32)).is_ok());
+/// assert!(frankentorch::variants::check_explicit_dtype("aten::cumsum_", &a, Some(DType::F64)).is_err());
+/// ```
+pub fn check_explicit_dtype(op: &str, written: &Tensor, dtype: Option<crate::DType>) -> Result<()> {
+    match dtype {
+        Some(d) if d != written.dtype() => Err(Error::dtype(
+            op,
+            format!(
+                "the written tensor has dtype {} but dtype={} was requested; they must match",
+                written.dtype().scalar_type_name(),
+                d.scalar_type_name()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The tensor a composite in-place op computes from: `self_` itself, or,
+/// when autograd records the op, a recorded clone of it, so the functional
+/// op's graph saves the clone rather than `self_`, whose version the write
+/// is about to bump (PyTorch's `original_self`).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let a = Tensor::from_vec(vec![1.0f32], &[1]).unwrap();
+/// assert!(frankentorch::variants::inplace_source(&a, &[&a]).unwrap().is_same(&a));
+/// ```
+pub fn inplace_source(self_: &Tensor, inputs: &[&Tensor]) -> Result<Tensor> {
+    if crate::tls::is_grad_enabled() && inputs.iter().any(|t| t.requires_grad()) {
+        crate::ops::clone(self_)
+    } else {
+        Ok(self_.clone())
+    }
+}
+
+/// The write step of an in-place variant of a composite op: the checks of
+/// [`write_inplace`], then a recorded `copy_` into `self_` (so autograd sees
+/// the write, including through views, and refuses it on a leaf).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let a = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).unwrap();
+/// let r = Tensor::from_vec(vec![5.0f32, 6.0], &[2]).unwrap();
+/// frankentorch::variants::copy_into_self("aten::masked_fill_.Scalar", &a, &[&a], &r).unwrap();
+/// assert_eq!(a.to_vec::<f32>().unwrap(), vec![5.0, 6.0]);
+/// assert_eq!(a.version(), 1);
+/// ```
+pub fn copy_into_self(op: &str, self_: &Tensor, inputs: &[&Tensor], result: &Tensor) -> Result<Tensor> {
+    check_same_shape(op, self_, result)?;
+    check_write(op, self_, inputs, result)?;
+    crate::ops::copy_(self_, result, false)
+}
+
+fn check_same_shape(op: &str, self_: &Tensor, result: &Tensor) -> Result<()> {
+    if result.sizes() != self_.sizes() {
+        return Err(Error::shape(
+            op,
+            format!(
+                "output with shape {:?} doesn't match the broadcast shape {:?}",
+                self_.sizes(),
+                result.sizes()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn write(op: &str, dst: &Tensor, inputs: &[&Tensor], result: &Tensor) -> Result<Tensor> {
+    check_write(op, dst, inputs, result)?;
+    copy::copy_(dst, result, false)
+}
+
+fn check_write(op: &str, dst: &Tensor, inputs: &[&Tensor], result: &Tensor) -> Result<()> {
     if !ft_runtime::can_cast(result.dtype(), dst.dtype()) {
         return Err(Error::dtype(
             op,
@@ -79,5 +148,5 @@ fn write(op: &str, dst: &Tensor, inputs: &[&Tensor], result: &Tensor) -> Result<
             iter::check_no_partial_overlap(op, dst, input)?;
         }
     }
-    copy::copy_(dst, result, false)
+    Ok(())
 }

@@ -282,3 +282,21 @@ fn tensors_are_send_and_sync() {
     };
     assert_eq!(handle.join().unwrap(), Scalar::Float(4.0));
 }
+
+#[test]
+fn in_place_forms_of_composite_ops_record_through_views() {
+    // PyTorch 2.15: y = x*x; y[1:].addcmul_(t1[1:], x[1:], value=0.5);
+    // y.masked_fill_(m, 7); (y*y).sum().backward()
+    let x = leaf(&[1.0, 2.0, 3.0, 4.0], &[4]);
+    let t1 = leaf(&[2.0, 3.0, 4.0, 5.0], &[4]);
+    let y = x.mul(&x).unwrap();
+    let tail = |t: &Tensor| frankentorch::ops::slice(t, 0, Some(1), None, 1).unwrap();
+    frankentorch::ops::addcmul_full_(&tail(&y), &tail(&t1), &tail(&x), 0.5).unwrap();
+    let mask = Tensor::from_vec(vec![true, false, false, true], &[4]).unwrap();
+    y.masked_fill_(&mask, 7.0).unwrap();
+    assert_eq!(values(&y), vec![7.0, 7.0, 15.0, 7.0]);
+    assert_eq!(y.version(), 2);
+    backward(&y.mul(&y).unwrap().sum().unwrap()).unwrap();
+    assert_eq!(values(&x.grad().unwrap()), vec![0.0, 77.0, 240.0, 0.0]);
+    assert_eq!(values(&t1.grad().unwrap()), vec![0.0, 14.0, 45.0, 0.0]);
+}

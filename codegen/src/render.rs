@@ -414,12 +414,41 @@ fn render_variant_kernel(op: &OpModel) -> Option<String> {
         .filter(|a| a.ty.base == BaseType::Tensor && a.ty.list.is_none() && !a.ty.is_optional())
         .map(|a| a.ident.clone())
         .collect();
+    if d.kind == VariantKind::Inplace && op.autograd == AutogradMode::Composite {
+        let args: Vec<String> = functional_args
+            .iter()
+            .map(|a| if a == "self_" { "&source".to_string() } else { a.clone() })
+            .collect();
+        return Some(format!(
+            "/// Kernel of `aten::{q}`: `aten::{f}` on the old value of `self`, then a recorded `copy_` into it.\npub fn {k}({p}) -> Result<Tensor> {{\n    let source = crate::variants::inplace_source(self_, &[{ts}])?;\n    let result = crate::ops::{ff}({fa})?;\n    crate::variants::copy_into_self(\"aten::{q}\", self_, &[{ts}], &result)\n}}\n",
+            q = op.qualified,
+            f = d.functional,
+            k = op.key,
+            p = params(op),
+            ff = d.functional_full_name,
+            fa = args.join(", "),
+            ts = tensors.join(", "),
+        ));
+    }
     let write = match d.kind {
         VariantKind::Inplace => "write_inplace",
         VariantKind::Out => "write_out",
     };
+    // An explicit `dtype=` must be the written tensor's dtype, as in PyTorch.
+    let dtype_check = if op
+        .args
+        .iter()
+        .any(|a| a.name == "dtype" && a.ty.base == BaseType::ScalarType)
+    {
+        format!(
+            "    crate::variants::check_explicit_dtype(\"aten::{}\", {target}, dtype)?;\n",
+            op.qualified
+        )
+    } else {
+        String::new()
+    };
     Some(format!(
-        "/// Kernel of `aten::{q}`: `aten::{f}`, then written into `{t}`.\npub fn {k}({p}) -> Result<Tensor> {{\n    let result = crate::ops::{ff}({fa})?;\n    crate::variants::{write}(\"aten::{q}\", {t}, &[{ts}], &result)\n}}\n",
+        "/// Kernel of `aten::{q}`: `aten::{f}`, then written into `{t}`.\npub fn {k}({p}) -> Result<Tensor> {{\n{dtype_check}    let result = crate::ops::{ff}({fa})?;\n    crate::variants::{write}(\"aten::{q}\", {t}, &[{ts}], &result)\n}}\n",
         q = op.qualified,
         f = d.functional,
         t = target,

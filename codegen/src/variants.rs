@@ -67,12 +67,17 @@ fn variant_entry(e: &OpEntry, text: &str, kind: VariantKind) -> Result<OpEntry, 
     v.out = None;
     v.drift = Vec::new();
     v.tags.retain(|t| t != "core");
-    v.kernels = [(
-        "CompositeExplicitAutograd".to_string(),
-        format!("crate::generated_variants::{}", op_key(&sig)),
-    )]
-    .into_iter()
-    .collect();
+    // The in-place form of a composite op is composite too: it records the
+    // functional op's graph and a `copy_` into `self` (see the kernel).
+    let composite_inplace = kind == VariantKind::Inplace && e.kernels.contains_key("CompositeImplicitAutograd");
+    let key = if composite_inplace {
+        "CompositeImplicitAutograd"
+    } else {
+        "CompositeExplicitAutograd"
+    };
+    v.kernels = [(key.to_string(), format!("crate::generated_variants::{}", op_key(&sig)))]
+        .into_iter()
+        .collect();
     match kind {
         VariantKind::Inplace => {
             v.doc = Some(format!(
