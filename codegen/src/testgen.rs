@@ -25,6 +25,8 @@ pub struct TestView {
     setup: String,
     /// A generated variant: samples of its functional op may be refused.
     may_fail: bool,
+    /// Seed of the default generator for each evaluation (`seed = N`).
+    seed: Option<i64>,
 }
 
 fn dtype_expr(name: &str) -> Option<&'static str> {
@@ -241,6 +243,7 @@ pub fn sample_tests(op: &OpModel, twice: bool) -> Result<Vec<TestView>, String> 
             typed_call,
             setup,
             may_fail: op.derived.is_some(),
+            seed: expanded.seed,
             to_vec: to_vec_expr(op),
             positional,
             kwargs,

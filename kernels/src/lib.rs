@@ -23,6 +23,8 @@ pub mod linalg;
 pub mod nn;
 pub mod pointwise;
 pub mod pow;
+pub mod random;
+mod random_avx;
 pub mod reduce;
 pub mod reductions;
 pub mod scan;
