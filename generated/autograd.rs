@@ -5817,6 +5817,71 @@ impl BackwardFn for PdistForwardBackward0 {
     }
 }
 
+/// Backward of `aten::native_dropout`.
+pub struct NativeDropoutBackward0 {
+    p_: f64,
+    train_: Option<bool>,
+    result1_: SavedVariable,
+}
+
+impl BackwardFn for NativeDropoutBackward0 {
+    fn name(&self) -> String {
+        "NativeDropoutBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let needs_input = ctx.needs(0);
+        let result1 = self.result1_.unpack(Some(ctx.node))?;
+        if needs_input {
+            out[0] = Some(crate::autograd_helpers::native_dropout_grad(
+                &grad,
+                &result1,
+                self.p_,
+                self.train_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.result1_.release();
+    }
+}
+
+/// Backward of `aten::native_dropout_backward`.
+pub struct NativeDropoutBackwardBackward0 {
+    mask_: SavedVariable,
+    scale_: f64,
+}
+
+impl BackwardFn for NativeDropoutBackwardBackward0 {
+    fn name(&self) -> String {
+        "NativeDropoutBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let mask = self.mask_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::ops::native_dropout_backward(&grad, &mask, self.scale_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.mask_.release();
+    }
+}
+
 /// Autograd kernel of `aten::add.Tensor`: records `AddBackward0` when an input requires grad.
 pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -15415,6 +15480,73 @@ pub(crate) fn pdist_forward_autograd(ks: DispatchKeySet, self_: &Tensor, p: f64)
                 p_: pre_p_,
                 self_: pre_self_,
                 result_: SavedVariable::for_output(&result, 0, "PdistForwardBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::native_dropout`: records `NativeDropoutBackward0` when an input requires grad.
+pub(crate) fn native_dropout_autograd(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    p: f64,
+    train: Option<bool>,
+) -> Result<(Tensor, Tensor)> {
+    let requires_grad = compute_requires_grad(&[input]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[input])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((p, train)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        native_dropout_call(ks.below(DispatchKey::AutogradCPU), input, p, train)?
+    };
+    if let Some((pre_p_, pre_train_)) = saved {
+        let node = Node::new(
+            NativeDropoutBackward0 {
+                p_: pre_p_,
+                train_: pre_train_,
+                result1_: SavedVariable::new(&result.1, false),
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::native_dropout_backward`: records `NativeDropoutBackwardBackward0` when an input requires grad.
+pub(crate) fn native_dropout_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    mask: &Tensor,
+    scale: f64,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(mask, false), scale))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        native_dropout_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, mask, scale)?
+    };
+    if let Some((pre_mask_, pre_scale_)) = saved {
+        let node = Node::new(
+            NativeDropoutBackwardBackward0 {
+                mask_: pre_mask_,
+                scale_: pre_scale_,
             },
             next_edges,
         );

@@ -56863,6 +56863,575 @@ impl BoxedOp for LocalScalarDenseBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::rand
+
+/// Schema of `aten::rand`.
+pub static RAND_SCHEMA: OpSchema = OpSchema {
+    name: "aten::rand",
+    overload: "",
+    signature: "rand(SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor",
+    args: &[
+        Arg { name: "size", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core", "nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::rand`.
+pub type RandFn =
+    fn(DispatchKeySet, &[i64], Option<DType>, Option<Layout>, Option<Device>, Option<bool>) -> Result<Tensor>;
+
+fn rand_cpu(
+    _ks: DispatchKeySet,
+    size: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    ft_kernels::random::rand(size, dtype, layout, device, pin_memory)
+}
+
+/// Dispatch entry of `aten::rand`.
+pub static RAND: Op<RandFn> = Op::new(
+    &RAND_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(rand_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::rand` through the dispatcher with explicit keys.
+pub fn rand_call(
+    ks: DispatchKeySet,
+    size: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    match RAND.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, size, dtype, layout, device, pin_memory),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::IntList(size.to_vec()),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+            ];
+            fallback(&RAND_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::rand", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Uniform values in [0, 1), drawn from the default generator exactly as PyTorch's CPU generator draws them.
+///
+/// `aten::rand`: `rand(SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
+pub fn rand(size: &[i64]) -> Result<Tensor> {
+    rand_full(size, None, None, None, None)
+}
+
+/// [`rand`] with every argument, including keyword-only ones.
+pub fn rand_full(
+    size: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_for_factory(device.unwrap_or_default());
+    rand_call(ks, size, dtype, layout, device, pin_memory)
+}
+
+struct RandBoxed;
+
+impl BoxedOp for RandBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RAND_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RAND_SCHEMA, stack);
+        let size = u.int_list()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let r = rand_full(&size, dtype, layout, device, pin_memory)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::randn
+
+/// Schema of `aten::randn`.
+pub static RANDN_SCHEMA: OpSchema = OpSchema {
+    name: "aten::randn",
+    overload: "",
+    signature: "randn(SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor",
+    args: &[
+        Arg { name: "size", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core", "nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::randn`.
+pub type RandnFn =
+    fn(DispatchKeySet, &[i64], Option<DType>, Option<Layout>, Option<Device>, Option<bool>) -> Result<Tensor>;
+
+fn randn_cpu(
+    _ks: DispatchKeySet,
+    size: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    ft_kernels::random::randn(size, dtype, layout, device, pin_memory)
+}
+
+/// Dispatch entry of `aten::randn`.
+pub static RANDN: Op<RandnFn> = Op::new(
+    &RANDN_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(randn_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::randn` through the dispatcher with explicit keys.
+pub fn randn_call(
+    ks: DispatchKeySet,
+    size: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    match RANDN.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, size, dtype, layout, device, pin_memory),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::IntList(size.to_vec()),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+            ];
+            fallback(&RANDN_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::randn", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Standard normal values drawn from the default generator with PyTorch's CPU algorithms (per-element Box–Muller below 16 elements, blocks of 16 above).
+///
+/// `aten::randn`: `randn(SymInt[] size, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
+pub fn randn(size: &[i64]) -> Result<Tensor> {
+    randn_full(size, None, None, None, None)
+}
+
+/// [`randn`] with every argument, including keyword-only ones.
+pub fn randn_full(
+    size: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_for_factory(device.unwrap_or_default());
+    randn_call(ks, size, dtype, layout, device, pin_memory)
+}
+
+struct RandnBoxed;
+
+impl BoxedOp for RandnBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RANDN_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RANDN_SCHEMA, stack);
+        let size = u.int_list()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let r = randn_full(&size, dtype, layout, device, pin_memory)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::randperm
+
+/// Schema of `aten::randperm`.
+pub static RANDPERM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::randperm",
+    overload: "",
+    signature: "randperm(SymInt n, *, ScalarType? dtype=4, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor",
+    args: &[
+        Arg { name: "n", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::Int(4)), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core", "nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::randperm`.
+pub type RandpermFn =
+    fn(DispatchKeySet, i64, Option<DType>, Option<Layout>, Option<Device>, Option<bool>) -> Result<Tensor>;
+
+fn randperm_cpu(
+    _ks: DispatchKeySet,
+    n: i64,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    ft_kernels::random::randperm(n, dtype, layout, device, pin_memory)
+}
+
+/// Dispatch entry of `aten::randperm`.
+pub static RANDPERM: Op<RandpermFn> = Op::new(
+    &RANDPERM_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(randperm_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::randperm` through the dispatcher with explicit keys.
+pub fn randperm_call(
+    ks: DispatchKeySet,
+    n: i64,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    match RANDPERM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, n, dtype, layout, device, pin_memory),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Int(n),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+            ];
+            fallback(&RANDPERM_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::randperm", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A random permutation of 0..n (Fisher–Yates over the default generator, as PyTorch's CPU kernel).
+///
+/// `aten::randperm`: `randperm(SymInt n, *, ScalarType? dtype=4, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
+pub fn randperm(n: i64) -> Result<Tensor> {
+    randperm_full(n, Some(DType::I64), None, None, None)
+}
+
+/// [`randperm`] with every argument, including keyword-only ones.
+pub fn randperm_full(
+    n: i64,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_for_factory(device.unwrap_or_default());
+    randperm_call(ks, n, dtype, layout, device, pin_memory)
+}
+
+struct RandpermBoxed;
+
+impl BoxedOp for RandpermBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RANDPERM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RANDPERM_SCHEMA, stack);
+        let n = u.int()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let r = randperm_full(n, dtype, layout, device, pin_memory)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::native_dropout
+
+/// Schema of `aten::native_dropout`.
+pub static NATIVE_DROPOUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::native_dropout",
+    overload: "",
+    signature: "native_dropout(Tensor input, float p, bool? train) -> (Tensor, Tensor)",
+    args: &[
+        Arg {
+            name: "input",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "train",
+            ty: ArgType::OptBool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[
+        Ret {
+            name: "",
+            ty: ArgType::Tensor,
+        },
+        Ret {
+            name: "",
+            ty: ArgType::Tensor,
+        },
+    ],
+    tags: &["core", "nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::native_dropout`.
+pub type NativeDropoutFn = fn(DispatchKeySet, &Tensor, f64, Option<bool>) -> Result<(Tensor, Tensor)>;
+
+fn native_dropout_cpu(_ks: DispatchKeySet, input: &Tensor, p: f64, train: Option<bool>) -> Result<(Tensor, Tensor)> {
+    ft_kernels::random::native_dropout(input, p, train)
+}
+
+/// Dispatch entry of `aten::native_dropout`.
+pub static NATIVE_DROPOUT: Op<NativeDropoutFn> = Op::new(
+    &NATIVE_DROPOUT_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(native_dropout_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::native_dropout_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::native_dropout` through the dispatcher with explicit keys.
+pub fn native_dropout_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    p: f64,
+    train: Option<bool>,
+) -> Result<(Tensor, Tensor)> {
+    match NATIVE_DROPOUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, p, train),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::Float(p),
+                train.map_or(Value::None, Value::Bool),
+            ];
+            fallback(&NATIVE_DROPOUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::native_dropout",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// Dropout returning (output, keep mask): the mask is PyTorch's bernoulli_(1 - p) from the default generator, the output input * mask / (1 - p).
+///
+/// `aten::native_dropout`: `native_dropout(Tensor input, float p, bool? train) -> (Tensor, Tensor)`
+pub fn native_dropout(input: &Tensor, p: f64, train: Option<bool>) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[input]);
+    native_dropout_call(ks, input, p, train)
+}
+
+struct NativeDropoutBoxed;
+
+impl BoxedOp for NativeDropoutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NATIVE_DROPOUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_DROPOUT_SCHEMA, stack);
+        let input = u.tensor()?;
+        let p = u.float()?;
+        let train = u.opt_bool()?;
+        let r = native_dropout(&input, p, train)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::native_dropout_backward
+
+/// Schema of `aten::native_dropout_backward`.
+pub static NATIVE_DROPOUT_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::native_dropout_backward",
+    overload: "",
+    signature: "native_dropout_backward(Tensor grad_output, Tensor mask, float scale) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mask",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "scale",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::native_dropout_backward`.
+pub type NativeDropoutBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, f64) -> Result<Tensor>;
+
+fn native_dropout_backward_cpu(_ks: DispatchKeySet, grad_output: &Tensor, mask: &Tensor, scale: f64) -> Result<Tensor> {
+    ft_kernels::random::native_dropout_backward(grad_output, mask, scale)
+}
+
+/// Dispatch entry of `aten::native_dropout_backward`.
+pub static NATIVE_DROPOUT_BACKWARD: Op<NativeDropoutBackwardFn> = Op::new(
+    &NATIVE_DROPOUT_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(native_dropout_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::native_dropout_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::native_dropout_backward` through the dispatcher with explicit keys.
+pub fn native_dropout_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    mask: &Tensor,
+    scale: f64,
+) -> Result<Tensor> {
+    match NATIVE_DROPOUT_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, mask, scale),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(mask.clone()),
+                Value::Float(scale),
+            ];
+            fallback(&NATIVE_DROPOUT_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::native_dropout_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The gradient of dropout: grad_output * mask * scale.
+///
+/// `aten::native_dropout_backward`: `native_dropout_backward(Tensor grad_output, Tensor mask, float scale) -> Tensor`
+pub fn native_dropout_backward(grad_output: &Tensor, mask: &Tensor, scale: f64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, mask]);
+    native_dropout_backward_call(ks, grad_output, mask, scale)
+}
+
+struct NativeDropoutBackwardBoxed;
+
+impl BoxedOp for NativeDropoutBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NATIVE_DROPOUT_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_DROPOUT_BACKWARD_SCHEMA, stack);
+        let grad_output = u.tensor()?;
+        let mask = u.tensor()?;
+        let scale = u.float()?;
+        let r = native_dropout_backward(&grad_output, &mask, scale)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -57364,4 +57933,9 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &SymNumelBoxed,
     &SymStorageOffsetBoxed,
     &LocalScalarDenseBoxed,
+    &RandBoxed,
+    &RandnBoxed,
+    &RandpermBoxed,
+    &NativeDropoutBoxed,
+    &NativeDropoutBackwardBoxed,
 ];

@@ -1224,3 +1224,25 @@ pub fn batch_norm_train_backward_of(
         output_mask,
     )
 }
+
+/// The gradient of `native_dropout` with respect to its input, as PyTorch's
+/// formula writes it: `native_dropout_backward(grad, mask, scale)` where the
+/// scale is `1 / (1 - p)` (0 when p = 1) if `train` is `Some(true)` and 1
+/// otherwise (PyTorch's formula uses 1 for `train = None` although the
+/// forward pass scales by `1 / (1 - p)` then).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![1.0f64, 1.0], &[2]).unwrap();
+/// let m = Tensor::from_vec(vec![true, false], &[2]).unwrap();
+/// let r = frankentorch::autograd_helpers::native_dropout_grad(&g, &m, 0.5, Some(true)).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![2.0, 0.0]);
+/// ```
+pub fn native_dropout_grad(grad: &Tensor, mask: &Tensor, p: f64, train: Option<bool>) -> Result<Tensor> {
+    let scale = match train {
+        Some(true) if p == 1.0 => 0.0,
+        Some(true) => 1.0 / (1.0 - p),
+        _ => 1.0,
+    };
+    crate::ops::native_dropout_backward(grad, mask, scale)
+}

@@ -60,6 +60,7 @@ pub mod ops {
     pub use crate::generated::ops::*;
 }
 
+pub use ft_runtime::random::{default_generator, manual_seed, Generator};
 pub use ft_runtime::{
     autograd, dispatch, promote_types, shape, tls, DType, Device, Element, Error, ErrorKind, Layout, MemoryFormat,
     Result, Scalar, Storage, Tensor,
@@ -73,7 +74,7 @@ pub mod prelude {
     pub use crate::indexing::{s, Ellipsis, IndexOp, NewAxis, RangeStep, TensorIndex};
     pub use crate::ops;
     pub use crate::tls::{enable_grad, no_grad};
-    pub use crate::{backward, grad, DType, Device, Error, Result, Scalar, Tensor, TensorOps};
+    pub use crate::{backward, grad, manual_seed, DType, Device, Error, Result, Scalar, Tensor, TensorOps};
 }
 
 /// The README's example, compiled and run as a doctest so it cannot rot.

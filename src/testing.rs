@@ -24,6 +24,41 @@ pub struct SampleChecks {
     pub gradgradcheck: bool,
 }
 
+/// Serialises every test that draws from the process-global default
+/// generator (tests run as parallel threads of one process).
+static DEFAULT_GENERATOR_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Takes the default-generator test lock and seeds the default generator
+/// with `seed`; the generator stays reserved until the guard is dropped.
+/// Every test drawing from the default generator must hold it. Not
+/// reentrant: do not call it again while holding the guard.
+///
+/// ```
+/// let _rng = frankentorch::testing::seeded(3);
+/// assert_eq!(frankentorch::default_generator().initial_seed(), 3);
+/// ```
+pub fn seeded(seed: u64) -> std::sync::MutexGuard<'static, ()> {
+    let guard = DEFAULT_GENERATOR_LOCK
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    crate::manual_seed(seed);
+    guard
+}
+
+/// Runs `f` with the default generator seeded with `seed` and reserved for
+/// this thread (see [`seeded`]).
+///
+/// ```
+/// use frankentorch::ops;
+/// let a = frankentorch::testing::with_seed(0, || ops::rand(&[3])).unwrap();
+/// let b = frankentorch::testing::with_seed(0, || ops::rand(&[3])).unwrap();
+/// assert_eq!(a.to_vec::<f32>().unwrap(), b.to_vec::<f32>().unwrap());
+/// ```
+pub fn with_seed<R>(seed: u64, f: impl FnOnce() -> R) -> R {
+    let _guard = seeded(seed);
+    f()
+}
+
 /// The deterministic value of element `i` of sample tensor number `seed`,
 /// in [-2, 2) (or [0.5, 2.5) for the `positive` domain).
 ///

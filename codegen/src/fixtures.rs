@@ -34,12 +34,16 @@ fn spec_matches(recorded: Option<&toml::Value>, sample: &Sample) -> bool {
         return false;
     };
     let error = rec.get("error").and_then(|e| e.as_str()).map(String::from);
+    let seed = rec.get("seed").and_then(|s| s.as_integer());
     let args: toml::Table = rec
         .iter()
-        .filter(|(k, _)| k.as_str() != "error")
+        .filter(|(k, _)| k.as_str() != "error" && k.as_str() != "seed")
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    error == sample.error && args.len() == sample.args.len() && sample.args.iter().all(|(k, v)| args.get(k) == Some(v))
+    error == sample.error
+        && seed == sample.seed
+        && args.len() == sample.args.len()
+        && sample.args.iter().all(|(k, v)| args.get(k) == Some(v))
 }
 
 /// Fixture problems, one line each (`path: reason`); empty when every op's

@@ -30,6 +30,9 @@ pub struct Sample {
     pub args: BTreeMap<String, toml::Value>,
     /// The error kind the call must return, if any.
     pub error: Option<String>,
+    /// `seed = N`: the default generator is seeded with N right before the
+    /// call (on both sides: oracle.py and the generated test).
+    pub seed: Option<i64>,
 }
 
 /// A parsed tensor spec.
@@ -159,6 +162,15 @@ pub fn expand(op: &OpModel, dtypes: &[String]) -> Result<Vec<Sample>, String> {
                 ))
             }
         };
+        let seed = match args.remove("seed") {
+            None => None,
+            Some(toml::Value::Integer(n)) if n >= 0 => Some(n),
+            Some(other) => {
+                return Err(format!(
+                    "sample {i}: `seed` must be a non-negative integer, not {other}"
+                ))
+            }
+        };
         let mut has_star = false;
         for (k, v) in &args {
             if is_tensor_arg(op, k) {
@@ -168,7 +180,7 @@ pub fn expand(op: &OpModel, dtypes: &[String]) -> Result<Vec<Sample>, String> {
             }
         }
         if !has_star {
-            out.push(Sample { args, error });
+            out.push(Sample { args, error, seed });
             continue;
         }
         if dtypes.is_empty() {
@@ -188,6 +200,7 @@ pub fn expand(op: &OpModel, dtypes: &[String]) -> Result<Vec<Sample>, String> {
             out.push(Sample {
                 args,
                 error: error.clone(),
+                seed,
             });
         }
     }

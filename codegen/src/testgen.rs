@@ -28,6 +28,8 @@ pub struct TestView {
     /// The op returns non-tensor values (`i64`, `Scalar`...): both calls
     /// give `Value`s, compared by kind and value.
     values: bool,
+    /// Seed of the default generator for each evaluation (`seed = N`).
+    seed: Option<i64>,
 }
 
 fn dtype_expr(name: &str) -> Option<&'static str> {
@@ -259,6 +261,7 @@ pub fn sample_tests(op: &OpModel, twice: bool) -> Result<Vec<TestView>, String> 
             setup,
             may_fail: op.derived.is_some(),
             values: crate::types::returns_non_tensor(&op.sig.returns),
+            seed: expanded.seed,
             to_vec: to_vec_expr(op),
             positional,
             kwargs,

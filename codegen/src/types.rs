@@ -402,6 +402,16 @@ pub fn default_expr(ty: &Type, text: &str, as_param: bool) -> Result<String, Str
                 format!("DefaultValue::IntList({list})")
             })
         }
+        // A dtype default is written as c10's ScalarType code (`dtype=4`).
+        (ScalarType, None) => {
+            let code: i64 = text.parse().map_err(|_| bad())?;
+            let dtype = scalar_type_code_name(code).ok_or_else(bad)?;
+            Ok(if as_param {
+                wrap_opt(format!("DType::{dtype}"))
+            } else {
+                format!("DefaultValue::Int({code})")
+            })
+        }
         (Str, None) => {
             let inner = text
                 .strip_prefix('\'')
@@ -415,6 +425,23 @@ pub fn default_expr(ty: &Type, text: &str, as_param: bool) -> Result<String, Str
         }
         _ => Err(bad()),
     }
+}
+
+/// The `DType` variant of a c10 ScalarType code (the ten V1 dtypes).
+fn scalar_type_code_name(code: i64) -> Option<&'static str> {
+    Some(match code {
+        0 => "U8",
+        1 => "I8",
+        2 => "I16",
+        3 => "I32",
+        4 => "I64",
+        5 => "F16",
+        6 => "F32",
+        7 => "F64",
+        11 => "Bool",
+        15 => "BF16",
+        _ => return None,
+    })
 }
 
 /// Rust-safe identifier for a schema argument name.

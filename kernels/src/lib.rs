@@ -24,6 +24,8 @@ pub mod metadata;
 pub mod nn;
 pub mod pointwise;
 pub mod pow;
+pub mod random;
+mod random_avx;
 pub mod reduce;
 pub mod reductions;
 pub mod scan;

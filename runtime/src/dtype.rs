@@ -139,6 +139,31 @@ impl DType {
     pub fn tensor_type_name(self) -> String {
         format!("torch.{}Tensor", self.scalar_type_name())
     }
+    /// The dtype of a c10 `ScalarType` code (`4` is int64), as schema
+    /// defaults and boxed calls spell dtypes; `None` for codes outside V1.
+    ///
+    /// ```
+    /// use ft_runtime::DType;
+    /// assert_eq!(DType::from_scalar_type_code(4), Some(DType::I64));
+    /// assert_eq!(DType::from_scalar_type_code(15), Some(DType::BF16));
+    /// assert_eq!(DType::from_scalar_type_code(8), None); // complex32
+    /// ```
+    pub fn from_scalar_type_code(code: i64) -> Option<DType> {
+        Some(match code {
+            0 => DType::U8,
+            1 => DType::I8,
+            2 => DType::I16,
+            3 => DType::I32,
+            4 => DType::I64,
+            5 => DType::F16,
+            6 => DType::F32,
+            7 => DType::F64,
+            11 => DType::Bool,
+            15 => DType::BF16,
+            _ => return None,
+        })
+    }
+
     /// Parses a Python dtype name (`float32`, `torch.float32`, or an alias like `float`, `long`).
     pub fn from_name(name: &str) -> Option<DType> {
         let n = name.strip_prefix("torch.").unwrap_or(name);

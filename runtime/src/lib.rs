@@ -24,3 +24,4 @@ pub use scalar::Scalar;
 pub use storage::{Storage, StorageAccess};
 pub use tensor::{Tensor, VersionCounter, WeakTensor};
 pub mod promotion;
+pub mod random;

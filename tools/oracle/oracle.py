@@ -166,7 +166,7 @@ def expand_samples(op, sig):
     out = []
     for i, sample in enumerate(op.get("samples", [])):
         for k in sample:
-            if k != "error" and k not in {a.name for a in sig.args}:
+            if k not in ("error", "seed") and k not in {a.name for a in sig.args}:
                 raise SchemaError(f"{sig.qualified}: sample {i}: `{k}` is not an argument")
         if not any(isinstance(s, str) and s.startswith("*") for s in specs_of(sample)):
             out.append(sample)
@@ -443,6 +443,12 @@ def tensor_entry(t, tensors, with_values):
     return entry
 
 
+def reseed(sample):
+    """FORMAT.md §1: `seed = N` seeds the default generator right before each call."""
+    if "seed" in sample:
+        torch.manual_seed(sample["seed"])
+
+
 def run_sample(op, sig, sample, index, notes):
     """Returns the fixture lines of one expanded sample."""
     qn = sig.qualified
@@ -451,8 +457,9 @@ def run_sample(op, sig, sample, index, notes):
     if not SPEC_INCLUDES_ERROR:
         spec.pop("error", None)
     lines = ["", "[[sample]]", f"spec = {toml_value(spec)}"]
-    call = {k: v for k, v in sample.items() if k != "error" and not (k == "out" and v == OUT_LIKE_RESULT)}
+    call = {k: v for k, v in sample.items() if k not in ("error", "seed") and not (k == "out" and v == OUT_LIKE_RESULT)}
     args, kwargs, tensors = build_args(sig, call, leaves=False)
+    reseed(sample)
     try:
         if sample.get("out") == OUT_LIKE_RESULT:
             # FORMAT.md §7: `out` is zeros shaped like the functional result.
@@ -482,6 +489,7 @@ def run_sample(op, sig, sample, index, notes):
     if not leaves:
         return lines
     try:
+        reseed(sample)
         outs = outputs_of(sig, fn(*args, **kwargs))
         diff = [(k, o) for k, o in enumerate(outs) if o.dtype in FLOAT_DTYPES and o.requires_grad]
         if not diff:

@@ -192,6 +192,11 @@ fn coerce(schema: &OpSchema, name: &str, ty: ArgType, v: Value) -> Result<Value>
         (ArgType::BoolList, v @ Value::BoolList(_)) => v,
         (ArgType::Str | ArgType::OptStr, v @ Value::Str(_)) => v,
         (ArgType::ScalarType | ArgType::OptScalarType, v @ Value::DType(_)) => v,
+        // PyTorch passes dtypes as ScalarType codes (schema defaults such as `dtype=4`).
+        (ArgType::ScalarType | ArgType::OptScalarType, Value::Int(code)) => match DType::from_scalar_type_code(code) {
+            Some(d) => Value::DType(d),
+            None => return Err(mismatch(&Value::Int(code))),
+        },
         (ArgType::OptLayout, v @ Value::Layout(_)) => v,
         (ArgType::OptDevice, v @ Value::Device(_)) => v,
         (ArgType::OptDevice, Value::Str(s)) => Value::Device(s.parse()?),
