@@ -47339,20 +47339,17 @@ pub static FLOOR_DIVIDE_SCHEMA: OpSchema = OpSchema {
 /// Typed kernel signature of `aten::floor_divide`.
 pub type FloorDivideFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
 
-fn floor_divide_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+fn floor_divide_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
     crate::composite_pointwise::floor_divide(self_, other)
 }
 
 /// Dispatch entry of `aten::floor_divide`.
 pub static FLOOR_DIVIDE: Op<FloorDivideFn> = Op::new(
     &FLOOR_DIVIDE_SCHEMA,
-    &[
-        (
-            KernelKey::CompositeExplicitAutograd,
-            Kernel::Fn(floor_divide_composite_explicit_autograd),
-        ),
-        (KernelKey::Autograd, Kernel::Fallthrough),
-    ],
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(floor_divide_composite_implicit_autograd),
+    )],
 );
 
 /// Calls `aten::floor_divide` through the dispatcher with explicit keys.

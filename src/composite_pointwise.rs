@@ -1,7 +1,6 @@
-//! Kernels of the pointwise family defined by calling other operators:
-//! `clamp_min`, `clamp_max`, `addcmul`, `addcdiv` and `masked_fill`
-//! (CompositeImplicitAutograd: autograd flows through the calls) and
-//! `floor_divide` (CompositeExplicitAutograd: not differentiated).
+//! CompositeImplicitAutograd kernels of the pointwise family: `clamp_min`,
+//! `clamp_max`, `floor_divide`, `addcmul`, `addcdiv` and `masked_fill`,
+//! defined by calling other operators (autograd flows through them).
 //!
 //! float16/bfloat16 arithmetic is done in float32 and cast back once, as
 //! PyTorch's fused kernels do, so the composites round like them.
