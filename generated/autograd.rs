@@ -5882,6 +5882,316 @@ impl BackwardFn for NativeDropoutBackwardBackward0 {
     }
 }
 
+/// Backward of `aten::dot`.
+pub struct DotBackward0 {
+    self_: SavedVariable,
+    tensor_: SavedVariable,
+}
+
+impl BackwardFn for DotBackward0 {
+    fn name(&self) -> String {
+        "DotBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_tensor = ctx.needs(1);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let tensor = self.tensor_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::mul(&grad, &tensor)?);
+        }
+        if needs_tensor {
+            out[1] = Some(crate::ops::mul(&grad, &self_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.tensor_.release();
+    }
+}
+
+/// Backward of `aten::mv`.
+pub struct MvBackward0 {
+    self_: SavedVariable,
+    vec_: SavedVariable,
+}
+
+impl BackwardFn for MvBackward0 {
+    fn name(&self) -> String {
+        "MvBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_vec = ctx.needs(1);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let vec = self.vec_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::outer(&grad, &vec)?);
+        }
+        if needs_vec {
+            out[1] = Some(crate::ops::mv(&(crate::ops::t(&self_)?), &grad)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.vec_.release();
+    }
+}
+
+/// Backward of `aten::baddbmm`.
+pub struct BaddbmmBackward0 {
+    alpha_: Scalar,
+    batch1_: SavedVariable,
+    batch2_: SavedVariable,
+    beta_: Scalar,
+}
+
+impl BackwardFn for BaddbmmBackward0 {
+    fn name(&self) -> String {
+        "BaddbmmBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 3];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_batch1 = ctx.needs(1);
+        let needs_batch2 = ctx.needs(2);
+        let batch1 = self.batch1_.unpack(Some(ctx.node))?;
+        let batch2 = self.batch2_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::maybe_multiply(&grad, self.beta_)?);
+        }
+        if needs_batch1 {
+            out[1] = Some(crate::autograd_helpers::maybe_multiply(
+                &(crate::ops::bmm(&grad, &(crate::ops::transpose(&batch2, 1i64, 2i64)?))?),
+                self.alpha_,
+            )?);
+        }
+        if needs_batch2 {
+            out[2] = Some(crate::autograd_helpers::maybe_multiply(
+                &(crate::ops::bmm(&(crate::ops::transpose(&batch1, 1i64, 2i64)?), &grad)?),
+                self.alpha_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.batch1_.release();
+        self.batch2_.release();
+    }
+}
+
+/// Backward of `aten::std.correction`.
+pub struct StdBackward0 {
+    correction_: Option<Scalar>,
+    dim_: Option<Vec<i64>>,
+    keepdim_: bool,
+    self_: SavedVariable,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for StdBackward0 {
+    fn name(&self) -> String {
+        "StdBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::std_backward(
+                &result,
+                &grad,
+                &self_,
+                self.dim_.as_deref(),
+                self.correction_,
+                self.keepdim_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::norm.Scalar`.
+pub struct NormBackward0 {
+    p_: Scalar,
+    self_: SavedVariable,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for NormBackward0 {
+    fn name(&self) -> String {
+        "NormBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::norm_backward_all(
+                &grad, &self_, self.p_, &result,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::norm.ScalarOpt_dim`.
+pub struct NormBackward1 {
+    dim_: Vec<i64>,
+    keepdim_: bool,
+    p_: Option<Scalar>,
+    self_: SavedVariable,
+    result_: SavedVariable,
+}
+
+impl BackwardFn for NormBackward1 {
+    fn name(&self) -> String {
+        "NormBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result = self.result_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::norm_backward(
+                &grad,
+                &self_,
+                self.p_,
+                &result,
+                &self.dim_,
+                self.keepdim_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.result_.release();
+    }
+}
+
+/// Backward of `aten::lerp.Scalar`.
+pub struct LerpBackward0 {
+    weight_: Scalar,
+}
+
+impl BackwardFn for LerpBackward0 {
+    fn name(&self) -> String {
+        "LerpBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_end = ctx.needs(1);
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::one_minus_times(&grad, self.weight_)?);
+        }
+        if needs_end {
+            out[1] = Some(crate::ops::mul_scalar(&grad, self.weight_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::lerp.Tensor`.
+pub struct LerpBackward1 {
+    end_: SavedVariable,
+    self_: SavedVariable,
+    weight_: SavedVariable,
+}
+
+impl BackwardFn for LerpBackward1 {
+    fn name(&self) -> String {
+        "LerpBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 3];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_end = ctx.needs(1);
+        let needs_weight = ctx.needs(2);
+        let end = self.end_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let weight = self.weight_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::mul(
+                &grad,
+                &(crate::ops::neg(&(crate::ops::sub_scalar(&weight, Scalar::Int(1i64), Scalar::Int(1))?))?),
+            )?);
+        }
+        if needs_end {
+            out[1] = Some(crate::ops::mul(&grad, &weight)?);
+        }
+        if needs_weight {
+            out[2] = Some(crate::ops::mul(
+                &grad,
+                &(crate::ops::sub_full(&end, &self_, Scalar::Int(1))?),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.end_.release();
+        self.self_.release();
+        self.weight_.release();
+    }
+}
+
 /// Autograd kernel of `aten::add.Tensor`: records `AddBackward0` when an input requires grad.
 pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -11053,6 +11363,120 @@ pub(crate) fn logsumexp_out_autograd(
     logsumexp_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, keepdim, out)
 }
 
+/// Autograd kernel of `aten::std.correction`: records `StdBackward0` when an input requires grad.
+pub(crate) fn std_correction_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            correction,
+            dim.map(|v| v.to_vec()),
+            keepdim,
+            SavedVariable::new(self_, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        std_correction_call(ks.below(DispatchKey::AutogradCPU), self_, dim, correction, keepdim)?
+    };
+    if let Some((pre_correction_, pre_dim_, pre_keepdim_, pre_self_)) = saved {
+        let node = Node::new(
+            StdBackward0 {
+                correction_: pre_correction_,
+                dim_: pre_dim_,
+                keepdim_: pre_keepdim_,
+                self_: pre_self_,
+                result_: SavedVariable::for_output(&result, 0, "StdBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::norm.ScalarOpt_dim`: records `NormBackward1` when an input requires grad.
+pub(crate) fn norm_scalar_opt_dim_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    p: Option<Scalar>,
+    dim: &[i64],
+    keepdim: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim.to_vec(), keepdim, p, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        norm_scalar_opt_dim_call(ks.below(DispatchKey::AutogradCPU), self_, p, dim, keepdim)?
+    };
+    if let Some((pre_dim_, pre_keepdim_, pre_p_, pre_self_)) = saved {
+        let node = Node::new(
+            NormBackward1 {
+                dim_: pre_dim_,
+                keepdim_: pre_keepdim_,
+                p_: pre_p_,
+                self_: pre_self_,
+                result_: SavedVariable::for_output(&result, 0, "NormBackward1"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::norm.Scalar`: records `NormBackward0` when an input requires grad.
+pub(crate) fn norm_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, p: Scalar) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((p, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        norm_scalar_call(ks.below(DispatchKey::AutogradCPU), self_, p)?
+    };
+    if let Some((pre_p_, pre_self_)) = saved {
+        let node = Node::new(
+            NormBackward0 {
+                p_: pre_p_,
+                self_: pre_self_,
+                result_: SavedVariable::for_output(&result, 0, "NormBackward0"),
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
 /// Autograd kernel of `aten::roll.out`: `out=` variants do not record gradients.
 pub(crate) fn roll_out_autograd(
     ks: DispatchKeySet,
@@ -13762,6 +14186,66 @@ pub(crate) fn clamp_max_out_autograd(ks: DispatchKeySet, self_: &Tensor, max: Sc
     clamp_max_out_call(ks.below(DispatchKey::AutogradCPU), self_, max, out)
 }
 
+/// Autograd kernel of `aten::lerp.Scalar`: records `LerpBackward0` when an input requires grad.
+pub(crate) fn lerp_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, end: &Tensor, weight: Scalar) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, end]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, end])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((weight,)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        lerp_scalar_call(ks.below(DispatchKey::AutogradCPU), self_, end, weight)?
+    };
+    if let Some((pre_weight_,)) = saved {
+        let node = Node::new(LerpBackward0 { weight_: pre_weight_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::lerp.Tensor`: records `LerpBackward1` when an input requires grad.
+pub(crate) fn lerp_tensor_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    end: &Tensor,
+    weight: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, end, weight]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, end, weight])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(end, false),
+            SavedVariable::new(self_, false),
+            SavedVariable::new(weight, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        lerp_tensor_call(ks.below(DispatchKey::AutogradCPU), self_, end, weight)?
+    };
+    if let Some((pre_end_, pre_self_, pre_weight_)) = saved {
+        let node = Node::new(
+            LerpBackward1 {
+                end_: pre_end_,
+                self_: pre_self_,
+                weight_: pre_weight_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
 /// Autograd kernel of `aten::addcmul.out`: `out=` variants do not record gradients.
 pub(crate) fn addcmul_out_autograd(
     ks: DispatchKeySet,
@@ -15553,4 +16037,196 @@ pub(crate) fn native_dropout_backward_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::dot`: records `DotBackward0` when an input requires grad.
+pub(crate) fn dot_autograd(ks: DispatchKeySet, self_: &Tensor, tensor: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, tensor]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, tensor])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false), SavedVariable::new(tensor, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        dot_call(ks.below(DispatchKey::AutogradCPU), self_, tensor)?
+    };
+    if let Some((pre_self_, pre_tensor_)) = saved {
+        let node = Node::new(
+            DotBackward0 {
+                self_: pre_self_,
+                tensor_: pre_tensor_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::dot.out`: `out=` variants do not record gradients.
+pub(crate) fn dot_out_autograd(ks: DispatchKeySet, self_: &Tensor, tensor: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || tensor.requires_grad()) {
+        return Err(Error::autograd("aten::dot.out", "dot(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    dot_out_call(ks.below(DispatchKey::AutogradCPU), self_, tensor, out)
+}
+
+/// Autograd kernel of `aten::mv`: records `MvBackward0` when an input requires grad.
+pub(crate) fn mv_autograd(ks: DispatchKeySet, self_: &Tensor, vec: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, vec]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, vec])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false), SavedVariable::new(vec, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        mv_call(ks.below(DispatchKey::AutogradCPU), self_, vec)?
+    };
+    if let Some((pre_self_, pre_vec_)) = saved {
+        let node = Node::new(
+            MvBackward0 {
+                self_: pre_self_,
+                vec_: pre_vec_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::mv.out`: `out=` variants do not record gradients.
+pub(crate) fn mv_out_autograd(ks: DispatchKeySet, self_: &Tensor, vec: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || vec.requires_grad()) {
+        return Err(Error::autograd("aten::mv.out", "mv(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    mv_out_call(ks.below(DispatchKey::AutogradCPU), self_, vec, out)
+}
+
+/// Autograd kernel of `aten::baddbmm`: records `BaddbmmBackward0` when an input requires grad.
+pub(crate) fn baddbmm_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    batch1: &Tensor,
+    batch2: &Tensor,
+    beta: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, batch1, batch2]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, batch1, batch2])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            alpha,
+            SavedVariable::new(batch1, false),
+            SavedVariable::new(batch2, false),
+            beta,
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        baddbmm_call(ks.below(DispatchKey::AutogradCPU), self_, batch1, batch2, beta, alpha)?
+    };
+    if let Some((pre_alpha_, pre_batch1_, pre_batch2_, pre_beta_)) = saved {
+        let node = Node::new(
+            BaddbmmBackward0 {
+                alpha_: pre_alpha_,
+                batch1_: pre_batch1_,
+                batch2_: pre_batch2_,
+                beta_: pre_beta_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::baddbmm_`: records `BaddbmmBackward0` when an input requires grad.
+pub(crate) fn baddbmm_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    batch1: &Tensor,
+    batch2: &Tensor,
+    beta: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, batch1, batch2]);
+    check_inplace("aten::baddbmm_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, batch1, batch2])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            alpha,
+            SavedVariable::new(batch1, false),
+            SavedVariable::new(batch2, false),
+            beta,
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        baddbmm_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, batch1, batch2, beta, alpha)?
+    };
+    if let Some((pre_alpha_, pre_batch1_, pre_batch2_, pre_beta_)) = saved {
+        let node = Node::new(
+            BaddbmmBackward0 {
+                alpha_: pre_alpha_,
+                batch1_: pre_batch1_,
+                batch2_: pre_batch2_,
+                beta_: pre_beta_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::baddbmm.out`: `out=` variants do not record gradients.
+pub(crate) fn baddbmm_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    batch1: &Tensor,
+    batch2: &Tensor,
+    beta: Scalar,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || batch1.requires_grad() || batch2.requires_grad()) {
+        return Err(Error::autograd("aten::baddbmm.out", "baddbmm(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    baddbmm_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        batch1,
+        batch2,
+        beta,
+        alpha,
+        out,
+    )
 }

@@ -641,6 +641,34 @@ pub trait TensorOps {
     fn argsort_stable(&self, stable: bool) -> Result<Tensor>;
     /// Method form of [`ops::argsort_stable_full`].
     fn argsort_stable_full(&self, stable: bool, dim: i64, descending: bool) -> Result<Tensor>;
+    /// Method form of [`ops::outer`].
+    fn outer(&self, vec2: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::diag`].
+    fn diag(&self, diagonal: i64) -> Result<Tensor>;
+    /// Method form of [`ops::dot`].
+    fn dot(&self, tensor: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::mv`].
+    fn mv(&self, vec: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::baddbmm`].
+    fn baddbmm(&self, batch1: &Tensor, batch2: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::baddbmm_full`].
+    fn baddbmm_full(
+        &self,
+        batch1: &Tensor,
+        batch2: &Tensor,
+        beta: impl Into<Scalar>,
+        alpha: impl Into<Scalar>,
+    ) -> Result<Tensor>;
+    /// Method form of [`ops::baddbmm_`].
+    fn baddbmm_(&self, batch1: &Tensor, batch2: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::baddbmm_full_`].
+    fn baddbmm_full_(
+        &self,
+        batch1: &Tensor,
+        batch2: &Tensor,
+        beta: impl Into<Scalar>,
+        alpha: impl Into<Scalar>,
+    ) -> Result<Tensor>;
 }
 
 impl TensorOps for Tensor {
@@ -1576,5 +1604,41 @@ impl TensorOps for Tensor {
     }
     fn argsort_stable_full(&self, stable: bool, dim: i64, descending: bool) -> Result<Tensor> {
         ops::argsort_stable_full(self, stable, dim, descending)
+    }
+    fn outer(&self, vec2: &Tensor) -> Result<Tensor> {
+        ops::outer(self, vec2)
+    }
+    fn diag(&self, diagonal: i64) -> Result<Tensor> {
+        ops::diag(self, diagonal)
+    }
+    fn dot(&self, tensor: &Tensor) -> Result<Tensor> {
+        ops::dot(self, tensor)
+    }
+    fn mv(&self, vec: &Tensor) -> Result<Tensor> {
+        ops::mv(self, vec)
+    }
+    fn baddbmm(&self, batch1: &Tensor, batch2: &Tensor) -> Result<Tensor> {
+        ops::baddbmm(self, batch1, batch2)
+    }
+    fn baddbmm_full(
+        &self,
+        batch1: &Tensor,
+        batch2: &Tensor,
+        beta: impl Into<Scalar>,
+        alpha: impl Into<Scalar>,
+    ) -> Result<Tensor> {
+        ops::baddbmm_full(self, batch1, batch2, beta, alpha)
+    }
+    fn baddbmm_(&self, batch1: &Tensor, batch2: &Tensor) -> Result<Tensor> {
+        ops::baddbmm_(self, batch1, batch2)
+    }
+    fn baddbmm_full_(
+        &self,
+        batch1: &Tensor,
+        batch2: &Tensor,
+        beta: impl Into<Scalar>,
+        alpha: impl Into<Scalar>,
+    ) -> Result<Tensor> {
+        ops::baddbmm_full_(self, batch1, batch2, beta, alpha)
     }
 }

@@ -31261,7 +31261,7 @@ pub static STD_CORRECTION_SCHEMA: OpSchema = OpSchema {
 /// Typed kernel signature of `aten::std.correction`.
 pub type StdCorrectionFn = fn(DispatchKeySet, &Tensor, Option<&[i64]>, Option<Scalar>, bool) -> Result<Tensor>;
 
-fn std_correction_composite_implicit_autograd(
+fn std_correction_composite_explicit_autograd(
     _ks: DispatchKeySet,
     self_: &Tensor,
     dim: Option<&[i64]>,
@@ -31274,10 +31274,16 @@ fn std_correction_composite_implicit_autograd(
 /// Dispatch entry of `aten::std.correction`.
 pub static STD_CORRECTION: Op<StdCorrectionFn> = Op::new(
     &STD_CORRECTION_SCHEMA,
-    &[(
-        KernelKey::CompositeImplicitAutograd,
-        Kernel::Fn(std_correction_composite_implicit_autograd),
-    )],
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(std_correction_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::std_correction_autograd),
+        ),
+    ],
 );
 
 /// Calls `aten::std.correction` through the dispatcher with explicit keys.
@@ -31621,7 +31627,7 @@ pub static NORM_SCALAR_OPT_DIM_SCHEMA: OpSchema = OpSchema {
 /// Typed kernel signature of `aten::norm.ScalarOpt_dim`.
 pub type NormScalarOptDimFn = fn(DispatchKeySet, &Tensor, Option<Scalar>, &[i64], bool) -> Result<Tensor>;
 
-fn norm_scalar_opt_dim_composite_implicit_autograd(
+fn norm_scalar_opt_dim_composite_explicit_autograd(
     _ks: DispatchKeySet,
     self_: &Tensor,
     p: Option<Scalar>,
@@ -31634,10 +31640,16 @@ fn norm_scalar_opt_dim_composite_implicit_autograd(
 /// Dispatch entry of `aten::norm.ScalarOpt_dim`.
 pub static NORM_SCALAR_OPT_DIM: Op<NormScalarOptDimFn> = Op::new(
     &NORM_SCALAR_OPT_DIM_SCHEMA,
-    &[(
-        KernelKey::CompositeImplicitAutograd,
-        Kernel::Fn(norm_scalar_opt_dim_composite_implicit_autograd),
-    )],
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(norm_scalar_opt_dim_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::norm_scalar_opt_dim_autograd),
+        ),
+    ],
 );
 
 /// Calls `aten::norm.ScalarOpt_dim` through the dispatcher with explicit keys.
@@ -31732,17 +31744,23 @@ pub static NORM_SCALAR_SCHEMA: OpSchema = OpSchema {
 /// Typed kernel signature of `aten::norm.Scalar`.
 pub type NormScalarFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
 
-fn norm_scalar_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, p: Scalar) -> Result<Tensor> {
+fn norm_scalar_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, p: Scalar) -> Result<Tensor> {
     crate::composite_reduce::norm_scalar(self_, p)
 }
 
 /// Dispatch entry of `aten::norm.Scalar`.
 pub static NORM_SCALAR: Op<NormScalarFn> = Op::new(
     &NORM_SCALAR_SCHEMA,
-    &[(
-        KernelKey::CompositeImplicitAutograd,
-        Kernel::Fn(norm_scalar_composite_implicit_autograd),
-    )],
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(norm_scalar_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::norm_scalar_autograd),
+        ),
+    ],
 );
 
 /// Calls `aten::norm.Scalar` through the dispatcher with explicit keys.
@@ -49489,22 +49507,20 @@ pub static LERP_SCALAR_SCHEMA: OpSchema = OpSchema {
 /// Typed kernel signature of `aten::lerp.Scalar`.
 pub type LerpScalarFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
 
-fn lerp_scalar_composite_implicit_autograd(
-    _ks: DispatchKeySet,
-    self_: &Tensor,
-    end: &Tensor,
-    weight: Scalar,
-) -> Result<Tensor> {
-    crate::composite_pointwise::lerp_scalar(self_, end, weight)
+fn lerp_scalar_cpu(_ks: DispatchKeySet, self_: &Tensor, end: &Tensor, weight: Scalar) -> Result<Tensor> {
+    ft_kernels::lerp::lerp_scalar(self_, end, weight)
 }
 
 /// Dispatch entry of `aten::lerp.Scalar`.
 pub static LERP_SCALAR: Op<LerpScalarFn> = Op::new(
     &LERP_SCALAR_SCHEMA,
-    &[(
-        KernelKey::CompositeImplicitAutograd,
-        Kernel::Fn(lerp_scalar_composite_implicit_autograd),
-    )],
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(lerp_scalar_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::lerp_scalar_autograd),
+        ),
+    ],
 );
 
 /// Calls `aten::lerp.Scalar` through the dispatcher with explicit keys.
@@ -49593,22 +49609,20 @@ pub static LERP_TENSOR_SCHEMA: OpSchema = OpSchema {
 /// Typed kernel signature of `aten::lerp.Tensor`.
 pub type LerpTensorFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
 
-fn lerp_tensor_composite_implicit_autograd(
-    _ks: DispatchKeySet,
-    self_: &Tensor,
-    end: &Tensor,
-    weight: &Tensor,
-) -> Result<Tensor> {
-    crate::composite_pointwise::lerp_tensor(self_, end, weight)
+fn lerp_tensor_cpu(_ks: DispatchKeySet, self_: &Tensor, end: &Tensor, weight: &Tensor) -> Result<Tensor> {
+    ft_kernels::lerp::lerp_tensor(self_, end, weight)
 }
 
 /// Dispatch entry of `aten::lerp.Tensor`.
 pub static LERP_TENSOR: Op<LerpTensorFn> = Op::new(
     &LERP_TENSOR_SCHEMA,
-    &[(
-        KernelKey::CompositeImplicitAutograd,
-        Kernel::Fn(lerp_tensor_composite_implicit_autograd),
-    )],
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(lerp_tensor_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::lerp_tensor_autograd),
+        ),
+    ],
 );
 
 /// Calls `aten::lerp.Tensor` through the dispatcher with explicit keys.
@@ -57432,6 +57446,1665 @@ impl BoxedOp for NativeDropoutBackwardBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::linear
+
+/// Schema of `aten::linear`.
+pub static LINEAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::linear",
+    overload: "",
+    signature: "linear(Tensor input, Tensor weight, Tensor? bias=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "input",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "weight",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "bias",
+            ty: ArgType::OptTensor,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::linear`.
+pub type LinearFn = fn(DispatchKeySet, &Tensor, &Tensor, Option<&Tensor>) -> Result<Tensor>;
+
+fn linear_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+) -> Result<Tensor> {
+    crate::composite_linalg::linear(input, weight, bias)
+}
+
+/// Dispatch entry of `aten::linear`.
+pub static LINEAR: Op<LinearFn> = Op::new(
+    &LINEAR_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(linear_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::linear` through the dispatcher with explicit keys.
+pub fn linear_call(ks: DispatchKeySet, input: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
+    match LINEAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, weight, bias),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::Tensor(weight.clone()),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+            ];
+            fallback(&LINEAR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::linear", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `input @ weight.T + bias` (through `addmm` for 2-D input with a bias, `matmul` otherwise).
+///
+/// `aten::linear`: `linear(Tensor input, Tensor weight, Tensor? bias=None) -> Tensor`
+pub fn linear(input: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.push(input);
+        ts.push(weight);
+        ts.extend(bias);
+        dispatch::keyset_of(&ts)
+    };
+    linear_call(ks, input, weight, bias)
+}
+
+struct LinearBoxed;
+
+impl BoxedOp for LinearBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LINEAR_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LINEAR_SCHEMA, stack);
+        let input = u.tensor()?;
+        let weight = u.tensor()?;
+        let bias = u.opt_tensor()?;
+        let r = linear(&input, &weight, bias.as_ref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::outer
+
+/// Schema of `aten::outer`.
+pub static OUTER_SCHEMA: OpSchema = OpSchema {
+    name: "aten::outer",
+    overload: "",
+    signature: "outer(Tensor self, Tensor vec2) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "vec2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::outer`.
+pub type OuterFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn outer_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, vec2: &Tensor) -> Result<Tensor> {
+    crate::composite_linalg::outer(self_, vec2)
+}
+
+/// Dispatch entry of `aten::outer`.
+pub static OUTER: Op<OuterFn> = Op::new(
+    &OUTER_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(outer_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::outer` through the dispatcher with explicit keys.
+pub fn outer_call(ks: DispatchKeySet, self_: &Tensor, vec2: &Tensor) -> Result<Tensor> {
+    match OUTER.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, vec2),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(vec2.clone())];
+            fallback(&OUTER_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::outer", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Outer product of two 1-D tensors: `self[i] * vec2[j]`, with type promotion.
+///
+/// `aten::outer`: `outer(Tensor self, Tensor vec2) -> Tensor`
+pub fn outer(self_: &Tensor, vec2: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, vec2]);
+    outer_call(ks, self_, vec2)
+}
+
+struct OuterBoxed;
+
+impl BoxedOp for OuterBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &OUTER_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&OUTER_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let vec2 = u.tensor()?;
+        let r = outer(&self_, &vec2)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::diag
+
+/// Schema of `aten::diag`.
+pub static DIAG_SCHEMA: OpSchema = OpSchema {
+    name: "aten::diag",
+    overload: "",
+    signature: "diag(Tensor self, int diagonal=0) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "diagonal",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::diag`.
+pub type DiagFn = fn(DispatchKeySet, &Tensor, i64) -> Result<Tensor>;
+
+fn diag_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    crate::composite_linalg::diag(self_, diagonal)
+}
+
+/// Dispatch entry of `aten::diag`.
+pub static DIAG: Op<DiagFn> = Op::new(
+    &DIAG_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(diag_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::diag` through the dispatcher with explicit keys.
+pub fn diag_call(ks: DispatchKeySet, self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    match DIAG.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, diagonal),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(diagonal)];
+            fallback(&DIAG_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::diag", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// 1-D `self`: a square matrix with `self` on diagonal `diagonal`; 2-D `self`: a copy of that diagonal.
+///
+/// `aten::diag`: `diag(Tensor self, int diagonal=0) -> Tensor`
+pub fn diag(self_: &Tensor, diagonal: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    diag_call(ks, self_, diagonal)
+}
+
+struct DiagBoxed;
+
+impl BoxedOp for DiagBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DIAG_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIAG_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let diagonal = u.int()?;
+        let r = diag(&self_, diagonal)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::dot
+
+/// Schema of `aten::dot`.
+pub static DOT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::dot",
+    overload: "",
+    signature: "dot(Tensor self, Tensor tensor) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "tensor",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::dot`.
+pub type DotFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn dot_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, tensor: &Tensor) -> Result<Tensor> {
+    crate::composite_linalg::dot(self_, tensor)
+}
+
+/// Dispatch entry of `aten::dot`.
+pub static DOT: Op<DotFn> = Op::new(
+    &DOT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(dot_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::dot_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::dot` through the dispatcher with explicit keys.
+pub fn dot_call(ks: DispatchKeySet, self_: &Tensor, tensor: &Tensor) -> Result<Tensor> {
+    match DOT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, tensor),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(tensor.clone())];
+            fallback(&DOT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::dot", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Inner product of two 1-D tensors of the same length and dtype (a 0-dim tensor).
+///
+/// `aten::dot`: `dot(Tensor self, Tensor tensor) -> Tensor`
+pub fn dot(self_: &Tensor, tensor: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, tensor]);
+    dot_call(ks, self_, tensor)
+}
+
+struct DotBoxed;
+
+impl BoxedOp for DotBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DOT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DOT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let tensor = u.tensor()?;
+        let r = dot(&self_, &tensor)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::dot.out
+
+/// Schema of `aten::dot.out`.
+pub static DOT_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::dot",
+    overload: "out",
+    signature: "dot.out(Tensor self, Tensor tensor, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "tensor",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::dot.out`.
+pub type DotOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn dot_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    tensor: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::dot_out(self_, tensor, out)
+}
+
+/// Bumps the version counter of the tensors `aten::dot.out` writes.
+fn dot_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, tensor: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        dot_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, tensor, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::dot.out`.
+pub static DOT_OUT: Op<DotOutFn> = Op::new(
+    &DOT_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(dot_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::dot_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(dot_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::dot.out` through the dispatcher with explicit keys.
+pub fn dot_out_call(ks: DispatchKeySet, self_: &Tensor, tensor: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match DOT_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, tensor, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(tensor.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&DOT_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::dot.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `dot` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::dot.out`: `dot.out(Tensor self, Tensor tensor, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn dot_out(self_: &Tensor, tensor: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, tensor, out]);
+    dot_out_call(ks, self_, tensor, out)
+}
+
+struct DotOutBoxed;
+
+impl BoxedOp for DotOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DOT_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DOT_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let tensor = u.tensor()?;
+        let out = u.tensor()?;
+        let r = dot_out(&self_, &tensor, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::mv
+
+/// Schema of `aten::mv`.
+pub static MV_SCHEMA: OpSchema = OpSchema {
+    name: "aten::mv",
+    overload: "",
+    signature: "mv(Tensor self, Tensor vec) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "vec",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::mv`.
+pub type MvFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn mv_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, vec: &Tensor) -> Result<Tensor> {
+    crate::composite_linalg::mv(self_, vec)
+}
+
+/// Dispatch entry of `aten::mv`.
+pub static MV: Op<MvFn> = Op::new(
+    &MV_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(mv_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fn(crate::generated::autograd::mv_autograd)),
+    ],
+);
+
+/// Calls `aten::mv` through the dispatcher with explicit keys.
+pub fn mv_call(ks: DispatchKeySet, self_: &Tensor, vec: &Tensor) -> Result<Tensor> {
+    match MV.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, vec),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(vec.clone())];
+            fallback(&MV_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::mv", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Matrix-vector product: an n x m matrix times an m-vector.
+///
+/// `aten::mv`: `mv(Tensor self, Tensor vec) -> Tensor`
+pub fn mv(self_: &Tensor, vec: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, vec]);
+    mv_call(ks, self_, vec)
+}
+
+struct MvBoxed;
+
+impl BoxedOp for MvBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MV_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MV_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let vec = u.tensor()?;
+        let r = mv(&self_, &vec)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::mv.out
+
+/// Schema of `aten::mv.out`.
+pub static MV_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::mv",
+    overload: "out",
+    signature: "mv.out(Tensor self, Tensor vec, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "vec",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::mv.out`.
+pub type MvOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn mv_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    vec: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::mv_out(self_, vec, out)
+}
+
+/// Bumps the version counter of the tensors `aten::mv.out` writes.
+fn mv_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, vec: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        mv_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, vec, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::mv.out`.
+pub static MV_OUT: Op<MvOutFn> = Op::new(
+    &MV_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(mv_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::mv_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(mv_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::mv.out` through the dispatcher with explicit keys.
+pub fn mv_out_call(ks: DispatchKeySet, self_: &Tensor, vec: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match MV_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, vec, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(vec.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&MV_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::mv.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `mv` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::mv.out`: `mv.out(Tensor self, Tensor vec, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn mv_out(self_: &Tensor, vec: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, vec, out]);
+    mv_out_call(ks, self_, vec, out)
+}
+
+struct MvOutBoxed;
+
+impl BoxedOp for MvOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MV_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MV_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let vec = u.tensor()?;
+        let out = u.tensor()?;
+        let r = mv_out(&self_, &vec, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::baddbmm
+
+/// Schema of `aten::baddbmm`.
+pub static BADDBMM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::baddbmm",
+    overload: "",
+    signature: "baddbmm(Tensor self, Tensor batch1, Tensor batch2, *, Scalar beta=1, Scalar alpha=1) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "batch1",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "batch2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "beta",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::baddbmm`.
+pub type BaddbmmFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, Scalar, Scalar) -> Result<Tensor>;
+
+fn baddbmm_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    batch1: &Tensor,
+    batch2: &Tensor,
+    beta: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    crate::composite_linalg::baddbmm(self_, batch1, batch2, beta, alpha)
+}
+
+/// Dispatch entry of `aten::baddbmm`.
+pub static BADDBMM: Op<BaddbmmFn> = Op::new(
+    &BADDBMM_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(baddbmm_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::baddbmm_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::baddbmm` through the dispatcher with explicit keys.
+pub fn baddbmm_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    batch1: &Tensor,
+    batch2: &Tensor,
+    beta: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    match BADDBMM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, batch1, batch2, beta, alpha),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(batch1.clone()),
+                Value::Tensor(batch2.clone()),
+                Value::Scalar(beta),
+                Value::Scalar(alpha),
+            ];
+            fallback(&BADDBMM_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::baddbmm", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `beta * self + alpha * (batch1 @ batch2)` per batch, `self` broadcast to the product's shape (ignored when `beta` is 0).
+///
+/// `aten::baddbmm`: `baddbmm(Tensor self, Tensor batch1, Tensor batch2, *, Scalar beta=1, Scalar alpha=1) -> Tensor`
+pub fn baddbmm(self_: &Tensor, batch1: &Tensor, batch2: &Tensor) -> Result<Tensor> {
+    baddbmm_full(self_, batch1, batch2, Scalar::Int(1), Scalar::Int(1))
+}
+
+/// [`baddbmm`] with every argument, including keyword-only ones.
+pub fn baddbmm_full(
+    self_: &Tensor,
+    batch1: &Tensor,
+    batch2: &Tensor,
+    beta: impl Into<Scalar>,
+    alpha: impl Into<Scalar>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, batch1, batch2]);
+    baddbmm_call(ks, self_, batch1, batch2, beta.into(), alpha.into())
+}
+
+struct BaddbmmBoxed;
+
+impl BoxedOp for BaddbmmBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BADDBMM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BADDBMM_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let batch1 = u.tensor()?;
+        let batch2 = u.tensor()?;
+        let beta = u.scalar()?;
+        let alpha = u.scalar()?;
+        let r = baddbmm_full(&self_, &batch1, &batch2, beta, alpha)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::baddbmm_
+
+/// Schema of `aten::baddbmm_`.
+pub static BADDBMM_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::baddbmm_",
+    overload: "",
+    signature:
+        "baddbmm_(Tensor(a!) self, Tensor batch1, Tensor batch2, *, Scalar beta=1, Scalar alpha=1) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "batch1",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "batch2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "beta",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::baddbmm_`.
+pub type BaddbmmInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, Scalar, Scalar) -> Result<Tensor>;
+
+fn baddbmm_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    batch1: &Tensor,
+    batch2: &Tensor,
+    beta: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::baddbmm_inplace(self_, batch1, batch2, beta, alpha)
+}
+
+/// Bumps the version counter of the tensors `aten::baddbmm_` writes.
+fn baddbmm_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    batch1: &Tensor,
+    batch2: &Tensor,
+    beta: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        baddbmm_inplace_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            batch1,
+            batch2,
+            beta,
+            alpha,
+        )?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::baddbmm_`.
+pub static BADDBMM_INPLACE: Op<BaddbmmInplaceFn> = Op::new(
+    &BADDBMM_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(baddbmm_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::baddbmm_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(baddbmm_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::baddbmm_` through the dispatcher with explicit keys.
+pub fn baddbmm_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    batch1: &Tensor,
+    batch2: &Tensor,
+    beta: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    match BADDBMM_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, batch1, batch2, beta, alpha),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(batch1.clone()),
+                Value::Tensor(batch2.clone()),
+                Value::Scalar(beta),
+                Value::Scalar(alpha),
+            ];
+            fallback(&BADDBMM_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::baddbmm_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `baddbmm`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::baddbmm_`: `baddbmm_(Tensor(a!) self, Tensor batch1, Tensor batch2, *, Scalar beta=1, Scalar alpha=1) -> Tensor(a!)`
+pub fn baddbmm_(self_: &Tensor, batch1: &Tensor, batch2: &Tensor) -> Result<Tensor> {
+    baddbmm_full_(self_, batch1, batch2, Scalar::Int(1), Scalar::Int(1))
+}
+
+/// [`baddbmm_`] with every argument, including keyword-only ones.
+pub fn baddbmm_full_(
+    self_: &Tensor,
+    batch1: &Tensor,
+    batch2: &Tensor,
+    beta: impl Into<Scalar>,
+    alpha: impl Into<Scalar>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, batch1, batch2]);
+    baddbmm_inplace_call(ks, self_, batch1, batch2, beta.into(), alpha.into())
+}
+
+struct BaddbmmInplaceBoxed;
+
+impl BoxedOp for BaddbmmInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BADDBMM_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BADDBMM_INPLACE_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let batch1 = u.tensor()?;
+        let batch2 = u.tensor()?;
+        let beta = u.scalar()?;
+        let alpha = u.scalar()?;
+        let r = baddbmm_full_(&self_, &batch1, &batch2, beta, alpha)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::baddbmm.out
+
+/// Schema of `aten::baddbmm.out`.
+pub static BADDBMM_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::baddbmm",
+    overload: "out",
+    signature: "baddbmm.out(Tensor self, Tensor batch1, Tensor batch2, *, Scalar beta=1, Scalar alpha=1, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "batch1", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "batch2", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "beta", ty: ArgType::Scalar, default: Some(DefaultValue::Scalar(Scalar::Int(1))), kwarg_only: true, is_write: false },
+        Arg { name: "alpha", ty: ArgType::Scalar, default: Some(DefaultValue::Scalar(Scalar::Int(1))), kwarg_only: true, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::baddbmm.out`.
+pub type BaddbmmOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, Scalar, Scalar, &Tensor) -> Result<Tensor>;
+
+fn baddbmm_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    batch1: &Tensor,
+    batch2: &Tensor,
+    beta: Scalar,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::baddbmm_out(self_, batch1, batch2, beta, alpha, out)
+}
+
+/// Bumps the version counter of the tensors `aten::baddbmm.out` writes.
+fn baddbmm_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    batch1: &Tensor,
+    batch2: &Tensor,
+    beta: Scalar,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        baddbmm_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            batch1,
+            batch2,
+            beta,
+            alpha,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::baddbmm.out`.
+pub static BADDBMM_OUT: Op<BaddbmmOutFn> = Op::new(
+    &BADDBMM_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(baddbmm_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::baddbmm_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(baddbmm_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::baddbmm.out` through the dispatcher with explicit keys.
+pub fn baddbmm_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    batch1: &Tensor,
+    batch2: &Tensor,
+    beta: Scalar,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match BADDBMM_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, batch1, batch2, beta, alpha, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(batch1.clone()),
+                Value::Tensor(batch2.clone()),
+                Value::Scalar(beta),
+                Value::Scalar(alpha),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&BADDBMM_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::baddbmm.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `baddbmm` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::baddbmm.out`: `baddbmm.out(Tensor self, Tensor batch1, Tensor batch2, *, Scalar beta=1, Scalar alpha=1, Tensor(a!) out) -> Tensor(a!)`
+pub fn baddbmm_out(self_: &Tensor, batch1: &Tensor, batch2: &Tensor, out: &Tensor) -> Result<Tensor> {
+    baddbmm_out_full(self_, batch1, batch2, Scalar::Int(1), Scalar::Int(1), out)
+}
+
+/// [`baddbmm_out`] with every argument, including keyword-only ones.
+pub fn baddbmm_out_full(
+    self_: &Tensor,
+    batch1: &Tensor,
+    batch2: &Tensor,
+    beta: impl Into<Scalar>,
+    alpha: impl Into<Scalar>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, batch1, batch2, out]);
+    baddbmm_out_call(ks, self_, batch1, batch2, beta.into(), alpha.into(), out)
+}
+
+struct BaddbmmOutBoxed;
+
+impl BoxedOp for BaddbmmOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BADDBMM_OUT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BADDBMM_OUT_SCHEMA, stack);
+        let self_ = u.tensor()?;
+        let batch1 = u.tensor()?;
+        let batch2 = u.tensor()?;
+        let beta = u.scalar()?;
+        let alpha = u.scalar()?;
+        let out = u.tensor()?;
+        let r = baddbmm_out_full(&self_, &batch1, &batch2, beta, alpha, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::eye
+
+/// Schema of `aten::eye`.
+pub static EYE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::eye",
+    overload: "",
+    signature: "eye(SymInt n, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor",
+    args: &[
+        Arg { name: "n", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::eye`.
+pub type EyeFn = fn(DispatchKeySet, i64, Option<DType>, Option<Layout>, Option<Device>, Option<bool>) -> Result<Tensor>;
+
+fn eye_cpu(
+    _ks: DispatchKeySet,
+    n: i64,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    ft_kernels::structured::eye(n, dtype, layout, device, pin_memory)
+}
+
+/// Dispatch entry of `aten::eye`.
+pub static EYE: Op<EyeFn> = Op::new(
+    &EYE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(eye_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::eye` through the dispatcher with explicit keys.
+pub fn eye_call(
+    ks: DispatchKeySet,
+    n: i64,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    match EYE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, n, dtype, layout, device, pin_memory),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Int(n),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+            ];
+            fallback(&EYE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::eye", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The `n x n` identity matrix (default dtype float32).
+///
+/// `aten::eye`: `eye(SymInt n, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
+pub fn eye(n: i64) -> Result<Tensor> {
+    eye_full(n, None, None, None, None)
+}
+
+/// [`eye`] with every argument, including keyword-only ones.
+pub fn eye_full(
+    n: i64,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_for_factory(device.unwrap_or_default());
+    eye_call(ks, n, dtype, layout, device, pin_memory)
+}
+
+struct EyeBoxed;
+
+impl BoxedOp for EyeBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EYE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EYE_SCHEMA, stack);
+        let n = u.int()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let r = eye_full(n, dtype, layout, device, pin_memory)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::eye.m
+
+/// Schema of `aten::eye.m`.
+pub static EYE_M_SCHEMA: OpSchema = OpSchema {
+    name: "aten::eye",
+    overload: "m",
+    signature: "eye.m(SymInt n, SymInt m, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor",
+    args: &[
+        Arg { name: "n", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "m", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::eye.m`.
+pub type EyeMFn =
+    fn(DispatchKeySet, i64, i64, Option<DType>, Option<Layout>, Option<Device>, Option<bool>) -> Result<Tensor>;
+
+fn eye_m_cpu(
+    _ks: DispatchKeySet,
+    n: i64,
+    m: i64,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    ft_kernels::structured::eye_m(n, m, dtype, layout, device, pin_memory)
+}
+
+/// Dispatch entry of `aten::eye.m`.
+pub static EYE_M: Op<EyeMFn> = Op::new(
+    &EYE_M_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(eye_m_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::eye.m` through the dispatcher with explicit keys.
+pub fn eye_m_call(
+    ks: DispatchKeySet,
+    n: i64,
+    m: i64,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    match EYE_M.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, n, m, dtype, layout, device, pin_memory),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Int(n),
+                Value::Int(m),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+            ];
+            fallback(&EYE_M_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::eye.m", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// An `n x m` matrix with ones on the main diagonal (default dtype float32).
+///
+/// `aten::eye.m`: `eye.m(SymInt n, SymInt m, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
+pub fn eye_m(n: i64, m: i64) -> Result<Tensor> {
+    eye_m_full(n, m, None, None, None, None)
+}
+
+/// [`eye_m`] with every argument, including keyword-only ones.
+pub fn eye_m_full(
+    n: i64,
+    m: i64,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_for_factory(device.unwrap_or_default());
+    eye_m_call(ks, n, m, dtype, layout, device, pin_memory)
+}
+
+struct EyeMBoxed;
+
+impl BoxedOp for EyeMBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EYE_M_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EYE_M_SCHEMA, stack);
+        let n = u.int()?;
+        let m = u.int()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let r = eye_m_full(n, m, dtype, layout, device, pin_memory)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::linspace
+
+/// Schema of `aten::linspace`.
+pub static LINSPACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::linspace",
+    overload: "",
+    signature: "linspace(Scalar start, Scalar end, int steps, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor",
+    args: &[
+        Arg { name: "start", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "end", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "steps", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::linspace`.
+pub type LinspaceFn = fn(
+    DispatchKeySet,
+    Scalar,
+    Scalar,
+    i64,
+    Option<DType>,
+    Option<Layout>,
+    Option<Device>,
+    Option<bool>,
+) -> Result<Tensor>;
+
+fn linspace_cpu(
+    _ks: DispatchKeySet,
+    start: Scalar,
+    end: Scalar,
+    steps: i64,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    ft_kernels::structured::linspace(start, end, steps, dtype, layout, device, pin_memory)
+}
+
+/// Dispatch entry of `aten::linspace`.
+pub static LINSPACE: Op<LinspaceFn> = Op::new(
+    &LINSPACE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(linspace_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::linspace` through the dispatcher with explicit keys.
+pub fn linspace_call(
+    ks: DispatchKeySet,
+    start: Scalar,
+    end: Scalar,
+    steps: i64,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    match LINSPACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, start, end, steps, dtype, layout, device, pin_memory),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Scalar(start),
+                Value::Scalar(end),
+                Value::Int(steps),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+            ];
+            fallback(&LINSPACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::linspace", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `steps` values evenly spaced from `start` to `end` inclusive, computed from both ends as PyTorch does (default dtype float32).
+///
+/// `aten::linspace`: `linspace(Scalar start, Scalar end, int steps, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
+pub fn linspace(start: impl Into<Scalar>, end: impl Into<Scalar>, steps: i64) -> Result<Tensor> {
+    linspace_full(start.into(), end.into(), steps, None, None, None, None)
+}
+
+/// [`linspace`] with every argument, including keyword-only ones.
+pub fn linspace_full(
+    start: impl Into<Scalar>,
+    end: impl Into<Scalar>,
+    steps: i64,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_for_factory(device.unwrap_or_default());
+    linspace_call(ks, start.into(), end.into(), steps, dtype, layout, device, pin_memory)
+}
+
+struct LinspaceBoxed;
+
+impl BoxedOp for LinspaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LINSPACE_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LINSPACE_SCHEMA, stack);
+        let start = u.scalar()?;
+        let end = u.scalar()?;
+        let steps = u.int()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let r = linspace_full(start, end, steps, dtype, layout, device, pin_memory)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::einsum
+
+/// Schema of `aten::einsum`.
+pub static EINSUM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::einsum",
+    overload: "",
+    signature: "einsum(str equation, Tensor[] tensors, *, int[]? path=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "equation",
+            ty: ArgType::Str,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "tensors",
+            ty: ArgType::TensorList,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "path",
+            ty: ArgType::OptIntList(0),
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::einsum`.
+pub type EinsumFn = fn(DispatchKeySet, &str, &[Tensor], Option<&[i64]>) -> Result<Tensor>;
+
+fn einsum_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    equation: &str,
+    tensors: &[Tensor],
+    path: Option<&[i64]>,
+) -> Result<Tensor> {
+    crate::composite_einsum::einsum(equation, tensors, path)
+}
+
+/// Dispatch entry of `aten::einsum`.
+pub static EINSUM: Op<EinsumFn> = Op::new(
+    &EINSUM_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(einsum_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::einsum` through the dispatcher with explicit keys.
+pub fn einsum_call(ks: DispatchKeySet, equation: &str, tensors: &[Tensor], path: Option<&[i64]>) -> Result<Tensor> {
+    match EINSUM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, equation, tensors, path),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Str(equation.to_string()),
+                Value::TensorList(tensors.to_vec()),
+                path.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+            ];
+            fallback(&EINSUM_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::einsum", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Einstein summation: labels name dims, repeated labels in one operand take diagonals, labels absent from the output are summed, `...` broadcasts; contracted pairwise with `bmm`.
+///
+/// `aten::einsum`: `einsum(str equation, Tensor[] tensors, *, int[]? path=None) -> Tensor`
+pub fn einsum(equation: &str, tensors: &[Tensor]) -> Result<Tensor> {
+    einsum_full(equation, tensors, None)
+}
+
+/// [`einsum`] with every argument, including keyword-only ones.
+pub fn einsum_full(equation: &str, tensors: &[Tensor], path: Option<&[i64]>) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.extend(tensors.iter());
+        dispatch::keyset_of(&ts)
+    };
+    einsum_call(ks, equation, tensors, path)
+}
+
+struct EinsumBoxed;
+
+impl BoxedOp for EinsumBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EINSUM_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EINSUM_SCHEMA, stack);
+        let equation = u.str()?;
+        let tensors = u.tensor_list()?;
+        let path = u.opt_int_list()?;
+        let r = einsum_full(&equation, &tensors, path.as_deref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -57938,4 +59611,18 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &RandpermBoxed,
     &NativeDropoutBoxed,
     &NativeDropoutBackwardBoxed,
+    &LinearBoxed,
+    &OuterBoxed,
+    &DiagBoxed,
+    &DotBoxed,
+    &DotOutBoxed,
+    &MvBoxed,
+    &MvOutBoxed,
+    &BaddbmmBoxed,
+    &BaddbmmInplaceBoxed,
+    &BaddbmmOutBoxed,
+    &EyeBoxed,
+    &EyeMBoxed,
+    &LinspaceBoxed,
+    &EinsumBoxed,
 ];

@@ -1546,3 +1546,40 @@ pub fn masked_fill_tensor_out(self_: &Tensor, mask: &Tensor, value: &Tensor, out
     let result = crate::ops::masked_fill_tensor(self_, mask, value)?;
     crate::variants::write_out("aten::masked_fill.Tensor_out", out, &[self_, mask, value], &result)
 }
+
+/// Kernel of `aten::dot.out`: `aten::dot`, then written into `out`.
+pub fn dot_out(self_: &Tensor, tensor: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::dot(self_, tensor)?;
+    crate::variants::write_out("aten::dot.out", out, &[self_, tensor], &result)
+}
+
+/// Kernel of `aten::mv.out`: `aten::mv`, then written into `out`.
+pub fn mv_out(self_: &Tensor, vec: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::mv(self_, vec)?;
+    crate::variants::write_out("aten::mv.out", out, &[self_, vec], &result)
+}
+
+/// Kernel of `aten::baddbmm_`: `aten::baddbmm`, then written into `self_`.
+pub fn baddbmm_inplace(
+    self_: &Tensor,
+    batch1: &Tensor,
+    batch2: &Tensor,
+    beta: Scalar,
+    alpha: Scalar,
+) -> Result<Tensor> {
+    let result = crate::ops::baddbmm_full(self_, batch1, batch2, beta, alpha)?;
+    crate::variants::write_inplace("aten::baddbmm_", self_, &[self_, batch1, batch2], &result)
+}
+
+/// Kernel of `aten::baddbmm.out`: `aten::baddbmm`, then written into `out`.
+pub fn baddbmm_out(
+    self_: &Tensor,
+    batch1: &Tensor,
+    batch2: &Tensor,
+    beta: Scalar,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::baddbmm_full(self_, batch1, batch2, beta, alpha)?;
+    crate::variants::write_out("aten::baddbmm.out", out, &[self_, batch1, batch2], &result)
+}

@@ -1246,3 +1246,107 @@ pub fn native_dropout_grad(grad: &Tensor, mask: &Tensor, p: f64, train: Option<b
     };
     crate::ops::native_dropout_backward(grad, mask, scale)
 }
+
+/// `t` with zeros where `mask` holds (PyTorch's `masked_fill_(mask, 0)` in its formulas).
+fn zero_where(t: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    ops::masked_fill(t, mask, 0.0)
+}
+
+/// Gradient of `std.correction`: [`var_backward`] of `grad / (2 * result)`,
+/// taking 0 where the standard deviation is 0 (PyTorch's subgradient there).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let x = Tensor::from_vec(vec![2.0f64, 2.0, 2.0], &[3]).unwrap();
+/// let r = ops::std(&x, None).unwrap();
+/// let g = Tensor::from_vec(vec![1.0f64], &[]).unwrap();
+/// let dx = frankentorch::autograd_helpers::std_backward(&r, &g, &x, None, None, false).unwrap();
+/// assert_eq!(dx.to_vec::<f64>().unwrap(), vec![0.0; 3]);
+/// ```
+pub fn std_backward(
+    result: &Tensor,
+    grad: &Tensor,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+) -> Result<Tensor> {
+    let scaled = ops::div(grad, &ops::mul_scalar(result, 2.0)?)?;
+    let g = zero_where(&scaled, &ops::eq_scalar(result, 0.0)?)?;
+    var_backward(&g, self_, dim, correction, keepdim)
+}
+
+/// Gradient of the `p`-norm over `dim` (empty: all dims), with PyTorch's
+/// subgradient 0 where the norm (or, for `p < 1`, the element) is 0; the
+/// infinity norms split the gradient evenly among the elements of largest
+/// (smallest) magnitude.
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let x = Tensor::from_vec(vec![0.0f64, 0.0], &[2]).unwrap();
+/// let n = ops::norm(&x, None, &[0], false).unwrap();
+/// let g = Tensor::from_vec(vec![1.0f64], &[]).unwrap();
+/// let dx = frankentorch::autograd_helpers::norm_backward(&g, &x, None, &n, &[0], false).unwrap();
+/// assert_eq!(dx.to_vec::<f64>().unwrap(), vec![0.0, 0.0]);
+/// ```
+pub fn norm_backward(
+    grad: &Tensor,
+    self_: &Tensor,
+    p: Option<Scalar>,
+    result: &Tensor,
+    dim: &[i64],
+    keepdim: bool,
+) -> Result<Tensor> {
+    let p = p.map_or(2.0, |s| s.to_f64());
+    let dims = reduced_dims("norm_backward", Some(dim), self_.dim())?;
+    let g = restore_reduced_dims(grad, &dims, keepdim)?;
+    let norm = restore_reduced_dims(result, &dims, keepdim)?;
+    let norm_is_zero = ops::eq_scalar(&norm, 0.0)?;
+    if p == 0.0 {
+        return ops::zeros_like(self_);
+    }
+    if p == 1.0 {
+        return ops::mul(&ops::sign(self_)?, &g);
+    }
+    if p == 2.0 {
+        return ops::mul(&g, &zero_where(&ops::div(self_, &norm)?, &norm_is_zero)?);
+    }
+    if p.is_infinite() {
+        let at_norm = to_dtype(&ops::eq(&ops::abs(self_)?, &norm)?, self_.dtype())?;
+        let di: Vec<i64> = dims.iter().map(|&d| d as i64).collect();
+        let count = ops::sum_dim(&at_norm, Some(&di), true)?;
+        let share = ops::mul(&ops::sign(self_)?, &at_norm)?;
+        return ops::mul(&share, &ops::div(&g, &count)?);
+    }
+    let abs = ops::abs(self_)?;
+    if p < 1.0 {
+        let scaled = zero_where(&ops::pow_tensor_scalar(&abs, p - 1.0)?, &ops::eq_scalar(self_, 0.0)?)?;
+        let self_part = ops::mul(&ops::sign(self_)?, &scaled)?;
+        return ops::mul(&self_part, &ops::mul(&g, &ops::pow_tensor_scalar(&norm, 1.0 - p)?)?);
+    }
+    let self_part = if p < 2.0 {
+        ops::mul(&ops::sign(self_)?, &ops::pow_tensor_scalar(&abs, p - 1.0)?)?
+    } else {
+        ops::mul(self_, &ops::pow_tensor_scalar(&abs, p - 2.0)?)?
+    };
+    let scale = zero_where(&ops::div(&g, &ops::pow_tensor_scalar(&norm, p - 1.0)?)?, &norm_is_zero)?;
+    ops::mul(&self_part, &scale)
+}
+
+/// Gradient of `norm.Scalar` (the `p`-norm of all elements): [`norm_backward`] over every dim.
+pub fn norm_backward_all(grad: &Tensor, self_: &Tensor, p: Scalar, result: &Tensor) -> Result<Tensor> {
+    norm_backward(grad, self_, Some(p), result, &[], false)
+}
+
+/// `grad * (1 - weight)` with `1 - weight` computed as a number (the gradient
+/// of `lerp.Scalar` with respect to `self`).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let g = Tensor::from_vec(vec![2.0f64], &[1]).unwrap();
+/// let r = frankentorch::autograd_helpers::one_minus_times(&g, Scalar::Float(0.25)).unwrap();
+/// assert_eq!(r.to_vec::<f64>().unwrap(), vec![1.5]);
+/// ```
+pub fn one_minus_times(grad: &Tensor, weight: Scalar) -> Result<Tensor> {
+    ops::mul_scalar(grad, 1.0 - weight.to_f64())
+}

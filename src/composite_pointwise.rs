@@ -1,7 +1,6 @@
 //! CompositeImplicitAutograd kernels of the pointwise family: `clamp_min`,
-//! `clamp_max`, `floor_divide`, `lerp`, `addcmul`, `addcdiv` and
-//! `masked_fill`, defined by calling other operators (autograd flows through
-//! them).
+//! `clamp_max`, `floor_divide`, `addcmul`, `addcdiv` and `masked_fill`,
+//! defined by calling other operators (autograd flows through them).
 //!
 //! float16/bfloat16 arithmetic is done in float32 and cast back once, as
 //! PyTorch's fused kernels do, so the composites round like them.
@@ -64,96 +63,6 @@ pub fn clamp_max(self_: &Tensor, max: Scalar) -> Result<Tensor> {
 /// ```
 pub fn floor_divide(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
     named("aten::floor_divide", ops::div_tensor_mode(self_, other, Some("floor")))
-}
-
-/// PyTorch's lerp dtype rules: `end` (and a weight tensor with dims) must
-/// have `self`'s dtype, which must be floating.
-fn lerp_checks(op: &str, self_: &Tensor, end: &Tensor, weight: Option<&Tensor>) -> Result<()> {
-    let d = self_.dtype();
-    let expect = |what: &str, got: DType| -> Result<()> {
-        if got == d {
-            return Ok(());
-        }
-        Err(Error::dtype(
-            op,
-            format!("expected dtype {} for `{what}` but got dtype {}", d.name(), got.name()),
-        ))
-    };
-    expect("end", end.dtype())?;
-    if let Some(w) = weight.filter(|w| w.dim() > 0) {
-        expect("weight", w.dtype())?;
-    }
-    if !d.is_floating_point() {
-        let kernel = if weight.is_some() {
-            "lerp_kernel_tensor"
-        } else {
-            "lerp_kernel_scalar"
-        };
-        return Err(not_implemented(op, kernel, d));
-    }
-    Ok(())
-}
-
-/// `aten::lerp.Scalar`: `self + weight * (end - self)`, evaluated as
-/// `end - (end - self) * (1 - weight)` when `weight >= 0.5` (PyTorch's
-/// precise form).
-///
-/// ```
-/// use frankentorch::prelude::*;
-/// let a = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).unwrap();
-/// let b = Tensor::from_vec(vec![3.0f64, 4.0], &[2]).unwrap();
-/// assert_eq!(ops::lerp(&a, &b, 0.25).unwrap().to_vec::<f64>().unwrap(), vec![1.5, 2.5]);
-/// ```
-pub fn lerp_scalar(self_: &Tensor, end: &Tensor, weight: Scalar) -> Result<Tensor> {
-    const OP: &str = "aten::lerp.Scalar";
-    lerp_checks(OP, self_, end, None)?;
-    let dtype = self_.dtype();
-    let ct = compute_dtype(dtype);
-    let (s, e) = (to_dtype(self_, ct)?, to_dtype(end, ct)?);
-    let w = weight.to_f64();
-    // Operands in PyTorch's order (self, end) so the result takes the
-    // layout PyTorch's iterator gives it: `end - self` as `-(self - end)`.
-    let r = named(
-        OP,
-        (|| {
-            let diff = ops::neg(&ops::sub(&s, &e)?)?;
-            if w.abs() < 0.5 {
-                ops::add(&s, &ops::mul_scalar(&diff, weight)?)
-            } else {
-                ops::add(&ops::neg(&ops::mul_scalar(&diff, 1.0 - w)?)?, &e)
-            }
-        })(),
-    )?;
-    to_dtype(&r, dtype)
-}
-
-/// `aten::lerp.Tensor`: elementwise `self + weight * (end - self)` with a
-/// tensor weight (broadcasting all three).
-///
-/// ```
-/// use frankentorch::prelude::*;
-/// let a = Tensor::from_vec(vec![0.0f32, 0.0], &[2]).unwrap();
-/// let b = Tensor::from_vec(vec![4.0f32, 4.0], &[2]).unwrap();
-/// let w = Tensor::from_vec(vec![0.25f32, 0.75], &[2]).unwrap();
-/// assert_eq!(ops::lerp_tensor(&a, &b, &w).unwrap().to_vec::<f32>().unwrap(), vec![1.0, 3.0]);
-/// ```
-pub fn lerp_tensor(self_: &Tensor, end: &Tensor, weight: &Tensor) -> Result<Tensor> {
-    const OP: &str = "aten::lerp.Tensor";
-    lerp_checks(OP, self_, end, Some(weight))?;
-    let dtype = self_.dtype();
-    let ct = compute_dtype(dtype);
-    let (s, e, w) = (to_dtype(self_, ct)?, to_dtype(end, ct)?, to_dtype(weight, ct)?);
-    // `self + weight * (end - self)` for every weight: PyTorch's switch to
-    // the `end`-based form at |weight| >= 0.5 changes only the rounding,
-    // and a `where` would give the result the weight's layout.
-    let r = named(
-        OP,
-        (|| {
-            let diff = ops::neg(&ops::sub(&s, &e)?)?;
-            ops::add(&s, &ops::mul(&diff, &w)?)
-        })(),
-    )?;
-    to_dtype(&r, dtype)
 }
 
 /// The promoted dtype of `addcmul`/`addcdiv`, and the three operands cast

@@ -1,7 +1,8 @@
-//! CompositeImplicitAutograd kernels of the reduce-view family: reductions
-//! and shape functions defined by calling other operators (softmax with a
-//! dtype, logsumexp, std, var_mean, std_mean, norm, roll, tile, flatten,
-//! unflatten). Autograd flows through the operators they call.
+//! Kernels of the reduce-view family defined by calling other operators:
+//! softmax with a dtype, logsumexp, var_mean, std_mean, roll, tile, flatten
+//! and unflatten are CompositeImplicitAutograd (autograd flows through the
+//! operators they call); std and norm are CompositeExplicitAutograd, with
+//! PyTorch's own backward formulas (a zero gradient where the result is 0).
 
 use crate::autograd_helpers::{sizes_of, to_dtype};
 use crate::ops;

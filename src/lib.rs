@@ -19,7 +19,9 @@
 pub mod autograd_helpers;
 mod boxed;
 pub mod composite;
+pub mod composite_einsum;
 pub mod composite_index;
+pub mod composite_linalg;
 pub mod composite_pointwise;
 pub mod composite_reduce;
 mod grad_arith;

@@ -105,31 +105,6 @@ fn logsumexp_is_composite() {
 }
 
 #[test]
-fn std_is_sqrt_of_var() {
-    let a = leaf(&[4]);
-    let r = ops::std(&a, None).unwrap();
-    assert_eq!(r.grad_fn().unwrap().name(), "SqrtBackward0"); // PyTorch: StdBackward0
-    let z = Tensor::from_vec(vec![0.0f64; 3], &[3]).unwrap();
-    z.requires_grad_(true).unwrap();
-    let s = ops::std(&z, None).unwrap();
-    let g = frankentorch::grad(&[s], &[z], &[None], None, false, false).unwrap();
-    assert!(g[0].as_ref().unwrap().to_f64_vec().iter().all(|v| v.is_nan())); // PyTorch: 0
-}
-
-#[test]
-fn norm_is_composite() {
-    let a = leaf(&[2]);
-    let r = ops::norm(&a, None, &[0], false).unwrap();
-    assert_eq!(r.grad_fn().unwrap().name(), "SqrtBackward0"); // PyTorch: NormBackward1
-    assert!((r.to_f64_vec()[0] - 5.0f64.sqrt()).abs() < 1e-12);
-    let z = Tensor::from_vec(vec![0.0f64; 2], &[2]).unwrap();
-    z.requires_grad_(true).unwrap();
-    let n = ops::norm(&z, None, &[0], false).unwrap();
-    let g = frankentorch::grad(&[n], &[z], &[None], None, false, false).unwrap();
-    assert!(g[0].as_ref().unwrap().to_f64_vec().iter().all(|v| v.is_nan())); // PyTorch: 0
-}
-
-#[test]
 fn roll_is_composite() {
     let a = leaf(&[3]);
     let r = ops::roll(&a, &[1], &[0]).unwrap();

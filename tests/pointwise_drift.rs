@@ -30,9 +30,6 @@ fn pointwise_composites_record_the_ops_they_call() {
     let v = leaf(vec![9.0]).view(&[]).unwrap();
     assert_eq!(grad_fn_name(&a.clamp_min(0).unwrap()), "ClampBackward0"); // PyTorch: ClampMinBackward0
     assert_eq!(grad_fn_name(&a.clamp_max(0).unwrap()), "ClampBackward0"); // PyTorch: ClampMaxBackward0
-    assert_eq!(grad_fn_name(&a.lerp(&b, 0.25).unwrap()), "AddBackward0"); // PyTorch: LerpBackward0
-    assert_eq!(grad_fn_name(&a.lerp(&b, 0.75).unwrap()), "AddBackward0");
-    assert_eq!(grad_fn_name(&a.lerp_tensor(&b, &w).unwrap()), "AddBackward0"); // PyTorch: LerpBackward1
     assert_eq!(grad_fn_name(&a.addcmul(&b, &w).unwrap()), "AddBackward0"); // PyTorch: AddcmulBackward0
     assert_eq!(grad_fn_name(&a.addcdiv(&b, &w).unwrap()), "AddBackward0"); // PyTorch: AddcdivBackward0
     assert_eq!(grad_fn_name(&a.masked_fill(&mask, 1.5).unwrap()), "WhereBackward0"); // PyTorch: MaskedFillBackward0

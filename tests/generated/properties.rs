@@ -35284,3 +35284,363 @@ fn masked_fill_tensor_inplace_sample_14_bumps_version_once() {
     );
     assert_eq!(alias.version(), before + 1, "views see the bump");
 }
+
+#[test]
+fn baddbmm_inplace_sample_0_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[2,3,4]", 0),
+        sample_tensor("f64[2,3,5]", 1),
+        sample_tensor("f64[2,5,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::baddbmm_full_(&t[0], &t[1], &t[2], Scalar::Int(1), Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn baddbmm_inplace_sample_1_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[4]", 0),
+        sample_tensor("f64[2,3,5]:t", 1),
+        sample_tensor("f64[2,5,4]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::baddbmm_full_(&t[0], &t[1], &t[2], Scalar::Float(0.5), Scalar::Float(2.0)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn baddbmm_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[2,3,1]:step", 0),
+        sample_tensor("f64[2,3,2]", 1),
+        sample_tensor("f64[2,2,1]:t", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::baddbmm_full_(&t[0], &t[1], &t[2], Scalar::Int(0), Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn baddbmm_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[]", 0),
+        sample_tensor("f64[2,2,0]", 1),
+        sample_tensor("f64[2,0,3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::baddbmm_full_(&t[0], &t[1], &t[2], Scalar::Int(1), Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn baddbmm_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[0,2,2]", 0),
+        sample_tensor("f64[0,2,3]", 1),
+        sample_tensor("f64[0,3,2]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::baddbmm_full_(&t[0], &t[1], &t[2], Scalar::Int(1), Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn baddbmm_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[2,2,2]:offset", 0),
+        sample_tensor("f64[2,2,3]:expand", 1),
+        sample_tensor("f64[2,3,2]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::baddbmm_full_(&t[0], &t[1], &t[2], Scalar::Int(1), Scalar::Float(-1.5)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn baddbmm_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("u8[2,2,2]", 0),
+        sample_tensor("u8[2,2,3]", 1),
+        sample_tensor("u8[2,3,2]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::baddbmm_full_(&t[0], &t[1], &t[2], Scalar::Int(1), Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn baddbmm_inplace_sample_7_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i8[2,2,2]", 0),
+        sample_tensor("i8[2,2,3]", 1),
+        sample_tensor("i8[2,3,2]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::baddbmm_full_(&t[0], &t[1], &t[2], Scalar::Int(1), Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn baddbmm_inplace_sample_8_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i16[2,2,2]", 0),
+        sample_tensor("i16[2,2,3]", 1),
+        sample_tensor("i16[2,3,2]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::baddbmm_full_(&t[0], &t[1], &t[2], Scalar::Int(1), Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn baddbmm_inplace_sample_9_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i32[2,2,2]", 0),
+        sample_tensor("i32[2,2,3]", 1),
+        sample_tensor("i32[2,3,2]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::baddbmm_full_(&t[0], &t[1], &t[2], Scalar::Int(1), Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn baddbmm_inplace_sample_10_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("i64[2,2,2]", 0),
+        sample_tensor("i64[2,2,3]", 1),
+        sample_tensor("i64[2,3,2]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::baddbmm_full_(&t[0], &t[1], &t[2], Scalar::Int(1), Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn baddbmm_inplace_sample_11_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f16[2,2,2]", 0),
+        sample_tensor("f16[2,2,3]", 1),
+        sample_tensor("f16[2,3,2]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::baddbmm_full_(&t[0], &t[1], &t[2], Scalar::Int(1), Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn baddbmm_inplace_sample_12_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("bf16[2,2,2]", 0),
+        sample_tensor("bf16[2,2,3]", 1),
+        sample_tensor("bf16[2,3,2]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::baddbmm_full_(&t[0], &t[1], &t[2], Scalar::Int(1), Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn baddbmm_inplace_sample_13_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f32[2,2,2]", 0),
+        sample_tensor("f32[2,2,3]", 1),
+        sample_tensor("f32[2,3,2]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::baddbmm_full_(&t[0], &t[1], &t[2], Scalar::Int(1), Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn baddbmm_inplace_sample_14_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[2,2,2]", 0),
+        sample_tensor("f64[2,2,3]", 1),
+        sample_tensor("f64[2,3,2]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::baddbmm_full_(&t[0], &t[1], &t[2], Scalar::Int(1), Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
