@@ -422,7 +422,7 @@ mod tests {
     }
 
     #[test]
-    fn grid_sampler_2d_refuses_reduced_precision() {
+    fn reduced_precision_is_refused() {
         for dtype in [DType::F16, DType::BF16] {
             let x = Tensor::zeros_contiguous(&[1, 1, 3, 4], dtype);
             let g = Tensor::zeros_contiguous(&[1, 2, 2, 2], dtype);

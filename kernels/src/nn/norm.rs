@@ -616,6 +616,9 @@ fn channel_layout(op: &str, input: &Tensor) -> Result<ChannelLayout> {
     })
 }
 
+/// One channel's (mean, biased variance), before rounding to the dtype.
+type Moments = (f64, f64);
+
 /// Batch norm forward with batch statistics (`training`) or the given
 /// running statistics; returns (output, save_mean, save_invstd) and, in
 /// training, each channel's (mean, biased variance) before rounding.
@@ -628,7 +631,7 @@ fn batch_norm_forward(
     running: Option<(&Tensor, &Tensor)>,
     training: bool,
     eps: f64,
-) -> Result<(Tensor, Tensor, Tensor, Vec<(f64, f64)>)> {
+) -> Result<(Tensor, Tensor, Tensor, Vec<Moments>)> {
     let lay = channel_layout(op, input)?;
     for (what, p) in [("weight", weight), ("bias", bias)] {
         check_param(op, what, p, input.dtype(), &[lay.c], |p| {
@@ -669,7 +672,7 @@ fn batch_norm_forward(
         let w = weight.map(widen_vec::<T>).transpose()?;
         let b = bias.map(widen_vec::<T>).transpose()?;
         if training {
-            let moms: Vec<(f64, f64)> = (0..lay.c).map(|ch| {
+            let moms: Vec<Moments> = (0..lay.c).map(|ch| {
                 let (m, v) = moments(&x, lay.group(ch));
                 (m.to_f64(), v.to_f64())
             }).collect();
