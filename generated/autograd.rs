@@ -5734,6 +5734,69 @@ impl BackwardFn for NativeBatchNormLegitBackward0 {
     }
 }
 
+/// Backward of `aten::_native_batch_norm_legit_no_training`.
+pub struct NativeBatchNormLegitNoTrainingBackward0 {
+    eps_: f64,
+    input_: SavedVariable,
+    running_mean_: SavedVariable,
+    running_var_: SavedVariable,
+    weight_: Option<SavedVariable>,
+}
+
+impl BackwardFn for NativeBatchNormLegitNoTrainingBackward0 {
+    fn name(&self) -> String {
+        "NativeBatchNormLegitNoTrainingBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 3];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let needs_input = ctx.needs(0);
+        let needs_weight = ctx.needs(1);
+        let needs_bias = ctx.needs(2);
+        let input = self.input_.unpack(Some(ctx.node))?;
+        let running_mean = self.running_mean_.unpack(Some(ctx.node))?;
+        let running_var = self.running_var_.unpack(Some(ctx.node))?;
+        let weight = match &self.weight_ {
+            Some(s) => Some(s.unpack(Some(ctx.node))?),
+            None => None,
+        };
+        if needs_input || needs_weight || needs_bias {
+            let r = crate::autograd_helpers::batch_norm_eval_backward_of(
+                &grad,
+                &input,
+                weight.as_ref(),
+                &running_mean,
+                &running_var,
+                self.eps_,
+                &[needs_input, needs_weight, needs_bias],
+            )?;
+            if needs_input {
+                out[0] = Some(r.0);
+            }
+            if needs_weight {
+                out[1] = Some(r.1);
+            }
+            if needs_bias {
+                out[2] = Some(r.2);
+            }
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.input_.release();
+        self.running_mean_.release();
+        self.running_var_.release();
+        if let Some(s) = &self.weight_ {
+            s.release();
+        }
+    }
+}
+
 /// Backward of `aten::_cdist_forward`.
 pub struct CdistForwardBackward0 {
     p_: f64,
@@ -6189,6 +6252,204 @@ impl BackwardFn for LerpBackward1 {
         self.end_.release();
         self.self_.release();
         self.weight_.release();
+    }
+}
+
+/// Backward of `aten::_native_batch_norm_legit`.
+pub struct NativeBatchNormLegitBackward1 {
+    eps_: f64,
+    input_: SavedVariable,
+    running_mean_: SavedVariable,
+    running_var_: SavedVariable,
+    training_: bool,
+    weight_: Option<SavedVariable>,
+    result1_: SavedVariable,
+    result2_: SavedVariable,
+}
+
+impl BackwardFn for NativeBatchNormLegitBackward1 {
+    fn name(&self) -> String {
+        "NativeBatchNormLegitBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 3];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let needs_input = ctx.needs(0);
+        let needs_weight = ctx.needs(1);
+        let needs_bias = ctx.needs(2);
+        let input = self.input_.unpack(Some(ctx.node))?;
+        let running_mean = self.running_mean_.unpack(Some(ctx.node))?;
+        let running_var = self.running_var_.unpack(Some(ctx.node))?;
+        let weight = match &self.weight_ {
+            Some(s) => Some(s.unpack(Some(ctx.node))?),
+            None => None,
+        };
+        let result1 = self.result1_.unpack(Some(ctx.node))?;
+        let result2 = self.result2_.unpack(Some(ctx.node))?;
+        if needs_input || needs_weight || needs_bias {
+            let r = crate::autograd_helpers::batch_norm_backward_of(
+                &grad,
+                &input,
+                weight.as_ref(),
+                &running_mean,
+                &running_var,
+                &result1,
+                &result2,
+                self.training_,
+                self.eps_,
+                &[needs_input, needs_weight, needs_bias],
+            )?;
+            if needs_input {
+                out[0] = Some(r.0);
+            }
+            if needs_weight {
+                out[1] = Some(r.1);
+            }
+            if needs_bias {
+                out[2] = Some(r.2);
+            }
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.input_.release();
+        self.running_mean_.release();
+        self.running_var_.release();
+        if let Some(s) = &self.weight_ {
+            s.release();
+        }
+        self.result1_.release();
+        self.result2_.release();
+    }
+}
+
+/// Backward of `aten::_embedding_bag`.
+pub struct EmbeddingBagBackward0 {
+    include_last_offset_: bool,
+    indices_: SavedVariable,
+    mode_: i64,
+    offsets_: SavedVariable,
+    padding_idx_: i64,
+    per_sample_weights_: Option<SavedVariable>,
+    scale_grad_by_freq_: bool,
+    sparse_: bool,
+    weight_: SavedVariable,
+    weight_sizes: Vec<i64>,
+    result3_: SavedVariable,
+}
+
+impl BackwardFn for EmbeddingBagBackward0 {
+    fn name(&self) -> String {
+        "EmbeddingBagBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let needs_weight = ctx.needs(0);
+        let needs_per_sample_weights = ctx.needs(1);
+        let indices = self.indices_.unpack(Some(ctx.node))?;
+        let offsets = self.offsets_.unpack(Some(ctx.node))?;
+        let per_sample_weights = match &self.per_sample_weights_ {
+            Some(s) => Some(s.unpack(Some(ctx.node))?),
+            None => None,
+        };
+        let weight = self.weight_.unpack(Some(ctx.node))?;
+        let result3 = self.result3_.unpack(Some(ctx.node))?;
+        if needs_weight {
+            out[0] = Some(crate::autograd_helpers::embedding_bag_backward_of(
+                &grad,
+                &indices,
+                &offsets,
+                &result3,
+                &self.weight_sizes,
+                self.scale_grad_by_freq_,
+                self.mode_,
+                self.sparse_,
+                per_sample_weights.as_ref(),
+                self.include_last_offset_,
+                self.padding_idx_,
+            )?);
+        }
+        if needs_per_sample_weights {
+            out[1] = Some(crate::autograd_helpers::embedding_bag_per_sample_weights_backward_of(
+                &grad,
+                &weight,
+                &indices,
+                &offsets,
+                self.mode_,
+                self.include_last_offset_,
+                self.padding_idx_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.indices_.release();
+        self.offsets_.release();
+        if let Some(s) = &self.per_sample_weights_ {
+            s.release();
+        }
+        self.weight_.release();
+        self.result3_.release();
+    }
+}
+
+/// Backward of `aten::grid_sampler_2d`.
+pub struct GridSampler2dBackward0 {
+    align_corners_: bool,
+    grid_: SavedVariable,
+    input_: SavedVariable,
+    interpolation_mode_: i64,
+    padding_mode_: i64,
+}
+
+impl BackwardFn for GridSampler2dBackward0 {
+    fn name(&self) -> String {
+        "GridSampler2dBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_input = ctx.needs(0);
+        let needs_grid = ctx.needs(1);
+        let grid = self.grid_.unpack(Some(ctx.node))?;
+        let input = self.input_.unpack(Some(ctx.node))?;
+        if needs_input || needs_grid {
+            let r = crate::autograd_helpers::grid_sampler_2d_backward_of(
+                &grad,
+                &input,
+                &grid,
+                self.interpolation_mode_,
+                self.padding_mode_,
+                self.align_corners_,
+                &[needs_input, needs_grid],
+            )?;
+            if needs_input {
+                out[0] = Some(r.0);
+            }
+            if needs_grid {
+                out[1] = Some(r.1);
+            }
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.grid_.release();
+        self.input_.release();
     }
 }
 
@@ -15903,6 +16164,64 @@ pub(crate) fn native_batch_norm_legit_no_stats_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::_native_batch_norm_legit_no_training`: records `NativeBatchNormLegitNoTrainingBackward0` when an input requires grad.
+pub(crate) fn native_batch_norm_legit_no_training_autograd(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    momentum: f64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let diff_inputs: Vec<Option<&Tensor>> = vec![Some(input), weight, bias];
+    let requires_grad = tls::is_grad_enabled() && diff_inputs.iter().flatten().any(|t| t.requires_grad());
+    let next_edges = if requires_grad {
+        collect_next_edges_opt(&diff_inputs)
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            eps,
+            SavedVariable::new(input, false),
+            SavedVariable::new(running_mean, false),
+            SavedVariable::new(running_var, false),
+            weight.map(|t| SavedVariable::new(t, false)),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        native_batch_norm_legit_no_training_call(
+            ks.below(DispatchKey::AutogradCPU),
+            input,
+            weight,
+            bias,
+            running_mean,
+            running_var,
+            momentum,
+            eps,
+        )?
+    };
+    if let Some((pre_eps_, pre_input_, pre_running_mean_, pre_running_var_, pre_weight_)) = saved {
+        let node = Node::new(
+            NativeBatchNormLegitNoTrainingBackward0 {
+                eps_: pre_eps_,
+                input_: pre_input_,
+                running_mean_: pre_running_mean_,
+                running_var_: pre_running_var_,
+                weight_: pre_weight_,
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
+    }
+    Ok(result)
+}
+
 /// Autograd kernel of `aten::_cdist_forward`: records `CdistForwardBackward0` when an input requires grad.
 pub(crate) fn cdist_forward_autograd(
     ks: DispatchKeySet,
@@ -16229,4 +16548,204 @@ pub(crate) fn baddbmm_out_autograd(
         alpha,
         out,
     )
+}
+
+/// Autograd kernel of `aten::_native_batch_norm_legit`: records `NativeBatchNormLegitBackward1` when an input requires grad.
+pub(crate) fn native_batch_norm_legit_autograd(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let diff_inputs: Vec<Option<&Tensor>> = vec![Some(input), weight, bias];
+    let requires_grad = tls::is_grad_enabled() && diff_inputs.iter().flatten().any(|t| t.requires_grad());
+    let next_edges = if requires_grad {
+        collect_next_edges_opt(&diff_inputs)
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            eps,
+            SavedVariable::new(input, false),
+            training,
+            weight.map(|t| SavedVariable::new(t, false)),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        native_batch_norm_legit_call(
+            ks.below(DispatchKey::AutogradCPU),
+            input,
+            weight,
+            bias,
+            running_mean,
+            running_var,
+            training,
+            momentum,
+            eps,
+        )?
+    };
+    if let Some((pre_eps_, pre_input_, pre_training_, pre_weight_)) = saved {
+        let node = Node::new(
+            NativeBatchNormLegitBackward1 {
+                eps_: pre_eps_,
+                input_: pre_input_,
+                running_mean_: SavedVariable::new(running_mean, false),
+                running_var_: SavedVariable::new(running_var, false),
+                training_: pre_training_,
+                weight_: pre_weight_,
+                result1_: SavedVariable::new(&result.1, false),
+                result2_: SavedVariable::new(&result.2, false),
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::_embedding_bag`: records `EmbeddingBagBackward0` when an input requires grad.
+pub(crate) fn embedding_bag_autograd(
+    ks: DispatchKeySet,
+    weight: &Tensor,
+    indices: &Tensor,
+    offsets: &Tensor,
+    scale_grad_by_freq: bool,
+    mode: i64,
+    sparse: bool,
+    per_sample_weights: Option<&Tensor>,
+    include_last_offset: bool,
+    padding_idx: i64,
+) -> Result<(Tensor, Tensor, Tensor, Tensor)> {
+    let diff_inputs: Vec<Option<&Tensor>> = vec![Some(weight), per_sample_weights];
+    let requires_grad = tls::is_grad_enabled() && diff_inputs.iter().flatten().any(|t| t.requires_grad());
+    let next_edges = if requires_grad {
+        collect_next_edges_opt(&diff_inputs)
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            include_last_offset,
+            SavedVariable::new(indices, false),
+            mode,
+            SavedVariable::new(offsets, false),
+            padding_idx,
+            per_sample_weights.map(|t| SavedVariable::new(t, false)),
+            scale_grad_by_freq,
+            sparse,
+            SavedVariable::new(weight, false),
+            crate::autograd_helpers::sizes_of(weight),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        embedding_bag_call(
+            ks.below(DispatchKey::AutogradCPU),
+            weight,
+            indices,
+            offsets,
+            scale_grad_by_freq,
+            mode,
+            sparse,
+            per_sample_weights,
+            include_last_offset,
+            padding_idx,
+        )?
+    };
+    if let Some((
+        pre_include_last_offset_,
+        pre_indices_,
+        pre_mode_,
+        pre_offsets_,
+        pre_padding_idx_,
+        pre_per_sample_weights_,
+        pre_scale_grad_by_freq_,
+        pre_sparse_,
+        pre_weight_,
+        pre_weight_sizes,
+    )) = saved
+    {
+        let node = Node::new(
+            EmbeddingBagBackward0 {
+                include_last_offset_: pre_include_last_offset_,
+                indices_: pre_indices_,
+                mode_: pre_mode_,
+                offsets_: pre_offsets_,
+                padding_idx_: pre_padding_idx_,
+                per_sample_weights_: pre_per_sample_weights_,
+                scale_grad_by_freq_: pre_scale_grad_by_freq_,
+                sparse_: pre_sparse_,
+                weight_: pre_weight_,
+                weight_sizes: pre_weight_sizes,
+                result3_: SavedVariable::new(&result.3, false),
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::grid_sampler_2d`: records `GridSampler2dBackward0` when an input requires grad.
+pub(crate) fn grid_sampler_2d_autograd(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    grid: &Tensor,
+    interpolation_mode: i64,
+    padding_mode: i64,
+    align_corners: bool,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[input, grid]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[input, grid])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            align_corners,
+            SavedVariable::new(grid, false),
+            SavedVariable::new(input, false),
+            interpolation_mode,
+            padding_mode,
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        grid_sampler_2d_call(
+            ks.below(DispatchKey::AutogradCPU),
+            input,
+            grid,
+            interpolation_mode,
+            padding_mode,
+            align_corners,
+        )?
+    };
+    if let Some((pre_align_corners_, pre_grid_, pre_input_, pre_interpolation_mode_, pre_padding_mode_)) = saved {
+        let node = Node::new(
+            GridSampler2dBackward0 {
+                align_corners_: pre_align_corners_,
+                grid_: pre_grid_,
+                input_: pre_input_,
+                interpolation_mode_: pre_interpolation_mode_,
+                padding_mode_: pre_padding_mode_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
 }

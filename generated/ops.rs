@@ -55853,7 +55853,10 @@ pub static NATIVE_BATCH_NORM_LEGIT_NO_TRAINING: Op<NativeBatchNormLegitNoTrainin
             KernelKey::Key(DispatchKey::CPU),
             Kernel::Fn(native_batch_norm_legit_no_training_cpu),
         ),
-        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::native_batch_norm_legit_no_training_autograd),
+        ),
     ],
 );
 
@@ -59105,6 +59108,567 @@ impl BoxedOp for EinsumBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::_native_batch_norm_legit
+
+/// Schema of `aten::_native_batch_norm_legit`.
+pub static NATIVE_BATCH_NORM_LEGIT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_native_batch_norm_legit",
+    overload: "",
+    signature: "_native_batch_norm_legit(Tensor input, Tensor? weight, Tensor? bias, Tensor(a!) running_mean, Tensor(b!) running_var, bool training, float momentum, float eps) -> (Tensor, Tensor, Tensor)",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "running_mean", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: true },
+        Arg { name: "running_var", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: true },
+        Arg { name: "training", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "momentum", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "eps", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::_native_batch_norm_legit`.
+pub type NativeBatchNormLegitFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    Option<&Tensor>,
+    Option<&Tensor>,
+    &Tensor,
+    &Tensor,
+    bool,
+    f64,
+    f64,
+) -> Result<(Tensor, Tensor, Tensor)>;
+
+fn native_batch_norm_legit_cpu(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    ft_kernels::nn::norm::_native_batch_norm_legit(
+        input,
+        weight,
+        bias,
+        running_mean,
+        running_var,
+        training,
+        momentum,
+        eps,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::_native_batch_norm_legit` writes.
+fn native_batch_norm_legit_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        native_batch_norm_legit_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            input,
+            weight,
+            bias,
+            running_mean,
+            running_var,
+            training,
+            momentum,
+            eps,
+        )?
+    };
+    running_mean.version_counter().bump();
+    running_var.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::_native_batch_norm_legit`.
+pub static NATIVE_BATCH_NORM_LEGIT: Op<NativeBatchNormLegitFn> = Op::new(
+    &NATIVE_BATCH_NORM_LEGIT_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(native_batch_norm_legit_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::native_batch_norm_legit_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(native_batch_norm_legit_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::_native_batch_norm_legit` through the dispatcher with explicit keys.
+pub fn native_batch_norm_legit_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    match NATIVE_BATCH_NORM_LEGIT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            input,
+            weight,
+            bias,
+            running_mean,
+            running_var,
+            training,
+            momentum,
+            eps,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Tensor(running_mean.clone()),
+                Value::Tensor(running_var.clone()),
+                Value::Bool(training),
+                Value::Float(momentum),
+                Value::Float(eps),
+            ];
+            fallback(&NATIVE_BATCH_NORM_LEGIT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_native_batch_norm_legit",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// Batch norm with running statistics: in training, each channel (dim 1) is normalized with its batch statistics and `running_mean`/`running_var` are updated in place with `momentum` (unbiased variance); otherwise the running statistics are used. Returns (output, save_mean, save_invstd).
+///
+/// `aten::_native_batch_norm_legit`: `_native_batch_norm_legit(Tensor input, Tensor? weight, Tensor? bias, Tensor(a!) running_mean, Tensor(b!) running_var, bool training, float momentum, float eps) -> (Tensor, Tensor, Tensor)`
+pub fn _native_batch_norm_legit(
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.push(input);
+        ts.extend(weight);
+        ts.extend(bias);
+        ts.push(running_mean);
+        ts.push(running_var);
+        dispatch::keyset_of(&ts)
+    };
+    native_batch_norm_legit_call(
+        ks,
+        input,
+        weight,
+        bias,
+        running_mean,
+        running_var,
+        training,
+        momentum,
+        eps,
+    )
+}
+
+struct NativeBatchNormLegitBoxed;
+
+impl BoxedOp for NativeBatchNormLegitBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NATIVE_BATCH_NORM_LEGIT_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_BATCH_NORM_LEGIT_SCHEMA, stack);
+        let input = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let bias = u.opt_tensor()?;
+        let running_mean = u.tensor()?;
+        let running_var = u.tensor()?;
+        let training = u.bool()?;
+        let momentum = u.float()?;
+        let eps = u.float()?;
+        let r = _native_batch_norm_legit(
+            &input,
+            weight.as_ref(),
+            bias.as_ref(),
+            &running_mean,
+            &running_var,
+            training,
+            momentum,
+            eps,
+        )?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1), Value::Tensor(r.2)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_embedding_bag
+
+/// Schema of `aten::_embedding_bag`.
+pub static EMBEDDING_BAG_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_embedding_bag",
+    overload: "",
+    signature: "_embedding_bag(Tensor weight, Tensor indices, Tensor offsets, bool scale_grad_by_freq=False, int mode=0, bool sparse=False, Tensor? per_sample_weights=None, bool include_last_offset=False, int padding_idx=-1) -> (Tensor, Tensor, Tensor, Tensor)",
+    args: &[
+        Arg { name: "weight", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "indices", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "offsets", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "scale_grad_by_freq", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "mode", ty: ArgType::Int, default: Some(DefaultValue::Int(0)), kwarg_only: false, is_write: false },
+        Arg { name: "sparse", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "per_sample_weights", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "include_last_offset", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "padding_idx", ty: ArgType::Int, default: Some(DefaultValue::Int(-1)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::_embedding_bag`.
+pub type EmbeddingBagFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    &Tensor,
+    &Tensor,
+    bool,
+    i64,
+    bool,
+    Option<&Tensor>,
+    bool,
+    i64,
+) -> Result<(Tensor, Tensor, Tensor, Tensor)>;
+
+fn embedding_bag_cpu(
+    _ks: DispatchKeySet,
+    weight: &Tensor,
+    indices: &Tensor,
+    offsets: &Tensor,
+    scale_grad_by_freq: bool,
+    mode: i64,
+    sparse: bool,
+    per_sample_weights: Option<&Tensor>,
+    include_last_offset: bool,
+    padding_idx: i64,
+) -> Result<(Tensor, Tensor, Tensor, Tensor)> {
+    ft_kernels::nn::embedding_bag::_embedding_bag(
+        weight,
+        indices,
+        offsets,
+        scale_grad_by_freq,
+        mode,
+        sparse,
+        per_sample_weights,
+        include_last_offset,
+        padding_idx,
+    )
+}
+
+/// Dispatch entry of `aten::_embedding_bag`.
+pub static EMBEDDING_BAG: Op<EmbeddingBagFn> = Op::new(
+    &EMBEDDING_BAG_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(embedding_bag_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::embedding_bag_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::_embedding_bag` through the dispatcher with explicit keys.
+pub fn embedding_bag_call(
+    ks: DispatchKeySet,
+    weight: &Tensor,
+    indices: &Tensor,
+    offsets: &Tensor,
+    scale_grad_by_freq: bool,
+    mode: i64,
+    sparse: bool,
+    per_sample_weights: Option<&Tensor>,
+    include_last_offset: bool,
+    padding_idx: i64,
+) -> Result<(Tensor, Tensor, Tensor, Tensor)> {
+    match EMBEDDING_BAG.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            weight,
+            indices,
+            offsets,
+            scale_grad_by_freq,
+            mode,
+            sparse,
+            per_sample_weights,
+            include_last_offset,
+            padding_idx,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(weight.clone()),
+                Value::Tensor(indices.clone()),
+                Value::Tensor(offsets.clone()),
+                Value::Bool(scale_grad_by_freq),
+                Value::Int(mode),
+                Value::Bool(sparse),
+                per_sample_weights.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Bool(include_last_offset),
+                Value::Int(padding_idx),
+            ];
+            fallback(&EMBEDDING_BAG_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_embedding_bag",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// Per-bag sum (`mode` 0, rows scaled by `per_sample_weights`), mean (1) or maximum (2) of the `weight` rows picked by `indices`, bags delimited by `offsets`, skipping `padding_idx`; returns (output, offset2bag, bag_size, max_indices) as PyTorch's CPU kernel does.
+///
+/// `aten::_embedding_bag`: `_embedding_bag(Tensor weight, Tensor indices, Tensor offsets, bool scale_grad_by_freq=False, int mode=0, bool sparse=False, Tensor? per_sample_weights=None, bool include_last_offset=False, int padding_idx=-1) -> (Tensor, Tensor, Tensor, Tensor)`
+pub fn _embedding_bag(
+    weight: &Tensor,
+    indices: &Tensor,
+    offsets: &Tensor,
+    scale_grad_by_freq: bool,
+    mode: i64,
+    sparse: bool,
+    per_sample_weights: Option<&Tensor>,
+    include_last_offset: bool,
+    padding_idx: i64,
+) -> Result<(Tensor, Tensor, Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = Vec::new();
+        ts.push(weight);
+        ts.push(indices);
+        ts.push(offsets);
+        ts.extend(per_sample_weights);
+        dispatch::keyset_of(&ts)
+    };
+    embedding_bag_call(
+        ks,
+        weight,
+        indices,
+        offsets,
+        scale_grad_by_freq,
+        mode,
+        sparse,
+        per_sample_weights,
+        include_last_offset,
+        padding_idx,
+    )
+}
+
+struct EmbeddingBagBoxed;
+
+impl BoxedOp for EmbeddingBagBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EMBEDDING_BAG_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EMBEDDING_BAG_SCHEMA, stack);
+        let weight = u.tensor()?;
+        let indices = u.tensor()?;
+        let offsets = u.tensor()?;
+        let scale_grad_by_freq = u.bool()?;
+        let mode = u.int()?;
+        let sparse = u.bool()?;
+        let per_sample_weights = u.opt_tensor()?;
+        let include_last_offset = u.bool()?;
+        let padding_idx = u.int()?;
+        let r = _embedding_bag(
+            &weight,
+            &indices,
+            &offsets,
+            scale_grad_by_freq,
+            mode,
+            sparse,
+            per_sample_weights.as_ref(),
+            include_last_offset,
+            padding_idx,
+        )?;
+        Ok(vec![
+            Value::Tensor(r.0),
+            Value::Tensor(r.1),
+            Value::Tensor(r.2),
+            Value::Tensor(r.3),
+        ])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::grid_sampler_2d
+
+/// Schema of `aten::grid_sampler_2d`.
+pub static GRID_SAMPLER_2D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::grid_sampler_2d",
+    overload: "",
+    signature: "grid_sampler_2d(Tensor input, Tensor grid, int interpolation_mode, int padding_mode, bool align_corners) -> Tensor",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grid", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "interpolation_mode", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding_mode", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "align_corners", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::grid_sampler_2d`.
+pub type GridSampler2dFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, i64, bool) -> Result<Tensor>;
+
+fn grid_sampler_2d_cpu(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    grid: &Tensor,
+    interpolation_mode: i64,
+    padding_mode: i64,
+    align_corners: bool,
+) -> Result<Tensor> {
+    ft_kernels::nn::grid_sample::grid_sampler_2d(input, grid, interpolation_mode, padding_mode, align_corners)
+}
+
+/// Dispatch entry of `aten::grid_sampler_2d`.
+pub static GRID_SAMPLER_2D: Op<GridSampler2dFn> = Op::new(
+    &GRID_SAMPLER_2D_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(grid_sampler_2d_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::grid_sampler_2d_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::grid_sampler_2d` through the dispatcher with explicit keys.
+pub fn grid_sampler_2d_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    grid: &Tensor,
+    interpolation_mode: i64,
+    padding_mode: i64,
+    align_corners: bool,
+) -> Result<Tensor> {
+    match GRID_SAMPLER_2D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, grid, interpolation_mode, padding_mode, align_corners),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::Tensor(grid.clone()),
+                Value::Int(interpolation_mode),
+                Value::Int(padding_mode),
+                Value::Bool(align_corners),
+            ];
+            fallback(&GRID_SAMPLER_2D_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::grid_sampler_2d",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Samples `input` `[N, C, H, W]` at the normalized (x, y) locations of `grid` `[N, Ho, Wo, 2]`: bilinear (0), nearest (1, ties to even) or bicubic (2) interpolation with zeros (0), border (1) or reflection (2) padding; the result is `[N, C, Ho, Wo]`.
+///
+/// `aten::grid_sampler_2d`: `grid_sampler_2d(Tensor input, Tensor grid, int interpolation_mode, int padding_mode, bool align_corners) -> Tensor`
+pub fn grid_sampler_2d(
+    input: &Tensor,
+    grid: &Tensor,
+    interpolation_mode: i64,
+    padding_mode: i64,
+    align_corners: bool,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[input, grid]);
+    grid_sampler_2d_call(ks, input, grid, interpolation_mode, padding_mode, align_corners)
+}
+
+struct GridSampler2dBoxed;
+
+impl BoxedOp for GridSampler2dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GRID_SAMPLER_2D_SCHEMA
+    }
+    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GRID_SAMPLER_2D_SCHEMA, stack);
+        let input = u.tensor()?;
+        let grid = u.tensor()?;
+        let interpolation_mode = u.int()?;
+        let padding_mode = u.int()?;
+        let align_corners = u.bool()?;
+        let r = grid_sampler_2d(&input, &grid, interpolation_mode, padding_mode, align_corners)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -59625,4 +60189,7 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &EyeMBoxed,
     &LinspaceBoxed,
     &EinsumBoxed,
+    &NativeBatchNormLegitBoxed,
+    &EmbeddingBagBoxed,
+    &GridSampler2dBoxed,
 ];

@@ -1350,3 +1350,145 @@ pub fn norm_backward_all(grad: &Tensor, self_: &Tensor, p: Scalar, result: &Tens
 pub fn one_minus_times(grad: &Tensor, weight: Scalar) -> Result<Tensor> {
     ops::mul_scalar(grad, 1.0 - weight.to_f64())
 }
+
+/// Batch norm's gradients (input, weight, bias) in evaluation mode, where the
+/// running statistics are constants: `grad * weight * invstd`,
+/// `sum(grad * (input - running_mean) * invstd)` and `sum(grad)` per channel,
+/// with `invstd = 1 / sqrt(running_var + eps)` (not differentiable again).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let x = Tensor::from_vec(vec![1.0f64, 3.0], &[2, 1]).unwrap();
+/// let g = Tensor::from_vec(vec![1.0f64, 1.0], &[2, 1]).unwrap();
+/// let m = Tensor::from_vec(vec![1.0f64], &[1]).unwrap();
+/// let v = Tensor::from_vec(vec![4.0f64], &[1]).unwrap();
+/// let (gi, gw, gb) =
+///     frankentorch::autograd_helpers::batch_norm_eval_backward_of(&g, &x, None, &m, &v, 0.0, &[true, true, true]).unwrap();
+/// assert_eq!(gi.to_vec::<f64>().unwrap(), vec![0.5, 0.5]);
+/// assert_eq!((gw.to_vec::<f64>().unwrap(), gb.to_vec::<f64>().unwrap()), (vec![1.0], vec![2.0]));
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn batch_norm_eval_backward_of(
+    grad: &Tensor,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    eps: f64,
+    output_mask: &[bool],
+) -> Result<(Tensor, Tensor, Tensor)> {
+    ft_kernels::nn::norm::batch_norm_backward(
+        grad,
+        input,
+        weight,
+        Some(running_mean),
+        Some(running_var),
+        None,
+        None,
+        false,
+        eps,
+        output_mask,
+    )
+}
+
+/// `_native_batch_norm_legit`'s gradients (input, weight, bias): from the
+/// saved batch statistics in `training`, otherwise from the running
+/// statistics (see [`batch_norm_eval_backward_of`]). Not differentiable again.
+#[allow(clippy::too_many_arguments)]
+pub fn batch_norm_backward_of(
+    grad: &Tensor,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    save_mean: &Tensor,
+    save_invstd: &Tensor,
+    training: bool,
+    eps: f64,
+    output_mask: &[bool],
+) -> Result<(Tensor, Tensor, Tensor)> {
+    if training {
+        batch_norm_train_backward_of(grad, input, weight, save_mean, save_invstd, eps, output_mask)
+    } else {
+        batch_norm_eval_backward_of(grad, input, weight, running_mean, running_var, eps, output_mask)
+    }
+}
+
+/// The gradient of `_embedding_bag` with respect to its weight (of sizes
+/// `weight_sizes`), from the output gradient and the forward's `max_indices`
+/// (dense only: `sparse` is an error). Not differentiable again.
+#[allow(clippy::too_many_arguments)]
+pub fn embedding_bag_backward_of(
+    grad: &Tensor,
+    indices: &Tensor,
+    offsets: &Tensor,
+    max_indices: &Tensor,
+    weight_sizes: &[i64],
+    scale_grad_by_freq: bool,
+    mode: i64,
+    sparse: bool,
+    per_sample_weights: Option<&Tensor>,
+    include_last_offset: bool,
+    padding_idx: i64,
+) -> Result<Tensor> {
+    let rows = weight_sizes.first().copied().unwrap_or(0).max(0) as usize;
+    ft_kernels::nn::embedding_bag::embedding_bag_weight_backward(
+        grad,
+        indices,
+        offsets,
+        max_indices,
+        rows,
+        scale_grad_by_freq,
+        mode,
+        sparse,
+        per_sample_weights,
+        include_last_offset,
+        padding_idx,
+    )
+}
+
+/// The gradient of `_embedding_bag` (sum mode) with respect to its
+/// `per_sample_weights`: each index's bag gradient dotted with its weight
+/// row. Not differentiable again.
+pub fn embedding_bag_per_sample_weights_backward_of(
+    grad: &Tensor,
+    weight: &Tensor,
+    indices: &Tensor,
+    offsets: &Tensor,
+    mode: i64,
+    include_last_offset: bool,
+    padding_idx: i64,
+) -> Result<Tensor> {
+    ft_kernels::nn::embedding_bag::embedding_bag_per_sample_weights_backward(
+        grad,
+        weight,
+        indices,
+        offsets,
+        mode,
+        include_last_offset,
+        padding_idx,
+    )
+}
+
+/// `grid_sampler_2d`'s gradients (input, grid) for the entries of
+/// `output_mask` that are set, by the `grid_sampler_2d_backward` kernel. Not
+/// differentiable again.
+pub fn grid_sampler_2d_backward_of(
+    grad: &Tensor,
+    input: &Tensor,
+    grid: &Tensor,
+    interpolation_mode: i64,
+    padding_mode: i64,
+    align_corners: bool,
+    output_mask: &[bool],
+) -> Result<(Tensor, Tensor)> {
+    ft_kernels::nn::grid_sample::grid_sampler_2d_backward(
+        grad,
+        input,
+        grid,
+        interpolation_mode,
+        padding_mode,
+        align_corners,
+        output_mask,
+    )
+}

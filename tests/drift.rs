@@ -121,3 +121,15 @@ fn var_with_empty_dim_list_has_the_true_gradient() {
     // PyTorch 2.15: [-3, -1, 1, 3].
     assert_eq!(g[0].as_ref().unwrap().to_f64_vec(), vec![-0.75, -0.25, 0.25, 0.75]);
 }
+
+/// `grid_sampler_2d` refuses float16/bfloat16 (PyTorch computes them in
+/// reduced precision step by step, which FrankenTorch does not reproduce).
+#[test]
+fn grid_sampler_2d_refuses_reduced_precision() {
+    for dtype in [DType::F16, DType::BF16] {
+        let x = Tensor::zeros_contiguous(&[1, 1, 3, 4], dtype);
+        let g = Tensor::zeros_contiguous(&[1, 2, 2, 2], dtype);
+        let e = ops::grid_sampler_2d(&x, &g, 0, 0, false).unwrap_err();
+        assert_eq!(e.kind(), frankentorch::ErrorKind::NotSupported);
+    }
+}

@@ -740,11 +740,15 @@ fn saved_fields(
                 } else {
                     format!("SavedVariable::new({ident}, false)")
                 };
+                // A written non-self argument (batch norm's `Tensor(a!)
+                // running_mean`) is saved after the op wrote it, so the saved
+                // version is the one the write produced.
+                let written = name != "self" && ty.as_ref().and_then(|t| t.alias.as_ref()).is_some_and(|al| al.write);
                 fields.push(FieldModel {
                     name: f.clone(),
                     ty: "SavedVariable".into(),
                     init,
-                    before_forward: true,
+                    before_forward: !written,
                 });
                 prelude.push(format!("let {ident} = self.{f}.unpack(Some(ctx.node))?;"));
                 release.push(format!("self.{f}.release();"));

@@ -21,6 +21,10 @@ pub struct TestView {
     kwargs: Vec<(String, String)>,
     gradcheck: bool,
     gradgradcheck: bool,
+    /// Positions (in `specs`) of floating inputs the op does not
+    /// differentiate (`non_differentiable`, written `Tensor(a!)` arguments):
+    /// the checks keep them constant instead of making them leaves.
+    frozen: Vec<usize>,
     /// Statements run first in both closures (builds an `out=` tensor).
     setup: String,
     /// A generated variant: samples of its functional op may be refused.
@@ -267,9 +271,26 @@ pub fn sample_tests(op: &OpModel, twice: bool) -> Result<Vec<TestView>, String> 
             kwargs,
             gradcheck: differentiable && float64,
             gradgradcheck: differentiable && float64 && twice,
+            frozen: Vec::new(),
         });
     }
     Ok(out)
+}
+
+/// Positions of floating sample tensors that are not differentiable inputs
+/// of the op's node (`names` are argument names, `x[j]` for list elements).
+fn frozen_positions(names: &[String], specs: &[String], inputs: &[crate::model::InputModel]) -> Vec<usize> {
+    let floating = |s: &str| ["f16", "bf16", "f32", "f64"].iter().any(|d| s.starts_with(d));
+    names
+        .iter()
+        .zip(specs)
+        .enumerate()
+        .filter(|(_, (n, s))| {
+            let base = n.split('[').next().unwrap_or(n);
+            floating(s) && !inputs.iter().any(|i| i.name == base)
+        })
+        .map(|(p, _)| p)
+        .collect()
 }
 
 /// All generated tests, in schema order.
@@ -285,7 +306,14 @@ pub fn tests_of(model: &Model, op: &OpModel) -> Vec<TestView> {
         AutogradMode::Fallthrough => false,
     };
     // Validation already ran in `lib::generate`; errors cannot reach here.
-    sample_tests(op, twice).unwrap_or_default()
+    let mut tests = sample_tests(op, twice).unwrap_or_default();
+    if let AutogradMode::Formula(i) = op.autograd {
+        let node = &model.nodes[i];
+        for t in &mut tests {
+            t.frozen = frozen_positions(&t.tensor_names, &t.specs, &node.inputs);
+        }
+    }
+    tests
 }
 
 impl TestView {

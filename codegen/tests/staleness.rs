@@ -21,6 +21,7 @@ fn scratch_repo(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     for sub in [
         "schema",
+        "schema/reference",
         "generated",
         "tests",
         "tests/generated",

@@ -300,3 +300,42 @@ fn non_tensor_returns_are_not_differentiable() {
         "returns must be Tensor, Tensor[], int, SymInt, float, bool or Scalar",
     );
 }
+
+/// A written non-self argument (`Tensor(a!) stats`, like batch norm's running
+/// statistics) read by a formula is saved after the op wrote it, its version
+/// counter is bumped, and the generated tests hold it constant (`frozen`).
+#[test]
+fn written_argument_is_saved_after_the_op_and_frozen_in_tests() {
+    let ops = r#"
+[[op]]
+signature = "norm_update(Tensor self, Tensor(a!) stats, float momentum) -> Tensor"
+kernels = { CPU = "k::norm_update" }
+samples = [{ self = "f64[3]", stats = "f64[3]", momentum = 0.1 }, { self = "f64[2,3]:t", stats = "f64[3]", momentum = 0.1 }, { self = "f64[]", stats = "f64[]", momentum = 0.1 }]
+"#;
+    let derivs = r#"
+[[helper]]
+signature = "scale(Tensor g, Tensor w) -> Tensor"
+
+[[derivative]]
+of = "norm_update"
+self = "scale(grad, stats)"
+non_differentiable = ["stats"]
+"#;
+    let model = match build(ops, derivs) {
+        Ok(m) => m,
+        Err(es) => panic!("{es:?}"),
+    };
+    let files = ft_codegen::render::render(&model).expect("renders");
+    let file = |name: &str| files.iter().find(|(p, _)| p == name).map(|f| f.1.clone()).expect(name);
+    let autograd = file("generated/autograd.rs");
+    assert!(
+        autograd.contains("stats_: SavedVariable::new(stats, false)"),
+        "stats must be saved after the forward call:\n{autograd}"
+    );
+    assert!(file("generated/ops.rs").contains("stats.version_counter().bump();"));
+    let tests = file("tests/generated/ops.rs");
+    assert!(
+        tests.contains("frozen: &[1]"),
+        "stats must be frozen in the generated tests:\n{tests}"
+    );
+}

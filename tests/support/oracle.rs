@@ -80,13 +80,16 @@ fn compare(what: &str, ours: &Tensor, rec: &toml::Table) {
 }
 
 /// Checks sample `index` of `op` (`add.Tensor`) against its fixture.
-/// `specs`/`names` are the sample's tensor arguments; `typed` calls the op.
+/// `specs`/`names` are the sample's tensor arguments; `frozen` the positions
+/// of those the op does not differentiate (never made leaves); `typed` calls
+/// the op.
 pub fn check(
     op: &str,
     index: usize,
     specs: &[&str],
     names: &[&str],
     expected_error: Option<ErrorKind>,
+    frozen: &[usize],
     typed: &TypedCall,
 ) {
     let table = fixture(op);
@@ -148,7 +151,8 @@ pub fn check(
             );
         }
     }
-    check_grads(&here, sample, specs, names, typed);
+    check_mutated(&here, sample, &inputs, names);
+    check_grads(&here, sample, specs, names, frozen, typed);
 }
 
 /// Checks sample `index` of an op returning non-tensor values (`sym_size.int`,
@@ -203,7 +207,21 @@ pub fn check_values(op: &str, index: usize, specs: &[&str], expected_error: Opti
     }
 }
 
-fn check_grads(here: &str, sample: &toml::Table, specs: &[&str], names: &[&str], typed: &TypedCall) {
+/// Compares the arguments the op wrote (`Tensor(a!)`, other than `self` of
+/// an in-place op and `out`) with their values after PyTorch's call.
+fn check_mutated(here: &str, sample: &toml::Table, inputs: &[Tensor], names: &[&str]) {
+    let recorded = sample.get("mutated").and_then(|m| m.as_array());
+    for rec in recorded.into_iter().flatten().filter_map(|t| t.as_table()) {
+        let name = rec.get("input").and_then(|n| n.as_str()).expect("mutated input name");
+        let i = names
+            .iter()
+            .position(|n| *n == name)
+            .unwrap_or_else(|| panic!("{here}: fixture records a write to unknown input {name}"));
+        compare(&format!("{here} written input {name}"), &inputs[i], rec);
+    }
+}
+
+fn check_grads(here: &str, sample: &toml::Table, specs: &[&str], names: &[&str], frozen: &[usize], typed: &TypedCall) {
     let recorded: Vec<&toml::Table> = sample
         .get("grad")
         .and_then(|g| g.as_array())
@@ -217,7 +235,7 @@ fn check_grads(here: &str, sample: &toml::Table, specs: &[&str], names: &[&str],
         .enumerate()
         .map(|(i, s)| {
             let t = sample_tensor(s, i);
-            if t.dtype().is_floating_point() {
+            if t.dtype().is_floating_point() && !frozen.contains(&i) {
                 t.requires_grad_(true).unwrap();
             }
             t

@@ -21,6 +21,7 @@ import torch
 TORCH_VERSION = "2.15.0"  # keep in sync with regen.sh
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCHEMA = os.path.join(ROOT, "schema", "ops.toml")
+DERIVATIVES = os.path.join(ROOT, "schema", "derivatives.toml")
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "oracle")
 
 # The `out` value of an out= variant's samples (FORMAT.md §7).
@@ -87,6 +88,7 @@ class Arg:
         self.name = name
         self.kwarg_only = kwarg_only
         self.type = ty
+        self.written = "!" in ty
         base = re.sub(r"\([^)]*\)", "", ty)  # drop alias annotations
         self.optional = base.endswith("?")
         base = base.rstrip("?")
@@ -293,14 +295,15 @@ def to_dtype(name):
     return d
 
 
-def build_args(sig, sample, leaves):
+def build_args(sig, sample, leaves, frozen=frozenset()):
     """Returns (args, kwargs, tensors) where tensors is [(arg name, tensor)] in
-    signature order (the seeds). With `leaves`, floating tensors require grad."""
+    signature order (the seeds). With `leaves`, floating tensors require grad,
+    except those of the arguments named in `frozen`."""
     tensors = []
 
-    def make(spec):
+    def make(spec, name=None):
         t = build_tensor(spec, len(tensors))
-        if leaves and t.dtype in FLOAT_DTYPES:
+        if leaves and t.dtype in FLOAT_DTYPES and name not in frozen:
             t = t.detach().requires_grad_()
         return t
 
@@ -324,7 +327,7 @@ def build_args(sig, sample, leaves):
             elif v == "none":
                 v = None
             else:
-                v = make(v)
+                v = make(v, a.name)
                 tensors.append((a.name, v))
         elif a.base == "ScalarType":
             v = to_dtype(v)
@@ -449,7 +452,14 @@ def reseed(sample):
         torch.manual_seed(sample["seed"])
 
 
-def run_sample(op, sig, sample, index, notes):
+def written_inputs(sig):
+    """Arguments the op writes besides an in-place `self` and `out=`: their
+    values after the call are recorded as `[[sample.mutated]]`."""
+    inplace = sig.name.endswith("_")
+    return [a.name for k, a in enumerate(sig.args) if a.written and a.name != "out" and not (inplace and k == 0)]
+
+
+def run_sample(op, sig, sample, index, notes, non_diff):
     """Returns the fixture lines of one expanded sample."""
     qn = sig.qualified
     fn = sig.packet()
@@ -480,11 +490,16 @@ def run_sample(op, sig, sample, index, notes):
         lines.append("[[sample.output]]")
         entry = tensor_entry(o, tensors, with_values) if isinstance(o, torch.Tensor) else plain_entry(o)
         lines.extend(f"{k} = {toml_value(v)}" for k, v in entry)
+    written = written_inputs(sig)
+    for name, t in tensors:
+        if name in written:
+            lines += ["", "[[sample.mutated]]", f"input = {toml_str(name)}"]
+            lines.extend(f"{k} = {toml_value(v)}" for k, v in tensor_entry(t, [], True) if k in ("dtype", "shape", "values"))
 
     differentiable = op.get("differentiable", True) and not sig.name.endswith("_")
     if not differentiable:
         return lines
-    args, kwargs, tensors = build_args(sig, call, leaves=True)
+    args, kwargs, tensors = build_args(sig, call, leaves=True, frozen=non_diff | set(written))
     leaves = [(n, t) for n, t in tensors if t.requires_grad]
     if not leaves:
         return lines
@@ -535,6 +550,8 @@ def main():
 
     with open(SCHEMA, "rb") as f:
         schema = tomllib.load(f)
+    with open(DERIVATIVES, "rb") as f:
+        non_diff = {d["of"]: set(d.get("non_differentiable", [])) for d in tomllib.load(f).get("derivative", [])}
     entries = []
     for op in schema.get("op", []):
         entries.append(op)
@@ -564,7 +581,7 @@ def main():
             lines = [f"op = {toml_str('aten::' + sig.qualified)}", f"torch = {toml_str(TORCH_VERSION)}"]
             errors = grads = 0
             for i, sample in enumerate(samples):
-                sl = run_sample(op, sig, sample, i, notes)
+                sl = run_sample(op, sig, sample, i, notes, non_diff.get(sig.qualified, set()))
                 errors += any(line.startswith("error = ") for line in sl)
                 grads += sum(line == "[[sample.grad]]" for line in sl)
                 lines += sl

@@ -12,7 +12,9 @@
 pub mod conv;
 pub mod distance;
 pub mod embedding;
+pub mod embedding_bag;
 pub mod fold;
+pub mod grid_sample;
 pub mod maxpool;
 pub mod norm;
 pub mod pad;

@@ -616,8 +616,12 @@ fn channel_layout(op: &str, input: &Tensor) -> Result<ChannelLayout> {
     })
 }
 
+/// One channel's (mean, biased variance), before rounding to the dtype.
+type Moments = (f64, f64);
+
 /// Batch norm forward with batch statistics (`training`) or the given
-/// running statistics; returns (output, save_mean, save_invstd, biased var).
+/// running statistics; returns (output, save_mean, save_invstd) and, in
+/// training, each channel's (mean, biased variance) before rounding.
 #[allow(clippy::too_many_arguments)]
 fn batch_norm_forward(
     op: &str,
@@ -627,7 +631,7 @@ fn batch_norm_forward(
     running: Option<(&Tensor, &Tensor)>,
     training: bool,
     eps: f64,
-) -> Result<(Tensor, Tensor, Tensor, Vec<f64>)> {
+) -> Result<(Tensor, Tensor, Tensor, Vec<Moments>)> {
     let lay = channel_layout(op, input)?;
     for (what, p) in [("weight", weight), ("bias", bias)] {
         check_param(op, what, p, input.dtype(), &[lay.c], |p| {
@@ -668,10 +672,13 @@ fn batch_norm_forward(
         let w = weight.map(widen_vec::<T>).transpose()?;
         let b = bias.map(widen_vec::<T>).transpose()?;
         if training {
-            let vars: Vec<f64> = (0..lay.c).map(|ch| moments(&x, lay.group(ch)).1.to_f64()).collect();
+            let moms: Vec<Moments> = (0..lay.c).map(|ch| {
+                let (m, v) = moments(&x, lay.group(ch));
+                (m.to_f64(), v.to_f64())
+            }).collect();
             let (y, used) = normalize(&x, &lay, w.as_deref(), b.as_deref(), Stats::Batch { eps });
             let (mean, invstd): (Vec<_>, Vec<_>) = used.into_iter().unzip();
-            Ok((narrow_tensor::<T>(y, input.sizes())?, narrow_tensor::<T>(mean, &[lay.c])?, narrow_tensor::<T>(invstd, &[lay.c])?, vars))
+            Ok((narrow_tensor::<T>(y, input.sizes())?, narrow_tensor::<T>(mean, &[lay.c])?, narrow_tensor::<T>(invstd, &[lay.c])?, moms))
         } else {
             let (rm, rv) = running.ok_or_else(|| Error::invalid(op, "running_mean must be defined in evaluation mode"))?;
             let given: Vec<_> = running_stats::<T>(rm, rv, eps)?;
@@ -737,6 +744,71 @@ pub fn _native_batch_norm_legit_no_training(
     let _ = momentum;
     let (y, m, s, _) = batch_norm_forward(OP, input, weight, bias, Some((running_mean, running_var)), false, eps)?;
     Ok((y, m, s))
+}
+
+/// `aten::_native_batch_norm_legit`: batch norm with running statistics.
+/// With `training`, each channel (dim 1) is normalized with its batch
+/// statistics and the running statistics are updated in place:
+/// `running_mean = (1 - momentum) * running_mean + momentum * mean` and
+/// `running_var = (1 - momentum) * running_var + momentum * var * n / (n - 1)`
+/// (the unbiased batch variance over the `n` elements of a channel). Without
+/// `training` it is [`_native_batch_norm_legit_no_training`]. Returns
+/// (output, save_mean, save_invstd).
+///
+/// ```
+/// use ft_runtime::Tensor;
+/// let x = Tensor::from_vec(vec![1.0f64, 3.0], &[2, 1]).unwrap();
+/// let (rm, rv) = (Tensor::from_vec(vec![0.0f64], &[1]).unwrap(), Tensor::from_vec(vec![1.0f64], &[1]).unwrap());
+/// let (y, _, _) = ft_kernels::nn::norm::_native_batch_norm_legit(&x, None, None, &rm, &rv, true, 0.5, 0.0).unwrap();
+/// assert_eq!(y.to_vec::<f64>().unwrap(), vec![-1.0, 1.0]);
+/// assert_eq!((rm.to_vec::<f64>().unwrap(), rv.to_vec::<f64>().unwrap()), (vec![1.0], vec![1.5]));
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn _native_batch_norm_legit(
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    const OP: &str = "aten::_native_batch_norm_legit";
+    for (what, t) in [("running_mean", running_mean), ("running_var", running_var)] {
+        if t.dtype() != input.dtype() {
+            return Err(Error::dtype(
+                OP,
+                format!(
+                    "expected {what} to have scalar type {} but got {} (mixed-dtype batch norm is not supported)",
+                    input.dtype().scalar_type_name(),
+                    t.dtype().scalar_type_name()
+                ),
+            ));
+        }
+    }
+    let running = Some((running_mean, running_var));
+    let (y, mean, invstd, moms) = batch_norm_forward(OP, input, weight, bias, running, training, eps)?;
+    if training {
+        let n = (input.numel() / input.sizes()[1].max(1)) as f64;
+        let batch_mean: Vec<f64> = moms.iter().map(|m| m.0).collect();
+        let unbiased: Vec<f64> = moms.iter().map(|m| m.1 * n / (n - 1.0)).collect();
+        update_running(running_mean, &batch_mean, momentum)?;
+        update_running(running_var, &unbiased, momentum)?;
+    }
+    Ok((y, mean, invstd))
+}
+
+/// `stat = (1 - momentum) * stat + momentum * batch`, written into `stat`.
+fn update_running(stat: &Tensor, batch: &[f64], momentum: f64) -> Result<()> {
+    let new: Vec<f64> = stat
+        .to_f64_vec()
+        .into_iter()
+        .zip(batch)
+        .map(|(r, b)| (1.0 - momentum) * r + momentum * b)
+        .collect();
+    crate::copy::copy_(stat, &Tensor::from_vec(new, stat.sizes())?, false)?;
+    Ok(())
 }
 
 /// The gradients of batch norm with respect to (input, weight, bias): with
