@@ -22,6 +22,7 @@ pub mod composite;
 pub mod composite_index;
 pub mod composite_pointwise;
 pub mod composite_reduce;
+pub mod composite_upsample;
 mod grad_arith;
 mod pointwise_helpers;
 pub mod testing;

@@ -20,6 +20,7 @@ pub mod iter;
 pub mod join;
 pub mod lanes;
 pub mod linalg;
+pub mod masked_backward;
 pub mod metadata;
 pub mod nn;
 pub mod pointwise;
