@@ -61,7 +61,7 @@ fn scale(scales: &[Option<f64>], i: usize) -> Option<f64> {
 /// ```
 /// use frankentorch::prelude::*;
 /// let x = ops::ones(&[1, 1, 3, 4]).unwrap();
-/// let y = ops::upsample_nearest2d_vec(&x, None, Some(&[1.5, 2.0])).unwrap();
+/// let y = ops::upsample_nearest2d_vec(&x, None, Some(&[1.5, 2.0][..])).unwrap();
 /// assert_eq!(y.sizes(), &[1, 1, 4, 8]);
 /// ```
 pub fn upsample_nearest2d_vec(

@@ -162,7 +162,7 @@ fn convolution_backward_is_not_twice_differentiable() {
         &go,
         &x,
         &w,
-        Some(&[2]),
+        Some(&[2][..]),
         &[1],
         &[0],
         &[1],
