@@ -33506,8 +33506,7 @@ pub fn index_tensor_call(ks: DispatchKeySet, self_: &Tensor, indices: &[Option<T
 /// `aten::index.Tensor`: `index.Tensor(Tensor self, Tensor?[] indices) -> Tensor`
 pub fn index(self_: &Tensor, indices: &[Option<Tensor>]) -> Result<Tensor> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(self_);
+        let mut ts: Vec<&Tensor> = vec![self_];
         ts.extend(indices.iter().flatten());
         if ts.is_empty() {
             dispatch::keyset_for_factory(Device::Cpu)
@@ -33636,8 +33635,7 @@ pub fn index_put_call(
 /// `aten::index_put`: `index_put(Tensor self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor`
 pub fn index_put(self_: &Tensor, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(self_);
+        let mut ts: Vec<&Tensor> = vec![self_];
         ts.extend(indices.iter().flatten());
         ts.push(values);
         if ts.is_empty() {
@@ -33798,8 +33796,7 @@ pub fn index_put_inplace_call(
 /// `aten::index_put_`: `index_put_(Tensor(a!) self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor(a!)`
 pub fn index_put_(self_: &Tensor, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(self_);
+        let mut ts: Vec<&Tensor> = vec![self_];
         ts.extend(indices.iter().flatten());
         ts.push(values);
         if ts.is_empty() {
@@ -34481,7 +34478,7 @@ pub fn cat_call(ks: DispatchKeySet, tensors: &[Tensor], dim: i64) -> Result<Tens
 /// `aten::cat`: `cat(Tensor[] tensors, int dim=0) -> Tensor`
 pub fn cat(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
+        let mut ts: Vec<&Tensor> = vec![];
         ts.extend(tensors.iter());
         if ts.is_empty() {
             dispatch::keyset_for_factory(Device::Cpu)
@@ -34612,7 +34609,7 @@ pub fn cat_out_call(ks: DispatchKeySet, tensors: &[Tensor], dim: i64, out: &Tens
 /// `aten::cat.out`: `cat.out(Tensor[] tensors, int dim=0, *, Tensor(a!) out) -> Tensor(a!)`
 pub fn cat_out(tensors: &[Tensor], dim: i64, out: &Tensor) -> Result<Tensor> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
+        let mut ts: Vec<&Tensor> = vec![];
         ts.extend(tensors.iter());
         ts.push(out);
         if ts.is_empty() {
@@ -35148,7 +35145,7 @@ pub fn stack_call(ks: DispatchKeySet, tensors: &[Tensor], dim: i64) -> Result<Te
 /// `aten::stack`: `stack(Tensor[] tensors, int dim=0) -> Tensor`
 pub fn stack(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
+        let mut ts: Vec<&Tensor> = vec![];
         ts.extend(tensors.iter());
         if ts.is_empty() {
             dispatch::keyset_for_factory(Device::Cpu)
@@ -36039,7 +36036,7 @@ pub fn meshgrid_call(ks: DispatchKeySet, tensors: &[Tensor]) -> Result<Vec<Tenso
 /// `aten::meshgrid`: `meshgrid(Tensor[] tensors) -> Tensor[]`
 pub fn meshgrid(tensors: &[Tensor]) -> Result<Vec<Tensor>> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
+        let mut ts: Vec<&Tensor> = vec![];
         ts.extend(tensors.iter());
         if ts.is_empty() {
             dispatch::keyset_for_factory(Device::Cpu)
@@ -36142,7 +36139,7 @@ pub fn meshgrid_indexing_call(ks: DispatchKeySet, tensors: &[Tensor], indexing: 
 /// `aten::meshgrid.indexing`: `meshgrid.indexing(Tensor[] tensors, *, str indexing) -> Tensor[]`
 pub fn meshgrid_indexing(tensors: &[Tensor], indexing: &str) -> Result<Vec<Tensor>> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
+        let mut ts: Vec<&Tensor> = vec![];
         ts.extend(tensors.iter());
         if ts.is_empty() {
             dispatch::keyset_for_factory(Device::Cpu)
@@ -40260,8 +40257,7 @@ pub fn clamp_tensor_call(
 /// `aten::clamp.Tensor`: `clamp.Tensor(Tensor self, Tensor? min=None, Tensor? max=None) -> Tensor`
 pub fn clamp_tensor(self_: &Tensor, min: Option<&Tensor>, max: Option<&Tensor>) -> Result<Tensor> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(self_);
+        let mut ts: Vec<&Tensor> = vec![self_];
         ts.extend(min);
         ts.extend(max);
         if ts.is_empty() {
@@ -40409,8 +40405,7 @@ pub fn clamp_tensor_inplace_call(
 /// `aten::clamp_.Tensor`: `clamp_.Tensor(Tensor(a!) self, Tensor? min=None, Tensor? max=None) -> Tensor(a!)`
 pub fn clamp_tensor_(self_: &Tensor, min: Option<&Tensor>, max: Option<&Tensor>) -> Result<Tensor> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(self_);
+        let mut ts: Vec<&Tensor> = vec![self_];
         ts.extend(min);
         ts.extend(max);
         if ts.is_empty() {
@@ -40569,8 +40564,7 @@ pub fn clamp_tensor_out_call(
 /// `aten::clamp.Tensor_out`: `clamp.Tensor_out(Tensor self, Tensor? min=None, Tensor? max=None, *, Tensor(a!) out) -> Tensor(a!)`
 pub fn clamp_tensor_out(self_: &Tensor, min: Option<&Tensor>, max: Option<&Tensor>, out: &Tensor) -> Result<Tensor> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(self_);
+        let mut ts: Vec<&Tensor> = vec![self_];
         ts.extend(min);
         ts.extend(max);
         ts.push(out);
@@ -51452,9 +51446,7 @@ pub fn convolution(
     groups: i64,
 ) -> Result<Tensor> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(input);
-        ts.push(weight);
+        let mut ts: Vec<&Tensor> = vec![input, weight];
         ts.extend(bias);
         if ts.is_empty() {
             dispatch::keyset_for_factory(Device::Cpu)
@@ -52210,8 +52202,7 @@ pub fn native_layer_norm(
     eps: f64,
 ) -> Result<(Tensor, Tensor, Tensor)> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(input);
+        let mut ts: Vec<&Tensor> = vec![input];
         ts.extend(weight);
         ts.extend(bias);
         if ts.is_empty() {
@@ -52367,8 +52358,7 @@ pub fn native_group_norm(
     eps: f64,
 ) -> Result<(Tensor, Tensor, Tensor)> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(input);
+        let mut ts: Vec<&Tensor> = vec![input];
         ts.extend(weight);
         ts.extend(bias);
         if ts.is_empty() {
@@ -52511,8 +52501,7 @@ pub fn _native_batch_norm_legit_no_stats(
     eps: f64,
 ) -> Result<(Tensor, Tensor, Tensor)> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(input);
+        let mut ts: Vec<&Tensor> = vec![input];
         ts.extend(weight);
         ts.extend(bias);
         if ts.is_empty() {
@@ -52671,8 +52660,7 @@ pub fn _native_batch_norm_legit_no_training(
     eps: f64,
 ) -> Result<(Tensor, Tensor, Tensor)> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(input);
+        let mut ts: Vec<&Tensor> = vec![input];
         ts.extend(weight);
         ts.extend(bias);
         ts.push(running_mean);
@@ -54227,11 +54215,7 @@ pub fn native_layer_norm_backward(
     output_mask: &[bool],
 ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(grad_out);
-        ts.push(input);
-        ts.push(mean);
-        ts.push(rstd);
+        let mut ts: Vec<&Tensor> = vec![grad_out, input, mean, rstd];
         ts.extend(weight);
         ts.extend(bias);
         if ts.is_empty() {
@@ -54439,11 +54423,7 @@ pub fn native_group_norm_backward(
     output_mask: &[bool],
 ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(grad_out);
-        ts.push(input);
-        ts.push(mean);
-        ts.push(rstd);
+        let mut ts: Vec<&Tensor> = vec![grad_out, input, mean, rstd];
         ts.extend(weight);
         if ts.is_empty() {
             dispatch::keyset_for_factory(Device::Cpu)

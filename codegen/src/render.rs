@@ -92,8 +92,14 @@ fn keyset_expr(op: &OpModel) -> String {
         let names: Vec<&str> = tensors.iter().map(|a| a.ident.as_str()).collect();
         return format!("dispatch::keyset_of(&[{}])", names.join(", "));
     }
-    let mut s = String::from("{ let mut ts: Vec<&Tensor> = Vec::new(); ");
-    for a in tensors {
+    // Leading plain tensors start the list (clippy's vec_init_then_push).
+    let lead = tensors
+        .iter()
+        .take_while(|a| a.ty.list.is_none() && !a.ty.elem_optional)
+        .count();
+    let firsts: Vec<&str> = tensors[..lead].iter().map(|a| a.ident.as_str()).collect();
+    let mut s = format!("{{ let mut ts: Vec<&Tensor> = vec![{}]; ", firsts.join(", "));
+    for a in &tensors[lead..] {
         match (a.ty.list.is_some(), a.ty.elem_optional) {
             (false, false) => s += &format!("ts.push({}); ", a.ident),
             (false, true) => s += &format!("ts.extend({}); ", a.ident),
