@@ -5600,9 +5600,9 @@ impl BackwardFn for NativeLayerNormBackward0 {
 
 /// Backward of `aten::native_group_norm`.
 pub struct NativeGroupNormBackward0 {
-    C_: i64,
-    HxW_: i64,
-    N_: i64,
+    c_: i64,
+    hx_w_: i64,
+    n_: i64,
     group_: i64,
     input_: SavedVariable,
     weight_: Option<SavedVariable>,
@@ -5642,9 +5642,9 @@ impl BackwardFn for NativeGroupNormBackward0 {
                 &result1,
                 &result2,
                 weight.as_ref(),
-                self.N_,
-                self.C_,
-                self.HxW_,
+                self.n_,
+                self.c_,
+                self.hx_w_,
                 self.group_,
                 &[needs_input, needs_weight, needs_bias],
             )?;
@@ -16050,9 +16050,9 @@ pub(crate) fn native_group_norm_autograd(
     input: &Tensor,
     weight: Option<&Tensor>,
     bias: Option<&Tensor>,
-    N: i64,
-    C: i64,
-    HxW: i64,
+    n: i64,
+    c: i64,
+    hx_w: i64,
     group: i64,
     eps: f64,
 ) -> Result<(Tensor, Tensor, Tensor)> {
@@ -16065,9 +16065,9 @@ pub(crate) fn native_group_norm_autograd(
     };
     let saved = if requires_grad {
         Some((
-            C,
-            HxW,
-            N,
+            c,
+            hx_w,
+            n,
             group,
             SavedVariable::new(input, false),
             weight.map(|t| SavedVariable::new(t, false)),
@@ -16082,19 +16082,19 @@ pub(crate) fn native_group_norm_autograd(
             input,
             weight,
             bias,
-            N,
-            C,
-            HxW,
+            n,
+            c,
+            hx_w,
             group,
             eps,
         )?
     };
-    if let Some((pre_C_, pre_HxW_, pre_N_, pre_group_, pre_input_, pre_weight_)) = saved {
+    if let Some((pre_c_, pre_hx_w_, pre_n_, pre_group_, pre_input_, pre_weight_)) = saved {
         let node = Node::new(
             NativeGroupNormBackward0 {
-                C_: pre_C_,
-                HxW_: pre_HxW_,
-                N_: pre_N_,
+                c_: pre_c_,
+                hx_w_: pre_hx_w_,
+                n_: pre_n_,
                 group_: pre_group_,
                 input_: pre_input_,
                 weight_: pre_weight_,

@@ -110,8 +110,8 @@ impl BoxedOp for AddTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ADD_TENSOR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ADD_TENSOR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADD_TENSOR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let alpha = u.scalar()?;
@@ -254,8 +254,8 @@ impl BoxedOp for AddOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ADD_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ADD_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADD_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let alpha = u.scalar()?;
@@ -353,8 +353,8 @@ impl BoxedOp for AddScalarBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ADD_SCALAR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ADD_SCALAR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADD_SCALAR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let alpha = u.scalar()?;
@@ -478,8 +478,8 @@ impl BoxedOp for AddScalarInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ADD_SCALAR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ADD_SCALAR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADD_SCALAR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let alpha = u.scalar()?;
@@ -633,8 +633,8 @@ impl BoxedOp for AddScalarOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ADD_SCALAR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ADD_SCALAR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADD_SCALAR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let alpha = u.scalar()?;
@@ -760,8 +760,8 @@ impl BoxedOp for AddTensorInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ADD_TENSOR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ADD_TENSOR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADD_TENSOR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let alpha = u.scalar()?;
@@ -867,8 +867,8 @@ impl BoxedOp for SubTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SUB_TENSOR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SUB_TENSOR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SUB_TENSOR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let alpha = u.scalar()?;
@@ -1001,8 +1001,8 @@ impl BoxedOp for SubTensorInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SUB_TENSOR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SUB_TENSOR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SUB_TENSOR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let alpha = u.scalar()?;
@@ -1145,8 +1145,8 @@ impl BoxedOp for SubOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SUB_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SUB_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SUB_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let alpha = u.scalar()?;
@@ -1244,8 +1244,8 @@ impl BoxedOp for SubScalarBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SUB_SCALAR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SUB_SCALAR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SUB_SCALAR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let alpha = u.scalar()?;
@@ -1369,8 +1369,8 @@ impl BoxedOp for SubScalarInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SUB_SCALAR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SUB_SCALAR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SUB_SCALAR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let alpha = u.scalar()?;
@@ -1524,8 +1524,8 @@ impl BoxedOp for SubScalarOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SUB_SCALAR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SUB_SCALAR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SUB_SCALAR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let alpha = u.scalar()?;
@@ -1616,8 +1616,8 @@ impl BoxedOp for MulTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MUL_TENSOR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MUL_TENSOR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MUL_TENSOR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = mul(&self_, &other)?;
@@ -1739,8 +1739,8 @@ impl BoxedOp for MulOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MUL_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MUL_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MUL_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let out = u.tensor()?;
@@ -1830,8 +1830,8 @@ impl BoxedOp for MulScalarBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MUL_SCALAR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MUL_SCALAR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MUL_SCALAR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = mul_scalar(&self_, other)?;
@@ -1941,8 +1941,8 @@ impl BoxedOp for MulScalarInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MUL_SCALAR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MUL_SCALAR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MUL_SCALAR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = mul_scalar_(&self_, other)?;
@@ -2074,8 +2074,8 @@ impl BoxedOp for MulScalarOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MUL_SCALAR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MUL_SCALAR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MUL_SCALAR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let out = u.tensor()?;
@@ -2179,8 +2179,8 @@ impl BoxedOp for MulTensorInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MUL_TENSOR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MUL_TENSOR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MUL_TENSOR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = mul_(&self_, &other)?;
@@ -2269,8 +2269,8 @@ impl BoxedOp for DivTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &DIV_TENSOR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&DIV_TENSOR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_TENSOR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = div(&self_, &other)?;
@@ -2380,8 +2380,8 @@ impl BoxedOp for DivTensorInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &DIV_TENSOR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&DIV_TENSOR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_TENSOR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = div_(&self_, &other)?;
@@ -2503,8 +2503,8 @@ impl BoxedOp for DivOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &DIV_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&DIV_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let out = u.tensor()?;
@@ -2594,8 +2594,8 @@ impl BoxedOp for DivScalarBoxed {
     fn schema(&self) -> &'static OpSchema {
         &DIV_SCALAR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&DIV_SCALAR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_SCALAR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = div_scalar(&self_, other)?;
@@ -2705,8 +2705,8 @@ impl BoxedOp for DivScalarInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &DIV_SCALAR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&DIV_SCALAR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_SCALAR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = div_scalar_(&self_, other)?;
@@ -2838,8 +2838,8 @@ impl BoxedOp for DivScalarOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &DIV_SCALAR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&DIV_SCALAR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_SCALAR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let out = u.tensor()?;
@@ -2920,8 +2920,8 @@ impl BoxedOp for NegBoxed {
     fn schema(&self) -> &'static OpSchema {
         &NEG_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&NEG_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NEG_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = neg(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -3017,8 +3017,8 @@ impl BoxedOp for NegInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &NEG_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&NEG_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NEG_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = neg_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -3123,8 +3123,8 @@ impl BoxedOp for NegOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &NEG_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&NEG_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NEG_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = neg_out(&self_, &out)?;
@@ -3204,8 +3204,8 @@ impl BoxedOp for ExpBoxed {
     fn schema(&self) -> &'static OpSchema {
         &EXP_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&EXP_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EXP_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = exp(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -3301,8 +3301,8 @@ impl BoxedOp for ExpInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &EXP_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&EXP_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EXP_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = exp_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -3407,8 +3407,8 @@ impl BoxedOp for ExpOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &EXP_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&EXP_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EXP_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = exp_out(&self_, &out)?;
@@ -3488,8 +3488,8 @@ impl BoxedOp for LogBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOG_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOG_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = log(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -3585,8 +3585,8 @@ impl BoxedOp for LogInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOG_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOG_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = log_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -3691,8 +3691,8 @@ impl BoxedOp for LogOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOG_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOG_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = log_out(&self_, &out)?;
@@ -3772,8 +3772,8 @@ impl BoxedOp for SinBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SIN_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SIN_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SIN_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = sin(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -3869,8 +3869,8 @@ impl BoxedOp for SinInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SIN_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SIN_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SIN_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = sin_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -3975,8 +3975,8 @@ impl BoxedOp for SinOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SIN_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SIN_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SIN_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = sin_out(&self_, &out)?;
@@ -4056,8 +4056,8 @@ impl BoxedOp for CosBoxed {
     fn schema(&self) -> &'static OpSchema {
         &COS_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&COS_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&COS_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = cos(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -4153,8 +4153,8 @@ impl BoxedOp for CosInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &COS_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&COS_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&COS_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = cos_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -4259,8 +4259,8 @@ impl BoxedOp for CosOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &COS_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&COS_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&COS_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = cos_out(&self_, &out)?;
@@ -4340,8 +4340,8 @@ impl BoxedOp for ReluBoxed {
     fn schema(&self) -> &'static OpSchema {
         &RELU_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&RELU_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RELU_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = relu(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -4437,8 +4437,8 @@ impl BoxedOp for ReluInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &RELU_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&RELU_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RELU_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = relu_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -4543,8 +4543,8 @@ impl BoxedOp for ReluOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &RELU_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&RELU_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RELU_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = relu_out(&self_, &out)?;
@@ -4624,8 +4624,8 @@ impl BoxedOp for SigmoidBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SIGMOID_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SIGMOID_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SIGMOID_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = sigmoid(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -4721,8 +4721,8 @@ impl BoxedOp for SigmoidInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SIGMOID_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SIGMOID_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SIGMOID_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = sigmoid_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -4827,8 +4827,8 @@ impl BoxedOp for SigmoidOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SIGMOID_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SIGMOID_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SIGMOID_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = sigmoid_out(&self_, &out)?;
@@ -4908,8 +4908,8 @@ impl BoxedOp for TanhBoxed {
     fn schema(&self) -> &'static OpSchema {
         &TANH_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&TANH_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TANH_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = tanh(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -5005,8 +5005,8 @@ impl BoxedOp for TanhInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &TANH_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&TANH_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TANH_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = tanh_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -5111,8 +5111,8 @@ impl BoxedOp for TanhOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &TANH_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&TANH_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TANH_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = tanh_out(&self_, &out)?;
@@ -5227,8 +5227,8 @@ impl BoxedOp for ThresholdBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &THRESHOLD_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&THRESHOLD_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&THRESHOLD_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let self_ = u.tensor()?;
         let threshold = u.scalar()?;
@@ -5323,8 +5323,8 @@ impl BoxedOp for SigmoidBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SIGMOID_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SIGMOID_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SIGMOID_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let output = u.tensor()?;
         let r = sigmoid_backward(&grad_output, &output)?;
@@ -5418,8 +5418,8 @@ impl BoxedOp for TanhBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &TANH_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&TANH_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TANH_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let output = u.tensor()?;
         let r = tanh_backward(&grad_output, &output)?;
@@ -5499,8 +5499,8 @@ impl BoxedOp for AbsBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ABS_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ABS_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ABS_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = abs(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -5596,8 +5596,8 @@ impl BoxedOp for AbsInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ABS_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ABS_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ABS_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = abs_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -5702,8 +5702,8 @@ impl BoxedOp for AbsOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ABS_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ABS_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ABS_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = abs_out(&self_, &out)?;
@@ -5783,8 +5783,8 @@ impl BoxedOp for SqrtBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SQRT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SQRT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SQRT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = sqrt(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -5880,8 +5880,8 @@ impl BoxedOp for SqrtInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SQRT_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SQRT_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SQRT_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = sqrt_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -5986,8 +5986,8 @@ impl BoxedOp for SqrtOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SQRT_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SQRT_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SQRT_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = sqrt_out(&self_, &out)?;
@@ -6067,8 +6067,8 @@ impl BoxedOp for RsqrtBoxed {
     fn schema(&self) -> &'static OpSchema {
         &RSQRT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&RSQRT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RSQRT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = rsqrt(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -6164,8 +6164,8 @@ impl BoxedOp for RsqrtInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &RSQRT_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&RSQRT_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RSQRT_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = rsqrt_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -6270,8 +6270,8 @@ impl BoxedOp for RsqrtOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &RSQRT_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&RSQRT_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RSQRT_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = rsqrt_out(&self_, &out)?;
@@ -6351,8 +6351,8 @@ impl BoxedOp for ReciprocalBoxed {
     fn schema(&self) -> &'static OpSchema {
         &RECIPROCAL_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&RECIPROCAL_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RECIPROCAL_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = reciprocal(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -6448,8 +6448,8 @@ impl BoxedOp for ReciprocalInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &RECIPROCAL_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&RECIPROCAL_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RECIPROCAL_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = reciprocal_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -6559,8 +6559,8 @@ impl BoxedOp for ReciprocalOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &RECIPROCAL_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&RECIPROCAL_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RECIPROCAL_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = reciprocal_out(&self_, &out)?;
@@ -6640,8 +6640,8 @@ impl BoxedOp for TanBoxed {
     fn schema(&self) -> &'static OpSchema {
         &TAN_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&TAN_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TAN_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = tan(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -6737,8 +6737,8 @@ impl BoxedOp for TanInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &TAN_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&TAN_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TAN_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = tan_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -6843,8 +6843,8 @@ impl BoxedOp for TanOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &TAN_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&TAN_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TAN_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = tan_out(&self_, &out)?;
@@ -6924,8 +6924,8 @@ impl BoxedOp for SinhBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SINH_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SINH_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SINH_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = sinh(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -7021,8 +7021,8 @@ impl BoxedOp for SinhInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SINH_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SINH_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SINH_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = sinh_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -7127,8 +7127,8 @@ impl BoxedOp for SinhOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SINH_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SINH_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SINH_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = sinh_out(&self_, &out)?;
@@ -7208,8 +7208,8 @@ impl BoxedOp for CoshBoxed {
     fn schema(&self) -> &'static OpSchema {
         &COSH_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&COSH_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&COSH_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = cosh(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -7305,8 +7305,8 @@ impl BoxedOp for CoshInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &COSH_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&COSH_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&COSH_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = cosh_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -7411,8 +7411,8 @@ impl BoxedOp for CoshOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &COSH_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&COSH_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&COSH_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = cosh_out(&self_, &out)?;
@@ -7492,8 +7492,8 @@ impl BoxedOp for AtanBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ATAN_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ATAN_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ATAN_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = atan(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -7589,8 +7589,8 @@ impl BoxedOp for AtanInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ATAN_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ATAN_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ATAN_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = atan_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -7695,8 +7695,8 @@ impl BoxedOp for AtanOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ATAN_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ATAN_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ATAN_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = atan_out(&self_, &out)?;
@@ -7776,8 +7776,8 @@ impl BoxedOp for AsinhBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ASINH_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ASINH_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ASINH_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = asinh(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -7873,8 +7873,8 @@ impl BoxedOp for AsinhInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ASINH_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ASINH_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ASINH_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = asinh_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -7979,8 +7979,8 @@ impl BoxedOp for AsinhOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ASINH_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ASINH_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ASINH_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = asinh_out(&self_, &out)?;
@@ -8060,8 +8060,8 @@ impl BoxedOp for ErfBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ERF_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ERF_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ERF_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = erf(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -8157,8 +8157,8 @@ impl BoxedOp for ErfInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ERF_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ERF_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ERF_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = erf_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -8263,8 +8263,8 @@ impl BoxedOp for ErfOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ERF_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ERF_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ERF_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = erf_out(&self_, &out)?;
@@ -8344,8 +8344,8 @@ impl BoxedOp for Expm1Boxed {
     fn schema(&self) -> &'static OpSchema {
         &EXPM1_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&EXPM1_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EXPM1_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = expm1(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -8441,8 +8441,8 @@ impl BoxedOp for Expm1InplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &EXPM1_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&EXPM1_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EXPM1_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = expm1_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -8547,8 +8547,8 @@ impl BoxedOp for Expm1OutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &EXPM1_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&EXPM1_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EXPM1_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = expm1_out(&self_, &out)?;
@@ -8628,8 +8628,8 @@ impl BoxedOp for AsinBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ASIN_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ASIN_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ASIN_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = asin(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -8725,8 +8725,8 @@ impl BoxedOp for AsinInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ASIN_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ASIN_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ASIN_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = asin_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -8831,8 +8831,8 @@ impl BoxedOp for AsinOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ASIN_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ASIN_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ASIN_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = asin_out(&self_, &out)?;
@@ -8912,8 +8912,8 @@ impl BoxedOp for AcosBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ACOS_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ACOS_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ACOS_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = acos(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -9009,8 +9009,8 @@ impl BoxedOp for AcosInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ACOS_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ACOS_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ACOS_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = acos_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -9115,8 +9115,8 @@ impl BoxedOp for AcosOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ACOS_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ACOS_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ACOS_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = acos_out(&self_, &out)?;
@@ -9196,8 +9196,8 @@ impl BoxedOp for AtanhBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ATANH_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ATANH_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ATANH_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = atanh(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -9293,8 +9293,8 @@ impl BoxedOp for AtanhInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ATANH_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ATANH_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ATANH_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = atanh_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -9399,8 +9399,8 @@ impl BoxedOp for AtanhOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ATANH_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ATANH_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ATANH_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = atanh_out(&self_, &out)?;
@@ -9480,8 +9480,8 @@ impl BoxedOp for AcoshBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ACOSH_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ACOSH_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ACOSH_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = acosh(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -9577,8 +9577,8 @@ impl BoxedOp for AcoshInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ACOSH_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ACOSH_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ACOSH_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = acosh_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -9683,8 +9683,8 @@ impl BoxedOp for AcoshOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ACOSH_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ACOSH_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ACOSH_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = acosh_out(&self_, &out)?;
@@ -9764,8 +9764,8 @@ impl BoxedOp for Log1pBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOG1P_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOG1P_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG1P_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = log1p(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -9861,8 +9861,8 @@ impl BoxedOp for Log1pInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOG1P_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOG1P_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG1P_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = log1p_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -9967,8 +9967,8 @@ impl BoxedOp for Log1pOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOG1P_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOG1P_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG1P_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = log1p_out(&self_, &out)?;
@@ -10048,8 +10048,8 @@ impl BoxedOp for Log2Boxed {
     fn schema(&self) -> &'static OpSchema {
         &LOG2_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOG2_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG2_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = log2(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -10145,8 +10145,8 @@ impl BoxedOp for Log2InplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOG2_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOG2_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG2_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = log2_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -10251,8 +10251,8 @@ impl BoxedOp for Log2OutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOG2_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOG2_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG2_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = log2_out(&self_, &out)?;
@@ -10332,8 +10332,8 @@ impl BoxedOp for Log10Boxed {
     fn schema(&self) -> &'static OpSchema {
         &LOG10_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOG10_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG10_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = log10(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -10429,8 +10429,8 @@ impl BoxedOp for Log10InplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOG10_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOG10_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG10_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = log10_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -10535,8 +10535,8 @@ impl BoxedOp for Log10OutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOG10_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOG10_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG10_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = log10_out(&self_, &out)?;
@@ -10616,8 +10616,8 @@ impl BoxedOp for CeilBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CEIL_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CEIL_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CEIL_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = ceil(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -10713,8 +10713,8 @@ impl BoxedOp for CeilInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CEIL_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CEIL_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CEIL_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = ceil_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -10819,8 +10819,8 @@ impl BoxedOp for CeilOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CEIL_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CEIL_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CEIL_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = ceil_out(&self_, &out)?;
@@ -10900,8 +10900,8 @@ impl BoxedOp for FloorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &FLOOR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&FLOOR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FLOOR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = floor(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -10997,8 +10997,8 @@ impl BoxedOp for FloorInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &FLOOR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&FLOOR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FLOOR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = floor_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -11103,8 +11103,8 @@ impl BoxedOp for FloorOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &FLOOR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&FLOOR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FLOOR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = floor_out(&self_, &out)?;
@@ -11184,8 +11184,8 @@ impl BoxedOp for RoundBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ROUND_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ROUND_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ROUND_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = round(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -11281,8 +11281,8 @@ impl BoxedOp for RoundInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ROUND_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ROUND_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ROUND_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = round_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -11387,8 +11387,8 @@ impl BoxedOp for RoundOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ROUND_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ROUND_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ROUND_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = round_out(&self_, &out)?;
@@ -11468,8 +11468,8 @@ impl BoxedOp for TruncBoxed {
     fn schema(&self) -> &'static OpSchema {
         &TRUNC_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&TRUNC_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TRUNC_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = trunc(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -11565,8 +11565,8 @@ impl BoxedOp for TruncInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &TRUNC_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&TRUNC_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TRUNC_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = trunc_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -11671,8 +11671,8 @@ impl BoxedOp for TruncOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &TRUNC_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&TRUNC_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TRUNC_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = trunc_out(&self_, &out)?;
@@ -11752,8 +11752,8 @@ impl BoxedOp for SignBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SIGN_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SIGN_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SIGN_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = sign(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -11849,8 +11849,8 @@ impl BoxedOp for SignInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SIGN_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SIGN_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SIGN_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = sign_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -11955,8 +11955,8 @@ impl BoxedOp for SignOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SIGN_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SIGN_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SIGN_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = sign_out(&self_, &out)?;
@@ -12042,8 +12042,8 @@ impl BoxedOp for EqTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &EQ_TENSOR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&EQ_TENSOR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EQ_TENSOR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = eq(&self_, &other)?;
@@ -12150,8 +12150,8 @@ impl BoxedOp for EqTensorInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &EQ_TENSOR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&EQ_TENSOR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EQ_TENSOR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = eq_(&self_, &other)?;
@@ -12283,8 +12283,8 @@ impl BoxedOp for EqTensorOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &EQ_TENSOR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&EQ_TENSOR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EQ_TENSOR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let out = u.tensor()?;
@@ -12371,8 +12371,8 @@ impl BoxedOp for EqScalarBoxed {
     fn schema(&self) -> &'static OpSchema {
         &EQ_SCALAR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&EQ_SCALAR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EQ_SCALAR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = eq_scalar(&self_, other)?;
@@ -12475,8 +12475,8 @@ impl BoxedOp for EqScalarInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &EQ_SCALAR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&EQ_SCALAR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EQ_SCALAR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = eq_scalar_(&self_, other)?;
@@ -12603,8 +12603,8 @@ impl BoxedOp for EqScalarOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &EQ_SCALAR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&EQ_SCALAR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EQ_SCALAR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let out = u.tensor()?;
@@ -12691,8 +12691,8 @@ impl BoxedOp for NeTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &NE_TENSOR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&NE_TENSOR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NE_TENSOR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = ne(&self_, &other)?;
@@ -12799,8 +12799,8 @@ impl BoxedOp for NeTensorInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &NE_TENSOR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&NE_TENSOR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NE_TENSOR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = ne_(&self_, &other)?;
@@ -12932,8 +12932,8 @@ impl BoxedOp for NeTensorOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &NE_TENSOR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&NE_TENSOR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NE_TENSOR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let out = u.tensor()?;
@@ -13020,8 +13020,8 @@ impl BoxedOp for NeScalarBoxed {
     fn schema(&self) -> &'static OpSchema {
         &NE_SCALAR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&NE_SCALAR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NE_SCALAR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = ne_scalar(&self_, other)?;
@@ -13124,8 +13124,8 @@ impl BoxedOp for NeScalarInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &NE_SCALAR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&NE_SCALAR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NE_SCALAR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = ne_scalar_(&self_, other)?;
@@ -13252,8 +13252,8 @@ impl BoxedOp for NeScalarOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &NE_SCALAR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&NE_SCALAR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NE_SCALAR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let out = u.tensor()?;
@@ -13340,8 +13340,8 @@ impl BoxedOp for LtTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LT_TENSOR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LT_TENSOR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LT_TENSOR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = lt(&self_, &other)?;
@@ -13448,8 +13448,8 @@ impl BoxedOp for LtTensorInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LT_TENSOR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LT_TENSOR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LT_TENSOR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = lt_(&self_, &other)?;
@@ -13581,8 +13581,8 @@ impl BoxedOp for LtTensorOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LT_TENSOR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LT_TENSOR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LT_TENSOR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let out = u.tensor()?;
@@ -13669,8 +13669,8 @@ impl BoxedOp for LtScalarBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LT_SCALAR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LT_SCALAR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LT_SCALAR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = lt_scalar(&self_, other)?;
@@ -13773,8 +13773,8 @@ impl BoxedOp for LtScalarInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LT_SCALAR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LT_SCALAR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LT_SCALAR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = lt_scalar_(&self_, other)?;
@@ -13901,8 +13901,8 @@ impl BoxedOp for LtScalarOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LT_SCALAR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LT_SCALAR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LT_SCALAR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let out = u.tensor()?;
@@ -13989,8 +13989,8 @@ impl BoxedOp for LeTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LE_TENSOR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LE_TENSOR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LE_TENSOR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = le(&self_, &other)?;
@@ -14097,8 +14097,8 @@ impl BoxedOp for LeTensorInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LE_TENSOR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LE_TENSOR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LE_TENSOR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = le_(&self_, &other)?;
@@ -14230,8 +14230,8 @@ impl BoxedOp for LeTensorOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LE_TENSOR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LE_TENSOR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LE_TENSOR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let out = u.tensor()?;
@@ -14318,8 +14318,8 @@ impl BoxedOp for LeScalarBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LE_SCALAR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LE_SCALAR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LE_SCALAR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = le_scalar(&self_, other)?;
@@ -14422,8 +14422,8 @@ impl BoxedOp for LeScalarInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LE_SCALAR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LE_SCALAR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LE_SCALAR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = le_scalar_(&self_, other)?;
@@ -14550,8 +14550,8 @@ impl BoxedOp for LeScalarOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LE_SCALAR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LE_SCALAR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LE_SCALAR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let out = u.tensor()?;
@@ -14638,8 +14638,8 @@ impl BoxedOp for GtTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &GT_TENSOR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&GT_TENSOR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GT_TENSOR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = gt(&self_, &other)?;
@@ -14746,8 +14746,8 @@ impl BoxedOp for GtTensorInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &GT_TENSOR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&GT_TENSOR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GT_TENSOR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = gt_(&self_, &other)?;
@@ -14879,8 +14879,8 @@ impl BoxedOp for GtTensorOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &GT_TENSOR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&GT_TENSOR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GT_TENSOR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let out = u.tensor()?;
@@ -14967,8 +14967,8 @@ impl BoxedOp for GtScalarBoxed {
     fn schema(&self) -> &'static OpSchema {
         &GT_SCALAR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&GT_SCALAR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GT_SCALAR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = gt_scalar(&self_, other)?;
@@ -15071,8 +15071,8 @@ impl BoxedOp for GtScalarInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &GT_SCALAR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&GT_SCALAR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GT_SCALAR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = gt_scalar_(&self_, other)?;
@@ -15199,8 +15199,8 @@ impl BoxedOp for GtScalarOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &GT_SCALAR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&GT_SCALAR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GT_SCALAR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let out = u.tensor()?;
@@ -15287,8 +15287,8 @@ impl BoxedOp for GeTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &GE_TENSOR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&GE_TENSOR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GE_TENSOR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = ge(&self_, &other)?;
@@ -15395,8 +15395,8 @@ impl BoxedOp for GeTensorInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &GE_TENSOR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&GE_TENSOR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GE_TENSOR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = ge_(&self_, &other)?;
@@ -15528,8 +15528,8 @@ impl BoxedOp for GeTensorOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &GE_TENSOR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&GE_TENSOR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GE_TENSOR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let out = u.tensor()?;
@@ -15616,8 +15616,8 @@ impl BoxedOp for GeScalarBoxed {
     fn schema(&self) -> &'static OpSchema {
         &GE_SCALAR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&GE_SCALAR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GE_SCALAR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = ge_scalar(&self_, other)?;
@@ -15720,8 +15720,8 @@ impl BoxedOp for GeScalarInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &GE_SCALAR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&GE_SCALAR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GE_SCALAR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = ge_scalar_(&self_, other)?;
@@ -15848,8 +15848,8 @@ impl BoxedOp for GeScalarOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &GE_SCALAR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&GE_SCALAR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GE_SCALAR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let out = u.tensor()?;
@@ -15939,8 +15939,8 @@ impl BoxedOp for MaximumBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MAXIMUM_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MAXIMUM_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAXIMUM_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = maximum(&self_, &other)?;
@@ -16062,8 +16062,8 @@ impl BoxedOp for MaximumOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MAXIMUM_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MAXIMUM_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAXIMUM_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let out = u.tensor()?;
@@ -16153,8 +16153,8 @@ impl BoxedOp for MinimumBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MINIMUM_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MINIMUM_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MINIMUM_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = minimum(&self_, &other)?;
@@ -16276,8 +16276,8 @@ impl BoxedOp for MinimumOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MINIMUM_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MINIMUM_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MINIMUM_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let out = u.tensor()?;
@@ -16372,8 +16372,8 @@ impl BoxedOp for SumBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SUM_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SUM_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SUM_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dtype = u.opt_scalar_type()?;
         let r = sum_full(&self_, dtype)?;
@@ -16503,8 +16503,8 @@ impl BoxedOp for SumDimIntListBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SUM_DIM_INT_LIST_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SUM_DIM_INT_LIST_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SUM_DIM_INT_LIST_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.opt_int_list()?;
         let keepdim = u.bool()?;
@@ -16643,8 +16643,8 @@ impl BoxedOp for SumIntListOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SUM_INT_LIST_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SUM_INT_LIST_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SUM_INT_LIST_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.opt_int_list()?;
         let keepdim = u.bool()?;
@@ -16741,8 +16741,8 @@ impl BoxedOp for MeanBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MEAN_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MEAN_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MEAN_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dtype = u.opt_scalar_type()?;
         let r = mean_full(&self_, dtype)?;
@@ -16867,8 +16867,8 @@ impl BoxedOp for MeanDimBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MEAN_DIM_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MEAN_DIM_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MEAN_DIM_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.opt_int_list()?;
         let keepdim = u.bool()?;
@@ -17002,8 +17002,8 @@ impl BoxedOp for MeanOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MEAN_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MEAN_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MEAN_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.opt_int_list()?;
         let keepdim = u.bool()?;
@@ -17114,8 +17114,8 @@ impl BoxedOp for MaxDimBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MAX_DIM_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MAX_DIM_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_DIM_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let keepdim = u.bool()?;
@@ -17224,8 +17224,8 @@ impl BoxedOp for MinDimBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MIN_DIM_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MIN_DIM_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MIN_DIM_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let keepdim = u.bool()?;
@@ -17312,8 +17312,8 @@ impl BoxedOp for MmBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MM_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MM_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MM_SCHEMA, bound);
         let self_ = u.tensor()?;
         let mat2 = u.tensor()?;
         let r = mm(&self_, &mat2)?;
@@ -17435,8 +17435,8 @@ impl BoxedOp for MmOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MM_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MM_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MM_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let mat2 = u.tensor()?;
         let out = u.tensor()?;
@@ -17526,8 +17526,8 @@ impl BoxedOp for BmmBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BMM_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&BMM_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BMM_SCHEMA, bound);
         let self_ = u.tensor()?;
         let mat2 = u.tensor()?;
         let r = bmm(&self_, &mat2)?;
@@ -17649,8 +17649,8 @@ impl BoxedOp for BmmOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BMM_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&BMM_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BMM_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let mat2 = u.tensor()?;
         let out = u.tensor()?;
@@ -17737,8 +17737,8 @@ impl BoxedOp for MatmulBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MATMUL_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MATMUL_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MATMUL_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = matmul(&self_, &other)?;
@@ -17860,8 +17860,8 @@ impl BoxedOp for MatmulOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MATMUL_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MATMUL_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MATMUL_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let out = u.tensor()?;
@@ -18006,8 +18006,8 @@ impl BoxedOp for AddmmBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ADDMM_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ADDMM_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADDMM_SCHEMA, bound);
         let self_ = u.tensor()?;
         let mat1 = u.tensor()?;
         let mat2 = u.tensor()?;
@@ -18175,8 +18175,8 @@ impl BoxedOp for AddmmInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ADDMM_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ADDMM_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADDMM_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let mat1 = u.tensor()?;
         let mat2 = u.tensor()?;
@@ -18325,8 +18325,8 @@ impl BoxedOp for AddmmOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ADDMM_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ADDMM_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADDMM_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let mat1 = u.tensor()?;
         let mat2 = u.tensor()?;
@@ -18422,8 +18422,8 @@ impl BoxedOp for ViewBoxed {
     fn schema(&self) -> &'static OpSchema {
         &VIEW_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&VIEW_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&VIEW_SCHEMA, bound);
         let self_ = u.tensor()?;
         let size = u.int_list()?;
         let r = view(&self_, &size)?;
@@ -18509,8 +18509,8 @@ impl BoxedOp for ReshapeBoxed {
     fn schema(&self) -> &'static OpSchema {
         &RESHAPE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&RESHAPE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RESHAPE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let shape = u.int_list()?;
         let r = reshape(&self_, &shape)?;
@@ -18619,8 +18619,8 @@ impl BoxedOp for TransposeIntBoxed {
     fn schema(&self) -> &'static OpSchema {
         &TRANSPOSE_INT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&TRANSPOSE_INT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TRANSPOSE_INT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim0 = u.int()?;
         let dim1 = u.int()?;
@@ -18698,8 +18698,8 @@ impl BoxedOp for TBoxed {
     fn schema(&self) -> &'static OpSchema {
         &T_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&T_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&T_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = t(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -18790,8 +18790,8 @@ impl BoxedOp for PermuteBoxed {
     fn schema(&self) -> &'static OpSchema {
         &PERMUTE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&PERMUTE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PERMUTE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dims = u.int_list()?;
         let r = permute(&self_, &dims)?;
@@ -18904,8 +18904,8 @@ impl BoxedOp for ExpandBoxed {
     fn schema(&self) -> &'static OpSchema {
         &EXPAND_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&EXPAND_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EXPAND_SCHEMA, bound);
         let self_ = u.tensor()?;
         let size = u.int_list()?;
         let implicit = u.bool()?;
@@ -18998,8 +18998,8 @@ impl BoxedOp for UnsqueezeBoxed {
     fn schema(&self) -> &'static OpSchema {
         &UNSQUEEZE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&UNSQUEEZE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UNSQUEEZE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let r = unsqueeze(&self_, dim)?;
@@ -19082,8 +19082,8 @@ impl BoxedOp for SqueezeBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SQUEEZE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SQUEEZE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SQUEEZE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = squeeze(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -19174,8 +19174,8 @@ impl BoxedOp for SqueezeDimBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SQUEEZE_DIM_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SQUEEZE_DIM_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SQUEEZE_DIM_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let r = squeeze_dim(&self_, dim)?;
@@ -19273,8 +19273,8 @@ impl BoxedOp for ContiguousBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CONTIGUOUS_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CONTIGUOUS_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CONTIGUOUS_SCHEMA, bound);
         let self_ = u.tensor()?;
         let memory_format = u.opt_memory_format()?;
         let r = contiguous_full(&self_, memory_format)?;
@@ -19371,8 +19371,8 @@ impl BoxedOp for CloneBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CLONE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CLONE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLONE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let memory_format = u.opt_memory_format()?;
         let r = clone_full(&self_, memory_format)?;
@@ -19509,8 +19509,8 @@ impl BoxedOp for CloneOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CLONE_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CLONE_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLONE_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let memory_format = u.opt_memory_format()?;
         let out = u.tensor()?;
@@ -19656,8 +19656,8 @@ impl BoxedOp for ToCopyBoxed {
     fn schema(&self) -> &'static OpSchema {
         &TO_COPY_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&TO_COPY_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TO_COPY_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dtype = u.opt_scalar_type()?;
         let layout = u.opt_layout()?;
@@ -19781,8 +19781,8 @@ impl BoxedOp for CopyInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &COPY_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&COPY_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&COPY_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let src = u.tensor()?;
         let non_blocking = u.bool()?;
@@ -19888,8 +19888,8 @@ impl BoxedOp for CopyBoxed {
     fn schema(&self) -> &'static OpSchema {
         &COPY_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&COPY_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&COPY_SCHEMA, bound);
         let self_ = u.tensor()?;
         let src = u.tensor()?;
         let non_blocking = u.bool()?;
@@ -19993,8 +19993,8 @@ impl BoxedOp for FillScalarInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &FILL_SCALAR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&FILL_SCALAR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FILL_SCALAR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let value = u.scalar()?;
         let r = fill_(&self_, value)?;
@@ -20088,8 +20088,8 @@ impl BoxedOp for ZeroInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ZERO_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ZERO_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ZERO_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = zero_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -20194,8 +20194,8 @@ impl BoxedOp for ZerosBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ZEROS_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ZEROS_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ZEROS_SCHEMA, bound);
         let size = u.int_list()?;
         let dtype = u.opt_scalar_type()?;
         let layout = u.opt_layout()?;
@@ -20304,8 +20304,8 @@ impl BoxedOp for OnesBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ONES_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ONES_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ONES_SCHEMA, bound);
         let size = u.int_list()?;
         let dtype = u.opt_scalar_type()?;
         let layout = u.opt_layout()?;
@@ -20419,8 +20419,8 @@ impl BoxedOp for FullBoxed {
     fn schema(&self) -> &'static OpSchema {
         &FULL_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&FULL_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FULL_SCHEMA, bound);
         let size = u.int_list()?;
         let fill_value = u.scalar()?;
         let dtype = u.opt_scalar_type()?;
@@ -20547,8 +20547,8 @@ impl BoxedOp for EmptyMemoryFormatBoxed {
     fn schema(&self) -> &'static OpSchema {
         &EMPTY_MEMORY_FORMAT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&EMPTY_MEMORY_FORMAT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EMPTY_MEMORY_FORMAT_SCHEMA, bound);
         let size = u.int_list()?;
         let dtype = u.opt_scalar_type()?;
         let layout = u.opt_layout()?;
@@ -20658,8 +20658,8 @@ impl BoxedOp for ArangeBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ARANGE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ARANGE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ARANGE_SCHEMA, bound);
         let end = u.scalar()?;
         let dtype = u.opt_scalar_type()?;
         let layout = u.opt_layout()?;
@@ -20773,8 +20773,8 @@ impl BoxedOp for ArangeStartBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ARANGE_START_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ARANGE_START_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ARANGE_START_SCHEMA, bound);
         let start = u.scalar()?;
         let end = u.scalar()?;
         let dtype = u.opt_scalar_type()?;
@@ -20916,8 +20916,8 @@ impl BoxedOp for ArangeStartStepBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ARANGE_START_STEP_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ARANGE_START_STEP_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ARANGE_START_STEP_SCHEMA, bound);
         let start = u.scalar()?;
         let end = u.scalar()?;
         let step = u.scalar()?;
@@ -21040,8 +21040,8 @@ impl BoxedOp for ZerosLikeBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ZEROS_LIKE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ZEROS_LIKE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ZEROS_LIKE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dtype = u.opt_scalar_type()?;
         let layout = u.opt_layout()?;
@@ -21163,8 +21163,8 @@ impl BoxedOp for OnesLikeBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ONES_LIKE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ONES_LIKE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ONES_LIKE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dtype = u.opt_scalar_type()?;
         let layout = u.opt_layout()?;
@@ -21286,8 +21286,8 @@ impl BoxedOp for EmptyLikeBoxed {
     fn schema(&self) -> &'static OpSchema {
         &EMPTY_LIKE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&EMPTY_LIKE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EMPTY_LIKE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dtype = u.opt_scalar_type()?;
         let layout = u.opt_layout()?;
@@ -21391,8 +21391,8 @@ impl BoxedOp for AmaxBoxed {
     fn schema(&self) -> &'static OpSchema {
         &AMAX_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&AMAX_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AMAX_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int_list()?;
         let keepdim = u.bool()?;
@@ -21530,8 +21530,8 @@ impl BoxedOp for AmaxOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &AMAX_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&AMAX_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AMAX_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int_list()?;
         let keepdim = u.bool()?;
@@ -21633,8 +21633,8 @@ impl BoxedOp for AminBoxed {
     fn schema(&self) -> &'static OpSchema {
         &AMIN_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&AMIN_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AMIN_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int_list()?;
         let keepdim = u.bool()?;
@@ -21772,8 +21772,8 @@ impl BoxedOp for AminOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &AMIN_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&AMIN_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AMIN_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int_list()?;
         let keepdim = u.bool()?;
@@ -21855,8 +21855,8 @@ impl BoxedOp for MaxBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MAX_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MAX_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = max(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -21966,8 +21966,8 @@ impl BoxedOp for MaxUnaryOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MAX_UNARY_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MAX_UNARY_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_UNARY_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = max_out(&self_, &out)?;
@@ -22047,8 +22047,8 @@ impl BoxedOp for MinBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MIN_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MIN_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MIN_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = min(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -22158,8 +22158,8 @@ impl BoxedOp for MinUnaryOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MIN_UNARY_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MIN_UNARY_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MIN_UNARY_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = min_out(&self_, &out)?;
@@ -22236,8 +22236,8 @@ impl BoxedOp for AnyBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ANY_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ANY_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ANY_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = any(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -22342,8 +22342,8 @@ impl BoxedOp for AnyAllOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ANY_ALL_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ANY_ALL_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ANY_ALL_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = any_out(&self_, &out)?;
@@ -22436,8 +22436,8 @@ impl BoxedOp for AnyDimBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ANY_DIM_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ANY_DIM_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ANY_DIM_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let keepdim = u.bool()?;
@@ -22575,8 +22575,8 @@ impl BoxedOp for AnyOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ANY_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ANY_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ANY_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let keepdim = u.bool()?;
@@ -22675,8 +22675,8 @@ impl BoxedOp for AnyDimsBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ANY_DIMS_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ANY_DIMS_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ANY_DIMS_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.opt_int_list()?;
         let keepdim = u.bool()?;
@@ -22820,8 +22820,8 @@ impl BoxedOp for AnyDimsOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ANY_DIMS_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ANY_DIMS_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ANY_DIMS_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.opt_int_list()?;
         let keepdim = u.bool()?;
@@ -22900,8 +22900,8 @@ impl BoxedOp for AllBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ALL_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ALL_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ALL_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = all(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -23006,8 +23006,8 @@ impl BoxedOp for AllAllOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ALL_ALL_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ALL_ALL_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ALL_ALL_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = all_out(&self_, &out)?;
@@ -23100,8 +23100,8 @@ impl BoxedOp for AllDimBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ALL_DIM_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ALL_DIM_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ALL_DIM_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let keepdim = u.bool()?;
@@ -23239,8 +23239,8 @@ impl BoxedOp for AllOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ALL_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ALL_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ALL_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let keepdim = u.bool()?;
@@ -23339,8 +23339,8 @@ impl BoxedOp for ArgmaxBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ARGMAX_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ARGMAX_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ARGMAX_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.opt_int()?;
         let keepdim = u.bool()?;
@@ -23484,8 +23484,8 @@ impl BoxedOp for ArgmaxOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ARGMAX_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ARGMAX_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ARGMAX_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.opt_int()?;
         let keepdim = u.bool()?;
@@ -23584,8 +23584,8 @@ impl BoxedOp for ArgminBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ARGMIN_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ARGMIN_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ARGMIN_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.opt_int()?;
         let keepdim = u.bool()?;
@@ -23729,8 +23729,8 @@ impl BoxedOp for ArgminOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ARGMIN_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ARGMIN_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ARGMIN_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.opt_int()?;
         let keepdim = u.bool()?;
@@ -23826,8 +23826,8 @@ impl BoxedOp for ProdBoxed {
     fn schema(&self) -> &'static OpSchema {
         &PROD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&PROD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PROD_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dtype = u.opt_scalar_type()?;
         let r = prod_full(&self_, dtype)?;
@@ -23959,8 +23959,8 @@ impl BoxedOp for ProdOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &PROD_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&PROD_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PROD_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dtype = u.opt_scalar_type()?;
         let out = u.tensor()?;
@@ -24086,8 +24086,8 @@ impl BoxedOp for ProdDimIntBoxed {
     fn schema(&self) -> &'static OpSchema {
         &PROD_DIM_INT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&PROD_DIM_INT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PROD_DIM_INT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let keepdim = u.bool()?;
@@ -24221,8 +24221,8 @@ impl BoxedOp for ProdIntOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &PROD_INT_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&PROD_INT_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PROD_INT_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let keepdim = u.bool()?;
@@ -24356,8 +24356,8 @@ impl BoxedOp for VarCorrectionBoxed {
     fn schema(&self) -> &'static OpSchema {
         &VAR_CORRECTION_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&VAR_CORRECTION_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&VAR_CORRECTION_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.opt_int_list()?;
         let correction = u.opt_scalar()?;
@@ -24504,8 +24504,8 @@ impl BoxedOp for VarCorrectionOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &VAR_CORRECTION_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&VAR_CORRECTION_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&VAR_CORRECTION_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.opt_int_list()?;
         let correction = u.opt_scalar()?;
@@ -24628,8 +24628,8 @@ impl BoxedOp for VarDimBoxed {
     fn schema(&self) -> &'static OpSchema {
         &VAR_DIM_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&VAR_DIM_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&VAR_DIM_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.opt_int_list()?;
         let unbiased = u.bool()?;
@@ -24793,8 +24793,8 @@ impl BoxedOp for VarOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &VAR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&VAR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&VAR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.opt_int_list()?;
         let unbiased = u.bool()?;
@@ -24902,8 +24902,8 @@ impl BoxedOp for CumsumBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CUMSUM_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CUMSUM_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CUMSUM_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let dtype = u.opt_scalar_type()?;
@@ -25036,8 +25036,8 @@ impl BoxedOp for CumsumInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CUMSUM_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CUMSUM_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CUMSUM_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let dtype = u.opt_scalar_type()?;
@@ -25186,8 +25186,8 @@ impl BoxedOp for CumsumOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CUMSUM_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CUMSUM_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CUMSUM_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let dtype = u.opt_scalar_type()?;
@@ -25294,8 +25294,8 @@ impl BoxedOp for CumprodBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CUMPROD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CUMPROD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CUMPROD_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let dtype = u.opt_scalar_type()?;
@@ -25428,8 +25428,8 @@ impl BoxedOp for CumprodInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CUMPROD_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CUMPROD_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CUMPROD_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let dtype = u.opt_scalar_type()?;
@@ -25578,8 +25578,8 @@ impl BoxedOp for CumprodOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CUMPROD_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CUMPROD_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CUMPROD_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let dtype = u.opt_scalar_type()?;
@@ -25681,8 +25681,8 @@ impl BoxedOp for SoftmaxBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SOFTMAX_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SOFTMAX_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SOFTMAX_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let half_to_float = u.bool()?;
@@ -25826,8 +25826,8 @@ impl BoxedOp for SoftmaxOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SOFTMAX_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SOFTMAX_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SOFTMAX_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let half_to_float = u.bool()?;
@@ -25929,8 +25929,8 @@ impl BoxedOp for LogSoftmaxBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOG_SOFTMAX_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOG_SOFTMAX_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_SOFTMAX_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let half_to_float = u.bool()?;
@@ -26079,8 +26079,8 @@ impl BoxedOp for LogSoftmaxOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOG_SOFTMAX_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOG_SOFTMAX_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_SOFTMAX_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let half_to_float = u.bool()?;
@@ -26207,8 +26207,8 @@ impl BoxedOp for SoftmaxBackwardDataBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SOFTMAX_BACKWARD_DATA_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SOFTMAX_BACKWARD_DATA_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SOFTMAX_BACKWARD_DATA_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let output = u.tensor()?;
         let dim = u.int()?;
@@ -26344,8 +26344,8 @@ impl BoxedOp for LogSoftmaxBackwardDataBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOG_SOFTMAX_BACKWARD_DATA_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOG_SOFTMAX_BACKWARD_DATA_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_SOFTMAX_BACKWARD_DATA_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let output = u.tensor()?;
         let dim = u.int()?;
@@ -26486,8 +26486,8 @@ impl BoxedOp for LogSoftmaxBackwardDataOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOG_SOFTMAX_BACKWARD_DATA_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOG_SOFTMAX_BACKWARD_DATA_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_SOFTMAX_BACKWARD_DATA_OUT_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let output = u.tensor()?;
         let dim = u.int()?;
@@ -26573,8 +26573,8 @@ impl BoxedOp for AliasBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ALIAS_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ALIAS_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ALIAS_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = alias(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -26696,8 +26696,8 @@ impl BoxedOp for AsStridedBoxed {
     fn schema(&self) -> &'static OpSchema {
         &AS_STRIDED_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&AS_STRIDED_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AS_STRIDED_SCHEMA, bound);
         let self_ = u.tensor()?;
         let size = u.int_list()?;
         let stride = u.int_list()?;
@@ -26816,8 +26816,8 @@ impl BoxedOp for DiagonalBoxed {
     fn schema(&self) -> &'static OpSchema {
         &DIAGONAL_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&DIAGONAL_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIAGONAL_SCHEMA, bound);
         let self_ = u.tensor()?;
         let offset = u.int()?;
         let dim1 = u.int()?;
@@ -26918,8 +26918,8 @@ impl BoxedOp for SelectIntBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SELECT_INT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SELECT_INT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SELECT_INT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let index = u.int()?;
@@ -27054,8 +27054,8 @@ impl BoxedOp for SliceTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SLICE_TENSOR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SLICE_TENSOR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SLICE_TENSOR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let start = u.opt_int()?;
@@ -27150,8 +27150,8 @@ impl BoxedOp for SqueezeDimsBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SQUEEZE_DIMS_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SQUEEZE_DIMS_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SQUEEZE_DIMS_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int_list()?;
         let r = squeeze_dims(&self_, &dim)?;
@@ -27276,8 +27276,8 @@ impl BoxedOp for SelectBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SELECT_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SELECT_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SELECT_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let input_sizes = u.int_list()?;
         let dim = u.int()?;
@@ -27418,8 +27418,8 @@ impl BoxedOp for SelectBackwardOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SELECT_BACKWARD_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SELECT_BACKWARD_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SELECT_BACKWARD_OUT_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let input_sizes = u.int_list()?;
         let dim = u.int()?;
@@ -27535,8 +27535,8 @@ impl BoxedOp for SliceBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SLICE_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SLICE_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SLICE_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let input_sizes = u.int_list()?;
         let dim = u.int()?;
@@ -27693,8 +27693,8 @@ impl BoxedOp for SliceBackwardOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SLICE_BACKWARD_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SLICE_BACKWARD_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SLICE_BACKWARD_OUT_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let input_sizes = u.int_list()?;
         let dim = u.int()?;
@@ -27840,8 +27840,8 @@ impl BoxedOp for DiagonalBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &DIAGONAL_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&DIAGONAL_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIAGONAL_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let input_sizes = u.int_list()?;
         let offset = u.int()?;
@@ -27990,8 +27990,8 @@ impl BoxedOp for DiagonalBackwardOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &DIAGONAL_BACKWARD_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&DIAGONAL_BACKWARD_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIAGONAL_BACKWARD_OUT_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let input_sizes = u.int_list()?;
         let offset = u.int()?;
@@ -28108,8 +28108,8 @@ impl BoxedOp for SelectScatterBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SELECT_SCATTER_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SELECT_SCATTER_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SELECT_SCATTER_SCHEMA, bound);
         let self_ = u.tensor()?;
         let src = u.tensor()?;
         let dim = u.int()?;
@@ -28270,8 +28270,8 @@ impl BoxedOp for SelectScatterOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SELECT_SCATTER_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SELECT_SCATTER_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SELECT_SCATTER_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let src = u.tensor()?;
         let dim = u.int()?;
@@ -28387,8 +28387,8 @@ impl BoxedOp for SliceScatterBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SLICE_SCATTER_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SLICE_SCATTER_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SLICE_SCATTER_SCHEMA, bound);
         let self_ = u.tensor()?;
         let src = u.tensor()?;
         let dim = u.int()?;
@@ -28546,8 +28546,8 @@ impl BoxedOp for SliceScatterOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SLICE_SCATTER_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SLICE_SCATTER_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SLICE_SCATTER_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let src = u.tensor()?;
         let dim = u.int()?;
@@ -28687,8 +28687,8 @@ impl BoxedOp for DiagonalScatterBoxed {
     fn schema(&self) -> &'static OpSchema {
         &DIAGONAL_SCATTER_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&DIAGONAL_SCATTER_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIAGONAL_SCATTER_SCHEMA, bound);
         let self_ = u.tensor()?;
         let src = u.tensor()?;
         let offset = u.int()?;
@@ -28837,8 +28837,8 @@ impl BoxedOp for DiagonalScatterOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &DIAGONAL_SCATTER_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&DIAGONAL_SCATTER_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIAGONAL_SCATTER_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let src = u.tensor()?;
         let offset = u.int()?;
@@ -28950,8 +28950,8 @@ impl BoxedOp for AsStridedScatterBoxed {
     fn schema(&self) -> &'static OpSchema {
         &AS_STRIDED_SCATTER_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&AS_STRIDED_SCATTER_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AS_STRIDED_SCATTER_SCHEMA, bound);
         let self_ = u.tensor()?;
         let src = u.tensor()?;
         let size = u.int_list()?;
@@ -29101,8 +29101,8 @@ impl BoxedOp for AsStridedScatterOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &AS_STRIDED_SCATTER_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&AS_STRIDED_SCATTER_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AS_STRIDED_SCATTER_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let src = u.tensor()?;
         let size = u.int_list()?;
@@ -29195,8 +29195,8 @@ impl BoxedOp for FlipBoxed {
     fn schema(&self) -> &'static OpSchema {
         &FLIP_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&FLIP_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FLIP_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dims = u.int_list()?;
         let r = flip(&self_, &dims)?;
@@ -29318,8 +29318,8 @@ impl BoxedOp for FlipOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &FLIP_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&FLIP_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FLIP_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dims = u.int_list()?;
         let out = u.tensor()?;
@@ -29409,8 +29409,8 @@ impl BoxedOp for RepeatBoxed {
     fn schema(&self) -> &'static OpSchema {
         &REPEAT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&REPEAT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REPEAT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let repeats = u.int_list()?;
         let r = repeat(&self_, &repeats)?;
@@ -29532,8 +29532,8 @@ impl BoxedOp for RepeatOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &REPEAT_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&REPEAT_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REPEAT_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let repeats = u.int_list()?;
         let out = u.tensor()?;
@@ -29639,8 +29639,8 @@ impl BoxedOp for ConstantPadNdBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CONSTANT_PAD_ND_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CONSTANT_PAD_ND_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CONSTANT_PAD_ND_SCHEMA, bound);
         let self_ = u.tensor()?;
         let pad = u.int_list()?;
         let value = u.scalar()?;
@@ -29789,8 +29789,8 @@ impl BoxedOp for ConstantPadNdOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CONSTANT_PAD_ND_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CONSTANT_PAD_ND_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CONSTANT_PAD_ND_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let pad = u.int_list()?;
         let value = u.scalar()?;
@@ -29881,8 +29881,8 @@ impl BoxedOp for TrilBoxed {
     fn schema(&self) -> &'static OpSchema {
         &TRIL_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&TRIL_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TRIL_SCHEMA, bound);
         let self_ = u.tensor()?;
         let diagonal = u.int()?;
         let r = tril(&self_, diagonal)?;
@@ -29988,8 +29988,8 @@ impl BoxedOp for TrilInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &TRIL_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&TRIL_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TRIL_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let diagonal = u.int()?;
         let r = tril_(&self_, diagonal)?;
@@ -30111,8 +30111,8 @@ impl BoxedOp for TrilOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &TRIL_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&TRIL_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TRIL_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let diagonal = u.int()?;
         let out = u.tensor()?;
@@ -30202,8 +30202,8 @@ impl BoxedOp for TriuBoxed {
     fn schema(&self) -> &'static OpSchema {
         &TRIU_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&TRIU_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TRIU_SCHEMA, bound);
         let self_ = u.tensor()?;
         let diagonal = u.int()?;
         let r = triu(&self_, diagonal)?;
@@ -30309,8 +30309,8 @@ impl BoxedOp for TriuInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &TRIU_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&TRIU_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TRIU_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let diagonal = u.int()?;
         let r = triu_(&self_, diagonal)?;
@@ -30432,8 +30432,8 @@ impl BoxedOp for TriuOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &TRIU_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&TRIU_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TRIU_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let diagonal = u.int()?;
         let out = u.tensor()?;
@@ -30536,8 +30536,8 @@ impl BoxedOp for SoftmaxIntBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SOFTMAX_INT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SOFTMAX_INT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SOFTMAX_INT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let dtype = u.opt_scalar_type()?;
@@ -30686,8 +30686,8 @@ impl BoxedOp for SoftmaxIntOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SOFTMAX_INT_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SOFTMAX_INT_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SOFTMAX_INT_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let dtype = u.opt_scalar_type()?;
@@ -30796,8 +30796,8 @@ impl BoxedOp for LogSoftmaxIntBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOG_SOFTMAX_INT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOG_SOFTMAX_INT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_SOFTMAX_INT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let dtype = u.opt_scalar_type()?;
@@ -30946,8 +30946,8 @@ impl BoxedOp for LogSoftmaxIntOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOG_SOFTMAX_INT_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOG_SOFTMAX_INT_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_SOFTMAX_INT_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let dtype = u.opt_scalar_type()?;
@@ -31051,8 +31051,8 @@ impl BoxedOp for LogsumexpBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOGSUMEXP_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOGSUMEXP_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGSUMEXP_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int_list()?;
         let keepdim = u.bool()?;
@@ -31201,8 +31201,8 @@ impl BoxedOp for LogsumexpOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOGSUMEXP_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOGSUMEXP_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGSUMEXP_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int_list()?;
         let keepdim = u.bool()?;
@@ -31338,8 +31338,8 @@ impl BoxedOp for StdCorrectionBoxed {
     fn schema(&self) -> &'static OpSchema {
         &STD_CORRECTION_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&STD_CORRECTION_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&STD_CORRECTION_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.opt_int_list()?;
         let correction = u.opt_scalar()?;
@@ -31453,8 +31453,8 @@ impl BoxedOp for VarMeanCorrectionBoxed {
     fn schema(&self) -> &'static OpSchema {
         &VAR_MEAN_CORRECTION_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&VAR_MEAN_CORRECTION_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&VAR_MEAN_CORRECTION_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.opt_int_list()?;
         let correction = u.opt_scalar()?;
@@ -31568,8 +31568,8 @@ impl BoxedOp for StdMeanCorrectionBoxed {
     fn schema(&self) -> &'static OpSchema {
         &STD_MEAN_CORRECTION_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&STD_MEAN_CORRECTION_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&STD_MEAN_CORRECTION_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.opt_int_list()?;
         let correction = u.opt_scalar()?;
@@ -31699,8 +31699,8 @@ impl BoxedOp for NormScalarOptDimBoxed {
     fn schema(&self) -> &'static OpSchema {
         &NORM_SCALAR_OPT_DIM_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&NORM_SCALAR_OPT_DIM_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NORM_SCALAR_OPT_DIM_SCHEMA, bound);
         let self_ = u.tensor()?;
         let p = u.opt_scalar()?;
         let dim = u.int_list()?;
@@ -31794,8 +31794,8 @@ impl BoxedOp for NormScalarBoxed {
     fn schema(&self) -> &'static OpSchema {
         &NORM_SCALAR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&NORM_SCALAR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NORM_SCALAR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let p = u.scalar()?;
         let r = norm_scalar(&self_, p)?;
@@ -31897,8 +31897,8 @@ impl BoxedOp for RollBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ROLL_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ROLL_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ROLL_SCHEMA, bound);
         let self_ = u.tensor()?;
         let shifts = u.int_list()?;
         let dims = u.int_list()?;
@@ -32036,8 +32036,8 @@ impl BoxedOp for RollOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ROLL_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ROLL_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ROLL_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let shifts = u.int_list()?;
         let dims = u.int_list()?;
@@ -32125,8 +32125,8 @@ impl BoxedOp for TileBoxed {
     fn schema(&self) -> &'static OpSchema {
         &TILE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&TILE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TILE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dims = u.int_list()?;
         let r = tile(&self_, &dims)?;
@@ -32229,8 +32229,8 @@ impl BoxedOp for FlattenUsingIntsBoxed {
     fn schema(&self) -> &'static OpSchema {
         &FLATTEN_USING_INTS_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&FLATTEN_USING_INTS_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FLATTEN_USING_INTS_SCHEMA, bound);
         let self_ = u.tensor()?;
         let start_dim = u.int()?;
         let end_dim = u.int()?;
@@ -32338,8 +32338,8 @@ impl BoxedOp for UnflattenIntBoxed {
     fn schema(&self) -> &'static OpSchema {
         &UNFLATTEN_INT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&UNFLATTEN_INT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UNFLATTEN_INT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let sizes = u.int_list()?;
@@ -32440,8 +32440,8 @@ impl BoxedOp for IndexSelectBoxed {
     fn schema(&self) -> &'static OpSchema {
         &INDEX_SELECT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&INDEX_SELECT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_SELECT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let index = u.tensor()?;
@@ -32590,8 +32590,8 @@ impl BoxedOp for IndexSelectOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &INDEX_SELECT_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&INDEX_SELECT_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_SELECT_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let index = u.tensor()?;
@@ -32706,8 +32706,8 @@ impl BoxedOp for GatherBoxed {
     fn schema(&self) -> &'static OpSchema {
         &GATHER_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&GATHER_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GATHER_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let index = u.tensor()?;
@@ -32876,8 +32876,8 @@ impl BoxedOp for GatherOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &GATHER_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&GATHER_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GATHER_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let index = u.tensor()?;
@@ -32988,8 +32988,8 @@ impl BoxedOp for ScatterSrcBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SCATTER_SRC_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SCATTER_SRC_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_SRC_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let index = u.tensor()?;
@@ -33134,8 +33134,8 @@ impl BoxedOp for ScatterSrcInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SCATTER_SRC_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SCATTER_SRC_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_SRC_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let index = u.tensor()?;
@@ -33296,8 +33296,8 @@ impl BoxedOp for ScatterSrcOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SCATTER_SRC_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SCATTER_SRC_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_SRC_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let index = u.tensor()?;
@@ -33419,8 +33419,8 @@ impl BoxedOp for ScatterValueBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SCATTER_VALUE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SCATTER_VALUE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_VALUE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let index = u.tensor()?;
@@ -33570,8 +33570,8 @@ impl BoxedOp for ScatterValueInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SCATTER_VALUE_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SCATTER_VALUE_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_VALUE_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let index = u.tensor()?;
@@ -33738,8 +33738,8 @@ impl BoxedOp for ScatterValueOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SCATTER_VALUE_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SCATTER_VALUE_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_VALUE_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let index = u.tensor()?;
@@ -33850,8 +33850,8 @@ impl BoxedOp for ScatterAddBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SCATTER_ADD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SCATTER_ADD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_ADD_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let index = u.tensor()?;
@@ -33996,8 +33996,8 @@ impl BoxedOp for ScatterAddInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SCATTER_ADD_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SCATTER_ADD_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_ADD_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let index = u.tensor()?;
@@ -34158,8 +34158,8 @@ impl BoxedOp for ScatterAddOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SCATTER_ADD_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SCATTER_ADD_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_ADD_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let index = u.tensor()?;
@@ -34280,8 +34280,8 @@ impl BoxedOp for ScatterReduceTwoBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SCATTER_REDUCE_TWO_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SCATTER_REDUCE_TWO_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_REDUCE_TWO_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let index = u.tensor()?;
@@ -34436,8 +34436,8 @@ impl BoxedOp for ScatterReduceTwoInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SCATTER_REDUCE_TWO_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SCATTER_REDUCE_TWO_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_REDUCE_TWO_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let index = u.tensor()?;
@@ -34607,8 +34607,8 @@ impl BoxedOp for ScatterReduceTwoOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SCATTER_REDUCE_TWO_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SCATTER_REDUCE_TWO_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCATTER_REDUCE_TWO_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let index = u.tensor()?;
@@ -34693,10 +34693,13 @@ pub fn index_tensor_call(ks: DispatchKeySet, self_: &Tensor, indices: &[Option<T
 /// `aten::index.Tensor`: `index.Tensor(Tensor self, Tensor?[] indices) -> Tensor`
 pub fn index(self_: &Tensor, indices: &[Option<Tensor>]) -> Result<Tensor> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(self_);
+        let mut ts: Vec<&Tensor> = vec![self_];
         ts.extend(indices.iter().flatten());
-        dispatch::keyset_of(&ts)
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
     };
     index_tensor_call(ks, self_, indices)
 }
@@ -34707,8 +34710,8 @@ impl BoxedOp for IndexTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &INDEX_TENSOR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&INDEX_TENSOR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_TENSOR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let indices = u.opt_tensor_list()?;
         let r = index(&self_, &indices)?;
@@ -34819,11 +34822,14 @@ pub fn index_put_call(
 /// `aten::index_put`: `index_put(Tensor self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor`
 pub fn index_put(self_: &Tensor, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(self_);
+        let mut ts: Vec<&Tensor> = vec![self_];
         ts.extend(indices.iter().flatten());
         ts.push(values);
-        dispatch::keyset_of(&ts)
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
     };
     index_put_call(ks, self_, indices, values, accumulate)
 }
@@ -34834,8 +34840,8 @@ impl BoxedOp for IndexPutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &INDEX_PUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&INDEX_PUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_PUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let indices = u.opt_tensor_list()?;
         let values = u.tensor()?;
@@ -34977,11 +34983,14 @@ pub fn index_put_inplace_call(
 /// `aten::index_put_`: `index_put_(Tensor(a!) self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor(a!)`
 pub fn index_put_(self_: &Tensor, indices: &[Option<Tensor>], values: &Tensor, accumulate: bool) -> Result<Tensor> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(self_);
+        let mut ts: Vec<&Tensor> = vec![self_];
         ts.extend(indices.iter().flatten());
         ts.push(values);
-        dispatch::keyset_of(&ts)
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
     };
     index_put_inplace_call(ks, self_, indices, values, accumulate)
 }
@@ -34992,8 +35001,8 @@ impl BoxedOp for IndexPutInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &INDEX_PUT_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&INDEX_PUT_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_PUT_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let indices = u.opt_tensor_list()?;
         let values = u.tensor()?;
@@ -35100,8 +35109,8 @@ impl BoxedOp for MaskedScatterBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MASKED_SCATTER_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MASKED_SCATTER_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_SCATTER_SCHEMA, bound);
         let self_ = u.tensor()?;
         let mask = u.tensor()?;
         let source = u.tensor()?;
@@ -35239,8 +35248,8 @@ impl BoxedOp for MaskedScatterInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MASKED_SCATTER_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MASKED_SCATTER_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_SCATTER_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let mask = u.tensor()?;
         let source = u.tensor()?;
@@ -35389,8 +35398,8 @@ impl BoxedOp for MaskedScatterOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MASKED_SCATTER_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MASKED_SCATTER_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_SCATTER_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let mask = u.tensor()?;
         let source = u.tensor()?;
@@ -35469,8 +35478,8 @@ impl BoxedOp for NonzeroBoxed {
     fn schema(&self) -> &'static OpSchema {
         &NONZERO_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&NONZERO_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NONZERO_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = nonzero(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -35575,8 +35584,8 @@ impl BoxedOp for NonzeroOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &NONZERO_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&NONZERO_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NONZERO_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = nonzero_out(&self_, &out)?;
@@ -35656,9 +35665,13 @@ pub fn cat_call(ks: DispatchKeySet, tensors: &[Tensor], dim: i64) -> Result<Tens
 /// `aten::cat`: `cat(Tensor[] tensors, int dim=0) -> Tensor`
 pub fn cat(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
+        let mut ts: Vec<&Tensor> = vec![];
         ts.extend(tensors.iter());
-        dispatch::keyset_of(&ts)
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
     };
     cat_call(ks, tensors, dim)
 }
@@ -35669,8 +35682,8 @@ impl BoxedOp for CatBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CAT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CAT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CAT_SCHEMA, bound);
         let tensors = u.tensor_list()?;
         let dim = u.int()?;
         let r = cat(&tensors, dim)?;
@@ -35783,10 +35796,14 @@ pub fn cat_out_call(ks: DispatchKeySet, tensors: &[Tensor], dim: i64, out: &Tens
 /// `aten::cat.out`: `cat.out(Tensor[] tensors, int dim=0, *, Tensor(a!) out) -> Tensor(a!)`
 pub fn cat_out(tensors: &[Tensor], dim: i64, out: &Tensor) -> Result<Tensor> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
+        let mut ts: Vec<&Tensor> = vec![];
         ts.extend(tensors.iter());
         ts.push(out);
-        dispatch::keyset_of(&ts)
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
     };
     cat_out_call(ks, tensors, dim, out)
 }
@@ -35797,8 +35814,8 @@ impl BoxedOp for CatOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CAT_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CAT_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CAT_OUT_SCHEMA, bound);
         let tensors = u.tensor_list()?;
         let dim = u.int()?;
         let out = u.tensor()?;
@@ -35912,8 +35929,8 @@ impl BoxedOp for SplitWithSizesBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SPLIT_WITH_SIZES_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SPLIT_WITH_SIZES_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SPLIT_WITH_SIZES_SCHEMA, bound);
         let self_ = u.tensor()?;
         let split_sizes = u.int_list()?;
         let dim = u.int()?;
@@ -36022,8 +36039,8 @@ impl BoxedOp for SortBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SORT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SORT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SORT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let descending = u.bool()?;
@@ -36128,8 +36145,8 @@ impl BoxedOp for SortStableBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SORT_STABLE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SORT_STABLE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SORT_STABLE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let stable = u.opt_bool()?;
         let dim = u.int()?;
@@ -36234,8 +36251,8 @@ impl BoxedOp for TopkBoxed {
     fn schema(&self) -> &'static OpSchema {
         &TOPK_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&TOPK_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TOPK_SCHEMA, bound);
         let self_ = u.tensor()?;
         let k = u.int()?;
         let dim = u.int()?;
@@ -36313,11 +36330,15 @@ pub fn stack_call(ks: DispatchKeySet, tensors: &[Tensor], dim: i64) -> Result<Te
 /// The tensors (all of one shape) joined along a new dim `dim`.
 ///
 /// `aten::stack`: `stack(Tensor[] tensors, int dim=0) -> Tensor`
-pub fn stack_tensors(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
+pub fn stack(tensors: &[Tensor], dim: i64) -> Result<Tensor> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
+        let mut ts: Vec<&Tensor> = vec![];
         ts.extend(tensors.iter());
-        dispatch::keyset_of(&ts)
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
     };
     stack_call(ks, tensors, dim)
 }
@@ -36328,11 +36349,11 @@ impl BoxedOp for StackBoxed {
     fn schema(&self) -> &'static OpSchema {
         &STACK_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&STACK_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&STACK_SCHEMA, bound);
         let tensors = u.tensor_list()?;
         let dim = u.int()?;
-        let r = stack_tensors(&tensors, dim)?;
+        let r = stack(&tensors, dim)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -36427,8 +36448,8 @@ impl BoxedOp for SplitTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SPLIT_TENSOR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SPLIT_TENSOR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SPLIT_TENSOR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let split_size = u.int()?;
         let dim = u.int()?;
@@ -36527,8 +36548,8 @@ impl BoxedOp for ChunkBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CHUNK_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CHUNK_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CHUNK_SCHEMA, bound);
         let self_ = u.tensor()?;
         let chunks = u.int()?;
         let dim = u.int()?;
@@ -36615,8 +36636,8 @@ impl BoxedOp for UnbindIntBoxed {
     fn schema(&self) -> &'static OpSchema {
         &UNBIND_INT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&UNBIND_INT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UNBIND_INT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let r = unbind(&self_, dim)?;
@@ -36707,8 +36728,8 @@ impl BoxedOp for MaskedSelectBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MASKED_SELECT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MASKED_SELECT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_SELECT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let mask = u.tensor()?;
         let r = masked_select(&self_, &mask)?;
@@ -36840,8 +36861,8 @@ impl BoxedOp for MaskedSelectOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MASKED_SELECT_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MASKED_SELECT_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_SELECT_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let mask = u.tensor()?;
         let out = u.tensor()?;
@@ -36986,8 +37007,8 @@ impl BoxedOp for IndexAddBoxed {
     fn schema(&self) -> &'static OpSchema {
         &INDEX_ADD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&INDEX_ADD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_ADD_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let index = u.tensor()?;
@@ -37155,8 +37176,8 @@ impl BoxedOp for IndexAddInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &INDEX_ADD_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&INDEX_ADD_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_ADD_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let index = u.tensor()?;
@@ -37310,8 +37331,8 @@ impl BoxedOp for IndexAddOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &INDEX_ADD_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&INDEX_ADD_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_ADD_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let index = u.tensor()?;
@@ -37422,8 +37443,8 @@ impl BoxedOp for TakeAlongDimBoxed {
     fn schema(&self) -> &'static OpSchema {
         &TAKE_ALONG_DIM_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&TAKE_ALONG_DIM_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TAKE_ALONG_DIM_SCHEMA, bound);
         let self_ = u.tensor()?;
         let indices = u.tensor()?;
         let dim = u.opt_int()?;
@@ -37572,8 +37593,8 @@ impl BoxedOp for TakeAlongDimOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &TAKE_ALONG_DIM_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&TAKE_ALONG_DIM_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TAKE_ALONG_DIM_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let indices = u.tensor()?;
         let dim = u.opt_int()?;
@@ -37643,9 +37664,13 @@ pub fn meshgrid_call(ks: DispatchKeySet, tensors: &[Tensor]) -> Result<Vec<Tenso
 /// `aten::meshgrid`: `meshgrid(Tensor[] tensors) -> Tensor[]`
 pub fn meshgrid(tensors: &[Tensor]) -> Result<Vec<Tensor>> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
+        let mut ts: Vec<&Tensor> = vec![];
         ts.extend(tensors.iter());
-        dispatch::keyset_of(&ts)
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
     };
     meshgrid_call(ks, tensors)
 }
@@ -37656,8 +37681,8 @@ impl BoxedOp for MeshgridBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MESHGRID_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MESHGRID_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MESHGRID_SCHEMA, bound);
         let tensors = u.tensor_list()?;
         let r = meshgrid(&tensors)?;
         Ok(vec![Value::TensorList(r)])
@@ -37742,9 +37767,13 @@ pub fn meshgrid_indexing_call(ks: DispatchKeySet, tensors: &[Tensor], indexing: 
 /// `aten::meshgrid.indexing`: `meshgrid.indexing(Tensor[] tensors, *, str indexing) -> Tensor[]`
 pub fn meshgrid_indexing(tensors: &[Tensor], indexing: &str) -> Result<Vec<Tensor>> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
+        let mut ts: Vec<&Tensor> = vec![];
         ts.extend(tensors.iter());
-        dispatch::keyset_of(&ts)
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
     };
     meshgrid_indexing_call(ks, tensors, indexing)
 }
@@ -37755,8 +37784,8 @@ impl BoxedOp for MeshgridIndexingBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MESHGRID_INDEXING_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MESHGRID_INDEXING_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MESHGRID_INDEXING_SCHEMA, bound);
         let tensors = u.tensor_list()?;
         let indexing = u.str()?;
         let r = meshgrid_indexing(&tensors, &indexing)?;
@@ -37833,8 +37862,8 @@ impl BoxedOp for WhereBoxed {
     fn schema(&self) -> &'static OpSchema {
         &WHERE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&WHERE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&WHERE_SCHEMA, bound);
         let condition = u.tensor()?;
         let r = where_condition(&condition)?;
         Ok(vec![Value::TensorList(r)])
@@ -37931,8 +37960,8 @@ impl BoxedOp for ArgsortBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ARGSORT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ARGSORT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ARGSORT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let descending = u.bool()?;
@@ -38022,8 +38051,8 @@ impl BoxedOp for Atan2Boxed {
     fn schema(&self) -> &'static OpSchema {
         &ATAN2_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ATAN2_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ATAN2_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = atan2(&self_, &other)?;
@@ -38129,8 +38158,8 @@ impl BoxedOp for Atan2InplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ATAN2_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ATAN2_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ATAN2_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = atan2_(&self_, &other)?;
@@ -38252,8 +38281,8 @@ impl BoxedOp for Atan2OutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ATAN2_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ATAN2_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ATAN2_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let out = u.tensor()?;
@@ -38343,8 +38372,8 @@ impl BoxedOp for FmodTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &FMOD_TENSOR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&FMOD_TENSOR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FMOD_TENSOR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = fmod(&self_, &other)?;
@@ -38454,8 +38483,8 @@ impl BoxedOp for FmodTensorInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &FMOD_TENSOR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&FMOD_TENSOR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FMOD_TENSOR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = fmod_(&self_, &other)?;
@@ -38587,8 +38616,8 @@ impl BoxedOp for FmodTensorOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &FMOD_TENSOR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&FMOD_TENSOR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FMOD_TENSOR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let out = u.tensor()?;
@@ -38678,8 +38707,8 @@ impl BoxedOp for FmodScalarBoxed {
     fn schema(&self) -> &'static OpSchema {
         &FMOD_SCALAR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&FMOD_SCALAR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FMOD_SCALAR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = fmod_scalar(&self_, other)?;
@@ -38789,8 +38818,8 @@ impl BoxedOp for FmodScalarInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &FMOD_SCALAR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&FMOD_SCALAR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FMOD_SCALAR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = fmod_scalar_(&self_, other)?;
@@ -38922,8 +38951,8 @@ impl BoxedOp for FmodScalarOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &FMOD_SCALAR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&FMOD_SCALAR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FMOD_SCALAR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let out = u.tensor()?;
@@ -39018,8 +39047,8 @@ impl BoxedOp for RemainderTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &REMAINDER_TENSOR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&REMAINDER_TENSOR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REMAINDER_TENSOR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = remainder(&self_, &other)?;
@@ -39134,8 +39163,8 @@ impl BoxedOp for RemainderTensorInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &REMAINDER_TENSOR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&REMAINDER_TENSOR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REMAINDER_TENSOR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = remainder_(&self_, &other)?;
@@ -39267,8 +39296,8 @@ impl BoxedOp for RemainderTensorOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &REMAINDER_TENSOR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&REMAINDER_TENSOR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REMAINDER_TENSOR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let out = u.tensor()?;
@@ -39363,8 +39392,8 @@ impl BoxedOp for RemainderScalarBoxed {
     fn schema(&self) -> &'static OpSchema {
         &REMAINDER_SCALAR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&REMAINDER_SCALAR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REMAINDER_SCALAR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = remainder_scalar(&self_, other)?;
@@ -39479,8 +39508,8 @@ impl BoxedOp for RemainderScalarInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &REMAINDER_SCALAR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&REMAINDER_SCALAR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REMAINDER_SCALAR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = remainder_scalar_(&self_, other)?;
@@ -39612,8 +39641,8 @@ impl BoxedOp for RemainderScalarOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &REMAINDER_SCALAR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&REMAINDER_SCALAR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REMAINDER_SCALAR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let out = u.tensor()?;
@@ -39708,8 +39737,8 @@ impl BoxedOp for PowTensorTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &POW_TENSOR_TENSOR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&POW_TENSOR_TENSOR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&POW_TENSOR_TENSOR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let exponent = u.tensor()?;
         let r = pow(&self_, &exponent)?;
@@ -39846,8 +39875,8 @@ impl BoxedOp for PowTensorTensorOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &POW_TENSOR_TENSOR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&POW_TENSOR_TENSOR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&POW_TENSOR_TENSOR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let exponent = u.tensor()?;
         let out = u.tensor()?;
@@ -39942,8 +39971,8 @@ impl BoxedOp for PowTensorScalarBoxed {
     fn schema(&self) -> &'static OpSchema {
         &POW_TENSOR_SCALAR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&POW_TENSOR_SCALAR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&POW_TENSOR_SCALAR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let exponent = u.scalar()?;
         let r = pow_tensor_scalar(&self_, exponent)?;
@@ -40080,8 +40109,8 @@ impl BoxedOp for PowTensorScalarOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &POW_TENSOR_SCALAR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&POW_TENSOR_SCALAR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&POW_TENSOR_SCALAR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let exponent = u.scalar()?;
         let out = u.tensor()?;
@@ -40171,8 +40200,8 @@ impl BoxedOp for PowScalarBoxed {
     fn schema(&self) -> &'static OpSchema {
         &POW_SCALAR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&POW_SCALAR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&POW_SCALAR_SCHEMA, bound);
         let self_ = u.scalar()?;
         let exponent = u.tensor()?;
         let r = pow_scalar(self_, &exponent)?;
@@ -40304,8 +40333,8 @@ impl BoxedOp for PowScalarOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &POW_SCALAR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&POW_SCALAR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&POW_SCALAR_OUT_SCHEMA, bound);
         let self_ = u.scalar()?;
         let exponent = u.tensor()?;
         let out = u.tensor()?;
@@ -40421,8 +40450,8 @@ impl BoxedOp for DivTensorModeBoxed {
     fn schema(&self) -> &'static OpSchema {
         &DIV_TENSOR_MODE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&DIV_TENSOR_MODE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_TENSOR_MODE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let rounding_mode = u.opt_str()?;
@@ -40560,8 +40589,8 @@ impl BoxedOp for DivTensorModeInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &DIV_TENSOR_MODE_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&DIV_TENSOR_MODE_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_TENSOR_MODE_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let rounding_mode = u.opt_str()?;
@@ -40710,8 +40739,8 @@ impl BoxedOp for DivOutModeBoxed {
     fn schema(&self) -> &'static OpSchema {
         &DIV_OUT_MODE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&DIV_OUT_MODE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_OUT_MODE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let rounding_mode = u.opt_str()?;
@@ -40828,8 +40857,8 @@ impl BoxedOp for DivScalarModeBoxed {
     fn schema(&self) -> &'static OpSchema {
         &DIV_SCALAR_MODE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&DIV_SCALAR_MODE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_SCALAR_MODE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let rounding_mode = u.opt_str()?;
@@ -40967,8 +40996,8 @@ impl BoxedOp for DivScalarModeInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &DIV_SCALAR_MODE_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&DIV_SCALAR_MODE_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_SCALAR_MODE_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let rounding_mode = u.opt_str()?;
@@ -41122,8 +41151,8 @@ impl BoxedOp for DivScalarModeOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &DIV_SCALAR_MODE_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&DIV_SCALAR_MODE_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIV_SCALAR_MODE_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let rounding_mode = u.opt_str()?;
@@ -41225,8 +41254,8 @@ impl BoxedOp for WhereSelfBoxed {
     fn schema(&self) -> &'static OpSchema {
         &WHERE_SELF_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&WHERE_SELF_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&WHERE_SELF_SCHEMA, bound);
         let condition = u.tensor()?;
         let self_ = u.tensor()?;
         let other = u.tensor()?;
@@ -41375,8 +41404,8 @@ impl BoxedOp for WhereSelfOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &WHERE_SELF_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&WHERE_SELF_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&WHERE_SELF_OUT_SCHEMA, bound);
         let condition = u.tensor()?;
         let self_ = u.tensor()?;
         let other = u.tensor()?;
@@ -41478,8 +41507,8 @@ impl BoxedOp for ClampBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CLAMP_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CLAMP_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_SCHEMA, bound);
         let self_ = u.tensor()?;
         let min = u.opt_scalar()?;
         let max = u.opt_scalar()?;
@@ -41612,8 +41641,8 @@ impl BoxedOp for ClampInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CLAMP_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CLAMP_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let min = u.opt_scalar()?;
         let max = u.opt_scalar()?;
@@ -41757,8 +41786,8 @@ impl BoxedOp for ClampOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CLAMP_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CLAMP_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let min = u.opt_scalar()?;
         let max = u.opt_scalar()?;
@@ -41856,11 +41885,14 @@ pub fn clamp_tensor_call(
 /// `aten::clamp.Tensor`: `clamp.Tensor(Tensor self, Tensor? min=None, Tensor? max=None) -> Tensor`
 pub fn clamp_tensor(self_: &Tensor, min: Option<&Tensor>, max: Option<&Tensor>) -> Result<Tensor> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(self_);
+        let mut ts: Vec<&Tensor> = vec![self_];
         ts.extend(min);
         ts.extend(max);
-        dispatch::keyset_of(&ts)
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
     };
     clamp_tensor_call(ks, self_, min, max)
 }
@@ -41871,8 +41903,8 @@ impl BoxedOp for ClampTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CLAMP_TENSOR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CLAMP_TENSOR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_TENSOR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let min = u.opt_tensor()?;
         let max = u.opt_tensor()?;
@@ -42001,11 +42033,14 @@ pub fn clamp_tensor_inplace_call(
 /// `aten::clamp_.Tensor`: `clamp_.Tensor(Tensor(a!) self, Tensor? min=None, Tensor? max=None) -> Tensor(a!)`
 pub fn clamp_tensor_(self_: &Tensor, min: Option<&Tensor>, max: Option<&Tensor>) -> Result<Tensor> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(self_);
+        let mut ts: Vec<&Tensor> = vec![self_];
         ts.extend(min);
         ts.extend(max);
-        dispatch::keyset_of(&ts)
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
     };
     clamp_tensor_inplace_call(ks, self_, min, max)
 }
@@ -42016,8 +42051,8 @@ impl BoxedOp for ClampTensorInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CLAMP_TENSOR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CLAMP_TENSOR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_TENSOR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let min = u.opt_tensor()?;
         let max = u.opt_tensor()?;
@@ -42157,12 +42192,15 @@ pub fn clamp_tensor_out_call(
 /// `aten::clamp.Tensor_out`: `clamp.Tensor_out(Tensor self, Tensor? min=None, Tensor? max=None, *, Tensor(a!) out) -> Tensor(a!)`
 pub fn clamp_tensor_out(self_: &Tensor, min: Option<&Tensor>, max: Option<&Tensor>, out: &Tensor) -> Result<Tensor> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(self_);
+        let mut ts: Vec<&Tensor> = vec![self_];
         ts.extend(min);
         ts.extend(max);
         ts.push(out);
-        dispatch::keyset_of(&ts)
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
     };
     clamp_tensor_out_call(ks, self_, min, max, out)
 }
@@ -42173,8 +42211,8 @@ impl BoxedOp for ClampTensorOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CLAMP_TENSOR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CLAMP_TENSOR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_TENSOR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let min = u.opt_tensor()?;
         let max = u.opt_tensor()?;
@@ -42253,8 +42291,8 @@ impl BoxedOp for IsinfBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ISINF_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ISINF_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ISINF_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = isinf(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -42359,8 +42397,8 @@ impl BoxedOp for IsinfOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ISINF_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ISINF_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ISINF_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = isinf_out(&self_, &out)?;
@@ -42437,8 +42475,8 @@ impl BoxedOp for IsnanBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ISNAN_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ISNAN_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ISNAN_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = isnan(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -42543,8 +42581,8 @@ impl BoxedOp for IsnanOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ISNAN_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ISNAN_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ISNAN_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = isnan_out(&self_, &out)?;
@@ -42635,8 +42673,8 @@ impl BoxedOp for BitwiseAndTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BITWISE_AND_TENSOR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&BITWISE_AND_TENSOR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_AND_TENSOR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = bitwise_and(&self_, &other)?;
@@ -42748,8 +42786,8 @@ impl BoxedOp for BitwiseAndTensorInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BITWISE_AND_TENSOR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&BITWISE_AND_TENSOR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_AND_TENSOR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = bitwise_and_(&self_, &other)?;
@@ -42881,8 +42919,8 @@ impl BoxedOp for BitwiseAndTensorOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BITWISE_AND_TENSOR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&BITWISE_AND_TENSOR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_AND_TENSOR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let out = u.tensor()?;
@@ -42974,8 +43012,8 @@ impl BoxedOp for BitwiseAndScalarBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BITWISE_AND_SCALAR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&BITWISE_AND_SCALAR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_AND_SCALAR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = bitwise_and_scalar(&self_, other)?;
@@ -43087,8 +43125,8 @@ impl BoxedOp for BitwiseAndScalarInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BITWISE_AND_SCALAR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&BITWISE_AND_SCALAR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_AND_SCALAR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = bitwise_and_scalar_(&self_, other)?;
@@ -43220,8 +43258,8 @@ impl BoxedOp for BitwiseAndScalarOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BITWISE_AND_SCALAR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&BITWISE_AND_SCALAR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_AND_SCALAR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let out = u.tensor()?;
@@ -43313,8 +43351,8 @@ impl BoxedOp for BitwiseOrTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BITWISE_OR_TENSOR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&BITWISE_OR_TENSOR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_OR_TENSOR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = bitwise_or(&self_, &other)?;
@@ -43426,8 +43464,8 @@ impl BoxedOp for BitwiseOrTensorInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BITWISE_OR_TENSOR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&BITWISE_OR_TENSOR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_OR_TENSOR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = bitwise_or_(&self_, &other)?;
@@ -43559,8 +43597,8 @@ impl BoxedOp for BitwiseOrTensorOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BITWISE_OR_TENSOR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&BITWISE_OR_TENSOR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_OR_TENSOR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let out = u.tensor()?;
@@ -43652,8 +43690,8 @@ impl BoxedOp for BitwiseOrScalarBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BITWISE_OR_SCALAR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&BITWISE_OR_SCALAR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_OR_SCALAR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = bitwise_or_scalar(&self_, other)?;
@@ -43765,8 +43803,8 @@ impl BoxedOp for BitwiseOrScalarInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BITWISE_OR_SCALAR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&BITWISE_OR_SCALAR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_OR_SCALAR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = bitwise_or_scalar_(&self_, other)?;
@@ -43898,8 +43936,8 @@ impl BoxedOp for BitwiseOrScalarOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BITWISE_OR_SCALAR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&BITWISE_OR_SCALAR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_OR_SCALAR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let out = u.tensor()?;
@@ -43991,8 +44029,8 @@ impl BoxedOp for BitwiseXorTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BITWISE_XOR_TENSOR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&BITWISE_XOR_TENSOR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_XOR_TENSOR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = bitwise_xor(&self_, &other)?;
@@ -44104,8 +44142,8 @@ impl BoxedOp for BitwiseXorTensorInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BITWISE_XOR_TENSOR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&BITWISE_XOR_TENSOR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_XOR_TENSOR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = bitwise_xor_(&self_, &other)?;
@@ -44237,8 +44275,8 @@ impl BoxedOp for BitwiseXorTensorOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BITWISE_XOR_TENSOR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&BITWISE_XOR_TENSOR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_XOR_TENSOR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let out = u.tensor()?;
@@ -44330,8 +44368,8 @@ impl BoxedOp for BitwiseXorScalarBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BITWISE_XOR_SCALAR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&BITWISE_XOR_SCALAR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_XOR_SCALAR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = bitwise_xor_scalar(&self_, other)?;
@@ -44443,8 +44481,8 @@ impl BoxedOp for BitwiseXorScalarInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BITWISE_XOR_SCALAR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&BITWISE_XOR_SCALAR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_XOR_SCALAR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let r = bitwise_xor_scalar_(&self_, other)?;
@@ -44576,8 +44614,8 @@ impl BoxedOp for BitwiseXorScalarOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BITWISE_XOR_SCALAR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&BITWISE_XOR_SCALAR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_XOR_SCALAR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.scalar()?;
         let out = u.tensor()?;
@@ -44655,8 +44693,8 @@ impl BoxedOp for BitwiseNotBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BITWISE_NOT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&BITWISE_NOT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_NOT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = bitwise_not(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -44749,8 +44787,8 @@ impl BoxedOp for BitwiseNotInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BITWISE_NOT_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&BITWISE_NOT_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_NOT_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = bitwise_not_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -44860,8 +44898,8 @@ impl BoxedOp for BitwiseNotOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BITWISE_NOT_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&BITWISE_NOT_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BITWISE_NOT_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = bitwise_not_out(&self_, &out)?;
@@ -44947,8 +44985,8 @@ impl BoxedOp for LogicalAndBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOGICAL_AND_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOGICAL_AND_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_AND_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = logical_and(&self_, &other)?;
@@ -45055,8 +45093,8 @@ impl BoxedOp for LogicalAndInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOGICAL_AND_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOGICAL_AND_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_AND_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = logical_and_(&self_, &other)?;
@@ -45188,8 +45226,8 @@ impl BoxedOp for LogicalAndOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOGICAL_AND_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOGICAL_AND_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_AND_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let out = u.tensor()?;
@@ -45276,8 +45314,8 @@ impl BoxedOp for LogicalOrBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOGICAL_OR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOGICAL_OR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_OR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = logical_or(&self_, &other)?;
@@ -45384,8 +45422,8 @@ impl BoxedOp for LogicalOrInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOGICAL_OR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOGICAL_OR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_OR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = logical_or_(&self_, &other)?;
@@ -45517,8 +45555,8 @@ impl BoxedOp for LogicalOrOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOGICAL_OR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOGICAL_OR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_OR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let out = u.tensor()?;
@@ -45605,8 +45643,8 @@ impl BoxedOp for LogicalXorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOGICAL_XOR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOGICAL_XOR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_XOR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = logical_xor(&self_, &other)?;
@@ -45713,8 +45751,8 @@ impl BoxedOp for LogicalXorInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOGICAL_XOR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOGICAL_XOR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_XOR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = logical_xor_(&self_, &other)?;
@@ -45846,8 +45884,8 @@ impl BoxedOp for LogicalXorOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOGICAL_XOR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOGICAL_XOR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_XOR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let out = u.tensor()?;
@@ -45925,8 +45963,8 @@ impl BoxedOp for LogicalNotBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOGICAL_NOT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOGICAL_NOT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_NOT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = logical_not(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -46019,8 +46057,8 @@ impl BoxedOp for LogicalNotInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOGICAL_NOT_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOGICAL_NOT_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_NOT_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = logical_not_(&self_)?;
         Ok(vec![Value::Tensor(r)])
@@ -46130,8 +46168,8 @@ impl BoxedOp for LogicalNotOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOGICAL_NOT_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOGICAL_NOT_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOGICAL_NOT_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let out = u.tensor()?;
         let r = logical_not_out(&self_, &out)?;
@@ -46250,8 +46288,8 @@ impl BoxedOp for EluBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ELU_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ELU_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ELU_SCHEMA, bound);
         let self_ = u.tensor()?;
         let alpha = u.scalar()?;
         let scale = u.scalar()?;
@@ -46401,8 +46439,8 @@ impl BoxedOp for EluInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ELU_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ELU_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ELU_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let alpha = u.scalar()?;
         let scale = u.scalar()?;
@@ -46572,8 +46610,8 @@ impl BoxedOp for EluOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ELU_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ELU_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ELU_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let alpha = u.scalar()?;
         let scale = u.scalar()?;
@@ -46692,8 +46730,8 @@ impl BoxedOp for EluBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ELU_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ELU_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ELU_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let alpha = u.scalar()?;
         let scale = u.scalar()?;
@@ -46791,8 +46829,8 @@ impl BoxedOp for GeluBoxed {
     fn schema(&self) -> &'static OpSchema {
         &GELU_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&GELU_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GELU_SCHEMA, bound);
         let self_ = u.tensor()?;
         let approximate = u.str()?;
         let r = gelu_full(&self_, &approximate)?;
@@ -46903,8 +46941,8 @@ impl BoxedOp for GeluInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &GELU_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&GELU_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GELU_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let approximate = u.str()?;
         let r = gelu_full_(&self_, &approximate)?;
@@ -47031,8 +47069,8 @@ impl BoxedOp for GeluOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &GELU_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&GELU_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GELU_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let approximate = u.str()?;
         let out = u.tensor()?;
@@ -47148,8 +47186,8 @@ impl BoxedOp for GeluBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &GELU_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&GELU_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GELU_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let self_ = u.tensor()?;
         let approximate = u.str()?;
@@ -47250,8 +47288,8 @@ impl BoxedOp for HardtanhBoxed {
     fn schema(&self) -> &'static OpSchema {
         &HARDTANH_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&HARDTANH_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HARDTANH_SCHEMA, bound);
         let self_ = u.tensor()?;
         let min_val = u.scalar()?;
         let max_val = u.scalar()?;
@@ -47379,8 +47417,8 @@ impl BoxedOp for HardtanhInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &HARDTANH_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&HARDTANH_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HARDTANH_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let min_val = u.scalar()?;
         let max_val = u.scalar()?;
@@ -47529,8 +47567,8 @@ impl BoxedOp for HardtanhOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &HARDTANH_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&HARDTANH_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HARDTANH_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let min_val = u.scalar()?;
         let max_val = u.scalar()?;
@@ -47662,8 +47700,8 @@ impl BoxedOp for HardtanhBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &HARDTANH_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&HARDTANH_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HARDTANH_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let self_ = u.tensor()?;
         let min_val = u.scalar()?;
@@ -47754,8 +47792,8 @@ impl BoxedOp for LeakyReluBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LEAKY_RELU_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LEAKY_RELU_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LEAKY_RELU_SCHEMA, bound);
         let self_ = u.tensor()?;
         let negative_slope = u.scalar()?;
         let r = leaky_relu(&self_, negative_slope)?;
@@ -47865,8 +47903,8 @@ impl BoxedOp for LeakyReluInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LEAKY_RELU_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LEAKY_RELU_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LEAKY_RELU_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let negative_slope = u.scalar()?;
         let r = leaky_relu_(&self_, negative_slope)?;
@@ -47998,8 +48036,8 @@ impl BoxedOp for LeakyReluOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LEAKY_RELU_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LEAKY_RELU_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LEAKY_RELU_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let negative_slope = u.scalar()?;
         let out = u.tensor()?;
@@ -48131,8 +48169,8 @@ impl BoxedOp for LeakyReluBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LEAKY_RELU_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LEAKY_RELU_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LEAKY_RELU_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let self_ = u.tensor()?;
         let negative_slope = u.scalar()?;
@@ -48223,8 +48261,8 @@ impl BoxedOp for FillScalarBoxed {
     fn schema(&self) -> &'static OpSchema {
         &FILL_SCALAR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&FILL_SCALAR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FILL_SCALAR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let value = u.scalar()?;
         let r = fill(&self_, value)?;
@@ -48356,8 +48394,8 @@ impl BoxedOp for FillScalarOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &FILL_SCALAR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&FILL_SCALAR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FILL_SCALAR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let value = u.scalar()?;
         let out = u.tensor()?;
@@ -48491,8 +48529,8 @@ impl BoxedOp for FullLikeBoxed {
     fn schema(&self) -> &'static OpSchema {
         &FULL_LIKE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&FULL_LIKE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FULL_LIKE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let fill_value = u.scalar()?;
         let dtype = u.opt_scalar_type()?;
@@ -48608,8 +48646,8 @@ impl BoxedOp for ScalarTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SCALAR_TENSOR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SCALAR_TENSOR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCALAR_TENSOR_SCHEMA, bound);
         let s = u.scalar()?;
         let dtype = u.opt_scalar_type()?;
         let layout = u.opt_layout()?;
@@ -48728,8 +48766,8 @@ impl BoxedOp for EmptyStridedBoxed {
     fn schema(&self) -> &'static OpSchema {
         &EMPTY_STRIDED_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&EMPTY_STRIDED_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EMPTY_STRIDED_SCHEMA, bound);
         let size = u.int_list()?;
         let stride = u.int_list()?;
         let dtype = u.opt_scalar_type()?;
@@ -48819,8 +48857,8 @@ impl BoxedOp for ClampMinBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CLAMP_MIN_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CLAMP_MIN_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_MIN_SCHEMA, bound);
         let self_ = u.tensor()?;
         let min = u.scalar()?;
         let r = clamp_min(&self_, min)?;
@@ -48922,8 +48960,8 @@ impl BoxedOp for ClampMinInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CLAMP_MIN_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CLAMP_MIN_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_MIN_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let min = u.scalar()?;
         let r = clamp_min_(&self_, min)?;
@@ -49050,8 +49088,8 @@ impl BoxedOp for ClampMinOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CLAMP_MIN_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CLAMP_MIN_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_MIN_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let min = u.scalar()?;
         let out = u.tensor()?;
@@ -49138,8 +49176,8 @@ impl BoxedOp for ClampMaxBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CLAMP_MAX_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CLAMP_MAX_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_MAX_SCHEMA, bound);
         let self_ = u.tensor()?;
         let max = u.scalar()?;
         let r = clamp_max(&self_, max)?;
@@ -49241,8 +49279,8 @@ impl BoxedOp for ClampMaxInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CLAMP_MAX_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CLAMP_MAX_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_MAX_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let max = u.scalar()?;
         let r = clamp_max_(&self_, max)?;
@@ -49369,8 +49407,8 @@ impl BoxedOp for ClampMaxOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CLAMP_MAX_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CLAMP_MAX_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CLAMP_MAX_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let max = u.scalar()?;
         let out = u.tensor()?;
@@ -49457,8 +49495,8 @@ impl BoxedOp for FloorDivideBoxed {
     fn schema(&self) -> &'static OpSchema {
         &FLOOR_DIVIDE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&FLOOR_DIVIDE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FLOOR_DIVIDE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = floor_divide(&self_, &other)?;
@@ -49558,8 +49596,8 @@ impl BoxedOp for LerpScalarBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LERP_SCALAR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LERP_SCALAR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LERP_SCALAR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let end = u.tensor()?;
         let weight = u.scalar()?;
@@ -49660,8 +49698,8 @@ impl BoxedOp for LerpTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LERP_TENSOR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LERP_TENSOR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LERP_TENSOR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let end = u.tensor()?;
         let weight = u.tensor()?;
@@ -49784,8 +49822,8 @@ impl BoxedOp for AddcmulBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ADDCMUL_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ADDCMUL_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADDCMUL_SCHEMA, bound);
         let self_ = u.tensor()?;
         let tensor1 = u.tensor()?;
         let tensor2 = u.tensor()?;
@@ -49931,8 +49969,8 @@ impl BoxedOp for AddcmulInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ADDCMUL_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ADDCMUL_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADDCMUL_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let tensor1 = u.tensor()?;
         let tensor2 = u.tensor()?;
@@ -50107,8 +50145,8 @@ impl BoxedOp for AddcmulOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ADDCMUL_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ADDCMUL_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADDCMUL_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let tensor1 = u.tensor()?;
         let tensor2 = u.tensor()?;
@@ -50233,8 +50271,8 @@ impl BoxedOp for AddcdivBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ADDCDIV_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ADDCDIV_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADDCDIV_SCHEMA, bound);
         let self_ = u.tensor()?;
         let tensor1 = u.tensor()?;
         let tensor2 = u.tensor()?;
@@ -50380,8 +50418,8 @@ impl BoxedOp for AddcdivInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ADDCDIV_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ADDCDIV_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADDCDIV_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let tensor1 = u.tensor()?;
         let tensor2 = u.tensor()?;
@@ -50556,8 +50594,8 @@ impl BoxedOp for AddcdivOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ADDCDIV_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ADDCDIV_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADDCDIV_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let tensor1 = u.tensor()?;
         let tensor2 = u.tensor()?;
@@ -50667,8 +50705,8 @@ impl BoxedOp for MaskedFillScalarBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MASKED_FILL_SCALAR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MASKED_FILL_SCALAR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_FILL_SCALAR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let mask = u.tensor()?;
         let value = u.scalar()?;
@@ -50802,8 +50840,8 @@ impl BoxedOp for MaskedFillScalarInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MASKED_FILL_SCALAR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MASKED_FILL_SCALAR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_FILL_SCALAR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let mask = u.tensor()?;
         let value = u.scalar()?;
@@ -50952,8 +50990,8 @@ impl BoxedOp for MaskedFillScalarOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MASKED_FILL_SCALAR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MASKED_FILL_SCALAR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_FILL_SCALAR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let mask = u.tensor()?;
         let value = u.scalar()?;
@@ -51062,8 +51100,8 @@ impl BoxedOp for MaskedFillTensorBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MASKED_FILL_TENSOR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MASKED_FILL_TENSOR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_FILL_TENSOR_SCHEMA, bound);
         let self_ = u.tensor()?;
         let mask = u.tensor()?;
         let value = u.tensor()?;
@@ -51197,8 +51235,8 @@ impl BoxedOp for MaskedFillTensorInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MASKED_FILL_TENSOR_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MASKED_FILL_TENSOR_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_FILL_TENSOR_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let mask = u.tensor()?;
         let value = u.tensor()?;
@@ -51347,8 +51385,8 @@ impl BoxedOp for MaskedFillTensorOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MASKED_FILL_TENSOR_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MASKED_FILL_TENSOR_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MASKED_FILL_TENSOR_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let mask = u.tensor()?;
         let value = u.tensor()?;
@@ -51477,8 +51515,8 @@ impl BoxedOp for ArgsortStableBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ARGSORT_STABLE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ARGSORT_STABLE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ARGSORT_STABLE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let stable = u.bool()?;
         let dim = u.int()?;
@@ -51574,8 +51612,8 @@ impl BoxedOp for ReflectionPad1dBoxed {
     fn schema(&self) -> &'static OpSchema {
         &REFLECTION_PAD1D_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&REFLECTION_PAD1D_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REFLECTION_PAD1D_SCHEMA, bound);
         let self_ = u.tensor()?;
         let padding = u.int_list()?;
         let r = reflection_pad1d(&self_, &padding)?;
@@ -51693,8 +51731,8 @@ impl BoxedOp for ReflectionPad1dBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &REFLECTION_PAD1D_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&REFLECTION_PAD1D_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REFLECTION_PAD1D_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let self_ = u.tensor()?;
         let padding = u.int_list()?;
@@ -51789,8 +51827,8 @@ impl BoxedOp for ReflectionPad2dBoxed {
     fn schema(&self) -> &'static OpSchema {
         &REFLECTION_PAD2D_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&REFLECTION_PAD2D_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REFLECTION_PAD2D_SCHEMA, bound);
         let self_ = u.tensor()?;
         let padding = u.int_list()?;
         let r = reflection_pad2d(&self_, &padding)?;
@@ -51908,8 +51946,8 @@ impl BoxedOp for ReflectionPad2dBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &REFLECTION_PAD2D_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&REFLECTION_PAD2D_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REFLECTION_PAD2D_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let self_ = u.tensor()?;
         let padding = u.int_list()?;
@@ -52004,8 +52042,8 @@ impl BoxedOp for ReflectionPad3dBoxed {
     fn schema(&self) -> &'static OpSchema {
         &REFLECTION_PAD3D_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&REFLECTION_PAD3D_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REFLECTION_PAD3D_SCHEMA, bound);
         let self_ = u.tensor()?;
         let padding = u.int_list()?;
         let r = reflection_pad3d(&self_, &padding)?;
@@ -52123,8 +52161,8 @@ impl BoxedOp for ReflectionPad3dBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &REFLECTION_PAD3D_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&REFLECTION_PAD3D_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REFLECTION_PAD3D_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let self_ = u.tensor()?;
         let padding = u.int_list()?;
@@ -52219,8 +52257,8 @@ impl BoxedOp for ReplicationPad2dBoxed {
     fn schema(&self) -> &'static OpSchema {
         &REPLICATION_PAD2D_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&REPLICATION_PAD2D_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REPLICATION_PAD2D_SCHEMA, bound);
         let self_ = u.tensor()?;
         let padding = u.int_list()?;
         let r = replication_pad2d(&self_, &padding)?;
@@ -52338,8 +52376,8 @@ impl BoxedOp for ReplicationPad2dBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &REPLICATION_PAD2D_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&REPLICATION_PAD2D_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REPLICATION_PAD2D_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let self_ = u.tensor()?;
         let padding = u.int_list()?;
@@ -52434,8 +52472,8 @@ impl BoxedOp for ReplicationPad3dBoxed {
     fn schema(&self) -> &'static OpSchema {
         &REPLICATION_PAD3D_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&REPLICATION_PAD3D_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REPLICATION_PAD3D_SCHEMA, bound);
         let self_ = u.tensor()?;
         let padding = u.int_list()?;
         let r = replication_pad3d(&self_, &padding)?;
@@ -52553,8 +52591,8 @@ impl BoxedOp for ReplicationPad3dBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &REPLICATION_PAD3D_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&REPLICATION_PAD3D_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REPLICATION_PAD3D_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let self_ = u.tensor()?;
         let padding = u.int_list()?;
@@ -52694,8 +52732,8 @@ impl BoxedOp for AvgPool2dBoxed {
     fn schema(&self) -> &'static OpSchema {
         &AVG_POOL2D_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&AVG_POOL2D_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AVG_POOL2D_SCHEMA, bound);
         let self_ = u.tensor()?;
         let kernel_size = u.int_list()?;
         let stride = u.int_list()?;
@@ -52861,8 +52899,8 @@ impl BoxedOp for AvgPool2dBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &AVG_POOL2D_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&AVG_POOL2D_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AVG_POOL2D_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let self_ = u.tensor()?;
         let kernel_size = u.int_list()?;
@@ -53016,8 +53054,8 @@ impl BoxedOp for AvgPool3dBoxed {
     fn schema(&self) -> &'static OpSchema {
         &AVG_POOL3D_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&AVG_POOL3D_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AVG_POOL3D_SCHEMA, bound);
         let self_ = u.tensor()?;
         let kernel_size = u.int_list()?;
         let stride = u.int_list()?;
@@ -53183,8 +53221,8 @@ impl BoxedOp for AvgPool3dBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &AVG_POOL3D_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&AVG_POOL3D_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AVG_POOL3D_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let self_ = u.tensor()?;
         let kernel_size = u.int_list()?;
@@ -53293,8 +53331,8 @@ impl BoxedOp for AdaptiveAvgPool2dBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ADAPTIVE_AVG_POOL2D_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ADAPTIVE_AVG_POOL2D_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADAPTIVE_AVG_POOL2D_SCHEMA, bound);
         let self_ = u.tensor()?;
         let output_size = u.int_list()?;
         let r = _adaptive_avg_pool2d(&self_, &output_size)?;
@@ -53391,8 +53429,8 @@ impl BoxedOp for AdaptiveAvgPool2dBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ADAPTIVE_AVG_POOL2D_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ADAPTIVE_AVG_POOL2D_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADAPTIVE_AVG_POOL2D_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let self_ = u.tensor()?;
         let r = _adaptive_avg_pool2d_backward(&grad_output, &self_)?;
@@ -53486,8 +53524,8 @@ impl BoxedOp for AdaptiveAvgPool3dBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ADAPTIVE_AVG_POOL3D_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ADAPTIVE_AVG_POOL3D_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADAPTIVE_AVG_POOL3D_SCHEMA, bound);
         let self_ = u.tensor()?;
         let output_size = u.int_list()?;
         let r = _adaptive_avg_pool3d(&self_, &output_size)?;
@@ -53584,8 +53622,8 @@ impl BoxedOp for AdaptiveAvgPool3dBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &ADAPTIVE_AVG_POOL3D_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&ADAPTIVE_AVG_POOL3D_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADAPTIVE_AVG_POOL3D_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let self_ = u.tensor()?;
         let r = _adaptive_avg_pool3d_backward(&grad_output, &self_)?;
@@ -53716,8 +53754,8 @@ impl BoxedOp for UpsampleNearest2dBoxed {
     fn schema(&self) -> &'static OpSchema {
         &UPSAMPLE_NEAREST2D_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&UPSAMPLE_NEAREST2D_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UPSAMPLE_NEAREST2D_SCHEMA, bound);
         let self_ = u.tensor()?;
         let output_size = u.int_list()?;
         let scales_h = u.opt_float()?;
@@ -53831,8 +53869,8 @@ impl BoxedOp for UpsampleNearest2dBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &UPSAMPLE_NEAREST2D_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&UPSAMPLE_NEAREST2D_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UPSAMPLE_NEAREST2D_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let output_size = u.int_list()?;
         let input_size = u.int_list()?;
@@ -53943,8 +53981,8 @@ impl BoxedOp for UpsampleBilinear2dBoxed {
     fn schema(&self) -> &'static OpSchema {
         &UPSAMPLE_BILINEAR2D_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&UPSAMPLE_BILINEAR2D_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UPSAMPLE_BILINEAR2D_SCHEMA, bound);
         let self_ = u.tensor()?;
         let output_size = u.int_list()?;
         let align_corners = u.bool()?;
@@ -54087,8 +54125,8 @@ impl BoxedOp for UpsampleBilinear2dBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &UPSAMPLE_BILINEAR2D_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&UPSAMPLE_BILINEAR2D_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UPSAMPLE_BILINEAR2D_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let output_size = u.int_list()?;
         let input_size = u.int_list()?;
@@ -54202,8 +54240,8 @@ impl BoxedOp for EmbeddingBoxed {
     fn schema(&self) -> &'static OpSchema {
         &EMBEDDING_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&EMBEDDING_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EMBEDDING_SCHEMA, bound);
         let weight = u.tensor()?;
         let indices = u.tensor()?;
         let padding_idx = u.int()?;
@@ -54323,8 +54361,8 @@ impl BoxedOp for EmbeddingDenseBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &EMBEDDING_DENSE_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&EMBEDDING_DENSE_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EMBEDDING_DENSE_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let indices = u.tensor()?;
         let num_weights = u.int()?;
@@ -54463,8 +54501,8 @@ impl BoxedOp for Im2colBoxed {
     fn schema(&self) -> &'static OpSchema {
         &IM2COL_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&IM2COL_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&IM2COL_SCHEMA, bound);
         let self_ = u.tensor()?;
         let kernel_size = u.int_list()?;
         let dilation = u.int_list()?;
@@ -54575,8 +54613,8 @@ impl BoxedOp for Col2imBoxed {
     fn schema(&self) -> &'static OpSchema {
         &COL2IM_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&COL2IM_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&COL2IM_SCHEMA, bound);
         let self_ = u.tensor()?;
         let output_size = u.int_list()?;
         let kernel_size = u.int_list()?;
@@ -54716,11 +54754,13 @@ pub fn convolution(
     groups: i64,
 ) -> Result<Tensor> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(input);
-        ts.push(weight);
+        let mut ts: Vec<&Tensor> = vec![input, weight];
         ts.extend(bias);
-        dispatch::keyset_of(&ts)
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
     };
     convolution_call(
         ks,
@@ -54742,8 +54782,8 @@ impl BoxedOp for ConvolutionBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CONVOLUTION_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CONVOLUTION_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CONVOLUTION_SCHEMA, bound);
         let input = u.tensor()?;
         let weight = u.tensor()?;
         let bias = u.opt_tensor()?;
@@ -54883,8 +54923,8 @@ impl BoxedOp for MaxPool2dWithIndicesBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MAX_POOL2D_WITH_INDICES_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MAX_POOL2D_WITH_INDICES_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_POOL2D_WITH_INDICES_SCHEMA, bound);
         let self_ = u.tensor()?;
         let kernel_size = u.int_list()?;
         let stride = u.int_list()?;
@@ -55044,8 +55084,8 @@ impl BoxedOp for MaxPool2dWithIndicesBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MAX_POOL2D_WITH_INDICES_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MAX_POOL2D_WITH_INDICES_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_POOL2D_WITH_INDICES_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let self_ = u.tensor()?;
         let kernel_size = u.int_list()?;
@@ -55183,8 +55223,8 @@ impl BoxedOp for MaxPool3dWithIndicesBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MAX_POOL3D_WITH_INDICES_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MAX_POOL3D_WITH_INDICES_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_POOL3D_WITH_INDICES_SCHEMA, bound);
         let self_ = u.tensor()?;
         let kernel_size = u.int_list()?;
         let stride = u.int_list()?;
@@ -55344,8 +55384,8 @@ impl BoxedOp for MaxPool3dWithIndicesBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MAX_POOL3D_WITH_INDICES_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MAX_POOL3D_WITH_INDICES_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_POOL3D_WITH_INDICES_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let self_ = u.tensor()?;
         let kernel_size = u.int_list()?;
@@ -55470,11 +55510,14 @@ pub fn native_layer_norm(
     eps: f64,
 ) -> Result<(Tensor, Tensor, Tensor)> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(input);
+        let mut ts: Vec<&Tensor> = vec![input];
         ts.extend(weight);
         ts.extend(bias);
-        dispatch::keyset_of(&ts)
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
     };
     native_layer_norm_call(ks, input, normalized_shape, weight, bias, eps)
 }
@@ -55485,8 +55528,8 @@ impl BoxedOp for NativeLayerNormBoxed {
     fn schema(&self) -> &'static OpSchema {
         &NATIVE_LAYER_NORM_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&NATIVE_LAYER_NORM_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_LAYER_NORM_SCHEMA, bound);
         let input = u.tensor()?;
         let normalized_shape = u.int_list()?;
         let weight = u.opt_tensor()?;
@@ -55537,13 +55580,13 @@ fn native_group_norm_cpu(
     input: &Tensor,
     weight: Option<&Tensor>,
     bias: Option<&Tensor>,
-    N: i64,
-    C: i64,
-    HxW: i64,
+    n: i64,
+    c: i64,
+    hx_w: i64,
     group: i64,
     eps: f64,
 ) -> Result<(Tensor, Tensor, Tensor)> {
-    ft_kernels::nn::norm::native_group_norm(input, weight, bias, N, C, HxW, group, eps)
+    ft_kernels::nn::norm::native_group_norm(input, weight, bias, n, c, hx_w, group, eps)
 }
 
 /// Dispatch entry of `aten::native_group_norm`.
@@ -55564,22 +55607,22 @@ pub fn native_group_norm_call(
     input: &Tensor,
     weight: Option<&Tensor>,
     bias: Option<&Tensor>,
-    N: i64,
-    C: i64,
-    HxW: i64,
+    n: i64,
+    c: i64,
+    hx_w: i64,
     group: i64,
     eps: f64,
 ) -> Result<(Tensor, Tensor, Tensor)> {
     match NATIVE_GROUP_NORM.resolve(ks)? {
-        Resolved::Kernel(_, kernel) => kernel(ks, input, weight, bias, N, C, HxW, group, eps),
+        Resolved::Kernel(_, kernel) => kernel(ks, input, weight, bias, n, c, hx_w, group, eps),
         Resolved::Boxed(_, fallback) => {
             let mut stack: Stack = vec![
                 Value::Tensor(input.clone()),
                 weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
                 bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
-                Value::Int(N),
-                Value::Int(C),
-                Value::Int(HxW),
+                Value::Int(n),
+                Value::Int(c),
+                Value::Int(hx_w),
                 Value::Int(group),
                 Value::Float(eps),
             ];
@@ -55616,20 +55659,23 @@ pub fn native_group_norm(
     input: &Tensor,
     weight: Option<&Tensor>,
     bias: Option<&Tensor>,
-    N: i64,
-    C: i64,
-    HxW: i64,
+    n: i64,
+    c: i64,
+    hx_w: i64,
     group: i64,
     eps: f64,
 ) -> Result<(Tensor, Tensor, Tensor)> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(input);
+        let mut ts: Vec<&Tensor> = vec![input];
         ts.extend(weight);
         ts.extend(bias);
-        dispatch::keyset_of(&ts)
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
     };
-    native_group_norm_call(ks, input, weight, bias, N, C, HxW, group, eps)
+    native_group_norm_call(ks, input, weight, bias, n, c, hx_w, group, eps)
 }
 
 struct NativeGroupNormBoxed;
@@ -55638,17 +55684,17 @@ impl BoxedOp for NativeGroupNormBoxed {
     fn schema(&self) -> &'static OpSchema {
         &NATIVE_GROUP_NORM_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&NATIVE_GROUP_NORM_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_GROUP_NORM_SCHEMA, bound);
         let input = u.tensor()?;
         let weight = u.opt_tensor()?;
         let bias = u.opt_tensor()?;
-        let N = u.int()?;
-        let C = u.int()?;
-        let HxW = u.int()?;
+        let n = u.int()?;
+        let c = u.int()?;
+        let hx_w = u.int()?;
         let group = u.int()?;
         let eps = u.float()?;
-        let r = native_group_norm(&input, weight.as_ref(), bias.as_ref(), N, C, HxW, group, eps)?;
+        let r = native_group_norm(&input, weight.as_ref(), bias.as_ref(), n, c, hx_w, group, eps)?;
         Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1), Value::Tensor(r.2)])
     }
 }
@@ -55763,11 +55809,14 @@ pub fn _native_batch_norm_legit_no_stats(
     eps: f64,
 ) -> Result<(Tensor, Tensor, Tensor)> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(input);
+        let mut ts: Vec<&Tensor> = vec![input];
         ts.extend(weight);
         ts.extend(bias);
-        dispatch::keyset_of(&ts)
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
     };
     native_batch_norm_legit_no_stats_call(ks, input, weight, bias, training, momentum, eps)
 }
@@ -55778,8 +55827,8 @@ impl BoxedOp for NativeBatchNormLegitNoStatsBoxed {
     fn schema(&self) -> &'static OpSchema {
         &NATIVE_BATCH_NORM_LEGIT_NO_STATS_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&NATIVE_BATCH_NORM_LEGIT_NO_STATS_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_BATCH_NORM_LEGIT_NO_STATS_SCHEMA, bound);
         let input = u.tensor()?;
         let weight = u.opt_tensor()?;
         let bias = u.opt_tensor()?;
@@ -55922,13 +55971,16 @@ pub fn _native_batch_norm_legit_no_training(
     eps: f64,
 ) -> Result<(Tensor, Tensor, Tensor)> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(input);
+        let mut ts: Vec<&Tensor> = vec![input];
         ts.extend(weight);
         ts.extend(bias);
         ts.push(running_mean);
         ts.push(running_var);
-        dispatch::keyset_of(&ts)
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
     };
     native_batch_norm_legit_no_training_call(ks, input, weight, bias, running_mean, running_var, momentum, eps)
 }
@@ -55939,8 +55991,8 @@ impl BoxedOp for NativeBatchNormLegitNoTrainingBoxed {
     fn schema(&self) -> &'static OpSchema {
         &NATIVE_BATCH_NORM_LEGIT_NO_TRAINING_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&NATIVE_BATCH_NORM_LEGIT_NO_TRAINING_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_BATCH_NORM_LEGIT_NO_TRAINING_SCHEMA, bound);
         let input = u.tensor()?;
         let weight = u.opt_tensor()?;
         let bias = u.opt_tensor()?;
@@ -56078,8 +56130,8 @@ impl BoxedOp for CdistForwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CDIST_FORWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CDIST_FORWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CDIST_FORWARD_SCHEMA, bound);
         let x1 = u.tensor()?;
         let x2 = u.tensor()?;
         let p = u.float()?;
@@ -56213,8 +56265,8 @@ impl BoxedOp for CdistBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &CDIST_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&CDIST_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CDIST_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let x1 = u.tensor()?;
         let x2 = u.tensor()?;
@@ -56311,8 +56363,8 @@ impl BoxedOp for PdistForwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &PDIST_FORWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&PDIST_FORWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PDIST_FORWARD_SCHEMA, bound);
         let self_ = u.tensor()?;
         let p = u.float()?;
         let r = _pdist_forward(&self_, p)?;
@@ -56434,8 +56486,8 @@ impl BoxedOp for PdistBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &PDIST_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&PDIST_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PDIST_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let self_ = u.tensor()?;
         let p = u.float()?;
@@ -56526,8 +56578,8 @@ impl BoxedOp for SymSizeIntBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SYM_SIZE_INT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SYM_SIZE_INT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SYM_SIZE_INT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let r = sym_size(&self_, dim)?;
@@ -56621,8 +56673,8 @@ impl BoxedOp for SymStrideIntBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SYM_STRIDE_INT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SYM_STRIDE_INT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SYM_STRIDE_INT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let dim = u.int()?;
         let r = sym_stride(&self_, dim)?;
@@ -56702,8 +56754,8 @@ impl BoxedOp for SymNumelBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SYM_NUMEL_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SYM_NUMEL_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SYM_NUMEL_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = sym_numel(&self_)?;
         Ok(vec![Value::Int(r)])
@@ -56787,8 +56839,8 @@ impl BoxedOp for SymStorageOffsetBoxed {
     fn schema(&self) -> &'static OpSchema {
         &SYM_STORAGE_OFFSET_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&SYM_STORAGE_OFFSET_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SYM_STORAGE_OFFSET_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = sym_storage_offset(&self_)?;
         Ok(vec![Value::Int(r)])
@@ -56872,8 +56924,8 @@ impl BoxedOp for LocalScalarDenseBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LOCAL_SCALAR_DENSE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LOCAL_SCALAR_DENSE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOCAL_SCALAR_DENSE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let r = _local_scalar_dense(&self_)?;
         Ok(vec![Value::Scalar(r)])
@@ -56978,8 +57030,8 @@ impl BoxedOp for RandBoxed {
     fn schema(&self) -> &'static OpSchema {
         &RAND_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&RAND_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RAND_SCHEMA, bound);
         let size = u.int_list()?;
         let dtype = u.opt_scalar_type()?;
         let layout = u.opt_layout()?;
@@ -57088,8 +57140,8 @@ impl BoxedOp for RandnBoxed {
     fn schema(&self) -> &'static OpSchema {
         &RANDN_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&RANDN_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RANDN_SCHEMA, bound);
         let size = u.int_list()?;
         let dtype = u.opt_scalar_type()?;
         let layout = u.opt_layout()?;
@@ -57198,8 +57250,8 @@ impl BoxedOp for RandpermBoxed {
     fn schema(&self) -> &'static OpSchema {
         &RANDPERM_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&RANDPERM_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RANDPERM_SCHEMA, bound);
         let n = u.int()?;
         let dtype = u.opt_scalar_type()?;
         let layout = u.opt_layout()?;
@@ -57324,8 +57376,8 @@ impl BoxedOp for NativeDropoutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &NATIVE_DROPOUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&NATIVE_DROPOUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_DROPOUT_SCHEMA, bound);
         let input = u.tensor()?;
         let p = u.float()?;
         let train = u.opt_bool()?;
@@ -57439,8 +57491,8 @@ impl BoxedOp for NativeDropoutBackwardBoxed {
     fn schema(&self) -> &'static OpSchema {
         &NATIVE_DROPOUT_BACKWARD_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&NATIVE_DROPOUT_BACKWARD_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_DROPOUT_BACKWARD_SCHEMA, bound);
         let grad_output = u.tensor()?;
         let mask = u.tensor()?;
         let scale = u.float()?;
@@ -57534,11 +57586,13 @@ pub fn linear_call(ks: DispatchKeySet, input: &Tensor, weight: &Tensor, bias: Op
 /// `aten::linear`: `linear(Tensor input, Tensor weight, Tensor? bias=None) -> Tensor`
 pub fn linear(input: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(input);
-        ts.push(weight);
+        let mut ts: Vec<&Tensor> = vec![input, weight];
         ts.extend(bias);
-        dispatch::keyset_of(&ts)
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
     };
     linear_call(ks, input, weight, bias)
 }
@@ -57549,8 +57603,8 @@ impl BoxedOp for LinearBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LINEAR_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LINEAR_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LINEAR_SCHEMA, bound);
         let input = u.tensor()?;
         let weight = u.tensor()?;
         let bias = u.opt_tensor()?;
@@ -57637,8 +57691,8 @@ impl BoxedOp for OuterBoxed {
     fn schema(&self) -> &'static OpSchema {
         &OUTER_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&OUTER_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&OUTER_SCHEMA, bound);
         let self_ = u.tensor()?;
         let vec2 = u.tensor()?;
         let r = outer(&self_, &vec2)?;
@@ -57724,8 +57778,8 @@ impl BoxedOp for DiagBoxed {
     fn schema(&self) -> &'static OpSchema {
         &DIAG_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&DIAG_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIAG_SCHEMA, bound);
         let self_ = u.tensor()?;
         let diagonal = u.int()?;
         let r = diag(&self_, diagonal)?;
@@ -57817,8 +57871,8 @@ impl BoxedOp for DotBoxed {
     fn schema(&self) -> &'static OpSchema {
         &DOT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&DOT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DOT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let tensor = u.tensor()?;
         let r = dot(&self_, &tensor)?;
@@ -57940,8 +57994,8 @@ impl BoxedOp for DotOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &DOT_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&DOT_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DOT_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let tensor = u.tensor()?;
         let out = u.tensor()?;
@@ -58031,8 +58085,8 @@ impl BoxedOp for MvBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MV_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MV_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MV_SCHEMA, bound);
         let self_ = u.tensor()?;
         let vec = u.tensor()?;
         let r = mv(&self_, &vec)?;
@@ -58154,8 +58208,8 @@ impl BoxedOp for MvOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &MV_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&MV_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MV_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let vec = u.tensor()?;
         let out = u.tensor()?;
@@ -58300,8 +58354,8 @@ impl BoxedOp for BaddbmmBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BADDBMM_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&BADDBMM_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BADDBMM_SCHEMA, bound);
         let self_ = u.tensor()?;
         let batch1 = u.tensor()?;
         let batch2 = u.tensor()?;
@@ -58477,8 +58531,8 @@ impl BoxedOp for BaddbmmInplaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BADDBMM_INPLACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&BADDBMM_INPLACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BADDBMM_INPLACE_SCHEMA, bound);
         let self_ = u.tensor()?;
         let batch1 = u.tensor()?;
         let batch2 = u.tensor()?;
@@ -58627,8 +58681,8 @@ impl BoxedOp for BaddbmmOutBoxed {
     fn schema(&self) -> &'static OpSchema {
         &BADDBMM_OUT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&BADDBMM_OUT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BADDBMM_OUT_SCHEMA, bound);
         let self_ = u.tensor()?;
         let batch1 = u.tensor()?;
         let batch2 = u.tensor()?;
@@ -58737,8 +58791,8 @@ impl BoxedOp for EyeBoxed {
     fn schema(&self) -> &'static OpSchema {
         &EYE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&EYE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EYE_SCHEMA, bound);
         let n = u.int()?;
         let dtype = u.opt_scalar_type()?;
         let layout = u.opt_layout()?;
@@ -58852,8 +58906,8 @@ impl BoxedOp for EyeMBoxed {
     fn schema(&self) -> &'static OpSchema {
         &EYE_M_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&EYE_M_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EYE_M_SCHEMA, bound);
         let n = u.int()?;
         let m = u.int()?;
         let dtype = u.opt_scalar_type()?;
@@ -58981,8 +59035,8 @@ impl BoxedOp for LinspaceBoxed {
     fn schema(&self) -> &'static OpSchema {
         &LINSPACE_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&LINSPACE_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LINSPACE_SCHEMA, bound);
         let start = u.scalar()?;
         let end = u.scalar()?;
         let steps = u.int()?;
@@ -59085,9 +59139,13 @@ pub fn einsum(equation: &str, tensors: &[Tensor]) -> Result<Tensor> {
 /// [`einsum`] with every argument, including keyword-only ones.
 pub fn einsum_full(equation: &str, tensors: &[Tensor], path: Option<&[i64]>) -> Result<Tensor> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
+        let mut ts: Vec<&Tensor> = vec![];
         ts.extend(tensors.iter());
-        dispatch::keyset_of(&ts)
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
     };
     einsum_call(ks, equation, tensors, path)
 }
@@ -59098,8 +59156,8 @@ impl BoxedOp for EinsumBoxed {
     fn schema(&self) -> &'static OpSchema {
         &EINSUM_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&EINSUM_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EINSUM_SCHEMA, bound);
         let equation = u.str()?;
         let tensors = u.tensor_list()?;
         let path = u.opt_int_list()?;
@@ -59291,13 +59349,16 @@ pub fn _native_batch_norm_legit(
     eps: f64,
 ) -> Result<(Tensor, Tensor, Tensor)> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(input);
+        let mut ts: Vec<&Tensor> = vec![input];
         ts.extend(weight);
         ts.extend(bias);
         ts.push(running_mean);
         ts.push(running_var);
-        dispatch::keyset_of(&ts)
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
     };
     native_batch_norm_legit_call(
         ks,
@@ -59318,8 +59379,8 @@ impl BoxedOp for NativeBatchNormLegitBoxed {
     fn schema(&self) -> &'static OpSchema {
         &NATIVE_BATCH_NORM_LEGIT_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&NATIVE_BATCH_NORM_LEGIT_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_BATCH_NORM_LEGIT_SCHEMA, bound);
         let input = u.tensor()?;
         let weight = u.opt_tensor()?;
         let bias = u.opt_tensor()?;
@@ -59499,12 +59560,13 @@ pub fn _embedding_bag(
     padding_idx: i64,
 ) -> Result<(Tensor, Tensor, Tensor, Tensor)> {
     let ks = {
-        let mut ts: Vec<&Tensor> = Vec::new();
-        ts.push(weight);
-        ts.push(indices);
-        ts.push(offsets);
+        let mut ts: Vec<&Tensor> = vec![weight, indices, offsets];
         ts.extend(per_sample_weights);
-        dispatch::keyset_of(&ts)
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
     };
     embedding_bag_call(
         ks,
@@ -59526,8 +59588,8 @@ impl BoxedOp for EmbeddingBagBoxed {
     fn schema(&self) -> &'static OpSchema {
         &EMBEDDING_BAG_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&EMBEDDING_BAG_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EMBEDDING_BAG_SCHEMA, bound);
         let weight = u.tensor()?;
         let indices = u.tensor()?;
         let offsets = u.tensor()?;
@@ -59657,8 +59719,8 @@ impl BoxedOp for GridSampler2dBoxed {
     fn schema(&self) -> &'static OpSchema {
         &GRID_SAMPLER_2D_SCHEMA
     }
-    fn call_boxed(&self, stack: Stack) -> Result<Stack> {
-        let mut u = Unboxer::new(&GRID_SAMPLER_2D_SCHEMA, stack);
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GRID_SAMPLER_2D_SCHEMA, bound);
         let input = u.tensor()?;
         let grid = u.tensor()?;
         let interpolation_mode = u.int()?;
@@ -59666,6 +59728,857 @@ impl BoxedOp for GridSampler2dBoxed {
         let align_corners = u.bool()?;
         let r = grid_sampler_2d(&input, &grid, interpolation_mode, padding_mode, align_corners)?;
         Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::upsample_nearest2d.vec
+
+/// Schema of `aten::upsample_nearest2d.vec`.
+pub static UPSAMPLE_NEAREST2D_VEC_SCHEMA: OpSchema = OpSchema {
+    name: "aten::upsample_nearest2d",
+    overload: "vec",
+    signature: "upsample_nearest2d.vec(Tensor input, SymInt[]? output_size, float[]? scale_factors) -> Tensor",
+    args: &[
+        Arg {
+            name: "input",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "output_size",
+            ty: ArgType::OptIntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "scale_factors",
+            ty: ArgType::OptFloatList,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::upsample_nearest2d.vec`.
+pub type UpsampleNearest2dVecFn = fn(DispatchKeySet, &Tensor, Option<&[i64]>, Option<&[f64]>) -> Result<Tensor>;
+
+fn upsample_nearest2d_vec_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    output_size: Option<&[i64]>,
+    scale_factors: Option<&[f64]>,
+) -> Result<Tensor> {
+    crate::composite_upsample::upsample_nearest2d_vec(input, output_size, scale_factors)
+}
+
+/// Dispatch entry of `aten::upsample_nearest2d.vec`.
+pub static UPSAMPLE_NEAREST2D_VEC: Op<UpsampleNearest2dVecFn> = Op::new(
+    &UPSAMPLE_NEAREST2D_VEC_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(upsample_nearest2d_vec_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::upsample_nearest2d.vec` through the dispatcher with explicit keys.
+pub fn upsample_nearest2d_vec_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    output_size: Option<&[i64]>,
+    scale_factors: Option<&[f64]>,
+) -> Result<Tensor> {
+    match UPSAMPLE_NEAREST2D_VEC.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, output_size, scale_factors),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                output_size.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                scale_factors.map_or(Value::None, |v| Value::FloatList(v.to_vec())),
+            ];
+            fallback(&UPSAMPLE_NEAREST2D_VEC_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::upsample_nearest2d.vec",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `upsample_nearest2d` with exactly one of `output_size` and `scale_factors` (output size `floor(input_size * scale)` per spatial dim; the scales are passed on).
+///
+/// `aten::upsample_nearest2d.vec`: `upsample_nearest2d.vec(Tensor input, SymInt[]? output_size, float[]? scale_factors) -> Tensor`
+pub fn upsample_nearest2d_vec(
+    input: &Tensor,
+    output_size: Option<&[i64]>,
+    scale_factors: Option<&[f64]>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[input]);
+    upsample_nearest2d_vec_call(ks, input, output_size, scale_factors)
+}
+
+struct UpsampleNearest2dVecBoxed;
+
+impl BoxedOp for UpsampleNearest2dVecBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &UPSAMPLE_NEAREST2D_VEC_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UPSAMPLE_NEAREST2D_VEC_SCHEMA, bound);
+        let input = u.tensor()?;
+        let output_size = u.opt_int_list()?;
+        let scale_factors = u.opt_float_list()?;
+        let r = upsample_nearest2d_vec(&input, output_size.as_deref(), scale_factors.as_deref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::upsample_bilinear2d.vec
+
+/// Schema of `aten::upsample_bilinear2d.vec`.
+pub static UPSAMPLE_BILINEAR2D_VEC_SCHEMA: OpSchema = OpSchema {
+    name: "aten::upsample_bilinear2d",
+    overload: "vec",
+    signature: "upsample_bilinear2d.vec(Tensor input, SymInt[]? output_size, bool align_corners, float[]? scale_factors) -> Tensor",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_size", ty: ArgType::OptIntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "align_corners", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "scale_factors", ty: ArgType::OptFloatList, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::upsample_bilinear2d.vec`.
+pub type UpsampleBilinear2dVecFn = fn(DispatchKeySet, &Tensor, Option<&[i64]>, bool, Option<&[f64]>) -> Result<Tensor>;
+
+fn upsample_bilinear2d_vec_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    output_size: Option<&[i64]>,
+    align_corners: bool,
+    scale_factors: Option<&[f64]>,
+) -> Result<Tensor> {
+    crate::composite_upsample::upsample_bilinear2d_vec(input, output_size, align_corners, scale_factors)
+}
+
+/// Dispatch entry of `aten::upsample_bilinear2d.vec`.
+pub static UPSAMPLE_BILINEAR2D_VEC: Op<UpsampleBilinear2dVecFn> = Op::new(
+    &UPSAMPLE_BILINEAR2D_VEC_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(upsample_bilinear2d_vec_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::upsample_bilinear2d.vec` through the dispatcher with explicit keys.
+pub fn upsample_bilinear2d_vec_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    output_size: Option<&[i64]>,
+    align_corners: bool,
+    scale_factors: Option<&[f64]>,
+) -> Result<Tensor> {
+    match UPSAMPLE_BILINEAR2D_VEC.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, output_size, align_corners, scale_factors),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                output_size.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                Value::Bool(align_corners),
+                scale_factors.map_or(Value::None, |v| Value::FloatList(v.to_vec())),
+            ];
+            fallback(&UPSAMPLE_BILINEAR2D_VEC_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::upsample_bilinear2d.vec",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `upsample_bilinear2d` with exactly one of `output_size` and `scale_factors` (output size `floor(input_size * scale)` per spatial dim; the scales are passed on).
+///
+/// `aten::upsample_bilinear2d.vec`: `upsample_bilinear2d.vec(Tensor input, SymInt[]? output_size, bool align_corners, float[]? scale_factors) -> Tensor`
+pub fn upsample_bilinear2d_vec(
+    input: &Tensor,
+    output_size: Option<&[i64]>,
+    align_corners: bool,
+    scale_factors: Option<&[f64]>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[input]);
+    upsample_bilinear2d_vec_call(ks, input, output_size, align_corners, scale_factors)
+}
+
+struct UpsampleBilinear2dVecBoxed;
+
+impl BoxedOp for UpsampleBilinear2dVecBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &UPSAMPLE_BILINEAR2D_VEC_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UPSAMPLE_BILINEAR2D_VEC_SCHEMA, bound);
+        let input = u.tensor()?;
+        let output_size = u.opt_int_list()?;
+        let align_corners = u.bool()?;
+        let scale_factors = u.opt_float_list()?;
+        let r = upsample_bilinear2d_vec(&input, output_size.as_deref(), align_corners, scale_factors.as_deref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::convolution_backward
+
+/// Schema of `aten::convolution_backward`.
+pub static CONVOLUTION_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::convolution_backward",
+    overload: "",
+    signature: "convolution_backward(Tensor grad_output, Tensor input, Tensor weight, SymInt[]? bias_sizes, SymInt[] stride, SymInt[] padding, SymInt[] dilation, bool transposed, SymInt[] output_padding, SymInt groups, bool[3] output_mask) -> (Tensor, Tensor, Tensor)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias_sizes", ty: ArgType::OptIntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "transposed", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_padding", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "groups", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_mask", ty: ArgType::BoolList, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::convolution_backward`.
+pub type ConvolutionBackwardFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    &Tensor,
+    &Tensor,
+    Option<&[i64]>,
+    &[i64],
+    &[i64],
+    &[i64],
+    bool,
+    &[i64],
+    i64,
+    &[bool],
+) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)>;
+
+fn convolution_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input: &Tensor,
+    weight: &Tensor,
+    bias_sizes: Option<&[i64]>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    transposed: bool,
+    output_padding: &[i64],
+    groups: i64,
+    output_mask: &[bool],
+) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    ft_kernels::masked_backward::convolution_backward(
+        grad_output,
+        input,
+        weight,
+        bias_sizes,
+        stride,
+        padding,
+        dilation,
+        transposed,
+        output_padding,
+        groups,
+        output_mask,
+    )
+}
+
+/// Dispatch entry of `aten::convolution_backward`.
+pub static CONVOLUTION_BACKWARD: Op<ConvolutionBackwardFn> = Op::new(
+    &CONVOLUTION_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(convolution_backward_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::convolution_backward` through the dispatcher with explicit keys.
+pub fn convolution_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input: &Tensor,
+    weight: &Tensor,
+    bias_sizes: Option<&[i64]>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    transposed: bool,
+    output_padding: &[i64],
+    groups: i64,
+    output_mask: &[bool],
+) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    match CONVOLUTION_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_output,
+            input,
+            weight,
+            bias_sizes,
+            stride,
+            padding,
+            dilation,
+            transposed,
+            output_padding,
+            groups,
+            output_mask,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(input.clone()),
+                Value::Tensor(weight.clone()),
+                bias_sizes.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::Bool(transposed),
+                Value::IntList(output_padding.to_vec()),
+                Value::Int(groups),
+                Value::BoolList(output_mask.to_vec()),
+            ];
+            fallback(&CONVOLUTION_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::convolution_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => Some(v),
+                    Some(Value::None) => None,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => Some(v),
+                    Some(Value::None) => None,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => Some(v),
+                    Some(Value::None) => None,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// The gradients of `convolution` with respect to input, weight and bias; an output whose `output_mask` entry is false is `None`.
+///
+/// `aten::convolution_backward`: `convolution_backward(Tensor grad_output, Tensor input, Tensor weight, SymInt[]? bias_sizes, SymInt[] stride, SymInt[] padding, SymInt[] dilation, bool transposed, SymInt[] output_padding, SymInt groups, bool[3] output_mask) -> (Tensor, Tensor, Tensor)`
+pub fn convolution_backward(
+    grad_output: &Tensor,
+    input: &Tensor,
+    weight: &Tensor,
+    bias_sizes: Option<&[i64]>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    transposed: bool,
+    output_padding: &[i64],
+    groups: i64,
+    output_mask: &[bool],
+) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    let ks = dispatch::keyset_of(&[grad_output, input, weight]);
+    convolution_backward_call(
+        ks,
+        grad_output,
+        input,
+        weight,
+        bias_sizes,
+        stride,
+        padding,
+        dilation,
+        transposed,
+        output_padding,
+        groups,
+        output_mask,
+    )
+}
+
+struct ConvolutionBackwardBoxed;
+
+impl BoxedOp for ConvolutionBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CONVOLUTION_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CONVOLUTION_BACKWARD_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let input = u.tensor()?;
+        let weight = u.tensor()?;
+        let bias_sizes = u.opt_int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let dilation = u.int_list()?;
+        let transposed = u.bool()?;
+        let output_padding = u.int_list()?;
+        let groups = u.int()?;
+        let output_mask = u.bool_list()?;
+        let r = convolution_backward(
+            &grad_output,
+            &input,
+            &weight,
+            bias_sizes.as_deref(),
+            &stride,
+            &padding,
+            &dilation,
+            transposed,
+            &output_padding,
+            groups,
+            &output_mask,
+        )?;
+        Ok(vec![
+            r.0.map_or(Value::None, Value::Tensor),
+            r.1.map_or(Value::None, Value::Tensor),
+            r.2.map_or(Value::None, Value::Tensor),
+        ])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::native_layer_norm_backward
+
+/// Schema of `aten::native_layer_norm_backward`.
+pub static NATIVE_LAYER_NORM_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::native_layer_norm_backward",
+    overload: "",
+    signature: "native_layer_norm_backward(Tensor grad_out, Tensor input, SymInt[] normalized_shape, Tensor mean, Tensor rstd, Tensor? weight, Tensor? bias, bool[3] output_mask) -> (Tensor, Tensor, Tensor)",
+    args: &[
+        Arg { name: "grad_out", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "normalized_shape", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "mean", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "rstd", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_mask", ty: ArgType::BoolList, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::native_layer_norm_backward`.
+pub type NativeLayerNormBackwardFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    &Tensor,
+    &[i64],
+    &Tensor,
+    &Tensor,
+    Option<&Tensor>,
+    Option<&Tensor>,
+    &[bool],
+) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)>;
+
+fn native_layer_norm_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_out: &Tensor,
+    input: &Tensor,
+    normalized_shape: &[i64],
+    mean: &Tensor,
+    rstd: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    output_mask: &[bool],
+) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    ft_kernels::masked_backward::native_layer_norm_backward(
+        grad_out,
+        input,
+        normalized_shape,
+        mean,
+        rstd,
+        weight,
+        bias,
+        output_mask,
+    )
+}
+
+/// Dispatch entry of `aten::native_layer_norm_backward`.
+pub static NATIVE_LAYER_NORM_BACKWARD: Op<NativeLayerNormBackwardFn> = Op::new(
+    &NATIVE_LAYER_NORM_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(native_layer_norm_backward_cpu),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::native_layer_norm_backward` through the dispatcher with explicit keys.
+pub fn native_layer_norm_backward_call(
+    ks: DispatchKeySet,
+    grad_out: &Tensor,
+    input: &Tensor,
+    normalized_shape: &[i64],
+    mean: &Tensor,
+    rstd: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    output_mask: &[bool],
+) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    match NATIVE_LAYER_NORM_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_out,
+            input,
+            normalized_shape,
+            mean,
+            rstd,
+            weight,
+            bias,
+            output_mask,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_out.clone()),
+                Value::Tensor(input.clone()),
+                Value::IntList(normalized_shape.to_vec()),
+                Value::Tensor(mean.clone()),
+                Value::Tensor(rstd.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::BoolList(output_mask.to_vec()),
+            ];
+            fallback(&NATIVE_LAYER_NORM_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::native_layer_norm_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => Some(v),
+                    Some(Value::None) => None,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => Some(v),
+                    Some(Value::None) => None,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => Some(v),
+                    Some(Value::None) => None,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// The gradients of `native_layer_norm` with respect to input, weight and bias, given its saved `mean` and `rstd`; an output whose `output_mask` entry is false is `None`.
+///
+/// `aten::native_layer_norm_backward`: `native_layer_norm_backward(Tensor grad_out, Tensor input, SymInt[] normalized_shape, Tensor mean, Tensor rstd, Tensor? weight, Tensor? bias, bool[3] output_mask) -> (Tensor, Tensor, Tensor)`
+pub fn native_layer_norm_backward(
+    grad_out: &Tensor,
+    input: &Tensor,
+    normalized_shape: &[i64],
+    mean: &Tensor,
+    rstd: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    output_mask: &[bool],
+) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![grad_out, input, mean, rstd];
+        ts.extend(weight);
+        ts.extend(bias);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    native_layer_norm_backward_call(
+        ks,
+        grad_out,
+        input,
+        normalized_shape,
+        mean,
+        rstd,
+        weight,
+        bias,
+        output_mask,
+    )
+}
+
+struct NativeLayerNormBackwardBoxed;
+
+impl BoxedOp for NativeLayerNormBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NATIVE_LAYER_NORM_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_LAYER_NORM_BACKWARD_SCHEMA, bound);
+        let grad_out = u.tensor()?;
+        let input = u.tensor()?;
+        let normalized_shape = u.int_list()?;
+        let mean = u.tensor()?;
+        let rstd = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let bias = u.opt_tensor()?;
+        let output_mask = u.bool_list()?;
+        let r = native_layer_norm_backward(
+            &grad_out,
+            &input,
+            &normalized_shape,
+            &mean,
+            &rstd,
+            weight.as_ref(),
+            bias.as_ref(),
+            &output_mask,
+        )?;
+        Ok(vec![
+            r.0.map_or(Value::None, Value::Tensor),
+            r.1.map_or(Value::None, Value::Tensor),
+            r.2.map_or(Value::None, Value::Tensor),
+        ])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::native_group_norm_backward
+
+/// Schema of `aten::native_group_norm_backward`.
+pub static NATIVE_GROUP_NORM_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::native_group_norm_backward",
+    overload: "",
+    signature: "native_group_norm_backward(Tensor grad_out, Tensor input, Tensor mean, Tensor rstd, Tensor? weight, SymInt N, SymInt C, SymInt HxW, int group, bool[3] output_mask) -> (Tensor, Tensor, Tensor)",
+    args: &[
+        Arg { name: "grad_out", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "mean", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "rstd", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "N", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "C", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "HxW", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "group", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_mask", ty: ArgType::BoolList, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["core"],
+};
+
+/// Typed kernel signature of `aten::native_group_norm_backward`.
+pub type NativeGroupNormBackwardFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    &Tensor,
+    &Tensor,
+    &Tensor,
+    Option<&Tensor>,
+    i64,
+    i64,
+    i64,
+    i64,
+    &[bool],
+) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)>;
+
+fn native_group_norm_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_out: &Tensor,
+    input: &Tensor,
+    mean: &Tensor,
+    rstd: &Tensor,
+    weight: Option<&Tensor>,
+    n: i64,
+    c: i64,
+    hx_w: i64,
+    group: i64,
+    output_mask: &[bool],
+) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    ft_kernels::masked_backward::native_group_norm_backward(
+        grad_out,
+        input,
+        mean,
+        rstd,
+        weight,
+        n,
+        c,
+        hx_w,
+        group,
+        output_mask,
+    )
+}
+
+/// Dispatch entry of `aten::native_group_norm_backward`.
+pub static NATIVE_GROUP_NORM_BACKWARD: Op<NativeGroupNormBackwardFn> = Op::new(
+    &NATIVE_GROUP_NORM_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(native_group_norm_backward_cpu),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::native_group_norm_backward` through the dispatcher with explicit keys.
+pub fn native_group_norm_backward_call(
+    ks: DispatchKeySet,
+    grad_out: &Tensor,
+    input: &Tensor,
+    mean: &Tensor,
+    rstd: &Tensor,
+    weight: Option<&Tensor>,
+    n: i64,
+    c: i64,
+    hx_w: i64,
+    group: i64,
+    output_mask: &[bool],
+) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    match NATIVE_GROUP_NORM_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_out, input, mean, rstd, weight, n, c, hx_w, group, output_mask),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_out.clone()),
+                Value::Tensor(input.clone()),
+                Value::Tensor(mean.clone()),
+                Value::Tensor(rstd.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Int(n),
+                Value::Int(c),
+                Value::Int(hx_w),
+                Value::Int(group),
+                Value::BoolList(output_mask.to_vec()),
+            ];
+            fallback(&NATIVE_GROUP_NORM_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::native_group_norm_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => Some(v),
+                    Some(Value::None) => None,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => Some(v),
+                    Some(Value::None) => None,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => Some(v),
+                    Some(Value::None) => None,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// The gradients of `native_group_norm` with respect to input, weight and bias, given its saved `mean` and `rstd` (`[N, group]`); an output whose `output_mask` entry is false is `None`.
+///
+/// `aten::native_group_norm_backward`: `native_group_norm_backward(Tensor grad_out, Tensor input, Tensor mean, Tensor rstd, Tensor? weight, SymInt N, SymInt C, SymInt HxW, int group, bool[3] output_mask) -> (Tensor, Tensor, Tensor)`
+pub fn native_group_norm_backward(
+    grad_out: &Tensor,
+    input: &Tensor,
+    mean: &Tensor,
+    rstd: &Tensor,
+    weight: Option<&Tensor>,
+    n: i64,
+    c: i64,
+    hx_w: i64,
+    group: i64,
+    output_mask: &[bool],
+) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![grad_out, input, mean, rstd];
+        ts.extend(weight);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    native_group_norm_backward_call(ks, grad_out, input, mean, rstd, weight, n, c, hx_w, group, output_mask)
+}
+
+struct NativeGroupNormBackwardBoxed;
+
+impl BoxedOp for NativeGroupNormBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NATIVE_GROUP_NORM_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_GROUP_NORM_BACKWARD_SCHEMA, bound);
+        let grad_out = u.tensor()?;
+        let input = u.tensor()?;
+        let mean = u.tensor()?;
+        let rstd = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let n = u.int()?;
+        let c = u.int()?;
+        let hx_w = u.int()?;
+        let group = u.int()?;
+        let output_mask = u.bool_list()?;
+        let r = native_group_norm_backward(
+            &grad_out,
+            &input,
+            &mean,
+            &rstd,
+            weight.as_ref(),
+            n,
+            c,
+            hx_w,
+            group,
+            &output_mask,
+        )?;
+        Ok(vec![
+            r.0.map_or(Value::None, Value::Tensor),
+            r.1.map_or(Value::None, Value::Tensor),
+            r.2.map_or(Value::None, Value::Tensor),
+        ])
     }
 }
 
@@ -60192,4 +61105,9 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &NativeBatchNormLegitBoxed,
     &EmbeddingBagBoxed,
     &GridSampler2dBoxed,
+    &UpsampleNearest2dVecBoxed,
+    &UpsampleBilinear2dVecBoxed,
+    &ConvolutionBackwardBoxed,
+    &NativeLayerNormBackwardBoxed,
+    &NativeGroupNormBackwardBoxed,
 ];

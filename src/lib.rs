@@ -24,6 +24,7 @@ pub mod composite_index;
 pub mod composite_linalg;
 pub mod composite_pointwise;
 pub mod composite_reduce;
+pub mod composite_upsample;
 mod grad_arith;
 pub mod indexing;
 mod pointwise_helpers;

@@ -329,9 +329,22 @@ pub fn plain_value(v: &Value) -> Option<(&'static str, f64)> {
     })
 }
 
-/// Runs one generated sample of an op returning non-tensor values: `typed`
-/// and `boxed` must agree on success/failure and on every value's kind and
-/// value (NaN equals NaN).
+/// True when two boxed results agree: tensors in dtype, shape and values,
+/// plain values in kind and value (NaN equals NaN), `None` with `None`.
+fn same_result(x: &Value, y: &Value) -> bool {
+    match (x, y) {
+        (Value::None, Value::None) => true,
+        (Value::Tensor(a), Value::Tensor(b)) => a.dtype() == b.dtype() && a.sizes() == b.sizes() && same_values(a, b),
+        _ => match (plain_value(x), plain_value(y)) {
+            (Some(p), Some(q)) => p.0 == q.0 && (p.1 == q.1 || (p.1.is_nan() && q.1.is_nan())),
+            _ => false,
+        },
+    }
+}
+
+/// Runs one generated sample of an op returning non-tensor values (or
+/// optional tensors, `Value::None` when undefined): `typed` and `boxed` must
+/// agree on success/failure and on every result (see `same_result`).
 ///
 /// # Panics
 /// When a check fails, with the op name and the first difference.
@@ -347,11 +360,8 @@ pub fn check_value_sample(op: &str, specs: &[&str], typed: &ValueCall, boxed: &B
         (Ok(a), Ok(b)) => {
             assert_eq!(a.len(), b.len(), "{op}: typed and boxed calls return different counts");
             for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-                let (px, py) = (plain_value(x), plain_value(y));
-                let px = px.unwrap_or_else(|| panic!("{op}: typed output {i} is not a plain value: {x:?}"));
-                let py = py.unwrap_or_else(|| panic!("{op}: boxed output {i} is not a plain value: {y:?}"));
                 assert!(
-                    px.0 == py.0 && (px.1 == py.1 || (px.1.is_nan() && py.1.is_nan())),
+                    same_result(x, y),
                     "{op}: output {i} differs between typed and boxed calls: {x:?} vs {y:?}"
                 );
             }

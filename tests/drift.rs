@@ -133,3 +133,53 @@ fn grid_sampler_2d_refuses_reduced_precision() {
         assert_eq!(e.kind(), frankentorch::ErrorKind::NotSupported);
     }
 }
+
+/// Differentiating one output of an `output_mask` backward op fails with an
+/// error instead of silently giving no gradient.
+fn assert_no_double_backward(out: &Tensor, inputs: &[Tensor]) {
+    assert!(!out.requires_grad());
+    let ones = ops::ones_like(out).unwrap();
+    assert!(grad(std::slice::from_ref(out), inputs, &[Some(ones)], None, false, false).is_err());
+}
+
+#[test]
+fn convolution_backward_is_not_twice_differentiable() {
+    let (go, x, w) = (leaf(&[1, 2, 2, 2]), leaf(&[1, 2, 4, 4]), leaf(&[2, 2, 3, 3]));
+    let (gi, gw, gb) = ops::convolution_backward(
+        &go,
+        &x,
+        &w,
+        Some(&[2][..]),
+        &[1],
+        &[0],
+        &[1],
+        false,
+        &[0],
+        1,
+        &[true, true, false],
+    )
+    .unwrap();
+    assert!(gb.is_none());
+    assert_eq!(gw.unwrap().sizes(), &[2, 2, 3, 3]);
+    assert_no_double_backward(&gi.unwrap(), &[go, x, w]);
+}
+
+#[test]
+fn native_layer_norm_backward_is_not_twice_differentiable() {
+    let (go, x, w) = (leaf(&[2, 3]), leaf(&[2, 3]), leaf(&[3]));
+    let (_, mean, rstd) = ops::native_layer_norm(&x, &[3], Some(&w), None, 1e-5).unwrap();
+    let (gi, gw, gb) =
+        ops::native_layer_norm_backward(&go, &x, &[3], &mean, &rstd, Some(&w), None, &[true, true, false]).unwrap();
+    assert!(gb.is_none() && gw.is_some());
+    assert_no_double_backward(&gi.unwrap(), &[go, x, w]);
+}
+
+#[test]
+fn native_group_norm_backward_is_not_twice_differentiable() {
+    let (go, x, w) = (leaf(&[2, 4, 3]), leaf(&[2, 4, 3]), leaf(&[4]));
+    let (_, mean, rstd) = ops::native_group_norm(&x, Some(&w), None, 2, 4, 3, 2, 1e-5).unwrap();
+    let (gi, gw, gb) =
+        ops::native_group_norm_backward(&go, &x, &mean, &rstd, Some(&w), 2, 4, 3, 2, &[true, false, true]).unwrap();
+    assert!(gw.is_none() && gb.is_some());
+    assert_no_double_backward(&gi.unwrap(), &[go, x, w]);
+}

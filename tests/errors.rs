@@ -120,6 +120,11 @@ fn any_value(ty: frankentorch::dispatch::ArgType) -> BoxedStrategy<Value> {
         ]
         .boxed()
     };
+    let floats = || {
+        prop::collection::vec(-3.0f64..3.0, 0..3)
+            .prop_map(Value::FloatList)
+            .boxed()
+    };
     match ty {
         A::Tensor => any_tensor().prop_map(Value::Tensor).boxed(),
         A::OptTensor => opt(any_tensor().prop_map(Value::Tensor).boxed()),
@@ -142,6 +147,8 @@ fn any_value(ty: frankentorch::dispatch::ArgType) -> BoxedStrategy<Value> {
         A::BoolList => prop::collection::vec(any::<bool>(), 0..3)
             .prop_map(Value::BoolList)
             .boxed(),
+        A::FloatList => floats(),
+        A::OptFloatList => opt(floats()),
         A::Str | A::OptStr => Just(Value::Str("mean".into())).boxed(),
         A::ScalarType => any_dtype().prop_map(Value::DType).boxed(),
         A::OptScalarType => opt(any_dtype().prop_map(Value::DType).boxed()),

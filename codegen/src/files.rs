@@ -48,12 +48,47 @@ pub struct OpEntry {
     /// Deliberate deviations from PyTorch, each pinned by a test.
     #[serde(default)]
     pub drift: Vec<DriftEntry>,
-    /// Generate the in-place variant (`abs_`) from this functional op.
+    /// Generate the in-place variant (`abs_`) from this functional op:
+    /// `true` keeps the functional op's overload name, a string names the
+    /// in-place overload (`pow_.Scalar` is the in-place `pow.Tensor_Scalar`).
     #[serde(default)]
-    pub inplace: bool,
+    pub inplace: Inplace,
     /// Generate the `out=` variant with this overload name (`"out"`,
     /// `"Scalar_out"`: PyTorch's names are irregular, so they are spelled out).
     pub out: Option<String>,
+    /// Name of the written argument of the `out=` variant (default `out`;
+    /// PyTorch also has e.g. `grad_input`).
+    pub out_name: Option<String>,
+}
+
+/// The `inplace` field of an `[[op]]`: a flag, or the in-place overload name.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Inplace {
+    /// `inplace = true` / `false`.
+    Flag(bool),
+    /// `inplace = "Scalar"`: the in-place op's overload name.
+    Overload(String),
+}
+
+impl Default for Inplace {
+    fn default() -> Self {
+        Inplace::Flag(false)
+    }
+}
+
+impl Inplace {
+    /// True when an in-place variant is asked for.
+    pub fn wanted(&self) -> bool {
+        !matches!(self, Inplace::Flag(false))
+    }
+    /// The in-place overload name, given the functional one.
+    pub fn overload<'a>(&'a self, functional: &'a str) -> &'a str {
+        match self {
+            Inplace::Overload(o) => o,
+            Inplace::Flag(_) => functional,
+        }
+    }
 }
 
 /// One deliberate deviation from PyTorch (`[[op.drift]]`).

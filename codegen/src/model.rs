@@ -4,7 +4,7 @@
 use crate::files::{DerivativeEntry, DerivativesFile, OpEntry, OpsFile};
 use crate::formula::{self, Expr};
 use crate::signature::{self, BaseType, Signature, Type};
-use crate::types::{default_expr, fill, return_type, rust_ident, rust_type, RustType};
+use crate::types::{default_expr, fill, rust_ident, rust_type, RustType};
 use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -360,6 +360,13 @@ fn build_op(e: &OpEntry, seen_names: &mut BTreeSet<String>) -> Result<OpModel, S
             ));
         }
     }
+    if crate::types::masked_outputs(&sig) && e.differentiable != Some(false) {
+        return Err(err(
+            OPS,
+            &q,
+            "an op with an `output_mask` returns optional tensors and needs `differentiable = false`",
+        ));
+    }
     if crate::types::returns_non_tensor(&sig.returns) && e.differentiable != Some(false) {
         return Err(err(
             OPS,
@@ -419,7 +426,7 @@ fn build_op(e: &OpEntry, seen_names: &mut BTreeSet<String>) -> Result<OpModel, S
         AutogradMode::Fallthrough
     };
     Ok(OpModel {
-        ret_type: return_type(&sig.returns),
+        ret_type: crate::types::op_return_type(&sig),
         signature_text: e.signature.clone(),
         qualified: q,
         key,
@@ -602,6 +609,11 @@ fn check_unique(ops: &[OpModel], errors: &mut Vec<SchemaError>) {
 pub fn derivative_for<'a>(op: &OpModel, entries: &'a [DerivativeEntry]) -> Option<&'a DerivativeEntry> {
     let own = entries.iter().find(|d| d.of == op.qualified);
     own.or_else(|| {
+        // A generated in-place variant knows its functional op (`pow_.Scalar`
+        // is the in-place `pow.Tensor_Scalar`).
+        if let Some(d) = op.derived.as_ref().filter(|d| d.kind == VariantKind::Inplace) {
+            return entries.iter().find(|e| e.of == d.functional);
+        }
         if op.is_inplace() {
             let base = op.sig.name.trim_end_matches('_');
             let q = if op.sig.overload.is_empty() {

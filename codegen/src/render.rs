@@ -92,8 +92,14 @@ fn keyset_expr(op: &OpModel) -> String {
         let names: Vec<&str> = tensors.iter().map(|a| a.ident.as_str()).collect();
         return format!("dispatch::keyset_of(&[{}])", names.join(", "));
     }
-    let mut s = String::from("{ let mut ts: Vec<&Tensor> = Vec::new(); ");
-    for a in tensors {
+    // Leading plain tensors start the list (clippy's vec_init_then_push).
+    let lead = tensors
+        .iter()
+        .take_while(|a| a.ty.list.is_none() && !a.ty.elem_optional)
+        .count();
+    let firsts: Vec<&str> = tensors[..lead].iter().map(|a| a.ident.as_str()).collect();
+    let mut s = format!("{{ let mut ts: Vec<&Tensor> = vec![{}]; ", firsts.join(", "));
+    for a in &tensors[lead..] {
         match (a.ty.list.is_some(), a.ty.elem_optional) {
             (false, false) => s += &format!("ts.push({}); ", a.ident),
             (false, true) => s += &format!("ts.extend({}); ", a.ident),
@@ -101,11 +107,17 @@ fn keyset_expr(op: &OpModel) -> String {
             (true, true) => s += &format!("ts.extend({}.iter().flatten()); ", a.ident),
         }
     }
-    s + "dispatch::keyset_of(&ts) }"
+    // No tensor at all (`cat(&[])`): dispatch to the CPU kernel, which names the problem.
+    s + "if ts.is_empty() { dispatch::keyset_for_factory(Device::Cpu) } else { dispatch::keyset_of(&ts) } }"
 }
 
 fn unbox_result(op: &OpModel) -> String {
+    let masked = crate::types::masked_outputs(&op.sig);
     let one = |r: &crate::signature::RetDecl| {
+        if masked {
+            return "match it.next() { Some(Value::Tensor(v)) => Some(v), Some(Value::None) => None, _ => return Err(bad()) }"
+                .to_string();
+        }
         format!(
             "match it.next() {{ Some(Value::{}(v)) => v, _ => return Err(bad()) }}",
             crate::types::ret_value_variant(&r.ty)
@@ -120,8 +132,12 @@ fn unbox_result(op: &OpModel) -> String {
 }
 
 fn boxed_ret(op: &OpModel) -> String {
+    let masked = crate::types::masked_outputs(&op.sig);
     let one = |i: Option<usize>, r: &crate::signature::RetDecl| {
         let v = i.map_or("r".to_string(), |i| format!("r.{i}"));
+        if masked {
+            return format!("{v}.map_or(Value::None, Value::Tensor)");
+        }
         format!("Value::{}({v})", crate::types::ret_value_variant(&r.ty))
     };
     match op.sig.returns.len() {
@@ -367,6 +383,15 @@ fn render_autograd_kernel(op: &OpModel, node: &NodeModel) -> String {
     s
 }
 
+/// The written argument of an `out=` variant (`out`, or e.g. `grad_input`).
+pub fn out_arg_name(op: &OpModel) -> &str {
+    op.args
+        .iter()
+        .rev()
+        .find(|a| a.ty.alias.as_ref().is_some_and(|al| al.write))
+        .map_or("out", |a| a.name.as_str())
+}
+
 fn is_out_variant(op: &OpModel) -> bool {
     op.derived.as_ref().is_some_and(|d| d.kind == VariantKind::Out)
 }
@@ -374,13 +399,16 @@ fn is_out_variant(op: &OpModel) -> bool {
 /// The Autograd kernel of an `out=` variant: PyTorch refuses to record
 /// gradients through `out=`, so it errors when an input requires grad.
 fn render_out_autograd_kernel(op: &OpModel) -> String {
+    let out_name = out_arg_name(op);
     let inputs: Vec<String> = op
         .args
         .iter()
-        .filter(|a| a.ty.base == BaseType::Tensor && a.name != "out")
+        .filter(|a| a.ty.base == BaseType::Tensor && a.name != out_name)
         .map(|a| {
             if a.ty.is_optional() {
                 format!("{}.is_some_and(|t| t.requires_grad())", a.ident)
+            } else if a.ty.list.is_some() && a.ty.elem_optional {
+                format!("{}.iter().flatten().any(|t| t.requires_grad())", a.ident)
             } else if a.ty.list.is_some() {
                 format!("{}.iter().any(|t| t.requires_grad())", a.ident)
             } else {
@@ -404,9 +432,11 @@ fn render_out_autograd_kernel(op: &OpModel) -> String {
 /// then the checked write (see `src/variants.rs`).
 fn render_variant_kernel(op: &OpModel) -> Option<String> {
     let d = op.derived.as_ref()?;
+    let out_name = out_arg_name(op);
+    let out_ident = crate::types::rust_ident(out_name);
     let (target, inputs): (&str, Vec<&crate::model::ArgModel>) = match d.kind {
         VariantKind::Inplace => ("self_", op.args.iter().collect()),
-        VariantKind::Out => ("out", op.args.iter().filter(|a| a.name != "out").collect()),
+        VariantKind::Out => (&out_ident, op.args.iter().filter(|a| a.name != out_name).collect()),
     };
     let functional_args: Vec<String> = inputs.iter().map(|a| a.ident.clone()).collect();
     let tensors: Vec<String> = inputs

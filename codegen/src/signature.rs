@@ -186,6 +186,9 @@ fn parse_type(text: &str) -> Result<Type, SignatureError> {
     let mut alias = None;
     if let Some(open) = s.find('(') {
         let inner = s[open + 1..].strip_suffix(')').ok_or_else(err)?;
+        // `Tensor(a -> *)`: aliases set `a`, and its results alias a wildcard set
+        // (`split`, `unbind`); only the input set matters here.
+        let inner = inner.strip_suffix("-> *").map_or(inner, str::trim);
         let (set, write) = match inner.strip_suffix('!') {
             Some(set) => (set, true),
             None => (inner, false),
@@ -352,6 +355,12 @@ mod tests {
         assert_eq!(m.returns[1].name, "indices");
         let l = parse("cat(Tensor[] tensors, int dim=0) -> Tensor").unwrap();
         assert_eq!(l.args[0].ty.list, Some(0));
+        let u = parse("unbind.int(Tensor(a -> *) self, int dim=0) -> Tensor(a)[]").unwrap();
+        assert_eq!(
+            u.args[0].ty.alias.as_ref().map(|a| (a.set.as_str(), a.write)),
+            Some(("a", false))
+        );
+        assert_eq!(u.returns[0].ty.list, Some(0));
         let o = parse("index.Tensor(Tensor self, Tensor?[] indices) -> Tensor").unwrap();
         assert!(o.args[1].ty.elem_optional && !o.args[1].ty.is_optional());
     }

@@ -29,8 +29,9 @@ pub struct TestView {
     setup: String,
     /// A generated variant: samples of its functional op may be refused.
     may_fail: bool,
-    /// The op returns non-tensor values (`i64`, `Scalar`...): both calls
-    /// give `Value`s, compared by kind and value.
+    /// The op returns non-tensor values (`i64`, `Scalar`...) or optional
+    /// tensors (`output_mask` ops): both calls give `Value`s, compared by
+    /// kind and value (`Value::None` for an undefined tensor).
     values: bool,
     /// Seed of the default generator for each evaluation (`seed = N`).
     seed: Option<i64>,
@@ -50,6 +51,29 @@ fn dtype_expr(name: &str) -> Option<&'static str> {
         "float64" => "DType::F64",
         _ => return None,
     })
+}
+
+/// A float sample value (TOML float or integer) as a Rust literal.
+fn float_value(v: &toml::Value) -> Option<String> {
+    match v {
+        toml::Value::Float(f) => Some(crate::types::float_lit(*f)),
+        toml::Value::Integer(i) => Some(format!("{i}.0")),
+        _ => None,
+    }
+}
+
+fn float_list(v: &toml::Value) -> Option<String> {
+    let items = v.as_array()?.iter().map(float_value).collect::<Option<Vec<_>>>()?;
+    Some(items.join(", "))
+}
+
+fn bool_list(v: &toml::Value) -> Option<String> {
+    let items = v
+        .as_array()?
+        .iter()
+        .map(|b| b.as_bool().map(|b| b.to_string()))
+        .collect::<Option<Vec<_>>>()?;
+    Some(items.join(", "))
 }
 
 fn int_list(v: &toml::Value) -> Option<String> {
@@ -116,17 +140,28 @@ fn sample_arg(
                 format!("Value::{variant}(vec![{}])", boxed.join(", ")),
             )
         }
+        // An absent optional non-tensor argument (`int?`, `float[]?`...); a
+        // `str?` keeps "none" as a string (PyTorch has `reduction='none'`).
+        (base, _, toml::Value::String(none))
+            if none == "none" && opt && base != BaseType::Tensor && base != BaseType::Str =>
+        {
+            ("None".to_string(), "Value::None".to_string())
+        }
         (BaseType::Scalar, None, toml::Value::Integer(i)) => {
             (some(format!("Scalar::Int({i})")), format!("Value::Int({i})"))
         }
         (BaseType::Scalar, None, toml::Value::Float(f)) => {
-            (some(format!("Scalar::Float({f:?})")), format!("Value::Float({f:?})"))
+            let f = crate::types::float_lit(*f);
+            (some(format!("Scalar::Float({f})")), format!("Value::Float({f})"))
         }
         (BaseType::Scalar, None, toml::Value::Boolean(b)) => {
             (some(format!("Scalar::Bool({b})")), format!("Value::Bool({b})"))
         }
         (BaseType::Int, None, toml::Value::Integer(i)) => (some(i.to_string()), format!("Value::Int({i})")),
-        (BaseType::Float, None, toml::Value::Float(f)) => (some(format!("{f:?}")), format!("Value::Float({f:?})")),
+        (BaseType::Float, None, toml::Value::Float(f)) => {
+            let f = crate::types::float_lit(*f);
+            (some(f.clone()), format!("Value::Float({f})"))
+        }
         (BaseType::Float, None, toml::Value::Integer(i)) => (some(format!("{i}.0")), format!("Value::Int({i})")),
         (BaseType::Bool, None, toml::Value::Boolean(b)) => (some(b.to_string()), format!("Value::Bool({b})")),
         (BaseType::Int, Some(_), toml::Value::Array(_)) => {
@@ -137,6 +172,19 @@ fn sample_arg(
                 format!("&[{l}]")
             };
             (typed, format!("Value::IntList(vec![{l}])"))
+        }
+        (BaseType::Float, Some(_), toml::Value::Array(_)) => {
+            let l = float_list(v).ok_or_else(bad)?;
+            let typed = if opt {
+                format!("Some(&[{l}][..])")
+            } else {
+                format!("&[{l}]")
+            };
+            (typed, format!("Value::FloatList(vec![{l}])"))
+        }
+        (BaseType::Bool, Some(_), toml::Value::Array(_)) => {
+            let l = bool_list(v).ok_or_else(bad)?;
+            (format!("&[{l}]"), format!("Value::BoolList(vec![{l}])"))
         }
         (BaseType::ScalarType, None, toml::Value::String(s)) => {
             let d = dtype_expr(s).ok_or_else(bad)?;
@@ -150,6 +198,12 @@ fn sample_arg(
 }
 
 fn to_vec_expr(op: &OpModel) -> String {
+    if crate::types::masked_outputs(&op.sig) {
+        let items: Vec<String> = (0..op.sig.returns.len())
+            .map(|i| format!("r.{i}.map_or(Value::None, Value::Tensor)"))
+            .collect();
+        return format!("vec![{}]", items.join(", "));
+    }
     if crate::types::returns_non_tensor(&op.sig.returns) {
         let n = op.sig.returns.len();
         let items: Vec<String> = op
@@ -231,11 +285,12 @@ pub fn sample_tests(op: &OpModel, twice: bool) -> Result<Vec<TestView>, String> 
         let mut setup = String::new();
         let mut typed_call = format!("ops::{}({})", op.full_name(), typed.join(", "));
         if let Some(d) = op.derived.as_ref().filter(|d| d.kind == crate::model::VariantKind::Out) {
+            let out_name = crate::render::out_arg_name(op);
             let functional_args: Vec<&String> = op
                 .args
                 .iter()
                 .zip(&typed)
-                .filter(|(a, _)| a.name != "out")
+                .filter(|(a, _)| a.name != out_name)
                 .map(|(_, t)| t)
                 .collect();
             setup = format!(
@@ -264,7 +319,7 @@ pub fn sample_tests(op: &OpModel, twice: bool) -> Result<Vec<TestView>, String> 
             typed_call,
             setup,
             may_fail: op.derived.is_some(),
-            values: crate::types::returns_non_tensor(&op.sig.returns),
+            values: crate::types::returns_non_tensor(&op.sig.returns) || crate::types::masked_outputs(&op.sig),
             seed: expanded.seed,
             to_vec: to_vec_expr(op),
             positional,

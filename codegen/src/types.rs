@@ -147,6 +147,24 @@ pub fn rust_type(ty: &Type) -> Option<RustType> {
             "{}",
             "ArgType::OptFloat".into(),
         ),
+        (Float, Some(_), false, false) => rt(
+            "&[f64]",
+            "Vec<f64>",
+            "float_list",
+            "&{}",
+            "Value::FloatList({}.to_vec())",
+            "{}.to_vec()",
+            "ArgType::FloatList".into(),
+        ),
+        (Float, Some(_), false, true) => rt(
+            "Option<&[f64]>",
+            "Option<Vec<f64>>",
+            "opt_float_list",
+            "{}.as_deref()",
+            "{}.map_or(Value::None, |v| Value::FloatList(v.to_vec()))",
+            "{}.map(|v| v.to_vec())",
+            "ArgType::OptFloatList".into(),
+        ),
         (Bool, None, false, _) => rt(
             "bool",
             "bool",
@@ -297,6 +315,31 @@ pub fn returns_non_tensor(rets: &[crate::signature::RetDecl]) -> bool {
     rets.iter().any(|r| r.ty.base != BaseType::Tensor)
 }
 
+/// True for backward ops with a `bool[N] output_mask` argument returning N
+/// tensors: PyTorch returns an undefined tensor (`None`) where the mask is
+/// false, so each return is an `Option<Tensor>` (`Value::None` when boxed).
+pub fn masked_outputs(sig: &crate::signature::Signature) -> bool {
+    sig.args.iter().any(|a| {
+        a.name == "output_mask"
+            && a.ty.base == BaseType::Bool
+            && a.ty.list.is_some_and(|n| n as usize == sig.returns.len())
+    }) && sig.returns.len() > 1
+        && sig
+            .returns
+            .iter()
+            .all(|r| r.ty.base == BaseType::Tensor && r.ty.list.is_none())
+}
+
+/// The Rust type of an op's return value(s) (see [`masked_outputs`] for the
+/// `Option<Tensor>` returns of ops with an `output_mask`).
+pub fn op_return_type(sig: &crate::signature::Signature) -> String {
+    if masked_outputs(sig) {
+        let items = vec!["Option<Tensor>"; sig.returns.len()];
+        return format!("({})", items.join(", "));
+    }
+    return_type(&sig.returns)
+}
+
 /// The Rust type of an op's return value(s).
 pub fn return_type(rets: &[crate::signature::RetDecl]) -> String {
     let one = |r: &crate::signature::RetDecl| ret_rust_type(&r.ty).unwrap_or("Tensor").to_string();
@@ -355,16 +398,16 @@ pub fn default_expr(ty: &Type, text: &str, as_param: bool) -> Result<String, Str
         (Float, None) => {
             let f: f64 = text.parse().map_err(|_| bad())?;
             Ok(if as_param {
-                wrap_opt(format!("{f:?}"))
+                wrap_opt(float_lit(f))
             } else {
-                format!("DefaultValue::Float({f:?})")
+                format!("DefaultValue::Float({})", float_lit(f))
             })
         }
         (Scalar, None) => {
             let s = if let Ok(i) = text.parse::<i64>() {
                 format!("Scalar::Int({i})")
             } else if let Ok(f) = text.parse::<f64>() {
-                format!("Scalar::Float({f:?})")
+                format!("Scalar::Float({})", float_lit(f))
             } else {
                 match text {
                     "True" => "Scalar::Bool(true)".into(),
@@ -444,8 +487,40 @@ fn scalar_type_code_name(code: i64) -> Option<&'static str> {
     })
 }
 
-/// Rust-safe identifier for a schema argument name.
+/// A Rust literal for a float: `f64::INFINITY`, `f64::NEG_INFINITY` and
+/// `f64::NAN` for the non-finite values, `{:?}` (always with a `.`) otherwise.
+///
+/// ```
+/// assert_eq!(ft_codegen::types::float_lit(f64::NEG_INFINITY), "f64::NEG_INFINITY");
+/// assert_eq!(ft_codegen::types::float_lit(2.0), "2.0");
+/// ```
+pub fn float_lit(f: f64) -> String {
+    if f.is_nan() {
+        "f64::NAN".into()
+    } else if f == f64::INFINITY {
+        "f64::INFINITY".into()
+    } else if f == f64::NEG_INFINITY {
+        "f64::NEG_INFINITY".into()
+    } else {
+        format!("{f:?}")
+    }
+}
+
+/// Rust-safe snake_case identifier for a schema argument name (`HxW` ->
+/// `hx_w`, `N` -> `n`, `self` -> `self_`); by-name calls keep torch's name.
+///
+/// ```
+/// assert_eq!(ft_codegen::types::rust_ident("HxW"), "hx_w");
+/// assert_eq!(ft_codegen::types::rust_ident("self"), "self_");
+/// ```
 pub fn rust_ident(name: &str) -> String {
+    let snake;
+    let name = if name.chars().any(|c| c.is_ascii_uppercase()) {
+        snake = heck::ToSnakeCase::to_snake_case(name);
+        snake.as_str()
+    } else {
+        name
+    };
     match name {
         "self" | "type" | "in" | "fn" | "match" | "ref" | "mut" | "move" | "where" | "loop" | "use" | "impl"
         | "mod" | "struct" => format!("{name}_"),

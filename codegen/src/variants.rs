@@ -20,7 +20,7 @@ pub fn derive_entries(
     functional_rust: &str,
     functional_method: Option<&str>,
 ) -> Result<Vec<(OpEntry, VariantKind)>, String> {
-    if !e.inplace && e.out.is_none() {
+    if !e.inplace.wanted() && e.out.is_none() {
         return Ok(Vec::new());
     }
     let sig = signature::parse(&e.signature).map_err(|m| m.0)?;
@@ -31,12 +31,15 @@ pub fn derive_entries(
     }
     let name = head.split('.').next().unwrap_or(head);
     let mut out = Vec::new();
-    if e.inplace {
+    if e.inplace.wanted() {
         let first = sig.args.first();
         if first.is_none_or(|a| a.name != "self" || a.ty.base != signature::BaseType::Tensor || a.ty.is_optional()) {
             return Err("an in-place variant needs `Tensor self` as the first argument".into());
         }
-        let overload = head.strip_prefix(name).unwrap_or_default();
+        let overload = match e.inplace.overload(&sig.overload) {
+            "" => String::new(),
+            o => format!(".{o}"),
+        };
         let args = args.trim_start().replacen("Tensor self", "Tensor(a!) self", 1);
         let text = format!("{name}_{overload}({args}) -> Tensor(a!)");
         let mut v = variant_entry(e, &text, VariantKind::Inplace)?;
@@ -51,7 +54,8 @@ pub fn derive_entries(
             (false, true) => ", ",
             (false, false) => ", *, ",
         };
-        let text = format!("{name}.{overload}({args}{sep}Tensor(a!) out) -> Tensor(a!)");
+        let out_name = e.out_name.as_deref().unwrap_or("out");
+        let text = format!("{name}.{overload}({args}{sep}Tensor(a!) {out_name}) -> Tensor(a!)");
         let mut v = variant_entry(e, &text, VariantKind::Out)?;
         v.rust_name = Some(format!("{functional_rust}_out"));
         out.push((v, VariantKind::Out));
@@ -63,8 +67,9 @@ fn variant_entry(e: &OpEntry, text: &str, kind: VariantKind) -> Result<OpEntry, 
     let sig = signature::parse(text).map_err(|m| format!("derived signature `{text}`: {}", m.0))?;
     let mut v = e.clone();
     v.signature = text.to_string();
-    v.inplace = false;
+    v.inplace = crate::files::Inplace::Flag(false);
     v.out = None;
+    v.out_name = None;
     v.drift = Vec::new();
     v.tags.retain(|t| t != "core");
     // The in-place form of a composite op is composite too: it records the
@@ -93,8 +98,9 @@ fn variant_entry(e: &OpEntry, text: &str, kind: VariantKind) -> Result<OpEntry, 
                 "`{}` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).",
                 e.signature.split('(').next().unwrap_or_default()
             ));
+            let out_name = e.out_name.clone().unwrap_or_else(|| "out".into());
             for s in &mut v.samples {
-                s.insert("out".into(), toml::Value::String(OUT_LIKE_RESULT.into()));
+                s.insert(out_name.clone(), toml::Value::String(OUT_LIKE_RESULT.into()));
             }
         }
     }

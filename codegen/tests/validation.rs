@@ -339,3 +339,168 @@ non_differentiable = ["stats"]
         "stats must be frozen in the generated tests:\n{tests}"
     );
 }
+
+fn render_files(ops: &str, derivs: &str) -> Vec<(String, String)> {
+    let model = match build(ops, derivs) {
+        Ok(m) => m,
+        Err(es) => panic!("{es:?}"),
+    };
+    ft_codegen::render::render(&model).expect("renders")
+}
+
+fn file<'a>(files: &'a [(String, String)], name: &str) -> &'a str {
+    &files.iter().find(|(p, _)| p == name).expect("file").1
+}
+
+fn assert_contains(text: &str, needles: &[&str]) {
+    for n in needles {
+        assert!(text.contains(n), "generated code lacks {n:?}");
+    }
+}
+
+/// `float[]` / `float[]?` arguments; `"none"` for an optional non-tensor
+/// argument; non-finite floats as `f64::` constants; bool-list sample values;
+/// torch's capitalised argument names as snake_case Rust identifiers.
+#[test]
+fn float_lists_none_values_bool_lists_and_identifiers_render() {
+    let ops = r#"
+[[op]]
+signature = "resize_like(Tensor input, SymInt[]? output_size, float[]? scale_factors, float[] weights, float? cap, Scalar fill=inf) -> Tensor"
+kernels = { CompositeImplicitAutograd = "crate::k::resize_like" }
+samples = [{ input = "f64[3]", output_size = "none", scale_factors = [1.5, 2], weights = [], cap = -inf }, { input = "f64[2,3]:t", output_size = [4], scale_factors = "none", weights = [1.0], cap = nan }, { input = "f64[]", output_size = [1], scale_factors = "none", weights = [0.5], cap = "none" }]
+
+[[op]]
+signature = "grouped(Tensor input, SymInt N, SymInt HxW, bool[3] output_mask) -> (Tensor, Tensor, Tensor)"
+kernels = { CPU = "k::grouped" }
+differentiable = false
+samples = [{ input = "f64[3]", N = 1, HxW = 3, output_mask = [true, false, true] }, { input = "f64[2,3]:t", N = 2, HxW = 3, output_mask = [false, false, false] }, { input = "f64[]", N = 1, HxW = 1, output_mask = [true, true, true] }]
+"#;
+    let files = render_files(ops, "");
+    let generated = file(&files, "generated/ops.rs");
+    assert_contains(
+        generated,
+        &[
+            "scale_factors: Option<&[f64]>",
+            "weights: &[f64]",
+            "ty: ArgType::OptFloatList",
+            "let scale_factors = u.opt_float_list()?;",
+            "default: Some(DefaultValue::Scalar(Scalar::Float(f64::INFINITY)))",
+            "n: i64, hx_w: i64",
+            "Arg { name: \"HxW\"",
+            // an output whose mask entry is false is None
+            "-> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)>",
+            "r.1.map_or(Value::None, Value::Tensor)",
+            "Some(Value::None) => None",
+        ],
+    );
+    let tests = file(&files, "tests/generated/ops.rs");
+    assert_contains(
+        tests,
+        &[
+            "Some(&[1.5, 2.0][..])",
+            "Value::FloatList(vec![1.5, 2.0])",
+            "Some(f64::NEG_INFINITY)",
+            "Value::Float(f64::NAN)",
+            "Value::FloatList(vec![0.5]), Value::None",
+            "Value::BoolList(vec![true, false, true])",
+            "Value::Int(1), Value::Int(3), Value::BoolList(vec![true, false, true])",
+            "check_value_sample(\"aten::grouped\"",
+        ],
+    );
+}
+
+#[test]
+fn masked_outputs_are_not_differentiable() {
+    assert_error(
+        "[[op]]\nsignature = \"g(Tensor x, bool[2] output_mask) -> (Tensor, Tensor)\"\nkernels = { CPU = \"k\" }\n",
+        "",
+        "g: an op with an `output_mask` returns optional tensors and needs `differentiable = false`",
+    );
+}
+
+/// An op whose only tensors are a list dispatches to its CPU kernel when the
+/// list is empty (so `cat(&[])` reports PyTorch's error, not a missing
+/// kernel); the boxed wrapper's parameter does not shadow an op named `stack`.
+#[test]
+fn empty_tensor_lists_dispatch_and_stack_is_callable() {
+    let ops = r#"
+[[op]]
+signature = "stack(Tensor[] tensors, int dim=0) -> Tensor"
+kernels = { CPU = "k::stack" }
+differentiable = false
+samples = [{ tensors = ["f64[3]"] }, { tensors = ["f64[2,3]:t"] }, { tensors = [], error = "InvalidArgument" }, { tensors = ["f64[]"] }]
+"#;
+    let files = render_files(ops, "");
+    let generated = file(&files, "generated/ops.rs");
+    assert_contains(
+        generated,
+        &[
+            "pub fn stack(tensors: &[Tensor], dim: i64) -> Result<Tensor>",
+            "if ts.is_empty() { dispatch::keyset_for_factory(Device::Cpu) } else { dispatch::keyset_of(&ts) }",
+            "fn call_boxed(&self, bound: Stack)",
+        ],
+    );
+    assert_contains(
+        file(&files, "tests/generated/ops.rs"),
+        &["ops::stack(&[], 0)", "Value::TensorList(vec![])"],
+    );
+}
+
+/// Irregular variant names: `inplace = "Scalar"` declares `pow_.Scalar` (the
+/// in-place `pow.Tensor_Scalar`, reusing its formula); `out_name` names the
+/// written argument; a `Tensor?[]` input is checked element-wise for grad.
+#[test]
+fn irregular_variants_render() {
+    let ops = r#"
+[[op]]
+signature = "pow.Tensor_Scalar(Tensor self, Scalar exponent) -> Tensor"
+kernels = { CPU = "k::pow" }
+inplace = "Scalar"
+out = "Tensor_Scalar_out"
+samples = [{ self = "f64[3]", exponent = 2 }, { self = "f64[2,3]:t", exponent = 2 }, { self = "f64[]", exponent = 2 }]
+
+[[op]]
+signature = "pool_backward(Tensor grad_output, Tensor self, Tensor?[] indices) -> Tensor"
+kernels = { CPU = "k::pool_backward" }
+differentiable = false
+out = "grad_input"
+out_name = "grad_input"
+samples = [{ grad_output = "f64[3]", self = "f64[3]", indices = ["none"] }, { grad_output = "f64[2,3]:t", self = "f64[2,3]", indices = ["i64[2]"] }, { grad_output = "f64[]", self = "f64[]", indices = [] }]
+"#;
+    let derivs = "[[derivative]]\nof = \"pow.Tensor_Scalar\"\nself = \"grad\"\n";
+    let model = match build(ops, derivs) {
+        Ok(m) => m,
+        Err(es) => panic!("{es:?}"),
+    };
+    let names: Vec<&str> = model.ops.iter().map(|o| o.qualified.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "pow.Tensor_Scalar",
+            "pow_.Scalar",
+            "pow.Tensor_Scalar_out",
+            "pool_backward",
+            "pool_backward.grad_input"
+        ]
+    );
+    let files = ft_codegen::render::render(&model).expect("renders");
+    assert_contains(
+        file(&files, "generated/autograd.rs"),
+        &[
+            "pub(crate) fn pow_scalar_inplace_autograd(",
+            "rebase_history(&result, &node)?;",
+            "indices.iter().flatten().any(|t| t.requires_grad())",
+        ],
+    );
+    assert_contains(
+        file(&files, "generated/variants.rs"),
+        &[
+            "grad_input: &Tensor",
+            "write_out(\"aten::pool_backward.grad_input\", grad_input,",
+        ],
+    );
+    assert_contains(
+        file(&files, "tests/generated/ops.rs"),
+        &["(\"grad_input\".to_string(), Value::Tensor(out.clone()))"],
+    );
+}

@@ -21,6 +21,7 @@ pub mod join;
 pub mod lanes;
 pub mod lerp;
 pub mod linalg;
+pub mod masked_backward;
 pub mod metadata;
 pub mod nn;
 pub mod pointwise;

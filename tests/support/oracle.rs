@@ -2,6 +2,7 @@
 //! (`tests/fixtures/oracle/*.toml`, written by `tools/oracle/oracle.py`;
 //! the format and tolerance policy are in `tools/oracle/FORMAT.md`).
 
+use frankentorch::dispatch::Value;
 use frankentorch::testing::{plain_value, sample_tensor, upstream_gradient, TypedCall, ValueCall};
 use frankentorch::{grad, DType, ErrorKind, Tensor};
 use std::collections::HashMap;
@@ -156,8 +157,10 @@ pub fn check(
 }
 
 /// Checks sample `index` of an op returning non-tensor values (`sym_size.int`,
-/// `_local_scalar_dense`) against its fixture: each `[[sample.output]]` has
-/// `type` ("int", "float" or "bool", the Python type torch returned) and `value`.
+/// `_local_scalar_dense`) or optional tensors (`convolution_backward` with an
+/// `output_mask`) against its fixture: each `[[sample.output]]` has `type`
+/// ("int", "float" or "bool", the Python type torch returned) and `value`, or
+/// `undefined = true` (torch returned None), or is a tensor entry.
 pub fn check_values(op: &str, index: usize, specs: &[&str], expected_error: Option<ErrorKind>, typed: &ValueCall) {
     let table = fixture(op);
     let sample = table
@@ -192,6 +195,21 @@ pub fn check_values(op: &str, index: usize, specs: &[&str], expected_error: Opti
         "{here}: output count differs from PyTorch"
     );
     for (k, (ours, rec)) in outputs.iter().zip(&recorded).enumerate() {
+        let what = format!("{here} output {k}");
+        if rec.get("undefined").and_then(|u| u.as_bool()) == Some(true) {
+            assert!(
+                matches!(ours, Value::None),
+                "{what}: PyTorch returns None, we return {ours:?}"
+            );
+            continue;
+        }
+        if rec.contains_key("dtype") {
+            let t = ours
+                .as_tensor()
+                .unwrap_or_else(|| panic!("{what}: PyTorch returns a tensor, we return {ours:?}"));
+            compare(&what, t, rec);
+            continue;
+        }
         let (kind, value) =
             plain_value(ours).unwrap_or_else(|| panic!("{here} output {k}: not a plain value: {ours:?}"));
         let want_kind = rec.get("type").and_then(|t| t.as_str()).expect("type");

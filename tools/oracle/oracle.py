@@ -132,19 +132,23 @@ def derive_variants(op):
     head, rest = text.split("(", 1)
     args = rest.rsplit(") ->", 1)[0]
     name = head.split(".")[0]
-    base = {k: v for k, v in op.items() if k not in ("inplace", "out", "drift")}
+    base = {k: v for k, v in op.items() if k not in ("inplace", "out", "out_name", "drift")}
     base["functional"] = text
     variants = []
-    if op.get("inplace"):
+    inplace = op.get("inplace", False)
+    if inplace:
+        # `inplace = "Scalar"` names the in-place overload (pow_.Scalar of pow.Tensor_Scalar).
+        overload = f".{inplace}" if isinstance(inplace, str) else head[len(name):]
         v = dict(base, derived="inplace")
-        v["signature"] = f"{name}_{head[len(name):]}({args.lstrip().replace('Tensor self', 'Tensor(a!) self', 1)}) -> Tensor(a!)"
+        v["signature"] = f"{name}_{overload}({args.lstrip().replace('Tensor self', 'Tensor(a!) self', 1)}) -> Tensor(a!)"
         variants.append(v)
     if op.get("out"):
+        out_name = op.get("out_name", "out")
         star = any(a.strip() == "*" for a in args.split(","))
         sep = "*, " if not args.strip() else (", " if star else ", *, ")
-        v = dict(base, derived="out", differentiable=False)
-        v["signature"] = f"{name}.{op['out']}({args}{sep}Tensor(a!) out) -> Tensor(a!)"
-        v["samples"] = [dict(s, out=OUT_LIKE_RESULT) for s in op.get("samples", [])]
+        v = dict(base, derived="out", differentiable=False, out_name=out_name)
+        v["signature"] = f"{name}.{op['out']}({args}{sep}Tensor(a!) {out_name}) -> Tensor(a!)"
+        v["samples"] = [dict(s, **{out_name: OUT_LIKE_RESULT}) for s in op.get("samples", [])]
         variants.append(v)
     return variants
 
@@ -329,6 +333,8 @@ def build_args(sig, sample, leaves, frozen=frozenset()):
             else:
                 v = make(v, a.name)
                 tensors.append((a.name, v))
+        elif v == "none" and a.optional and a.base != "str":
+            v = None  # an absent optional non-tensor argument (`int?`, `float[]?`)
         elif a.base == "ScalarType":
             v = to_dtype(v)
         elif a.base in ("Layout", "MemoryFormat"):
@@ -337,6 +343,8 @@ def build_args(sig, sample, leaves, frozen=frozenset()):
             v = torch.device(v)
         elif a.base == "float" and not a.is_list and isinstance(v, int) and not isinstance(v, bool):
             v = float(v)
+        elif a.base == "float" and a.is_list and isinstance(v, list):
+            v = [float(x) for x in v]
         values[a.name] = v
     args, kwargs, positional = [], {}, True
     for a in sig.args:
@@ -354,7 +362,7 @@ def outputs_of(sig, result):
     """The op's outputs: tensors, or Python bool/int/float (FORMAT.md §4)."""
     outs = list(result) if isinstance(result, (tuple, list)) else [result]
     for o in outs:
-        if not isinstance(o, (torch.Tensor, bool, int, float)):
+        if o is not None and not isinstance(o, (torch.Tensor, bool, int, float)):
             raise SchemaError(f"{sig.qualified}: returns a {type(o).__name__}; fixtures record tensors, bools, ints and floats")
     return outs
 
@@ -467,14 +475,15 @@ def run_sample(op, sig, sample, index, notes, non_diff):
     if not SPEC_INCLUDES_ERROR:
         spec.pop("error", None)
     lines = ["", "[[sample]]", f"spec = {toml_value(spec)}"]
-    call = {k: v for k, v in sample.items() if k not in ("error", "seed") and not (k == "out" and v == OUT_LIKE_RESULT)}
+    out_name = op.get("out_name", "out")
+    call = {k: v for k, v in sample.items() if k not in ("error", "seed") and not (k == out_name and v == OUT_LIKE_RESULT)}
     args, kwargs, tensors = build_args(sig, call, leaves=False)
     reseed(sample)
     try:
-        if sample.get("out") == OUT_LIKE_RESULT:
+        if sample.get(out_name) == OUT_LIKE_RESULT:
             # FORMAT.md §7: `out` is zeros shaped like the functional result.
             like = Signature(op["functional"]).packet()(*args, **kwargs)
-            kwargs["out"] = torch.zeros(like.shape, dtype=like.dtype)
+            kwargs[out_name] = torch.zeros(like.shape, dtype=like.dtype)
         result = fn(*args, **kwargs)
     except Exception as e:  # noqa: BLE001 - any torch error is a fixture
         if "error" not in sample and not op.get("errors_expected", False) and "derived" not in op:
@@ -488,7 +497,12 @@ def run_sample(op, sig, sample, index, notes, non_diff):
     for o in outs:
         lines.append("")
         lines.append("[[sample.output]]")
-        entry = tensor_entry(o, tensors, with_values) if isinstance(o, torch.Tensor) else plain_entry(o)
+        if o is None:
+            entry = [("undefined", True)]  # an undefined tensor (an `output_mask` entry was false)
+        elif isinstance(o, torch.Tensor):
+            entry = tensor_entry(o, tensors, with_values)
+        else:
+            entry = plain_entry(o)
         lines.extend(f"{k} = {toml_value(v)}" for k, v in entry)
     written = written_inputs(sig)
     for name, t in tensors:

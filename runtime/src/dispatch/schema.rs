@@ -36,6 +36,10 @@ pub enum ArgType {
     OptBool,
     /// `bool[N]`
     BoolList,
+    /// `float[]`
+    FloatList,
+    /// `float[]?`
+    OptFloatList,
     /// `str`
     Str,
     /// `str?`
@@ -62,6 +66,7 @@ impl ArgType {
                 | ArgType::OptInt
                 | ArgType::OptIntList(_)
                 | ArgType::OptFloat
+                | ArgType::OptFloatList
                 | ArgType::OptBool
                 | ArgType::OptStr
                 | ArgType::OptScalarType

@@ -27,6 +27,8 @@ pub enum Value {
     IntList(Vec<i64>),
     /// a bool list
     BoolList(Vec<bool>),
+    /// a float list (`float[]`)
+    FloatList(Vec<f64>),
     /// a tensor
     Tensor(Tensor),
     /// a tensor list
@@ -86,6 +88,11 @@ impl From<&[i64]> for Value {
         Value::IntList(v.to_vec())
     }
 }
+impl From<Vec<f64>> for Value {
+    fn from(v: Vec<f64>) -> Self {
+        Value::FloatList(v)
+    }
+}
 impl From<DType> for Value {
     fn from(v: DType) -> Self {
         Value::DType(v)
@@ -114,6 +121,7 @@ impl Value {
             Value::Scalar(_) => "Scalar",
             Value::IntList(_) => "int[]",
             Value::BoolList(_) => "bool[]",
+            Value::FloatList(_) => "float[]",
             Value::Tensor(_) => "Tensor",
             Value::TensorList(_) => "Tensor[]",
             Value::OptTensorList(_) => "Tensor?[]",
@@ -190,6 +198,10 @@ fn coerce(schema: &OpSchema, name: &str, ty: ArgType, v: Value) -> Result<Value>
         (ArgType::IntList(_) | ArgType::OptIntList(_), Value::IntList(l)) => Value::IntList(l),
         (ArgType::IntList(n) | ArgType::OptIntList(n), Value::Int(i)) if n > 0 => Value::IntList(vec![i; n as usize]),
         (ArgType::BoolList, v @ Value::BoolList(_)) => v,
+        (ArgType::FloatList | ArgType::OptFloatList, v @ Value::FloatList(_)) => v,
+        (ArgType::FloatList | ArgType::OptFloatList, Value::IntList(l)) => {
+            Value::FloatList(l.into_iter().map(|i| i as f64).collect())
+        }
         (ArgType::Str | ArgType::OptStr, v @ Value::Str(_)) => v,
         (ArgType::ScalarType | ArgType::OptScalarType, v @ Value::DType(_)) => v,
         // PyTorch passes dtypes as ScalarType codes (schema defaults such as `dtype=4`).
@@ -348,6 +360,8 @@ impl Unboxer<'_> {
         bool -> bool = Bool, "bool";
         /// A `bool[N]`.
         bool_list -> Vec<bool> = BoolList, "bool[]";
+        /// A `float[]`.
+        float_list -> Vec<f64> = FloatList, "float[]";
         /// A `str`.
         str -> String = Str, "str";
         /// A `ScalarType`.
@@ -365,6 +379,8 @@ impl Unboxer<'_> {
         opt_int_list -> Vec<i64> = IntList, "int[]?";
         /// A `float?`.
         opt_float -> f64 = Float, "float?";
+        /// A `float[]?`.
+        opt_float_list -> Vec<f64> = FloatList, "float[]?";
         /// A `bool?`.
         opt_bool -> bool = Bool, "bool?";
         /// A `str?`.
