@@ -35831,7 +35831,7 @@ impl BoxedOp for CatOutBoxed {
 pub static SPLIT_WITH_SIZES_SCHEMA: OpSchema = OpSchema {
     name: "aten::split_with_sizes",
     overload: "",
-    signature: "split_with_sizes(Tensor self, SymInt[] split_sizes, int dim=0) -> Tensor[]",
+    signature: "split_with_sizes(Tensor(a -> *) self, SymInt[] split_sizes, int dim=0) -> Tensor(a)[]",
     args: &[
         Arg {
             name: "self",
@@ -35917,7 +35917,7 @@ pub fn split_with_sizes_call(ks: DispatchKeySet, self_: &Tensor, split_sizes: &[
 
 /// Views of `self` cut along `dim` into consecutive pieces of the given sizes (which add up to `self.size(dim)`). PyTorch annotates it `Tensor(a -> *) self -> Tensor(a)[]`; the codegen cannot express list views yet, so the annotation is left out (the pieces are views all the same).
 ///
-/// `aten::split_with_sizes`: `split_with_sizes(Tensor self, SymInt[] split_sizes, int dim=0) -> Tensor[]`
+/// `aten::split_with_sizes`: `split_with_sizes(Tensor(a -> *) self, SymInt[] split_sizes, int dim=0) -> Tensor(a)[]`
 pub fn split_with_sizes(self_: &Tensor, split_sizes: &[i64], dim: i64) -> Result<Vec<Tensor>> {
     let ks = dispatch::keyset_of(&[self_]);
     split_with_sizes_call(ks, self_, split_sizes, dim)

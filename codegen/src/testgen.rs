@@ -436,7 +436,10 @@ pub fn property_views(model: &Model) -> PropertyViews {
             });
         }
         let twice = false;
-        if op.sig.is_view() && !op.kernels.iter().any(|k| k.key.contains("CompositeImplicit")) {
+        // List-returning views (`split_with_sizes`) have their aliasing
+        // checked by the oracle fixtures; these properties take one output.
+        let single_output = op.sig.returns.len() == 1 && op.sig.returns[0].ty.list.is_none();
+        if op.sig.is_view() && single_output && !op.kernels.iter().any(|k| k.key.contains("CompositeImplicit")) {
             out.views.extend(
                 sample_tests(op, twice)
                     .unwrap_or_default()
