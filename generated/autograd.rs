@@ -13182,6 +13182,41 @@ pub(crate) fn pow_tensor_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, exp
     Ok(result)
 }
 
+/// Autograd kernel of `aten::pow_.Tensor`: records `PowBackward0` when an input requires grad.
+pub(crate) fn pow_tensor_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, exponent: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, exponent]);
+    check_inplace("aten::pow_.Tensor", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, exponent])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(exponent, false),
+            SavedVariable::new(&crate::ops::clone(self_)?, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        pow_tensor_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, exponent)?
+    };
+    if let Some((pre_exponent_, pre_self_)) = saved {
+        let node = Node::new(
+            PowBackward0 {
+                exponent_: pre_exponent_,
+                self_: pre_self_,
+                result_: SavedVariable::for_output(&result, 0, "PowBackward0"),
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
 /// Autograd kernel of `aten::pow.Tensor_Tensor_out`: `out=` variants do not record gradients.
 pub(crate) fn pow_tensor_tensor_out_autograd(
     ks: DispatchKeySet,
@@ -13222,6 +13257,37 @@ pub(crate) fn pow_tensor_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, exp
             next_edges,
         );
         set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::pow_.Scalar`: records `PowBackward1` when an input requires grad.
+pub(crate) fn pow_scalar_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, exponent: Scalar) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::pow_.Scalar", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((exponent, SavedVariable::new(&crate::ops::clone(self_)?, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        pow_scalar_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, exponent)?
+    };
+    if let Some((pre_exponent_, pre_self_)) = saved {
+        let node = Node::new(
+            PowBackward1 {
+                exponent_: pre_exponent_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
     }
     Ok(result)
 }
@@ -14467,6 +14533,47 @@ pub(crate) fn lerp_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, end: &Ten
     Ok(result)
 }
 
+/// Autograd kernel of `aten::lerp_.Scalar`: records `LerpBackward0` when an input requires grad.
+pub(crate) fn lerp_scalar_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    end: &Tensor,
+    weight: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, end]);
+    check_inplace("aten::lerp_.Scalar", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, end])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some((weight,)) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        lerp_scalar_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, end, weight)?
+    };
+    if let Some((pre_weight_,)) = saved {
+        let node = Node::new(LerpBackward0 { weight_: pre_weight_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::lerp.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn lerp_scalar_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    end: &Tensor,
+    weight: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || end.requires_grad()) {
+        return Err(Error::autograd("aten::lerp.Scalar_out", "lerp(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    lerp_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, end, weight, out)
+}
+
 /// Autograd kernel of `aten::lerp.Tensor`: records `LerpBackward1` when an input requires grad.
 pub(crate) fn lerp_tensor_autograd(
     ks: DispatchKeySet,
@@ -14505,6 +14612,62 @@ pub(crate) fn lerp_tensor_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::lerp_.Tensor`: records `LerpBackward1` when an input requires grad.
+pub(crate) fn lerp_tensor_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    end: &Tensor,
+    weight: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, end, weight]);
+    check_inplace("aten::lerp_.Tensor", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, end, weight])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(end, false),
+            SavedVariable::new(&crate::ops::clone(self_)?, false),
+            SavedVariable::new(weight, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        lerp_tensor_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, end, weight)?
+    };
+    if let Some((pre_end_, pre_self_, pre_weight_)) = saved {
+        let node = Node::new(
+            LerpBackward1 {
+                end_: pre_end_,
+                self_: pre_self_,
+                weight_: pre_weight_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::lerp.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn lerp_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    end: &Tensor,
+    weight: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || end.requires_grad() || weight.requires_grad()) {
+        return Err(Error::autograd("aten::lerp.Tensor_out", "lerp(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    lerp_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, end, weight, out)
 }
 
 /// Autograd kernel of `aten::addcmul.out`: `out=` variants do not record gradients.

@@ -505,8 +505,12 @@ pub trait TensorOps {
     fn remainder_scalar_(&self, other: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::pow`].
     fn pow(&self, exponent: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::pow_`].
+    fn pow_(&self, exponent: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::pow_tensor_scalar`].
     fn pow_tensor_scalar(&self, exponent: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::pow_tensor_scalar_`].
+    fn pow_tensor_scalar_(&self, exponent: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::div_tensor_mode`].
     fn div_tensor_mode(&self, other: &Tensor, rounding_mode: Option<&str>) -> Result<Tensor>;
     /// Method form of [`ops::div_tensor_mode_`].
@@ -611,8 +615,12 @@ pub trait TensorOps {
     fn floor_divide(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::lerp`].
     fn lerp(&self, end: &Tensor, weight: impl Into<Scalar>) -> Result<Tensor>;
+    /// Method form of [`ops::lerp_`].
+    fn lerp_(&self, end: &Tensor, weight: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::lerp_tensor`].
     fn lerp_tensor(&self, end: &Tensor, weight: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::lerp_tensor_`].
+    fn lerp_tensor_(&self, end: &Tensor, weight: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::addcmul`].
     fn addcmul(&self, tensor1: &Tensor, tensor2: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::addcmul_full`].
@@ -1400,8 +1408,14 @@ impl TensorOps for Tensor {
     fn pow(&self, exponent: &Tensor) -> Result<Tensor> {
         ops::pow(self, exponent)
     }
+    fn pow_(&self, exponent: &Tensor) -> Result<Tensor> {
+        ops::pow_(self, exponent)
+    }
     fn pow_tensor_scalar(&self, exponent: impl Into<Scalar>) -> Result<Tensor> {
         ops::pow_tensor_scalar(self, exponent)
+    }
+    fn pow_tensor_scalar_(&self, exponent: impl Into<Scalar>) -> Result<Tensor> {
+        ops::pow_tensor_scalar_(self, exponent)
     }
     fn div_tensor_mode(&self, other: &Tensor, rounding_mode: Option<&str>) -> Result<Tensor> {
         ops::div_tensor_mode(self, other, rounding_mode)
@@ -1560,8 +1574,14 @@ impl TensorOps for Tensor {
     fn lerp(&self, end: &Tensor, weight: impl Into<Scalar>) -> Result<Tensor> {
         ops::lerp(self, end, weight)
     }
+    fn lerp_(&self, end: &Tensor, weight: impl Into<Scalar>) -> Result<Tensor> {
+        ops::lerp_(self, end, weight)
+    }
     fn lerp_tensor(&self, end: &Tensor, weight: &Tensor) -> Result<Tensor> {
         ops::lerp_tensor(self, end, weight)
+    }
+    fn lerp_tensor_(&self, end: &Tensor, weight: &Tensor) -> Result<Tensor> {
+        ops::lerp_tensor_(self, end, weight)
     }
     fn addcmul(&self, tensor1: &Tensor, tensor2: &Tensor) -> Result<Tensor> {
         ops::addcmul(self, tensor1, tensor2)

@@ -39747,6 +39747,117 @@ impl BoxedOp for PowTensorTensorBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::pow_.Tensor
+
+/// Schema of `aten::pow_.Tensor`.
+pub static POW_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::pow_",
+    overload: "Tensor",
+    signature: "pow_.Tensor(Tensor(a!) self, Tensor exponent) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "exponent",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::pow_.Tensor`.
+pub type PowTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn pow_tensor_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    exponent: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::pow_tensor_inplace(self_, exponent)
+}
+
+/// Bumps the version counter of the tensors `aten::pow_.Tensor` writes.
+fn pow_tensor_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, exponent: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        pow_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, exponent)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::pow_.Tensor`.
+pub static POW_TENSOR_INPLACE: Op<PowTensorInplaceFn> = Op::new(
+    &POW_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(pow_tensor_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::pow_tensor_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(pow_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::pow_.Tensor` through the dispatcher with explicit keys.
+pub fn pow_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, exponent: &Tensor) -> Result<Tensor> {
+    match POW_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, exponent),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(exponent.clone())];
+            fallback(&POW_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::pow_.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `pow.Tensor_Tensor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::pow_.Tensor`: `pow_.Tensor(Tensor(a!) self, Tensor exponent) -> Tensor(a!)`
+pub fn pow_(self_: &Tensor, exponent: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, exponent]);
+    pow_tensor_inplace_call(ks, self_, exponent)
+}
+
+struct PowTensorInplaceBoxed;
+
+impl BoxedOp for PowTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &POW_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&POW_TENSOR_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let exponent = u.tensor()?;
+        let r = pow_(&self_, &exponent)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::pow.Tensor_Tensor_out
 
 /// Schema of `aten::pow.Tensor_Tensor_out`.
@@ -39976,6 +40087,117 @@ impl BoxedOp for PowTensorScalarBoxed {
         let self_ = u.tensor()?;
         let exponent = u.scalar()?;
         let r = pow_tensor_scalar(&self_, exponent)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::pow_.Scalar
+
+/// Schema of `aten::pow_.Scalar`.
+pub static POW_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::pow_",
+    overload: "Scalar",
+    signature: "pow_.Scalar(Tensor(a!) self, Scalar exponent) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "exponent",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::pow_.Scalar`.
+pub type PowScalarInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn pow_scalar_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    exponent: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::pow_scalar_inplace(self_, exponent)
+}
+
+/// Bumps the version counter of the tensors `aten::pow_.Scalar` writes.
+fn pow_scalar_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, exponent: Scalar) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        pow_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, exponent)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::pow_.Scalar`.
+pub static POW_SCALAR_INPLACE: Op<PowScalarInplaceFn> = Op::new(
+    &POW_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(pow_scalar_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::pow_scalar_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(pow_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::pow_.Scalar` through the dispatcher with explicit keys.
+pub fn pow_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, exponent: Scalar) -> Result<Tensor> {
+    match POW_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, exponent),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(exponent)];
+            fallback(&POW_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::pow_.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `pow.Tensor_Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::pow_.Scalar`: `pow_.Scalar(Tensor(a!) self, Scalar exponent) -> Tensor(a!)`
+pub fn pow_tensor_scalar_(self_: &Tensor, exponent: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    pow_scalar_inplace_call(ks, self_, exponent.into())
+}
+
+struct PowScalarInplaceBoxed;
+
+impl BoxedOp for PowScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &POW_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&POW_SCALAR_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let exponent = u.scalar()?;
+        let r = pow_tensor_scalar_(&self_, exponent)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -49607,6 +49829,286 @@ impl BoxedOp for LerpScalarBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::lerp_.Scalar
+
+/// Schema of `aten::lerp_.Scalar`.
+pub static LERP_SCALAR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::lerp_",
+    overload: "Scalar",
+    signature: "lerp_.Scalar(Tensor(a!) self, Tensor end, Scalar weight) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "end",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "weight",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::lerp_.Scalar`.
+pub type LerpScalarInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar) -> Result<Tensor>;
+
+fn lerp_scalar_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    end: &Tensor,
+    weight: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::lerp_scalar_inplace(self_, end, weight)
+}
+
+/// Bumps the version counter of the tensors `aten::lerp_.Scalar` writes.
+fn lerp_scalar_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    end: &Tensor,
+    weight: Scalar,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        lerp_scalar_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, end, weight)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::lerp_.Scalar`.
+pub static LERP_SCALAR_INPLACE: Op<LerpScalarInplaceFn> = Op::new(
+    &LERP_SCALAR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(lerp_scalar_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::lerp_scalar_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(lerp_scalar_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::lerp_.Scalar` through the dispatcher with explicit keys.
+pub fn lerp_scalar_inplace_call(ks: DispatchKeySet, self_: &Tensor, end: &Tensor, weight: Scalar) -> Result<Tensor> {
+    match LERP_SCALAR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, end, weight),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(end.clone()),
+                Value::Scalar(weight),
+            ];
+            fallback(&LERP_SCALAR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::lerp_.Scalar", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `lerp.Scalar`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::lerp_.Scalar`: `lerp_.Scalar(Tensor(a!) self, Tensor end, Scalar weight) -> Tensor(a!)`
+pub fn lerp_(self_: &Tensor, end: &Tensor, weight: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, end]);
+    lerp_scalar_inplace_call(ks, self_, end, weight.into())
+}
+
+struct LerpScalarInplaceBoxed;
+
+impl BoxedOp for LerpScalarInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LERP_SCALAR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LERP_SCALAR_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let end = u.tensor()?;
+        let weight = u.scalar()?;
+        let r = lerp_(&self_, &end, weight)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::lerp.Scalar_out
+
+/// Schema of `aten::lerp.Scalar_out`.
+pub static LERP_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::lerp",
+    overload: "Scalar_out",
+    signature: "lerp.Scalar_out(Tensor self, Tensor end, Scalar weight, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "end",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "weight",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::lerp.Scalar_out`.
+pub type LerpScalarOutFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn lerp_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    end: &Tensor,
+    weight: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::lerp_scalar_out(self_, end, weight, out)
+}
+
+/// Bumps the version counter of the tensors `aten::lerp.Scalar_out` writes.
+fn lerp_scalar_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    end: &Tensor,
+    weight: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        lerp_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, end, weight, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::lerp.Scalar_out`.
+pub static LERP_SCALAR_OUT: Op<LerpScalarOutFn> = Op::new(
+    &LERP_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(lerp_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::lerp_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(lerp_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::lerp.Scalar_out` through the dispatcher with explicit keys.
+pub fn lerp_scalar_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    end: &Tensor,
+    weight: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match LERP_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, end, weight, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(end.clone()),
+                Value::Scalar(weight),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&LERP_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::lerp.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `lerp.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::lerp.Scalar_out`: `lerp.Scalar_out(Tensor self, Tensor end, Scalar weight, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn lerp_out(self_: &Tensor, end: &Tensor, weight: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, end, out]);
+    lerp_scalar_out_call(ks, self_, end, weight.into(), out)
+}
+
+struct LerpScalarOutBoxed;
+
+impl BoxedOp for LerpScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LERP_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LERP_SCALAR_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let end = u.tensor()?;
+        let weight = u.scalar()?;
+        let out = u.tensor()?;
+        let r = lerp_out(&self_, &end, weight, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::lerp.Tensor
 
 /// Schema of `aten::lerp.Tensor`.
@@ -49704,6 +50206,286 @@ impl BoxedOp for LerpTensorBoxed {
         let end = u.tensor()?;
         let weight = u.tensor()?;
         let r = lerp_tensor(&self_, &end, &weight)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::lerp_.Tensor
+
+/// Schema of `aten::lerp_.Tensor`.
+pub static LERP_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::lerp_",
+    overload: "Tensor",
+    signature: "lerp_.Tensor(Tensor(a!) self, Tensor end, Tensor weight) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "end",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "weight",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::lerp_.Tensor`.
+pub type LerpTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn lerp_tensor_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    end: &Tensor,
+    weight: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::lerp_tensor_inplace(self_, end, weight)
+}
+
+/// Bumps the version counter of the tensors `aten::lerp_.Tensor` writes.
+fn lerp_tensor_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    end: &Tensor,
+    weight: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        lerp_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, end, weight)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::lerp_.Tensor`.
+pub static LERP_TENSOR_INPLACE: Op<LerpTensorInplaceFn> = Op::new(
+    &LERP_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(lerp_tensor_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::lerp_tensor_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(lerp_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::lerp_.Tensor` through the dispatcher with explicit keys.
+pub fn lerp_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, end: &Tensor, weight: &Tensor) -> Result<Tensor> {
+    match LERP_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, end, weight),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(end.clone()),
+                Value::Tensor(weight.clone()),
+            ];
+            fallback(&LERP_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::lerp_.Tensor", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `lerp.Tensor`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::lerp_.Tensor`: `lerp_.Tensor(Tensor(a!) self, Tensor end, Tensor weight) -> Tensor(a!)`
+pub fn lerp_tensor_(self_: &Tensor, end: &Tensor, weight: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, end, weight]);
+    lerp_tensor_inplace_call(ks, self_, end, weight)
+}
+
+struct LerpTensorInplaceBoxed;
+
+impl BoxedOp for LerpTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LERP_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LERP_TENSOR_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let end = u.tensor()?;
+        let weight = u.tensor()?;
+        let r = lerp_tensor_(&self_, &end, &weight)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::lerp.Tensor_out
+
+/// Schema of `aten::lerp.Tensor_out`.
+pub static LERP_TENSOR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::lerp",
+    overload: "Tensor_out",
+    signature: "lerp.Tensor_out(Tensor self, Tensor end, Tensor weight, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "end",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "weight",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::lerp.Tensor_out`.
+pub type LerpTensorOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn lerp_tensor_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    end: &Tensor,
+    weight: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::lerp_tensor_out(self_, end, weight, out)
+}
+
+/// Bumps the version counter of the tensors `aten::lerp.Tensor_out` writes.
+fn lerp_tensor_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    end: &Tensor,
+    weight: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        lerp_tensor_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, end, weight, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::lerp.Tensor_out`.
+pub static LERP_TENSOR_OUT: Op<LerpTensorOutFn> = Op::new(
+    &LERP_TENSOR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(lerp_tensor_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::lerp_tensor_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(lerp_tensor_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::lerp.Tensor_out` through the dispatcher with explicit keys.
+pub fn lerp_tensor_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    end: &Tensor,
+    weight: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match LERP_TENSOR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, end, weight, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(end.clone()),
+                Value::Tensor(weight.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&LERP_TENSOR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::lerp.Tensor_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `lerp.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::lerp.Tensor_out`: `lerp.Tensor_out(Tensor self, Tensor end, Tensor weight, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn lerp_tensor_out(self_: &Tensor, end: &Tensor, weight: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, end, weight, out]);
+    lerp_tensor_out_call(ks, self_, end, weight, out)
+}
+
+struct LerpTensorOutBoxed;
+
+impl BoxedOp for LerpTensorOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LERP_TENSOR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LERP_TENSOR_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let end = u.tensor()?;
+        let weight = u.tensor()?;
+        let out = u.tensor()?;
+        let r = lerp_tensor_out(&self_, &end, &weight, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -60940,8 +61722,10 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &RemainderScalarInplaceBoxed,
     &RemainderScalarOutBoxed,
     &PowTensorTensorBoxed,
+    &PowTensorInplaceBoxed,
     &PowTensorTensorOutBoxed,
     &PowTensorScalarBoxed,
+    &PowScalarInplaceBoxed,
     &PowTensorScalarOutBoxed,
     &PowScalarBoxed,
     &PowScalarOutBoxed,
@@ -61025,7 +61809,11 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &ClampMaxOutBoxed,
     &FloorDivideBoxed,
     &LerpScalarBoxed,
+    &LerpScalarInplaceBoxed,
+    &LerpScalarOutBoxed,
     &LerpTensorBoxed,
+    &LerpTensorInplaceBoxed,
+    &LerpTensorOutBoxed,
     &AddcmulBoxed,
     &AddcmulInplaceBoxed,
     &AddcmulOutBoxed,

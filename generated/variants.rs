@@ -1199,10 +1199,22 @@ pub fn remainder_scalar_out(self_: &Tensor, other: Scalar, out: &Tensor) -> Resu
     crate::variants::write_out("aten::remainder.Scalar_out", out, &[self_], &result)
 }
 
+/// Kernel of `aten::pow_.Tensor`: `aten::pow.Tensor_Tensor`, then written into `self_`.
+pub fn pow_tensor_inplace(self_: &Tensor, exponent: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::pow(self_, exponent)?;
+    crate::variants::write_inplace("aten::pow_.Tensor", self_, &[self_, exponent], &result)
+}
+
 /// Kernel of `aten::pow.Tensor_Tensor_out`: `aten::pow.Tensor_Tensor`, then written into `out`.
 pub fn pow_tensor_tensor_out(self_: &Tensor, exponent: &Tensor, out: &Tensor) -> Result<Tensor> {
     let result = crate::ops::pow(self_, exponent)?;
     crate::variants::write_out("aten::pow.Tensor_Tensor_out", out, &[self_, exponent], &result)
+}
+
+/// Kernel of `aten::pow_.Scalar`: `aten::pow.Tensor_Scalar`, then written into `self_`.
+pub fn pow_scalar_inplace(self_: &Tensor, exponent: Scalar) -> Result<Tensor> {
+    let result = crate::ops::pow_tensor_scalar(self_, exponent)?;
+    crate::variants::write_inplace("aten::pow_.Scalar", self_, &[self_], &result)
 }
 
 /// Kernel of `aten::pow.Tensor_Scalar_out`: `aten::pow.Tensor_Scalar`, then written into `out`.
@@ -1493,6 +1505,30 @@ pub fn clamp_max_inplace(self_: &Tensor, max: Scalar) -> Result<Tensor> {
 pub fn clamp_max_out(self_: &Tensor, max: Scalar, out: &Tensor) -> Result<Tensor> {
     let result = crate::ops::clamp_max(self_, max)?;
     crate::variants::write_out("aten::clamp_max.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::lerp_.Scalar`: `aten::lerp.Scalar`, then written into `self_`.
+pub fn lerp_scalar_inplace(self_: &Tensor, end: &Tensor, weight: Scalar) -> Result<Tensor> {
+    let result = crate::ops::lerp(self_, end, weight)?;
+    crate::variants::write_inplace("aten::lerp_.Scalar", self_, &[self_, end], &result)
+}
+
+/// Kernel of `aten::lerp.Scalar_out`: `aten::lerp.Scalar`, then written into `out`.
+pub fn lerp_scalar_out(self_: &Tensor, end: &Tensor, weight: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::lerp(self_, end, weight)?;
+    crate::variants::write_out("aten::lerp.Scalar_out", out, &[self_, end], &result)
+}
+
+/// Kernel of `aten::lerp_.Tensor`: `aten::lerp.Tensor`, then written into `self_`.
+pub fn lerp_tensor_inplace(self_: &Tensor, end: &Tensor, weight: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::lerp_tensor(self_, end, weight)?;
+    crate::variants::write_inplace("aten::lerp_.Tensor", self_, &[self_, end, weight], &result)
+}
+
+/// Kernel of `aten::lerp.Tensor_out`: `aten::lerp.Tensor`, then written into `out`.
+pub fn lerp_tensor_out(self_: &Tensor, end: &Tensor, weight: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::lerp_tensor(self_, end, weight)?;
+    crate::variants::write_out("aten::lerp.Tensor_out", out, &[self_, end, weight], &result)
 }
 
 /// Kernel of `aten::addcmul_`: `aten::addcmul` on the old value of `self`, then a recorded `copy_` into it.

@@ -28154,6 +28154,869 @@ fn remainder_scalar_inplace_sample_14_bumps_version_once() {
 }
 
 #[test]
+fn pow_tensor_inplace_sample_0_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]:positive", 0), sample_tensor("f64[4]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_tensor_inplace_sample_1_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[4,3]:t:positive", 0), sample_tensor("f64[]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_tensor_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[0,3]", 0), sample_tensor("f64[3]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_tensor_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[2,3]", 0), sample_tensor("i32[3]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_tensor_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[3]", 0), sample_tensor("i64[]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_tensor_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[2,3]:positive", 0), sample_tensor("u8[3]:expand", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_tensor_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[2,3]:positive", 0), sample_tensor("i8[3]:expand", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_tensor_inplace_sample_7_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[2,3]:positive", 0), sample_tensor("i16[3]:expand", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_tensor_inplace_sample_8_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[2,3]:positive", 0), sample_tensor("i32[3]:expand", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_tensor_inplace_sample_9_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[2,3]:positive", 0), sample_tensor("i64[3]:expand", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_tensor_inplace_sample_10_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[2,3]:positive", 0), sample_tensor("f16[3]:expand", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_tensor_inplace_sample_11_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("bf16[2,3]:positive", 0),
+        sample_tensor("bf16[3]:expand", 1),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_tensor_inplace_sample_12_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[2,3]:positive", 0), sample_tensor("f32[3]:expand", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_tensor_inplace_sample_13_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,3]:positive", 0), sample_tensor("f64[3]:expand", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_0_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Int(2)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_1_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[4,3]:t:positive", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Float(0.5)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[]:positive", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Float(-1.5)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,3]:step", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Float(3.0)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[0,2]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Int(2)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[4]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Int(0)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[4]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Int(1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_7_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[5]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Int(3)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_8_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[4]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Bool(false)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_9_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[2,3]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Int(2)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_10_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[2,3]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Int(2)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_11_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[2,3]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Int(2)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_12_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[2,3]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Int(2)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_13_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[2,3]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Int(2)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_14_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[2,3]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Int(2)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_15_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[2,3]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Int(2)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_16_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[2,3]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Int(2)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_17_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[2,3]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Int(2)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_18_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,3]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Int(2)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_19_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[2,3]:positive", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Float(-2.0)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_20_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[2,3]:positive", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Float(-2.0)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_21_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[2,3]:positive", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Float(-2.0)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_22_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[2,3]:positive", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Float(-2.0)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_23_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[2,3]:positive", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Float(-2.0)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_24_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[2,3]:positive", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Float(-2.0)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_25_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[2,3]:positive", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Float(-2.0)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_26_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[2,3]:positive", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Float(-2.0)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_27_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[2,3]:positive", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Float(-2.0)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn pow_scalar_inplace_sample_28_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,3]:positive", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::pow_tensor_scalar_(&t[0], Scalar::Float(-2.0)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
 fn div_tensor_mode_inplace_sample_0_bumps_version_once() {
     let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]", 0), sample_tensor("f64[4]:positive", 1)];
     let alias = ops::unsqueeze(&t[0], 0).unwrap();
@@ -33993,6 +34856,614 @@ fn clamp_max_inplace_sample_14_bumps_version_once() {
     // A generated variant may refuse a sample its functional op accepts
     // (shape or dtype of self); a refused write must leave self untouched.
     let Ok(r) = ops::clamp_max_(&t[0], Scalar::Int(0)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_scalar_inplace_sample_0_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]", 0), sample_tensor("f64[4]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_(&t[0], &t[1], Scalar::Float(0.25)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_scalar_inplace_sample_1_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[4,3]:t", 0), sample_tensor("f64[4,3]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_(&t[0], &t[1], Scalar::Float(0.75)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_scalar_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[]", 0), sample_tensor("f64[2,0]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_(&t[0], &t[1], Scalar::Float(0.5)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_scalar_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,3]:step", 0), sample_tensor("f64[]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_(&t[0], &t[1], Scalar::Float(-1.5)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_scalar_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[2,3]", 0), sample_tensor("f16[3]:expand", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_(&t[0], &t[1], Scalar::Float(0.3)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_scalar_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[2,3]", 0), sample_tensor("bf16[3]:expand", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_(&t[0], &t[1], Scalar::Float(0.3)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_scalar_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[2,3]", 0), sample_tensor("f32[3]:expand", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_(&t[0], &t[1], Scalar::Float(0.3)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_scalar_inplace_sample_7_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,3]", 0), sample_tensor("f64[3]:expand", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_(&t[0], &t[1], Scalar::Float(0.3)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_scalar_inplace_sample_8_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[3]", 0), sample_tensor("f16[3]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_(&t[0], &t[1], Scalar::Int(2)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_scalar_inplace_sample_9_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[3]", 0), sample_tensor("bf16[3]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_(&t[0], &t[1], Scalar::Int(2)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_scalar_inplace_sample_10_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[3]", 0), sample_tensor("f32[3]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_(&t[0], &t[1], Scalar::Int(2)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_scalar_inplace_sample_11_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3]", 0), sample_tensor("f64[3]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_(&t[0], &t[1], Scalar::Int(2)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_scalar_inplace_sample_14_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[37]", 0), sample_tensor("f32[37]:positive", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_(&t[0], &t[1], Scalar::Float(0.7)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_scalar_inplace_sample_15_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[5,8]:t", 0), sample_tensor("f32[8]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_(&t[0], &t[1], Scalar::Float(0.5)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_scalar_inplace_sample_16_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[37]", 0), sample_tensor("f32[37]:offset", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_(&t[0], &t[1], Scalar::Float(0.1)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_scalar_inplace_sample_17_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[37]", 0), sample_tensor("f16[37]:positive", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_(&t[0], &t[1], Scalar::Float(0.9)) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_tensor_inplace_sample_0_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[3,4]", 0),
+        sample_tensor("f64[4]", 1),
+        sample_tensor("f64[3,1]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_tensor_(&t[0], &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_tensor_inplace_sample_1_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[4,3]:t", 0),
+        sample_tensor("f64[4,3]", 1),
+        sample_tensor("f64[]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_tensor_(&t[0], &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_tensor_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[]", 0),
+        sample_tensor("f64[2]", 1),
+        sample_tensor("f64[2,1]:positive", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_tensor_(&t[0], &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_tensor_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[0,3]", 0),
+        sample_tensor("f64[3]", 1),
+        sample_tensor("f64[3]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_tensor_(&t[0], &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_tensor_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f32[2,3]:offset", 0),
+        sample_tensor("f32[3]", 1),
+        sample_tensor("f64[]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_tensor_(&t[0], &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_tensor_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f16[2,3]", 0),
+        sample_tensor("f16[3]:expand", 1),
+        sample_tensor("f16[2,3]:t", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_tensor_(&t[0], &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_tensor_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("bf16[2,3]", 0),
+        sample_tensor("bf16[3]:expand", 1),
+        sample_tensor("bf16[2,3]:t", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_tensor_(&t[0], &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_tensor_inplace_sample_7_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f32[2,3]", 0),
+        sample_tensor("f32[3]:expand", 1),
+        sample_tensor("f32[2,3]:t", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_tensor_(&t[0], &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_tensor_inplace_sample_8_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[2,3]", 0),
+        sample_tensor("f64[3]:expand", 1),
+        sample_tensor("f64[2,3]:t", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_tensor_(&t[0], &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_tensor_inplace_sample_11_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f32[37]", 0),
+        sample_tensor("f32[37]", 1),
+        sample_tensor("f32[37]:positive", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_tensor_(&t[0], &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_tensor_inplace_sample_12_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f32[4,9]:t", 0),
+        sample_tensor("f32[9]:step", 1),
+        sample_tensor("f32[4,1]", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_tensor_(&t[0], &t[1], &t[2]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn lerp_tensor_inplace_sample_13_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("bf16[37]", 0),
+        sample_tensor("bf16[37]:offset", 1),
+        sample_tensor("bf16[37]:positive", 2),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::lerp_tensor_(&t[0], &t[1], &t[2]) else {
         assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
         return;
     };
