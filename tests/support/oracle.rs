@@ -80,6 +80,51 @@ fn compare(what: &str, ours: &Tensor, rec: &toml::Table) {
     }
 }
 
+/// Sample `index` of a fixture.
+fn sample_of<'a>(table: &'a toml::Table, op: &str, index: usize) -> &'a toml::Table {
+    table
+        .get("sample")
+        .and_then(|s| s.as_array())
+        .and_then(|a| a.get(index))
+        .and_then(|s| s.as_table())
+        .unwrap_or_else(|| {
+            panic!("aten::{op}: fixture has no sample {index}; regenerate with `bash tools/oracle/regen.sh`")
+        })
+}
+
+/// Matches our call's `result` with the sample's outcome: when PyTorch
+/// raised, we must fail too (with `expected_error`'s kind) and `None` is
+/// returned; otherwise our outputs with PyTorch's `[[sample.output]]`
+/// entries, equal in number.
+fn run_sample<'a, T>(
+    here: &str,
+    sample: &'a toml::Table,
+    expected_error: Option<ErrorKind>,
+    result: frankentorch::Result<Vec<T>>,
+) -> Option<(Vec<T>, Vec<&'a toml::Table>)> {
+    if let Some(raised) = sample.get("error") {
+        let e = result
+            .err()
+            .unwrap_or_else(|| panic!("{here}: PyTorch raised {raised} but our call succeeded"));
+        if let Some(kind) = expected_error {
+            assert_eq!(e.kind(), kind, "{here}: wrong error kind: {e}");
+        }
+        return None;
+    }
+    let outputs = result.unwrap_or_else(|e| panic!("{here}: PyTorch succeeded but our call failed: {e}"));
+    let recorded: Vec<&toml::Table> = sample
+        .get("output")
+        .and_then(|o| o.as_array())
+        .map(|a| a.iter().filter_map(|t| t.as_table()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        outputs.len(),
+        recorded.len(),
+        "{here}: output count differs from PyTorch"
+    );
+    Some((outputs, recorded))
+}
+
 /// Checks sample `index` of `op` (`add.Tensor`) against its fixture.
 /// `specs`/`names` are the sample's tensor arguments; `frozen` the positions
 /// of those the op does not differentiate (never made leaves); `typed` calls
@@ -94,36 +139,12 @@ pub fn check(
     typed: &TypedCall,
 ) {
     let table = fixture(op);
-    let samples = table
-        .get("sample")
-        .and_then(|s| s.as_array())
-        .expect("fixture has samples");
-    let sample = samples.get(index).and_then(|s| s.as_table()).unwrap_or_else(|| {
-        panic!("aten::{op}: fixture has no sample {index}; regenerate with `bash tools/oracle/regen.sh`")
-    });
+    let sample = sample_of(&table, op, index);
     let here = format!("aten::{op} sample {index}");
     let inputs: Vec<Tensor> = specs.iter().enumerate().map(|(i, s)| sample_tensor(s, i)).collect();
-    let result = typed(&inputs);
-    if let Some(raised) = sample.get("error") {
-        let e = result
-            .err()
-            .unwrap_or_else(|| panic!("{here}: PyTorch raised {raised} but our call succeeded"));
-        if let Some(kind) = expected_error {
-            assert_eq!(e.kind(), kind, "{here}: wrong error kind: {e}");
-        }
+    let Some((outputs, recorded)) = run_sample(&here, sample, expected_error, typed(&inputs)) else {
         return;
-    }
-    let outputs = result.unwrap_or_else(|e| panic!("{here}: PyTorch succeeded but our call failed: {e}"));
-    let recorded: Vec<&toml::Table> = sample
-        .get("output")
-        .and_then(|o| o.as_array())
-        .map(|a| a.iter().filter_map(|t| t.as_table()).collect())
-        .unwrap_or_default();
-    assert_eq!(
-        outputs.len(),
-        recorded.len(),
-        "{here}: output count differs from PyTorch"
-    );
+    };
     for (k, (ours, rec)) in outputs.iter().zip(&recorded).enumerate() {
         let what = format!("{here} output {k}");
         compare(&what, ours, rec);
@@ -163,37 +184,12 @@ pub fn check(
 /// `undefined = true` (torch returned None), or is a tensor entry.
 pub fn check_values(op: &str, index: usize, specs: &[&str], expected_error: Option<ErrorKind>, typed: &ValueCall) {
     let table = fixture(op);
-    let sample = table
-        .get("sample")
-        .and_then(|s| s.as_array())
-        .and_then(|a| a.get(index))
-        .and_then(|s| s.as_table())
-        .unwrap_or_else(|| {
-            panic!("aten::{op}: fixture has no sample {index}; regenerate with `bash tools/oracle/regen.sh`")
-        });
+    let sample = sample_of(&table, op, index);
     let here = format!("aten::{op} sample {index}");
     let inputs: Vec<Tensor> = specs.iter().enumerate().map(|(i, s)| sample_tensor(s, i)).collect();
-    let result = typed(&inputs);
-    if let Some(raised) = sample.get("error") {
-        let e = result
-            .err()
-            .unwrap_or_else(|| panic!("{here}: PyTorch raised {raised} but our call succeeded"));
-        if let Some(kind) = expected_error {
-            assert_eq!(e.kind(), kind, "{here}: wrong error kind: {e}");
-        }
+    let Some((outputs, recorded)) = run_sample(&here, sample, expected_error, typed(&inputs)) else {
         return;
-    }
-    let outputs = result.unwrap_or_else(|e| panic!("{here}: PyTorch succeeded but our call failed: {e}"));
-    let recorded: Vec<&toml::Table> = sample
-        .get("output")
-        .and_then(|o| o.as_array())
-        .map(|a| a.iter().filter_map(|t| t.as_table()).collect())
-        .unwrap_or_default();
-    assert_eq!(
-        outputs.len(),
-        recorded.len(),
-        "{here}: output count differs from PyTorch"
-    );
+    };
     for (k, (ours, rec)) in outputs.iter().zip(&recorded).enumerate() {
         let what = format!("{here} output {k}");
         if rec.get("undefined").and_then(|u| u.as_bool()) == Some(true) {
