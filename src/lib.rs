@@ -27,6 +27,7 @@ pub mod composite_reduce;
 pub mod composite_upsample;
 mod grad_arith;
 pub mod indexing;
+pub mod nn;
 mod pointwise_helpers;
 pub mod testing;
 pub mod variants;
