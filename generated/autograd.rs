@@ -7452,6 +7452,27 @@ pub(crate) fn threshold_backward_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::threshold_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn threshold_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    threshold: Scalar,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad()) {
+        return Err(Error::autograd("aten::threshold_backward.grad_input", "threshold_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    threshold_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        threshold,
+        grad_input,
+    )
+}
+
 /// Autograd kernel of `aten::sigmoid_backward`: records `SigmoidBackwardBackward0` when an input requires grad.
 pub(crate) fn sigmoid_backward_autograd(ks: DispatchKeySet, grad_output: &Tensor, output: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[grad_output, output]);
@@ -7485,6 +7506,20 @@ pub(crate) fn sigmoid_backward_autograd(ks: DispatchKeySet, grad_output: &Tensor
     Ok(result)
 }
 
+/// Autograd kernel of `aten::sigmoid_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn sigmoid_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || output.requires_grad()) {
+        return Err(Error::autograd("aten::sigmoid_backward.grad_input", "sigmoid_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    sigmoid_backward_grad_input_call(ks.below(DispatchKey::AutogradCPU), grad_output, output, grad_input)
+}
+
 /// Autograd kernel of `aten::tanh_backward`: records `TanhBackwardBackward0` when an input requires grad.
 pub(crate) fn tanh_backward_autograd(ks: DispatchKeySet, grad_output: &Tensor, output: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[grad_output, output]);
@@ -7516,6 +7551,20 @@ pub(crate) fn tanh_backward_autograd(ks: DispatchKeySet, grad_output: &Tensor, o
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::tanh_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn tanh_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || output.requires_grad()) {
+        return Err(Error::autograd("aten::tanh_backward.grad_input", "tanh_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    tanh_backward_grad_input_call(ks.below(DispatchKey::AutogradCPU), grad_output, output, grad_input)
 }
 
 /// Autograd kernel of `aten::abs`: records `AbsBackward0` when an input requires grad.
@@ -9097,6 +9146,20 @@ pub(crate) fn sum_autograd(ks: DispatchKeySet, self_: &Tensor, dtype: Option<DTy
     Ok(result)
 }
 
+/// Autograd kernel of `aten::sum.out`: `out=` variants do not record gradients.
+pub(crate) fn sum_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::sum.out", "sum(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    sum_out_call(ks.below(DispatchKey::AutogradCPU), self_, dtype, out)
+}
+
 /// Autograd kernel of `aten::sum.dim_IntList`: records `SumBackward1` when an input requires grad.
 pub(crate) fn sum_dim_int_list_autograd(
     ks: DispatchKeySet,
@@ -9182,6 +9245,20 @@ pub(crate) fn mean_autograd(ks: DispatchKeySet, self_: &Tensor, dtype: Option<DT
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::mean.dtype_out`: `out=` variants do not record gradients.
+pub(crate) fn mean_dtype_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::mean.dtype_out", "mean(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    mean_dtype_out_call(ks.below(DispatchKey::AutogradCPU), self_, dtype, out)
 }
 
 /// Autograd kernel of `aten::mean.dim`: records `MeanBackward1` when an input requires grad.
@@ -9280,6 +9357,22 @@ pub(crate) fn max_dim_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::max.dim_max`: `out=` variants do not record gradients.
+pub(crate) fn max_dim_max_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    max: &Tensor,
+    max_values: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::max.dim_max", "max(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    max_dim_max_call(ks.below(DispatchKey::AutogradCPU), self_, dim, keepdim, max, max_values)
+}
+
 /// Autograd kernel of `aten::min.dim`: records `MinBackward0` when an input requires grad.
 pub(crate) fn min_dim_autograd(
     ks: DispatchKeySet,
@@ -9315,6 +9408,29 @@ pub(crate) fn min_dim_autograd(
         set_history(&result.0, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::min.dim_min`: `out=` variants do not record gradients.
+pub(crate) fn min_dim_min_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    min: &Tensor,
+    min_indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::min.dim_min", "min(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    min_dim_min_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        dim,
+        keepdim,
+        min,
+        min_indices,
+    )
 }
 
 /// Autograd kernel of `aten::mm`: records `MmBackward0` when an input requires grad.
@@ -9798,6 +9914,21 @@ pub(crate) fn copy_inplace_autograd(
         rebase_history(&result, &node)?;
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::copy.out`: `out=` variants do not record gradients.
+pub(crate) fn copy_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    non_blocking: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || src.requires_grad()) {
+        return Err(Error::autograd("aten::copy.out", "copy(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    copy_out_call(ks.below(DispatchKey::AutogradCPU), self_, src, non_blocking, out)
 }
 
 /// Autograd kernel of `aten::fill_.Scalar`: records `FillBackward0` when an input requires grad.
@@ -10611,6 +10742,29 @@ pub(crate) fn softmax_backward_data_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::_softmax_backward_data.out`: `out=` variants do not record gradients.
+pub(crate) fn softmax_backward_data_out_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    dim: i64,
+    input_dtype: DType,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || output.requires_grad()) {
+        return Err(Error::autograd("aten::_softmax_backward_data.out", "_softmax_backward_data(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    softmax_backward_data_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        output,
+        dim,
+        input_dtype,
+        grad_input,
+    )
 }
 
 /// Autograd kernel of `aten::_log_softmax_backward_data`: records `LogSoftmaxBackwardDataBackward0` when an input requires grad.
@@ -11668,6 +11822,72 @@ pub(crate) fn std_correction_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::std.correction_out`: `out=` variants do not record gradients.
+pub(crate) fn std_correction_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::std.correction_out", "std(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    std_correction_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, correction, keepdim, out)
+}
+
+/// Autograd kernel of `aten::var_mean.correction_out`: `out=` variants do not record gradients.
+pub(crate) fn var_mean_correction_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+    out0: &Tensor,
+    out1: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::var_mean.correction_out", "var_mean(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    var_mean_correction_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        dim,
+        correction,
+        keepdim,
+        out0,
+        out1,
+    )
+}
+
+/// Autograd kernel of `aten::std_mean.correction_out`: `out=` variants do not record gradients.
+pub(crate) fn std_mean_correction_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+    out0: &Tensor,
+    out1: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::std_mean.correction_out", "std_mean(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    std_mean_correction_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        dim,
+        correction,
+        keepdim,
+        out0,
+        out1,
+    )
+}
+
 /// Autograd kernel of `aten::norm.ScalarOpt_dim`: records `NormBackward1` when an input requires grad.
 pub(crate) fn norm_scalar_opt_dim_autograd(
     ks: DispatchKeySet,
@@ -11707,6 +11927,22 @@ pub(crate) fn norm_scalar_opt_dim_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::norm.out`: `out=` variants do not record gradients.
+pub(crate) fn norm_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    p: Option<Scalar>,
+    dim: &[i64],
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::norm.out", "norm(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    norm_out_call(ks.below(DispatchKey::AutogradCPU), self_, p, dim, keepdim, out)
+}
+
 /// Autograd kernel of `aten::norm.Scalar`: records `NormBackward0` when an input requires grad.
 pub(crate) fn norm_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, p: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -11736,6 +11972,15 @@ pub(crate) fn norm_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, p: Scalar
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::norm.Scalar_out`: `out=` variants do not record gradients.
+pub(crate) fn norm_scalar_out_autograd(ks: DispatchKeySet, self_: &Tensor, p: Scalar, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::norm.Scalar_out", "norm(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    norm_scalar_out_call(ks.below(DispatchKey::AutogradCPU), self_, p, out)
 }
 
 /// Autograd kernel of `aten::roll.out`: `out=` variants do not record gradients.
@@ -12307,6 +12552,20 @@ pub(crate) fn index_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, indices:
     Ok(result)
 }
 
+/// Autograd kernel of `aten::index.Tensor_out`: `out=` variants do not record gradients.
+pub(crate) fn index_tensor_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || indices.iter().flatten().any(|t| t.requires_grad())) {
+        return Err(Error::autograd("aten::index.Tensor_out", "index(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    index_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, indices, out)
+}
+
 /// Autograd kernel of `aten::index_put`: records `IndexPutBackward0` when an input requires grad.
 pub(crate) fn index_put_autograd(
     ks: DispatchKeySet,
@@ -12394,6 +12653,31 @@ pub(crate) fn index_put_inplace_autograd(
         rebase_history(&result, &node)?;
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::index_put.out`: `out=` variants do not record gradients.
+pub(crate) fn index_put_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled()
+        && (self_.requires_grad() || indices.iter().flatten().any(|t| t.requires_grad()) || values.requires_grad())
+    {
+        return Err(Error::autograd("aten::index_put.out", "index_put(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    index_put_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        indices,
+        values,
+        accumulate,
+        out,
+    )
 }
 
 /// Autograd kernel of `aten::masked_scatter`: records `MaskedScatterBackward0` when an input requires grad.
@@ -12606,6 +12890,29 @@ pub(crate) fn sort_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::sort.values`: `out=` variants do not record gradients.
+pub(crate) fn sort_values_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    descending: bool,
+    values: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::sort.values", "sort(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    sort_values_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        dim,
+        descending,
+        values,
+        indices,
+    )
+}
+
 /// Autograd kernel of `aten::sort.stable`: records `SortBackward1` when an input requires grad.
 pub(crate) fn sort_stable_autograd(
     ks: DispatchKeySet,
@@ -12641,6 +12948,31 @@ pub(crate) fn sort_stable_autograd(
         set_history(&result.0, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::sort.values_stable`: `out=` variants do not record gradients.
+pub(crate) fn sort_values_stable_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    stable: Option<bool>,
+    dim: i64,
+    descending: bool,
+    values: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::sort.values_stable", "sort(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    sort_values_stable_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        stable,
+        dim,
+        descending,
+        values,
+        indices,
+    )
 }
 
 /// Autograd kernel of `aten::topk`: records `TopkBackward0` when an input requires grad.
@@ -12679,6 +13011,42 @@ pub(crate) fn topk_autograd(
         set_history(&result.0, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::topk.values`: `out=` variants do not record gradients.
+pub(crate) fn topk_values_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    k: i64,
+    dim: i64,
+    largest: bool,
+    sorted: bool,
+    values: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::topk.values", "topk(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    topk_values_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        k,
+        dim,
+        largest,
+        sorted,
+        values,
+        indices,
+    )
+}
+
+/// Autograd kernel of `aten::stack.out`: `out=` variants do not record gradients.
+pub(crate) fn stack_out_autograd(ks: DispatchKeySet, tensors: &[Tensor], dim: i64, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (tensors.iter().any(|t| t.requires_grad())) {
+        return Err(Error::autograd("aten::stack.out", "stack(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    stack_out_call(ks.below(DispatchKey::AutogradCPU), tensors, dim, out)
 }
 
 /// Autograd kernel of `aten::masked_select.out`: `out=` variants do not record gradients.
@@ -14102,6 +14470,33 @@ pub(crate) fn elu_backward_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::elu_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn elu_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+    is_result: bool,
+    self_or_result: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_or_result.requires_grad()) {
+        return Err(Error::autograd("aten::elu_backward.grad_input", "elu_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    elu_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        alpha,
+        scale,
+        input_scale,
+        is_result,
+        self_or_result,
+        grad_input,
+    )
+}
+
 /// Autograd kernel of `aten::gelu`: records `GeluBackward0` when an input requires grad.
 pub(crate) fn gelu_autograd(ks: DispatchKeySet, self_: &Tensor, approximate: &str) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -14213,6 +14608,27 @@ pub(crate) fn gelu_backward_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::gelu_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn gelu_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    approximate: &str,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad()) {
+        return Err(Error::autograd("aten::gelu_backward.grad_input", "gelu_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    gelu_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        approximate,
+        grad_input,
+    )
 }
 
 /// Autograd kernel of `aten::hardtanh`: records `HardtanhBackward0` when an input requires grad.
@@ -14340,6 +14756,29 @@ pub(crate) fn hardtanh_backward_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::hardtanh_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn hardtanh_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad()) {
+        return Err(Error::autograd("aten::hardtanh_backward.grad_input", "hardtanh_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    hardtanh_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        min_val,
+        max_val,
+        grad_input,
+    )
+}
+
 /// Autograd kernel of `aten::leaky_relu`: records `LeakyReluBackward0` when an input requires grad.
 pub(crate) fn leaky_relu_autograd(ks: DispatchKeySet, self_: &Tensor, negative_slope: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -14461,6 +14900,29 @@ pub(crate) fn leaky_relu_backward_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::leaky_relu_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn leaky_relu_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    negative_slope: Scalar,
+    self_is_result: bool,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad()) {
+        return Err(Error::autograd("aten::leaky_relu_backward.grad_input", "leaky_relu_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    leaky_relu_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        negative_slope,
+        self_is_result,
+        grad_input,
+    )
+}
+
 /// Autograd kernel of `aten::fill.Scalar`: records `FillBackward1` when an input requires grad.
 pub(crate) fn fill_scalar_autograd(ks: DispatchKeySet, self_: &Tensor, value: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -14511,6 +14973,20 @@ pub(crate) fn clamp_max_out_autograd(ks: DispatchKeySet, self_: &Tensor, max: Sc
     }
     let _below = tls::below_ad_inplace_or_view();
     clamp_max_out_call(ks.below(DispatchKey::AutogradCPU), self_, max, out)
+}
+
+/// Autograd kernel of `aten::floor_divide.out`: `out=` variants do not record gradients.
+pub(crate) fn floor_divide_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || other.requires_grad()) {
+        return Err(Error::autograd("aten::floor_divide.out", "floor_divide(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    floor_divide_out_call(ks.below(DispatchKey::AutogradCPU), self_, other, out)
 }
 
 /// Autograd kernel of `aten::lerp.Scalar`: records `LerpBackward0` when an input requires grad.
@@ -14732,6 +15208,22 @@ pub(crate) fn masked_fill_tensor_out_autograd(
     masked_fill_tensor_out_call(ks.below(DispatchKey::AutogradCPU), self_, mask, value, out)
 }
 
+/// Autograd kernel of `aten::argsort.stable_out`: `out=` variants do not record gradients.
+pub(crate) fn argsort_stable_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    stable: bool,
+    dim: i64,
+    descending: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::argsort.stable_out", "argsort(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    argsort_stable_out_call(ks.below(DispatchKey::AutogradCPU), self_, stable, dim, descending, out)
+}
+
 /// Autograd kernel of `aten::reflection_pad1d`: records `ReflectionPad1dBackward0` when an input requires grad.
 pub(crate) fn reflection_pad1d_autograd(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -14760,6 +15252,20 @@ pub(crate) fn reflection_pad1d_autograd(ks: DispatchKeySet, self_: &Tensor, padd
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::reflection_pad1d.out`: `out=` variants do not record gradients.
+pub(crate) fn reflection_pad1d_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    padding: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::reflection_pad1d.out", "reflection_pad1d(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    reflection_pad1d_out_call(ks.below(DispatchKey::AutogradCPU), self_, padding, out)
 }
 
 /// Autograd kernel of `aten::reflection_pad1d_backward`: records `ReflectionPad1dBackwardBackward0` when an input requires grad.
@@ -14797,6 +15303,27 @@ pub(crate) fn reflection_pad1d_backward_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::reflection_pad1d_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn reflection_pad1d_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad()) {
+        return Err(Error::autograd("aten::reflection_pad1d_backward.grad_input", "reflection_pad1d_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    reflection_pad1d_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        padding,
+        grad_input,
+    )
+}
+
 /// Autograd kernel of `aten::reflection_pad2d`: records `ReflectionPad2dBackward0` when an input requires grad.
 pub(crate) fn reflection_pad2d_autograd(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -14825,6 +15352,20 @@ pub(crate) fn reflection_pad2d_autograd(ks: DispatchKeySet, self_: &Tensor, padd
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::reflection_pad2d.out`: `out=` variants do not record gradients.
+pub(crate) fn reflection_pad2d_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    padding: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::reflection_pad2d.out", "reflection_pad2d(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    reflection_pad2d_out_call(ks.below(DispatchKey::AutogradCPU), self_, padding, out)
 }
 
 /// Autograd kernel of `aten::reflection_pad2d_backward`: records `ReflectionPad2dBackwardBackward0` when an input requires grad.
@@ -14862,6 +15403,27 @@ pub(crate) fn reflection_pad2d_backward_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::reflection_pad2d_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn reflection_pad2d_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad()) {
+        return Err(Error::autograd("aten::reflection_pad2d_backward.grad_input", "reflection_pad2d_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    reflection_pad2d_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        padding,
+        grad_input,
+    )
+}
+
 /// Autograd kernel of `aten::reflection_pad3d`: records `ReflectionPad3dBackward0` when an input requires grad.
 pub(crate) fn reflection_pad3d_autograd(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -14890,6 +15452,20 @@ pub(crate) fn reflection_pad3d_autograd(ks: DispatchKeySet, self_: &Tensor, padd
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::reflection_pad3d.out`: `out=` variants do not record gradients.
+pub(crate) fn reflection_pad3d_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    padding: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::reflection_pad3d.out", "reflection_pad3d(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    reflection_pad3d_out_call(ks.below(DispatchKey::AutogradCPU), self_, padding, out)
 }
 
 /// Autograd kernel of `aten::reflection_pad3d_backward`: records `ReflectionPad3dBackwardBackward0` when an input requires grad.
@@ -14927,6 +15503,27 @@ pub(crate) fn reflection_pad3d_backward_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::reflection_pad3d_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn reflection_pad3d_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad()) {
+        return Err(Error::autograd("aten::reflection_pad3d_backward.grad_input", "reflection_pad3d_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    reflection_pad3d_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        padding,
+        grad_input,
+    )
+}
+
 /// Autograd kernel of `aten::replication_pad2d`: records `ReplicationPad2dBackward0` when an input requires grad.
 pub(crate) fn replication_pad2d_autograd(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -14955,6 +15552,20 @@ pub(crate) fn replication_pad2d_autograd(ks: DispatchKeySet, self_: &Tensor, pad
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::replication_pad2d.out`: `out=` variants do not record gradients.
+pub(crate) fn replication_pad2d_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    padding: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::replication_pad2d.out", "replication_pad2d(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    replication_pad2d_out_call(ks.below(DispatchKey::AutogradCPU), self_, padding, out)
 }
 
 /// Autograd kernel of `aten::replication_pad2d_backward`: records `ReplicationPad2dBackwardBackward0` when an input requires grad.
@@ -14992,6 +15603,27 @@ pub(crate) fn replication_pad2d_backward_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::replication_pad2d_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn replication_pad2d_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad()) {
+        return Err(Error::autograd("aten::replication_pad2d_backward.grad_input", "replication_pad2d_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    replication_pad2d_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        padding,
+        grad_input,
+    )
+}
+
 /// Autograd kernel of `aten::replication_pad3d`: records `ReplicationPad3dBackward0` when an input requires grad.
 pub(crate) fn replication_pad3d_autograd(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -15020,6 +15652,20 @@ pub(crate) fn replication_pad3d_autograd(ks: DispatchKeySet, self_: &Tensor, pad
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::replication_pad3d.out`: `out=` variants do not record gradients.
+pub(crate) fn replication_pad3d_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    padding: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::replication_pad3d.out", "replication_pad3d(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    replication_pad3d_out_call(ks.below(DispatchKey::AutogradCPU), self_, padding, out)
 }
 
 /// Autograd kernel of `aten::replication_pad3d_backward`: records `ReplicationPad3dBackwardBackward0` when an input requires grad.
@@ -15055,6 +15701,27 @@ pub(crate) fn replication_pad3d_backward_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::replication_pad3d_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn replication_pad3d_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad()) {
+        return Err(Error::autograd("aten::replication_pad3d_backward.grad_input", "replication_pad3d_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    replication_pad3d_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        padding,
+        grad_input,
+    )
 }
 
 /// Autograd kernel of `aten::avg_pool2d`: records `AvgPool2dBackward0` when an input requires grad.
@@ -15125,6 +15792,35 @@ pub(crate) fn avg_pool2d_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::avg_pool2d.out`: `out=` variants do not record gradients.
+pub(crate) fn avg_pool2d_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::avg_pool2d.out", "avg_pool2d(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    avg_pool2d_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+        out,
+    )
 }
 
 /// Autograd kernel of `aten::avg_pool2d_backward`: records `AvgPool2dBackwardBackward0` when an input requires grad.
@@ -15199,6 +15895,37 @@ pub(crate) fn avg_pool2d_backward_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::avg_pool2d_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn avg_pool2d_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad()) {
+        return Err(Error::autograd("aten::avg_pool2d_backward.grad_input", "avg_pool2d_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    avg_pool2d_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+        grad_input,
+    )
+}
+
 /// Autograd kernel of `aten::avg_pool3d`: records `AvgPool3dBackward0` when an input requires grad.
 pub(crate) fn avg_pool3d_autograd(
     ks: DispatchKeySet,
@@ -15267,6 +15994,35 @@ pub(crate) fn avg_pool3d_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::avg_pool3d.out`: `out=` variants do not record gradients.
+pub(crate) fn avg_pool3d_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::avg_pool3d.out", "avg_pool3d(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    avg_pool3d_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+        out,
+    )
 }
 
 /// Autograd kernel of `aten::avg_pool3d_backward`: records `AvgPool3dBackwardBackward0` when an input requires grad.
@@ -15341,6 +16097,37 @@ pub(crate) fn avg_pool3d_backward_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::avg_pool3d_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn avg_pool3d_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad()) {
+        return Err(Error::autograd("aten::avg_pool3d_backward.grad_input", "avg_pool3d_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    avg_pool3d_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+        grad_input,
+    )
+}
+
 /// Autograd kernel of `aten::_adaptive_avg_pool2d`: records `AdaptiveAvgPool2dBackward0` when an input requires grad.
 pub(crate) fn adaptive_avg_pool2d_autograd(ks: DispatchKeySet, self_: &Tensor, output_size: &[i64]) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -15363,6 +16150,20 @@ pub(crate) fn adaptive_avg_pool2d_autograd(ks: DispatchKeySet, self_: &Tensor, o
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::_adaptive_avg_pool2d.out`: `out=` variants do not record gradients.
+pub(crate) fn adaptive_avg_pool2d_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::_adaptive_avg_pool2d.out", "_adaptive_avg_pool2d(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    adaptive_avg_pool2d_out_call(ks.below(DispatchKey::AutogradCPU), self_, output_size, out)
 }
 
 /// Autograd kernel of `aten::_adaptive_avg_pool2d_backward`: records `AdaptiveAvgPool2dBackwardBackward0` when an input requires grad.
@@ -15402,6 +16203,20 @@ pub(crate) fn adaptive_avg_pool2d_backward_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::_adaptive_avg_pool2d_backward.out`: `out=` variants do not record gradients.
+pub(crate) fn adaptive_avg_pool2d_backward_out_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad()) {
+        return Err(Error::autograd("aten::_adaptive_avg_pool2d_backward.out", "_adaptive_avg_pool2d_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    adaptive_avg_pool2d_backward_out_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, out)
+}
+
 /// Autograd kernel of `aten::_adaptive_avg_pool3d`: records `AdaptiveAvgPool3dBackward0` when an input requires grad.
 pub(crate) fn adaptive_avg_pool3d_autograd(ks: DispatchKeySet, self_: &Tensor, output_size: &[i64]) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -15424,6 +16239,20 @@ pub(crate) fn adaptive_avg_pool3d_autograd(ks: DispatchKeySet, self_: &Tensor, o
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::_adaptive_avg_pool3d.out`: `out=` variants do not record gradients.
+pub(crate) fn adaptive_avg_pool3d_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::_adaptive_avg_pool3d.out", "_adaptive_avg_pool3d(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    adaptive_avg_pool3d_out_call(ks.below(DispatchKey::AutogradCPU), self_, output_size, out)
 }
 
 /// Autograd kernel of `aten::_adaptive_avg_pool3d_backward`: records `AdaptiveAvgPool3dBackwardBackward0` when an input requires grad.
@@ -15461,6 +16290,20 @@ pub(crate) fn adaptive_avg_pool3d_backward_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::_adaptive_avg_pool3d_backward.out`: `out=` variants do not record gradients.
+pub(crate) fn adaptive_avg_pool3d_backward_out_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad()) {
+        return Err(Error::autograd("aten::_adaptive_avg_pool3d_backward.out", "_adaptive_avg_pool3d_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    adaptive_avg_pool3d_backward_out_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, out)
 }
 
 /// Autograd kernel of `aten::upsample_nearest2d`: records `UpsampleNearest2dBackward0` when an input requires grad.
@@ -15512,6 +16355,29 @@ pub(crate) fn upsample_nearest2d_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::upsample_nearest2d.out`: `out=` variants do not record gradients.
+pub(crate) fn upsample_nearest2d_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::upsample_nearest2d.out", "upsample_nearest2d(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    upsample_nearest2d_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        output_size,
+        scales_h,
+        scales_w,
+        out,
+    )
+}
+
 /// Autograd kernel of `aten::upsample_nearest2d_backward`: records `UpsampleNearest2dBackwardBackward0` when an input requires grad.
 pub(crate) fn upsample_nearest2d_backward_autograd(
     ks: DispatchKeySet,
@@ -15555,6 +16421,31 @@ pub(crate) fn upsample_nearest2d_backward_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::upsample_nearest2d_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn upsample_nearest2d_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad()) {
+        return Err(Error::autograd("aten::upsample_nearest2d_backward.grad_input", "upsample_nearest2d_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    upsample_nearest2d_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        output_size,
+        input_size,
+        scales_h,
+        scales_w,
+        grad_input,
+    )
 }
 
 /// Autograd kernel of `aten::upsample_bilinear2d`: records `UpsampleBilinear2dBackward0` when an input requires grad.
@@ -15610,6 +16501,31 @@ pub(crate) fn upsample_bilinear2d_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::upsample_bilinear2d.out`: `out=` variants do not record gradients.
+pub(crate) fn upsample_bilinear2d_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::upsample_bilinear2d.out", "upsample_bilinear2d(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    upsample_bilinear2d_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        output_size,
+        align_corners,
+        scales_h,
+        scales_w,
+        out,
+    )
+}
+
 /// Autograd kernel of `aten::upsample_bilinear2d_backward`: records `UpsampleBilinear2dBackwardBackward0` when an input requires grad.
 pub(crate) fn upsample_bilinear2d_backward_autograd(
     ks: DispatchKeySet,
@@ -15656,6 +16572,33 @@ pub(crate) fn upsample_bilinear2d_backward_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::upsample_bilinear2d_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn upsample_bilinear2d_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad()) {
+        return Err(Error::autograd("aten::upsample_bilinear2d_backward.grad_input", "upsample_bilinear2d_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    upsample_bilinear2d_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        output_size,
+        input_size,
+        align_corners,
+        scales_h,
+        scales_w,
+        grad_input,
+    )
 }
 
 /// Autograd kernel of `aten::embedding`: records `EmbeddingBackward0` when an input requires grad.
@@ -15711,6 +16654,31 @@ pub(crate) fn embedding_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::embedding.out`: `out=` variants do not record gradients.
+pub(crate) fn embedding_out_autograd(
+    ks: DispatchKeySet,
+    weight: &Tensor,
+    indices: &Tensor,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+    sparse: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (weight.requires_grad() || indices.requires_grad()) {
+        return Err(Error::autograd("aten::embedding.out", "embedding(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    embedding_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        weight,
+        indices,
+        padding_idx,
+        scale_grad_by_freq,
+        sparse,
+        out,
+    )
+}
+
 /// Autograd kernel of `aten::embedding_dense_backward`: records `EmbeddingDenseBackwardBackward0` when an input requires grad.
 pub(crate) fn embedding_dense_backward_autograd(
     ks: DispatchKeySet,
@@ -15753,6 +16721,31 @@ pub(crate) fn embedding_dense_backward_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::embedding_dense_backward.out`: `out=` variants do not record gradients.
+pub(crate) fn embedding_dense_backward_out_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    indices: &Tensor,
+    num_weights: i64,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || indices.requires_grad()) {
+        return Err(Error::autograd("aten::embedding_dense_backward.out", "embedding_dense_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    embedding_dense_backward_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        indices,
+        num_weights,
+        padding_idx,
+        scale_grad_by_freq,
+        out,
+    )
 }
 
 /// Autograd kernel of `aten::im2col`: records `Im2colBackward0` when an input requires grad.
@@ -15808,6 +16801,31 @@ pub(crate) fn im2col_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::im2col.out`: `out=` variants do not record gradients.
+pub(crate) fn im2col_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::im2col.out", "im2col(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    im2col_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        kernel_size,
+        dilation,
+        padding,
+        stride,
+        out,
+    )
+}
+
 /// Autograd kernel of `aten::col2im`: records `Col2imBackward0` when an input requires grad.
 pub(crate) fn col2im_autograd(
     ks: DispatchKeySet,
@@ -15859,6 +16877,33 @@ pub(crate) fn col2im_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::col2im.out`: `out=` variants do not record gradients.
+pub(crate) fn col2im_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::col2im.out", "col2im(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    col2im_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        output_size,
+        kernel_size,
+        dilation,
+        padding,
+        stride,
+        out,
+    )
 }
 
 /// Autograd kernel of `aten::convolution`: records `ConvolutionBackward0` when an input requires grad.
@@ -15939,6 +16984,41 @@ pub(crate) fn convolution_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::convolution.out`: `out=` variants do not record gradients.
+pub(crate) fn convolution_out_autograd(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    transposed: bool,
+    output_padding: &[i64],
+    groups: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled()
+        && (input.requires_grad() || weight.requires_grad() || bias.is_some_and(|t| t.requires_grad()))
+    {
+        return Err(Error::autograd("aten::convolution.out", "convolution(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    convolution_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        dilation,
+        transposed,
+        output_padding,
+        groups,
+        out,
+    )
+}
+
 /// Autograd kernel of `aten::max_pool2d_with_indices`: records `MaxPool2dWithIndicesBackward0` when an input requires grad.
 pub(crate) fn max_pool2d_with_indices_autograd(
     ks: DispatchKeySet,
@@ -15997,6 +17077,35 @@ pub(crate) fn max_pool2d_with_indices_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::max_pool2d_with_indices.out`: `out=` variants do not record gradients.
+pub(crate) fn max_pool2d_with_indices_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    out: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::max_pool2d_with_indices.out", "max_pool2d_with_indices(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    max_pool2d_with_indices_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        out,
+        indices,
+    )
+}
+
 /// Autograd kernel of `aten::max_pool2d_with_indices_backward`: records `MaxPool2dWithIndicesBackwardBackward0` when an input requires grad.
 pub(crate) fn max_pool2d_with_indices_backward_autograd(
     ks: DispatchKeySet,
@@ -16045,6 +17154,37 @@ pub(crate) fn max_pool2d_with_indices_backward_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::max_pool2d_with_indices_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn max_pool2d_with_indices_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad() || indices.requires_grad()) {
+        return Err(Error::autograd("aten::max_pool2d_with_indices_backward.grad_input", "max_pool2d_with_indices_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    max_pool2d_with_indices_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        indices,
+        grad_input,
+    )
 }
 
 /// Autograd kernel of `aten::max_pool3d_with_indices`: records `MaxPool3dWithIndicesBackward0` when an input requires grad.
@@ -16105,6 +17245,35 @@ pub(crate) fn max_pool3d_with_indices_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::max_pool3d_with_indices.out`: `out=` variants do not record gradients.
+pub(crate) fn max_pool3d_with_indices_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    out: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::max_pool3d_with_indices.out", "max_pool3d_with_indices(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    max_pool3d_with_indices_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        out,
+        indices,
+    )
+}
+
 /// Autograd kernel of `aten::max_pool3d_with_indices_backward`: records `MaxPool3dWithIndicesBackwardBackward0` when an input requires grad.
 pub(crate) fn max_pool3d_with_indices_backward_autograd(
     ks: DispatchKeySet,
@@ -16153,6 +17322,37 @@ pub(crate) fn max_pool3d_with_indices_backward_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::max_pool3d_with_indices_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn max_pool3d_with_indices_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad() || indices.requires_grad()) {
+        return Err(Error::autograd("aten::max_pool3d_with_indices_backward.grad_input", "max_pool3d_with_indices_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    max_pool3d_with_indices_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        indices,
+        grad_input,
+    )
 }
 
 /// Autograd kernel of `aten::native_layer_norm`: records `NativeLayerNormBackward0` when an input requires grad.
@@ -16205,6 +17405,39 @@ pub(crate) fn native_layer_norm_autograd(
         set_history(&result.0, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::native_layer_norm.out`: `out=` variants do not record gradients.
+pub(crate) fn native_layer_norm_out_autograd(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    normalized_shape: &[i64],
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    if tls::is_grad_enabled()
+        && (input.requires_grad()
+            || weight.is_some_and(|t| t.requires_grad())
+            || bias.is_some_and(|t| t.requires_grad()))
+    {
+        return Err(Error::autograd("aten::native_layer_norm.out", "native_layer_norm(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    native_layer_norm_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        input,
+        normalized_shape,
+        weight,
+        bias,
+        eps,
+        out0,
+        out1,
+        out2,
+    )
 }
 
 /// Autograd kernel of `aten::native_group_norm`: records `NativeGroupNormBackward0` when an input requires grad.
@@ -16273,6 +17506,45 @@ pub(crate) fn native_group_norm_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::native_group_norm.out`: `out=` variants do not record gradients.
+pub(crate) fn native_group_norm_out_autograd(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    n: i64,
+    c: i64,
+    hx_w: i64,
+    group: i64,
+    eps: f64,
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    if tls::is_grad_enabled()
+        && (input.requires_grad()
+            || weight.is_some_and(|t| t.requires_grad())
+            || bias.is_some_and(|t| t.requires_grad()))
+    {
+        return Err(Error::autograd("aten::native_group_norm.out", "native_group_norm(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    native_group_norm_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        input,
+        weight,
+        bias,
+        n,
+        c,
+        hx_w,
+        group,
+        eps,
+        out0,
+        out1,
+        out2,
+    )
+}
+
 /// Autograd kernel of `aten::_native_batch_norm_legit.no_stats`: records `NativeBatchNormLegitBackward0` when an input requires grad.
 pub(crate) fn native_batch_norm_legit_no_stats_autograd(
     ks: DispatchKeySet,
@@ -16325,6 +17597,41 @@ pub(crate) fn native_batch_norm_legit_no_stats_autograd(
         set_history(&result.0, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::_native_batch_norm_legit.no_stats_out`: `out=` variants do not record gradients.
+pub(crate) fn native_batch_norm_legit_no_stats_out_autograd(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+    out: &Tensor,
+    save_mean: &Tensor,
+    save_invstd: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    if tls::is_grad_enabled()
+        && (input.requires_grad()
+            || weight.is_some_and(|t| t.requires_grad())
+            || bias.is_some_and(|t| t.requires_grad()))
+    {
+        return Err(Error::autograd("aten::_native_batch_norm_legit.no_stats_out", "_native_batch_norm_legit(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    native_batch_norm_legit_no_stats_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        input,
+        weight,
+        bias,
+        training,
+        momentum,
+        eps,
+        out,
+        save_mean,
+        save_invstd,
+    )
 }
 
 /// Autograd kernel of `aten::_native_batch_norm_legit_no_training`: records `NativeBatchNormLegitNoTrainingBackward0` when an input requires grad.
@@ -16385,6 +17692,45 @@ pub(crate) fn native_batch_norm_legit_no_training_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::_native_batch_norm_legit_no_training.out`: `out=` variants do not record gradients.
+pub(crate) fn native_batch_norm_legit_no_training_out_autograd(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    momentum: f64,
+    eps: f64,
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    if tls::is_grad_enabled()
+        && (input.requires_grad()
+            || weight.is_some_and(|t| t.requires_grad())
+            || bias.is_some_and(|t| t.requires_grad())
+            || running_mean.requires_grad()
+            || running_var.requires_grad())
+    {
+        return Err(Error::autograd("aten::_native_batch_norm_legit_no_training.out", "_native_batch_norm_legit_no_training(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    native_batch_norm_legit_no_training_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        input,
+        weight,
+        bias,
+        running_mean,
+        running_var,
+        momentum,
+        eps,
+        out0,
+        out1,
+        out2,
+    )
+}
+
 /// Autograd kernel of `aten::_cdist_forward`: records `CdistForwardBackward0` when an input requires grad.
 pub(crate) fn cdist_forward_autograd(
     ks: DispatchKeySet,
@@ -16423,6 +17769,41 @@ pub(crate) fn cdist_forward_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::_cdist_forward.out`: `out=` variants do not record gradients.
+pub(crate) fn cdist_forward_out_autograd(
+    ks: DispatchKeySet,
+    x1: &Tensor,
+    x2: &Tensor,
+    p: f64,
+    compute_mode: Option<i64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (x1.requires_grad() || x2.requires_grad()) {
+        return Err(Error::autograd("aten::_cdist_forward.out", "_cdist_forward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    cdist_forward_out_call(ks.below(DispatchKey::AutogradCPU), x1, x2, p, compute_mode, out)
+}
+
+/// Autograd kernel of `aten::_cdist_backward.out`: `out=` variants do not record gradients.
+pub(crate) fn cdist_backward_out_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    x1: &Tensor,
+    x2: &Tensor,
+    p: f64,
+    cdist: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled()
+        && (grad_output.requires_grad() || x1.requires_grad() || x2.requires_grad() || cdist.requires_grad())
+    {
+        return Err(Error::autograd("aten::_cdist_backward.out", "_cdist_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    cdist_backward_out_call(ks.below(DispatchKey::AutogradCPU), grad_output, x1, x2, p, cdist, out)
+}
+
 /// Autograd kernel of `aten::_pdist_forward`: records `PdistForwardBackward0` when an input requires grad.
 pub(crate) fn pdist_forward_autograd(ks: DispatchKeySet, self_: &Tensor, p: f64) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -16452,6 +17833,31 @@ pub(crate) fn pdist_forward_autograd(ks: DispatchKeySet, self_: &Tensor, p: f64)
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::_pdist_forward.out`: `out=` variants do not record gradients.
+pub(crate) fn pdist_forward_out_autograd(ks: DispatchKeySet, self_: &Tensor, p: f64, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::_pdist_forward.out", "_pdist_forward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    pdist_forward_out_call(ks.below(DispatchKey::AutogradCPU), self_, p, out)
+}
+
+/// Autograd kernel of `aten::_pdist_backward.out`: `out=` variants do not record gradients.
+pub(crate) fn pdist_backward_out_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    p: f64,
+    pdist: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad() || pdist.requires_grad()) {
+        return Err(Error::autograd("aten::_pdist_backward.out", "_pdist_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    pdist_backward_out_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, p, pdist, out)
 }
 
 /// Autograd kernel of `aten::native_dropout`: records `NativeDropoutBackward0` when an input requires grad.
@@ -16484,6 +17890,22 @@ pub(crate) fn native_dropout_autograd(
         set_history(&result.0, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::native_dropout.out`: `out=` variants do not record gradients.
+pub(crate) fn native_dropout_out_autograd(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    p: f64,
+    train: Option<bool>,
+    out0: &Tensor,
+    out1: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    if tls::is_grad_enabled() && (input.requires_grad()) {
+        return Err(Error::autograd("aten::native_dropout.out", "native_dropout(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    native_dropout_out_call(ks.below(DispatchKey::AutogradCPU), input, p, train, out0, out1)
 }
 
 /// Autograd kernel of `aten::native_dropout_backward`: records `NativeDropoutBackwardBackward0` when an input requires grad.
@@ -16519,6 +17941,56 @@ pub(crate) fn native_dropout_backward_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::native_dropout_backward.out`: `out=` variants do not record gradients.
+pub(crate) fn native_dropout_backward_out_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    mask: &Tensor,
+    scale: f64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || mask.requires_grad()) {
+        return Err(Error::autograd("aten::native_dropout_backward.out", "native_dropout_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    native_dropout_backward_out_call(ks.below(DispatchKey::AutogradCPU), grad_output, mask, scale, out)
+}
+
+/// Autograd kernel of `aten::linear.out`: `out=` variants do not record gradients.
+pub(crate) fn linear_out_autograd(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled()
+        && (input.requires_grad() || weight.requires_grad() || bias.is_some_and(|t| t.requires_grad()))
+    {
+        return Err(Error::autograd("aten::linear.out", "linear(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    linear_out_call(ks.below(DispatchKey::AutogradCPU), input, weight, bias, out)
+}
+
+/// Autograd kernel of `aten::outer.out`: `out=` variants do not record gradients.
+pub(crate) fn outer_out_autograd(ks: DispatchKeySet, self_: &Tensor, vec2: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || vec2.requires_grad()) {
+        return Err(Error::autograd("aten::outer.out", "outer(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    outer_out_call(ks.below(DispatchKey::AutogradCPU), self_, vec2, out)
+}
+
+/// Autograd kernel of `aten::diag.out`: `out=` variants do not record gradients.
+pub(crate) fn diag_out_autograd(ks: DispatchKeySet, self_: &Tensor, diagonal: i64, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::diag.out", "diag(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    diag_out_call(ks.below(DispatchKey::AutogradCPU), self_, diagonal, out)
 }
 
 /// Autograd kernel of `aten::dot`: records `DotBackward0` when an input requires grad.
@@ -16775,6 +18247,47 @@ pub(crate) fn native_batch_norm_legit_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::_native_batch_norm_legit.out`: `out=` variants do not record gradients.
+pub(crate) fn native_batch_norm_legit_out_autograd(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+    out: &Tensor,
+    save_mean: &Tensor,
+    save_invstd: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    if tls::is_grad_enabled()
+        && (input.requires_grad()
+            || weight.is_some_and(|t| t.requires_grad())
+            || bias.is_some_and(|t| t.requires_grad())
+            || running_mean.requires_grad()
+            || running_var.requires_grad())
+    {
+        return Err(Error::autograd("aten::_native_batch_norm_legit.out", "_native_batch_norm_legit(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    native_batch_norm_legit_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        input,
+        weight,
+        bias,
+        running_mean,
+        running_var,
+        training,
+        momentum,
+        eps,
+        out,
+        save_mean,
+        save_invstd,
+    )
+}
+
 /// Autograd kernel of `aten::_embedding_bag`: records `EmbeddingBagBackward0` when an input requires grad.
 pub(crate) fn embedding_bag_autograd(
     ks: DispatchKeySet,
@@ -16860,6 +18373,50 @@ pub(crate) fn embedding_bag_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::_embedding_bag.out`: `out=` variants do not record gradients.
+pub(crate) fn embedding_bag_out_autograd(
+    ks: DispatchKeySet,
+    weight: &Tensor,
+    indices: &Tensor,
+    offsets: &Tensor,
+    scale_grad_by_freq: bool,
+    mode: i64,
+    sparse: bool,
+    per_sample_weights: Option<&Tensor>,
+    include_last_offset: bool,
+    padding_idx: i64,
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+    out3: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor, Tensor)> {
+    if tls::is_grad_enabled()
+        && (weight.requires_grad()
+            || indices.requires_grad()
+            || offsets.requires_grad()
+            || per_sample_weights.is_some_and(|t| t.requires_grad()))
+    {
+        return Err(Error::autograd("aten::_embedding_bag.out", "_embedding_bag(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    embedding_bag_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        weight,
+        indices,
+        offsets,
+        scale_grad_by_freq,
+        mode,
+        sparse,
+        per_sample_weights,
+        include_last_offset,
+        padding_idx,
+        out0,
+        out1,
+        out2,
+        out3,
+    )
+}
+
 /// Autograd kernel of `aten::grid_sampler_2d`: records `GridSampler2dBackward0` when an input requires grad.
 pub(crate) fn grid_sampler_2d_autograd(
     ks: DispatchKeySet,
@@ -16911,4 +18468,201 @@ pub(crate) fn grid_sampler_2d_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::grid_sampler_2d.out`: `out=` variants do not record gradients.
+pub(crate) fn grid_sampler_2d_out_autograd(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    grid: &Tensor,
+    interpolation_mode: i64,
+    padding_mode: i64,
+    align_corners: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (input.requires_grad() || grid.requires_grad()) {
+        return Err(Error::autograd("aten::grid_sampler_2d.out", "grid_sampler_2d(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    grid_sampler_2d_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        input,
+        grid,
+        interpolation_mode,
+        padding_mode,
+        align_corners,
+        out,
+    )
+}
+
+/// Autograd kernel of `aten::upsample_nearest2d.vec_out`: `out=` variants do not record gradients.
+pub(crate) fn upsample_nearest2d_vec_out_autograd(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    output_size: Option<&[i64]>,
+    scale_factors: Option<&[f64]>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (input.requires_grad()) {
+        return Err(Error::autograd("aten::upsample_nearest2d.vec_out", "upsample_nearest2d(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    upsample_nearest2d_vec_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        input,
+        output_size,
+        scale_factors,
+        out,
+    )
+}
+
+/// Autograd kernel of `aten::upsample_bilinear2d.vec_out`: `out=` variants do not record gradients.
+pub(crate) fn upsample_bilinear2d_vec_out_autograd(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    output_size: Option<&[i64]>,
+    align_corners: bool,
+    scale_factors: Option<&[f64]>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (input.requires_grad()) {
+        return Err(Error::autograd("aten::upsample_bilinear2d.vec_out", "upsample_bilinear2d(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    upsample_bilinear2d_vec_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        input,
+        output_size,
+        align_corners,
+        scale_factors,
+        out,
+    )
+}
+
+/// Autograd kernel of `aten::convolution_backward.out`: `out=` variants do not record gradients.
+pub(crate) fn convolution_backward_out_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input: &Tensor,
+    weight: &Tensor,
+    bias_sizes: Option<&[i64]>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    transposed: bool,
+    output_padding: &[i64],
+    groups: i64,
+    output_mask: &[bool],
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || input.requires_grad() || weight.requires_grad()) {
+        return Err(Error::autograd("aten::convolution_backward.out", "convolution_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    convolution_backward_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        input,
+        weight,
+        bias_sizes,
+        stride,
+        padding,
+        dilation,
+        transposed,
+        output_padding,
+        groups,
+        output_mask,
+        out0,
+        out1,
+        out2,
+    )
+}
+
+/// Autograd kernel of `aten::native_layer_norm_backward.out`: `out=` variants do not record gradients.
+pub(crate) fn native_layer_norm_backward_out_autograd(
+    ks: DispatchKeySet,
+    grad_out: &Tensor,
+    input: &Tensor,
+    normalized_shape: &[i64],
+    mean: &Tensor,
+    rstd: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    output_mask: &[bool],
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    if tls::is_grad_enabled()
+        && (grad_out.requires_grad()
+            || input.requires_grad()
+            || mean.requires_grad()
+            || rstd.requires_grad()
+            || weight.is_some_and(|t| t.requires_grad())
+            || bias.is_some_and(|t| t.requires_grad()))
+    {
+        return Err(Error::autograd("aten::native_layer_norm_backward.out", "native_layer_norm_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    native_layer_norm_backward_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_out,
+        input,
+        normalized_shape,
+        mean,
+        rstd,
+        weight,
+        bias,
+        output_mask,
+        out0,
+        out1,
+        out2,
+    )
+}
+
+/// Autograd kernel of `aten::native_group_norm_backward.out`: `out=` variants do not record gradients.
+pub(crate) fn native_group_norm_backward_out_autograd(
+    ks: DispatchKeySet,
+    grad_out: &Tensor,
+    input: &Tensor,
+    mean: &Tensor,
+    rstd: &Tensor,
+    weight: Option<&Tensor>,
+    n: i64,
+    c: i64,
+    hx_w: i64,
+    group: i64,
+    output_mask: &[bool],
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    if tls::is_grad_enabled()
+        && (grad_out.requires_grad()
+            || input.requires_grad()
+            || mean.requires_grad()
+            || rstd.requires_grad()
+            || weight.is_some_and(|t| t.requires_grad()))
+    {
+        return Err(Error::autograd("aten::native_group_norm_backward.out", "native_group_norm_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    native_group_norm_backward_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_out,
+        input,
+        mean,
+        rstd,
+        weight,
+        n,
+        c,
+        hx_w,
+        group,
+        output_mask,
+        out0,
+        out1,
+        out2,
+    )
 }

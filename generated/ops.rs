@@ -5238,6 +5238,141 @@ impl BoxedOp for ThresholdBackwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::threshold_backward.grad_input
+
+/// Schema of `aten::threshold_backward.grad_input`.
+pub static THRESHOLD_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::threshold_backward",
+    overload: "grad_input",
+    signature: "threshold_backward.grad_input(Tensor grad_output, Tensor self, Scalar threshold, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "threshold", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::threshold_backward.grad_input`.
+pub type ThresholdBackwardGradInputFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn threshold_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    threshold: Scalar,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::threshold_backward_grad_input(grad_output, self_, threshold, grad_input)
+}
+
+/// Bumps the version counter of the tensors `aten::threshold_backward.grad_input` writes.
+fn threshold_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    threshold: Scalar,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        threshold_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            threshold,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::threshold_backward.grad_input`.
+pub static THRESHOLD_BACKWARD_GRAD_INPUT: Op<ThresholdBackwardGradInputFn> = Op::new(
+    &THRESHOLD_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(threshold_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::threshold_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(threshold_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::threshold_backward.grad_input` through the dispatcher with explicit keys.
+pub fn threshold_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    threshold: Scalar,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match THRESHOLD_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, threshold, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Scalar(threshold),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&THRESHOLD_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::threshold_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `threshold_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::threshold_backward.grad_input`: `threshold_backward.grad_input(Tensor grad_output, Tensor self, Scalar threshold, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn threshold_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    threshold: impl Into<Scalar>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, grad_input]);
+    threshold_backward_grad_input_call(ks, grad_output, self_, threshold.into(), grad_input)
+}
+
+struct ThresholdBackwardGradInputBoxed;
+
+impl BoxedOp for ThresholdBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &THRESHOLD_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&THRESHOLD_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let threshold = u.scalar()?;
+        let grad_input = u.tensor()?;
+        let r = threshold_backward_out(&grad_output, &self_, threshold, &grad_input)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::sigmoid_backward
 
 /// Schema of `aten::sigmoid_backward`.
@@ -5333,6 +5468,145 @@ impl BoxedOp for SigmoidBackwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::sigmoid_backward.grad_input
+
+/// Schema of `aten::sigmoid_backward.grad_input`.
+pub static SIGMOID_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sigmoid_backward",
+    overload: "grad_input",
+    signature: "sigmoid_backward.grad_input(Tensor grad_output, Tensor output, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "grad_input",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sigmoid_backward.grad_input`.
+pub type SigmoidBackwardGradInputFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn sigmoid_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::sigmoid_backward_grad_input(grad_output, output, grad_input)
+}
+
+/// Bumps the version counter of the tensors `aten::sigmoid_backward.grad_input` writes.
+fn sigmoid_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sigmoid_backward_grad_input_call(ks.below(DispatchKey::ADInplaceOrView), grad_output, output, grad_input)?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sigmoid_backward.grad_input`.
+pub static SIGMOID_BACKWARD_GRAD_INPUT: Op<SigmoidBackwardGradInputFn> = Op::new(
+    &SIGMOID_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sigmoid_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sigmoid_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sigmoid_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sigmoid_backward.grad_input` through the dispatcher with explicit keys.
+pub fn sigmoid_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match SIGMOID_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, output, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(output.clone()),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&SIGMOID_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::sigmoid_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `sigmoid_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::sigmoid_backward.grad_input`: `sigmoid_backward.grad_input(Tensor grad_output, Tensor output, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn sigmoid_backward_out(grad_output: &Tensor, output: &Tensor, grad_input: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, output, grad_input]);
+    sigmoid_backward_grad_input_call(ks, grad_output, output, grad_input)
+}
+
+struct SigmoidBackwardGradInputBoxed;
+
+impl BoxedOp for SigmoidBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SIGMOID_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SIGMOID_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let output = u.tensor()?;
+        let grad_input = u.tensor()?;
+        let r = sigmoid_backward_out(&grad_output, &output, &grad_input)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::tanh_backward
 
 /// Schema of `aten::tanh_backward`.
@@ -5423,6 +5697,145 @@ impl BoxedOp for TanhBackwardBoxed {
         let grad_output = u.tensor()?;
         let output = u.tensor()?;
         let r = tanh_backward(&grad_output, &output)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::tanh_backward.grad_input
+
+/// Schema of `aten::tanh_backward.grad_input`.
+pub static TANH_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::tanh_backward",
+    overload: "grad_input",
+    signature: "tanh_backward.grad_input(Tensor grad_output, Tensor output, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "grad_input",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::tanh_backward.grad_input`.
+pub type TanhBackwardGradInputFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn tanh_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::tanh_backward_grad_input(grad_output, output, grad_input)
+}
+
+/// Bumps the version counter of the tensors `aten::tanh_backward.grad_input` writes.
+fn tanh_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        tanh_backward_grad_input_call(ks.below(DispatchKey::ADInplaceOrView), grad_output, output, grad_input)?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::tanh_backward.grad_input`.
+pub static TANH_BACKWARD_GRAD_INPUT: Op<TanhBackwardGradInputFn> = Op::new(
+    &TANH_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(tanh_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::tanh_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(tanh_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::tanh_backward.grad_input` through the dispatcher with explicit keys.
+pub fn tanh_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match TANH_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, output, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(output.clone()),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&TANH_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::tanh_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `tanh_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::tanh_backward.grad_input`: `tanh_backward.grad_input(Tensor grad_output, Tensor output, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn tanh_backward_out(grad_output: &Tensor, output: &Tensor, grad_input: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, output, grad_input]);
+    tanh_backward_grad_input_call(ks, grad_output, output, grad_input)
+}
+
+struct TanhBackwardGradInputBoxed;
+
+impl BoxedOp for TanhBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TANH_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TANH_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let output = u.tensor()?;
+        let grad_input = u.tensor()?;
+        let r = tanh_backward_out(&grad_output, &output, &grad_input)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -16382,6 +16795,140 @@ impl BoxedOp for SumBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::sum.out
+
+/// Schema of `aten::sum.out`.
+pub static SUM_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sum",
+    overload: "out",
+    signature: "sum.out(Tensor self, *, ScalarType? dtype=None, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::sum.out`.
+pub type SumOutFn = fn(DispatchKeySet, &Tensor, Option<DType>, &Tensor) -> Result<Tensor>;
+
+fn sum_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::sum_out(self_, dtype, out)
+}
+
+/// Bumps the version counter of the tensors `aten::sum.out` writes.
+fn sum_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sum_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dtype, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sum.out`.
+pub static SUM_OUT: Op<SumOutFn> = Op::new(
+    &SUM_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sum_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sum_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sum_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sum.out` through the dispatcher with explicit keys.
+pub fn sum_out_call(ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>, out: &Tensor) -> Result<Tensor> {
+    match SUM_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dtype, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dtype.map_or(Value::None, Value::DType),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SUM_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sum.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `sum` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::sum.out`: `sum.out(Tensor self, *, ScalarType? dtype=None, Tensor(a!) out) -> Tensor(a!)`
+pub fn sum_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    sum_out_full(self_, None, out)
+}
+
+/// [`sum_out`] with every argument, including keyword-only ones.
+pub fn sum_out_full(self_: &Tensor, dtype: Option<DType>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    sum_out_call(ks, self_, dtype, out)
+}
+
+struct SumOutBoxed;
+
+impl BoxedOp for SumOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SUM_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SUM_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let dtype = u.opt_scalar_type()?;
+        let out = u.tensor()?;
+        let r = sum_out_full(&self_, dtype, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::sum.dim_IntList
 
 /// Schema of `aten::sum.dim_IntList`.
@@ -16746,6 +17293,145 @@ impl BoxedOp for MeanBoxed {
         let self_ = u.tensor()?;
         let dtype = u.opt_scalar_type()?;
         let r = mean_full(&self_, dtype)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::mean.dtype_out
+
+/// Schema of `aten::mean.dtype_out`.
+pub static MEAN_DTYPE_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::mean",
+    overload: "dtype_out",
+    signature: "mean.dtype_out(Tensor self, *, ScalarType? dtype=None, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dtype",
+            ty: ArgType::OptScalarType,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::mean.dtype_out`.
+pub type MeanDtypeOutFn = fn(DispatchKeySet, &Tensor, Option<DType>, &Tensor) -> Result<Tensor>;
+
+fn mean_dtype_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::mean_dtype_out(self_, dtype, out)
+}
+
+/// Bumps the version counter of the tensors `aten::mean.dtype_out` writes.
+fn mean_dtype_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dtype: Option<DType>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        mean_dtype_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dtype, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::mean.dtype_out`.
+pub static MEAN_DTYPE_OUT: Op<MeanDtypeOutFn> = Op::new(
+    &MEAN_DTYPE_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(mean_dtype_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::mean_dtype_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(mean_dtype_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::mean.dtype_out` through the dispatcher with explicit keys.
+pub fn mean_dtype_out_call(ks: DispatchKeySet, self_: &Tensor, dtype: Option<DType>, out: &Tensor) -> Result<Tensor> {
+    match MEAN_DTYPE_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dtype, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dtype.map_or(Value::None, Value::DType),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&MEAN_DTYPE_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::mean.dtype_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `mean` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::mean.dtype_out`: `mean.dtype_out(Tensor self, *, ScalarType? dtype=None, Tensor(a!) out) -> Tensor(a!)`
+pub fn mean_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    mean_out_full(self_, None, out)
+}
+
+/// [`mean_out`] with every argument, including keyword-only ones.
+pub fn mean_out_full(self_: &Tensor, dtype: Option<DType>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    mean_dtype_out_call(ks, self_, dtype, out)
+}
+
+struct MeanDtypeOutBoxed;
+
+impl BoxedOp for MeanDtypeOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MEAN_DTYPE_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MEAN_DTYPE_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let dtype = u.opt_scalar_type()?;
+        let out = u.tensor()?;
+        let r = mean_out_full(&self_, dtype, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -17125,6 +17811,151 @@ impl BoxedOp for MaxDimBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::max.dim_max
+
+/// Schema of `aten::max.dim_max`.
+pub static MAX_DIM_MAX_SCHEMA: OpSchema = OpSchema {
+    name: "aten::max",
+    overload: "dim_max",
+    signature: "max.dim_max(Tensor self, int dim, bool keepdim=False, *, Tensor(a!) max, Tensor(b!) max_values) -> (Tensor(a!) values, Tensor(b!) indices)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "keepdim", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "max", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "max_values", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "values", ty: ArgType::Tensor }, Ret { name: "indices", ty: ArgType::Tensor }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::max.dim_max`.
+pub type MaxDimMaxFn = fn(DispatchKeySet, &Tensor, i64, bool, &Tensor, &Tensor) -> Result<(Tensor, Tensor)>;
+
+fn max_dim_max_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    max: &Tensor,
+    max_values: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    crate::generated_variants::max_dim_max(self_, dim, keepdim, max, max_values)
+}
+
+/// Bumps the version counter of the tensors `aten::max.dim_max` writes.
+fn max_dim_max_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    max: &Tensor,
+    max_values: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        max_dim_max_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            dim,
+            keepdim,
+            max,
+            max_values,
+        )?
+    };
+    max.version_counter().bump();
+    max_values.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::max.dim_max`.
+pub static MAX_DIM_MAX: Op<MaxDimMaxFn> = Op::new(
+    &MAX_DIM_MAX_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(max_dim_max_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::max_dim_max_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(max_dim_max_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::max.dim_max` through the dispatcher with explicit keys.
+pub fn max_dim_max_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    max: &Tensor,
+    max_values: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    match MAX_DIM_MAX.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim, max, max_values),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Bool(keepdim),
+                Value::Tensor(max.clone()),
+                Value::Tensor(max_values.clone()),
+            ];
+            fallback(&MAX_DIM_MAX_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::max.dim_max", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `max.dim` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::max.dim_max`: `max.dim_max(Tensor self, int dim, bool keepdim=False, *, Tensor(a!) max, Tensor(b!) max_values) -> (Tensor(a!) values, Tensor(b!) indices)`
+pub fn max_dim_out(
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    max: &Tensor,
+    max_values: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_, max, max_values]);
+    max_dim_max_call(ks, self_, dim, keepdim, max, max_values)
+}
+
+struct MaxDimMaxBoxed;
+
+impl BoxedOp for MaxDimMaxBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MAX_DIM_MAX_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_DIM_MAX_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let keepdim = u.bool()?;
+        let max = u.tensor()?;
+        let max_values = u.tensor()?;
+        let r = max_dim_out(&self_, dim, keepdim, &max, &max_values)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::min.dim
 
 /// Schema of `aten::min.dim`.
@@ -17230,6 +18061,151 @@ impl BoxedOp for MinDimBoxed {
         let dim = u.int()?;
         let keepdim = u.bool()?;
         let r = min_dim(&self_, dim, keepdim)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::min.dim_min
+
+/// Schema of `aten::min.dim_min`.
+pub static MIN_DIM_MIN_SCHEMA: OpSchema = OpSchema {
+    name: "aten::min",
+    overload: "dim_min",
+    signature: "min.dim_min(Tensor self, int dim, bool keepdim=False, *, Tensor(a!) min, Tensor(b!) min_indices) -> (Tensor(a!) values, Tensor(b!) indices)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "keepdim", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "min", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "min_indices", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "values", ty: ArgType::Tensor }, Ret { name: "indices", ty: ArgType::Tensor }],
+    tags: &["reduction"],
+};
+
+/// Typed kernel signature of `aten::min.dim_min`.
+pub type MinDimMinFn = fn(DispatchKeySet, &Tensor, i64, bool, &Tensor, &Tensor) -> Result<(Tensor, Tensor)>;
+
+fn min_dim_min_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    min: &Tensor,
+    min_indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    crate::generated_variants::min_dim_min(self_, dim, keepdim, min, min_indices)
+}
+
+/// Bumps the version counter of the tensors `aten::min.dim_min` writes.
+fn min_dim_min_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    min: &Tensor,
+    min_indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        min_dim_min_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            dim,
+            keepdim,
+            min,
+            min_indices,
+        )?
+    };
+    min.version_counter().bump();
+    min_indices.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::min.dim_min`.
+pub static MIN_DIM_MIN: Op<MinDimMinFn> = Op::new(
+    &MIN_DIM_MIN_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(min_dim_min_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::min_dim_min_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(min_dim_min_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::min.dim_min` through the dispatcher with explicit keys.
+pub fn min_dim_min_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    min: &Tensor,
+    min_indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    match MIN_DIM_MIN.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, keepdim, min, min_indices),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Bool(keepdim),
+                Value::Tensor(min.clone()),
+                Value::Tensor(min_indices.clone()),
+            ];
+            fallback(&MIN_DIM_MIN_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::min.dim_min", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `min.dim` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::min.dim_min`: `min.dim_min(Tensor self, int dim, bool keepdim=False, *, Tensor(a!) min, Tensor(b!) min_indices) -> (Tensor(a!) values, Tensor(b!) indices)`
+pub fn min_dim_out(
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    min: &Tensor,
+    min_indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_, min, min_indices]);
+    min_dim_min_call(ks, self_, dim, keepdim, min, min_indices)
+}
+
+struct MinDimMinBoxed;
+
+impl BoxedOp for MinDimMinBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MIN_DIM_MIN_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MIN_DIM_MIN_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let keepdim = u.bool()?;
+        let min = u.tensor()?;
+        let min_indices = u.tensor()?;
+        let r = min_dim_out(&self_, dim, keepdim, &min, &min_indices)?;
         Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
     }
 }
@@ -19894,6 +20870,152 @@ impl BoxedOp for CopyBoxed {
         let src = u.tensor()?;
         let non_blocking = u.bool()?;
         let r = copy(&self_, &src, non_blocking)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::copy.out
+
+/// Schema of `aten::copy.out`.
+pub static COPY_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::copy",
+    overload: "out",
+    signature: "copy.out(Tensor self, Tensor src, bool non_blocking=False, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "src",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "non_blocking",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::copy.out`.
+pub type CopyOutFn = fn(DispatchKeySet, &Tensor, &Tensor, bool, &Tensor) -> Result<Tensor>;
+
+fn copy_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    non_blocking: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::copy_out(self_, src, non_blocking, out)
+}
+
+/// Bumps the version counter of the tensors `aten::copy.out` writes.
+fn copy_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    non_blocking: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        copy_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, src, non_blocking, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::copy.out`.
+pub static COPY_OUT: Op<CopyOutFn> = Op::new(
+    &COPY_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(copy_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::copy_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(copy_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::copy.out` through the dispatcher with explicit keys.
+pub fn copy_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    src: &Tensor,
+    non_blocking: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match COPY_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, src, non_blocking, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(src.clone()),
+                Value::Bool(non_blocking),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&COPY_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::copy.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `copy` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::copy.out`: `copy.out(Tensor self, Tensor src, bool non_blocking=False, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn copy_out(self_: &Tensor, src: &Tensor, non_blocking: bool, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, src, out]);
+    copy_out_call(ks, self_, src, non_blocking, out)
+}
+
+struct CopyOutBoxed;
+
+impl BoxedOp for CopyOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &COPY_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&COPY_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let src = u.tensor()?;
+        let non_blocking = u.bool()?;
+        let out = u.tensor()?;
+        let r = copy_out(&self_, &src, non_blocking, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -26219,6 +27341,149 @@ impl BoxedOp for SoftmaxBackwardDataBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::_softmax_backward_data.out
+
+/// Schema of `aten::_softmax_backward_data.out`.
+pub static SOFTMAX_BACKWARD_DATA_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_softmax_backward_data",
+    overload: "out",
+    signature: "_softmax_backward_data.out(Tensor grad_output, Tensor output, int dim, ScalarType input_dtype, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input_dtype", ty: ArgType::ScalarType, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_softmax_backward_data.out`.
+pub type SoftmaxBackwardDataOutFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, DType, &Tensor) -> Result<Tensor>;
+
+fn softmax_backward_data_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    dim: i64,
+    input_dtype: DType,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::softmax_backward_data_out(grad_output, output, dim, input_dtype, grad_input)
+}
+
+/// Bumps the version counter of the tensors `aten::_softmax_backward_data.out` writes.
+fn softmax_backward_data_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    dim: i64,
+    input_dtype: DType,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        softmax_backward_data_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            output,
+            dim,
+            input_dtype,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::_softmax_backward_data.out`.
+pub static SOFTMAX_BACKWARD_DATA_OUT: Op<SoftmaxBackwardDataOutFn> = Op::new(
+    &SOFTMAX_BACKWARD_DATA_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(softmax_backward_data_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::softmax_backward_data_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(softmax_backward_data_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::_softmax_backward_data.out` through the dispatcher with explicit keys.
+pub fn softmax_backward_data_out_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    dim: i64,
+    input_dtype: DType,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match SOFTMAX_BACKWARD_DATA_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, output, dim, input_dtype, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(output.clone()),
+                Value::Int(dim),
+                Value::DType(input_dtype),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&SOFTMAX_BACKWARD_DATA_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_softmax_backward_data.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `_softmax_backward_data` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::_softmax_backward_data.out`: `_softmax_backward_data.out(Tensor grad_output, Tensor output, int dim, ScalarType input_dtype, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn _softmax_backward_data_out(
+    grad_output: &Tensor,
+    output: &Tensor,
+    dim: i64,
+    input_dtype: DType,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, output, grad_input]);
+    softmax_backward_data_out_call(ks, grad_output, output, dim, input_dtype, grad_input)
+}
+
+struct SoftmaxBackwardDataOutBoxed;
+
+impl BoxedOp for SoftmaxBackwardDataOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SOFTMAX_BACKWARD_DATA_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SOFTMAX_BACKWARD_DATA_OUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let output = u.tensor()?;
+        let dim = u.int()?;
+        let input_dtype = u.scalar_type()?;
+        let grad_input = u.tensor()?;
+        let r = _softmax_backward_data_out(&grad_output, &output, dim, input_dtype, &grad_input)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::_log_softmax_backward_data
 
 /// Schema of `aten::_log_softmax_backward_data`.
@@ -31350,6 +32615,155 @@ impl BoxedOp for StdCorrectionBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::std.correction_out
+
+/// Schema of `aten::std.correction_out`.
+pub static STD_CORRECTION_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::std",
+    overload: "correction_out",
+    signature: "std.correction_out(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::OptIntList(1), default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "correction", ty: ArgType::OptScalar, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "keepdim", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: true, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::std.correction_out`.
+pub type StdCorrectionOutFn =
+    fn(DispatchKeySet, &Tensor, Option<&[i64]>, Option<Scalar>, bool, &Tensor) -> Result<Tensor>;
+
+fn std_correction_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::std_correction_out(self_, dim, correction, keepdim, out)
+}
+
+/// Bumps the version counter of the tensors `aten::std.correction_out` writes.
+fn std_correction_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        std_correction_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            dim,
+            correction,
+            keepdim,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::std.correction_out`.
+pub static STD_CORRECTION_OUT: Op<StdCorrectionOutFn> = Op::new(
+    &STD_CORRECTION_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(std_correction_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::std_correction_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(std_correction_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::std.correction_out` through the dispatcher with explicit keys.
+pub fn std_correction_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match STD_CORRECTION_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, correction, keepdim, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                correction.map_or(Value::None, Value::Scalar),
+                Value::Bool(keepdim),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&STD_CORRECTION_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::std.correction_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `std.correction` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::std.correction_out`: `std.correction_out(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False, Tensor(a!) out) -> Tensor(a!)`
+pub fn std_out(self_: &Tensor, dim: Option<&[i64]>, out: &Tensor) -> Result<Tensor> {
+    std_out_full(self_, dim, None, false, out)
+}
+
+/// [`std_out`] with every argument, including keyword-only ones.
+pub fn std_out_full(
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    std_correction_out_call(ks, self_, dim, correction, keepdim, out)
+}
+
+struct StdCorrectionOutBoxed;
+
+impl BoxedOp for StdCorrectionOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &STD_CORRECTION_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&STD_CORRECTION_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int_list()?;
+        let correction = u.opt_scalar()?;
+        let keepdim = u.bool()?;
+        let out = u.tensor()?;
+        let r = std_out_full(&self_, dim.as_deref(), correction, keepdim, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::var_mean.correction
 
 /// Schema of `aten::var_mean.correction`.
@@ -31465,6 +32879,170 @@ impl BoxedOp for VarMeanCorrectionBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::var_mean.correction_out
+
+/// Schema of `aten::var_mean.correction_out`.
+pub static VAR_MEAN_CORRECTION_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::var_mean",
+    overload: "correction_out",
+    signature: "var_mean.correction_out(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False, Tensor(a!) out0, Tensor(b!) out1) -> (Tensor(a!), Tensor(b!))",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::OptIntList(1), default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "correction", ty: ArgType::OptScalar, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "keepdim", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: true, is_write: false },
+        Arg { name: "out0", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "out1", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::var_mean.correction_out`.
+pub type VarMeanCorrectionOutFn =
+    fn(DispatchKeySet, &Tensor, Option<&[i64]>, Option<Scalar>, bool, &Tensor, &Tensor) -> Result<(Tensor, Tensor)>;
+
+fn var_mean_correction_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+    out0: &Tensor,
+    out1: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    crate::generated_variants::var_mean_correction_out(self_, dim, correction, keepdim, out0, out1)
+}
+
+/// Bumps the version counter of the tensors `aten::var_mean.correction_out` writes.
+fn var_mean_correction_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+    out0: &Tensor,
+    out1: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        var_mean_correction_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            dim,
+            correction,
+            keepdim,
+            out0,
+            out1,
+        )?
+    };
+    out0.version_counter().bump();
+    out1.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::var_mean.correction_out`.
+pub static VAR_MEAN_CORRECTION_OUT: Op<VarMeanCorrectionOutFn> = Op::new(
+    &VAR_MEAN_CORRECTION_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(var_mean_correction_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::var_mean_correction_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(var_mean_correction_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::var_mean.correction_out` through the dispatcher with explicit keys.
+pub fn var_mean_correction_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+    out0: &Tensor,
+    out1: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    match VAR_MEAN_CORRECTION_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, correction, keepdim, out0, out1),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                correction.map_or(Value::None, Value::Scalar),
+                Value::Bool(keepdim),
+                Value::Tensor(out0.clone()),
+                Value::Tensor(out1.clone()),
+            ];
+            fallback(&VAR_MEAN_CORRECTION_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::var_mean.correction_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `var_mean.correction` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::var_mean.correction_out`: `var_mean.correction_out(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False, Tensor(a!) out0, Tensor(b!) out1) -> (Tensor(a!), Tensor(b!))`
+pub fn var_mean_out(self_: &Tensor, dim: Option<&[i64]>, out0: &Tensor, out1: &Tensor) -> Result<(Tensor, Tensor)> {
+    var_mean_out_full(self_, dim, None, false, out0, out1)
+}
+
+/// [`var_mean_out`] with every argument, including keyword-only ones.
+pub fn var_mean_out_full(
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+    out0: &Tensor,
+    out1: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_, out0, out1]);
+    var_mean_correction_out_call(ks, self_, dim, correction, keepdim, out0, out1)
+}
+
+struct VarMeanCorrectionOutBoxed;
+
+impl BoxedOp for VarMeanCorrectionOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &VAR_MEAN_CORRECTION_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&VAR_MEAN_CORRECTION_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int_list()?;
+        let correction = u.opt_scalar()?;
+        let keepdim = u.bool()?;
+        let out0 = u.tensor()?;
+        let out1 = u.tensor()?;
+        let r = var_mean_out_full(&self_, dim.as_deref(), correction, keepdim, &out0, &out1)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::std_mean.correction
 
 /// Schema of `aten::std_mean.correction`.
@@ -31575,6 +33153,170 @@ impl BoxedOp for StdMeanCorrectionBoxed {
         let correction = u.opt_scalar()?;
         let keepdim = u.bool()?;
         let r = std_mean_full(&self_, dim.as_deref(), correction, keepdim)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::std_mean.correction_out
+
+/// Schema of `aten::std_mean.correction_out`.
+pub static STD_MEAN_CORRECTION_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::std_mean",
+    overload: "correction_out",
+    signature: "std_mean.correction_out(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False, Tensor(a!) out0, Tensor(b!) out1) -> (Tensor(a!), Tensor(b!))",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::OptIntList(1), default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "correction", ty: ArgType::OptScalar, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "keepdim", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: true, is_write: false },
+        Arg { name: "out0", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "out1", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::std_mean.correction_out`.
+pub type StdMeanCorrectionOutFn =
+    fn(DispatchKeySet, &Tensor, Option<&[i64]>, Option<Scalar>, bool, &Tensor, &Tensor) -> Result<(Tensor, Tensor)>;
+
+fn std_mean_correction_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+    out0: &Tensor,
+    out1: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    crate::generated_variants::std_mean_correction_out(self_, dim, correction, keepdim, out0, out1)
+}
+
+/// Bumps the version counter of the tensors `aten::std_mean.correction_out` writes.
+fn std_mean_correction_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+    out0: &Tensor,
+    out1: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        std_mean_correction_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            dim,
+            correction,
+            keepdim,
+            out0,
+            out1,
+        )?
+    };
+    out0.version_counter().bump();
+    out1.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::std_mean.correction_out`.
+pub static STD_MEAN_CORRECTION_OUT: Op<StdMeanCorrectionOutFn> = Op::new(
+    &STD_MEAN_CORRECTION_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(std_mean_correction_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::std_mean_correction_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(std_mean_correction_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::std_mean.correction_out` through the dispatcher with explicit keys.
+pub fn std_mean_correction_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+    out0: &Tensor,
+    out1: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    match STD_MEAN_CORRECTION_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, correction, keepdim, out0, out1),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dim.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                correction.map_or(Value::None, Value::Scalar),
+                Value::Bool(keepdim),
+                Value::Tensor(out0.clone()),
+                Value::Tensor(out1.clone()),
+            ];
+            fallback(&STD_MEAN_CORRECTION_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::std_mean.correction_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `std_mean.correction` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::std_mean.correction_out`: `std_mean.correction_out(Tensor self, int[1]? dim=None, *, Scalar? correction=None, bool keepdim=False, Tensor(a!) out0, Tensor(b!) out1) -> (Tensor(a!), Tensor(b!))`
+pub fn std_mean_out(self_: &Tensor, dim: Option<&[i64]>, out0: &Tensor, out1: &Tensor) -> Result<(Tensor, Tensor)> {
+    std_mean_out_full(self_, dim, None, false, out0, out1)
+}
+
+/// [`std_mean_out`] with every argument, including keyword-only ones.
+pub fn std_mean_out_full(
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+    out0: &Tensor,
+    out1: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_, out0, out1]);
+    std_mean_correction_out_call(ks, self_, dim, correction, keepdim, out0, out1)
+}
+
+struct StdMeanCorrectionOutBoxed;
+
+impl BoxedOp for StdMeanCorrectionOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &STD_MEAN_CORRECTION_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&STD_MEAN_CORRECTION_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let dim = u.opt_int_list()?;
+        let correction = u.opt_scalar()?;
+        let keepdim = u.bool()?;
+        let out0 = u.tensor()?;
+        let out1 = u.tensor()?;
+        let r = std_mean_out_full(&self_, dim.as_deref(), correction, keepdim, &out0, &out1)?;
         Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
     }
 }
@@ -31711,6 +33453,164 @@ impl BoxedOp for NormScalarOptDimBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::norm.out
+
+/// Schema of `aten::norm.out`.
+pub static NORM_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::norm",
+    overload: "out",
+    signature: "norm.out(Tensor self, Scalar? p, int[1] dim, bool keepdim=False, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::OptScalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::IntList(1),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::norm.out`.
+pub type NormOutFn = fn(DispatchKeySet, &Tensor, Option<Scalar>, &[i64], bool, &Tensor) -> Result<Tensor>;
+
+fn norm_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    p: Option<Scalar>,
+    dim: &[i64],
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::norm_out(self_, p, dim, keepdim, out)
+}
+
+/// Bumps the version counter of the tensors `aten::norm.out` writes.
+fn norm_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    p: Option<Scalar>,
+    dim: &[i64],
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        norm_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, p, dim, keepdim, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::norm.out`.
+pub static NORM_OUT: Op<NormOutFn> = Op::new(
+    &NORM_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(norm_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::norm_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(norm_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::norm.out` through the dispatcher with explicit keys.
+pub fn norm_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    p: Option<Scalar>,
+    dim: &[i64],
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match NORM_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, p, dim, keepdim, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                p.map_or(Value::None, Value::Scalar),
+                Value::IntList(dim.to_vec()),
+                Value::Bool(keepdim),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&NORM_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::norm.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `norm.ScalarOpt_dim` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::norm.out`: `norm.out(Tensor self, Scalar? p, int[1] dim, bool keepdim=False, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn norm_out(self_: &Tensor, p: Option<Scalar>, dim: &[i64], keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    norm_out_call(ks, self_, p, dim, keepdim, out)
+}
+
+struct NormOutBoxed;
+
+impl BoxedOp for NormOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NORM_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NORM_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let p = u.opt_scalar()?;
+        let dim = u.int_list()?;
+        let keepdim = u.bool()?;
+        let out = u.tensor()?;
+        let r = norm_out(&self_, p, &dim, keepdim, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::norm.Scalar
 
 /// Schema of `aten::norm.Scalar`.
@@ -31799,6 +33699,135 @@ impl BoxedOp for NormScalarBoxed {
         let self_ = u.tensor()?;
         let p = u.scalar()?;
         let r = norm_scalar(&self_, p)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::norm.Scalar_out
+
+/// Schema of `aten::norm.Scalar_out`.
+pub static NORM_SCALAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::norm",
+    overload: "Scalar_out",
+    signature: "norm.Scalar_out(Tensor self, Scalar p=2, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(2))),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::norm.Scalar_out`.
+pub type NormScalarOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn norm_scalar_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    p: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::norm_scalar_out(self_, p, out)
+}
+
+/// Bumps the version counter of the tensors `aten::norm.Scalar_out` writes.
+fn norm_scalar_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, p: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        norm_scalar_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, p, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::norm.Scalar_out`.
+pub static NORM_SCALAR_OUT: Op<NormScalarOutFn> = Op::new(
+    &NORM_SCALAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(norm_scalar_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::norm_scalar_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(norm_scalar_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::norm.Scalar_out` through the dispatcher with explicit keys.
+pub fn norm_scalar_out_call(ks: DispatchKeySet, self_: &Tensor, p: Scalar, out: &Tensor) -> Result<Tensor> {
+    match NORM_SCALAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, p, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(p),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&NORM_SCALAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::norm.Scalar_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `norm.Scalar` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::norm.Scalar_out`: `norm.Scalar_out(Tensor self, Scalar p=2, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn norm_scalar_out(self_: &Tensor, p: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    norm_scalar_out_call(ks, self_, p.into(), out)
+}
+
+struct NormScalarOutBoxed;
+
+impl BoxedOp for NormScalarOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NORM_SCALAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NORM_SCALAR_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let p = u.scalar()?;
+        let out = u.tensor()?;
+        let r = norm_scalar_out(&self_, p, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -34720,6 +36749,154 @@ impl BoxedOp for IndexTensorBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::index.Tensor_out
+
+/// Schema of `aten::index.Tensor_out`.
+pub static INDEX_TENSOR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::index",
+    overload: "Tensor_out",
+    signature: "index.Tensor_out(Tensor self, Tensor?[] indices, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "indices",
+            ty: ArgType::OptTensorList,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["dynamic_output_shape"],
+};
+
+/// Typed kernel signature of `aten::index.Tensor_out`.
+pub type IndexTensorOutFn = fn(DispatchKeySet, &Tensor, &[Option<Tensor>], &Tensor) -> Result<Tensor>;
+
+fn index_tensor_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::index_tensor_out(self_, indices, out)
+}
+
+/// Bumps the version counter of the tensors `aten::index.Tensor_out` writes.
+fn index_tensor_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        index_tensor_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, indices, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::index.Tensor_out`.
+pub static INDEX_TENSOR_OUT: Op<IndexTensorOutFn> = Op::new(
+    &INDEX_TENSOR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(index_tensor_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::index_tensor_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(index_tensor_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::index.Tensor_out` through the dispatcher with explicit keys.
+pub fn index_tensor_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    out: &Tensor,
+) -> Result<Tensor> {
+    match INDEX_TENSOR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, indices, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::OptTensorList(indices.to_vec()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&INDEX_TENSOR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::index.Tensor_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `index.Tensor` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::index.Tensor_out`: `index.Tensor_out(Tensor self, Tensor?[] indices, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn index_out(self_: &Tensor, indices: &[Option<Tensor>], out: &Tensor) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![self_];
+        ts.extend(indices.iter().flatten());
+        ts.push(out);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    index_tensor_out_call(ks, self_, indices, out)
+}
+
+struct IndexTensorOutBoxed;
+
+impl BoxedOp for IndexTensorOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &INDEX_TENSOR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_TENSOR_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let indices = u.opt_tensor_list()?;
+        let out = u.tensor()?;
+        let r = index_out(&self_, &indices, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::index_put
 
 /// Schema of `aten::index_put`.
@@ -35008,6 +37185,159 @@ impl BoxedOp for IndexPutInplaceBoxed {
         let values = u.tensor()?;
         let accumulate = u.bool()?;
         let r = index_put_(&self_, &indices, &values, accumulate)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::index_put.out
+
+/// Schema of `aten::index_put.out`.
+pub static INDEX_PUT_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::index_put",
+    overload: "out",
+    signature: "index_put.out(Tensor self, Tensor?[] indices, Tensor values, bool accumulate=False, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "indices", ty: ArgType::OptTensorList, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "values", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "accumulate", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::index_put.out`.
+pub type IndexPutOutFn = fn(DispatchKeySet, &Tensor, &[Option<Tensor>], &Tensor, bool, &Tensor) -> Result<Tensor>;
+
+fn index_put_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::index_put_out(self_, indices, values, accumulate, out)
+}
+
+/// Bumps the version counter of the tensors `aten::index_put.out` writes.
+fn index_put_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        index_put_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            indices,
+            values,
+            accumulate,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::index_put.out`.
+pub static INDEX_PUT_OUT: Op<IndexPutOutFn> = Op::new(
+    &INDEX_PUT_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(index_put_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::index_put_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(index_put_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::index_put.out` through the dispatcher with explicit keys.
+pub fn index_put_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match INDEX_PUT_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, indices, values, accumulate, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::OptTensorList(indices.to_vec()),
+                Value::Tensor(values.clone()),
+                Value::Bool(accumulate),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&INDEX_PUT_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::index_put.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `index_put` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::index_put.out`: `index_put.out(Tensor self, Tensor?[] indices, Tensor values, bool accumulate=False, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn index_put_out(
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![self_];
+        ts.extend(indices.iter().flatten());
+        ts.push(values);
+        ts.push(out);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    index_put_out_call(ks, self_, indices, values, accumulate, out)
+}
+
+struct IndexPutOutBoxed;
+
+impl BoxedOp for IndexPutOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &INDEX_PUT_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INDEX_PUT_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let indices = u.opt_tensor_list()?;
+        let values = u.tensor()?;
+        let accumulate = u.bool()?;
+        let out = u.tensor()?;
+        let r = index_put_out(&self_, &indices, &values, accumulate, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -36050,6 +38380,151 @@ impl BoxedOp for SortBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::sort.values
+
+/// Schema of `aten::sort.values`.
+pub static SORT_VALUES_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sort",
+    overload: "values",
+    signature: "sort.values(Tensor self, int dim=-1, bool descending=False, *, Tensor(a!) values, Tensor(b!) indices) -> (Tensor(a!) values, Tensor(b!) indices)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: Some(DefaultValue::Int(-1)), kwarg_only: false, is_write: false },
+        Arg { name: "descending", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "values", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "indices", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "values", ty: ArgType::Tensor }, Ret { name: "indices", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::sort.values`.
+pub type SortValuesFn = fn(DispatchKeySet, &Tensor, i64, bool, &Tensor, &Tensor) -> Result<(Tensor, Tensor)>;
+
+fn sort_values_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    descending: bool,
+    values: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    crate::generated_variants::sort_values(self_, dim, descending, values, indices)
+}
+
+/// Bumps the version counter of the tensors `aten::sort.values` writes.
+fn sort_values_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    descending: bool,
+    values: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sort_values_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            dim,
+            descending,
+            values,
+            indices,
+        )?
+    };
+    values.version_counter().bump();
+    indices.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sort.values`.
+pub static SORT_VALUES: Op<SortValuesFn> = Op::new(
+    &SORT_VALUES_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sort_values_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sort_values_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sort_values_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sort.values` through the dispatcher with explicit keys.
+pub fn sort_values_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dim: i64,
+    descending: bool,
+    values: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    match SORT_VALUES.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, descending, values, indices),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Bool(descending),
+                Value::Tensor(values.clone()),
+                Value::Tensor(indices.clone()),
+            ];
+            fallback(&SORT_VALUES_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::sort.values", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `sort` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::sort.values`: `sort.values(Tensor self, int dim=-1, bool descending=False, *, Tensor(a!) values, Tensor(b!) indices) -> (Tensor(a!) values, Tensor(b!) indices)`
+pub fn sort_out(
+    self_: &Tensor,
+    dim: i64,
+    descending: bool,
+    values: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_, values, indices]);
+    sort_values_call(ks, self_, dim, descending, values, indices)
+}
+
+struct SortValuesBoxed;
+
+impl BoxedOp for SortValuesBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SORT_VALUES_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SORT_VALUES_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let descending = u.bool()?;
+        let values = u.tensor()?;
+        let indices = u.tensor()?;
+        let r = sort_out(&self_, dim, descending, &values, &indices)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::sort.stable
 
 /// Schema of `aten::sort.stable`.
@@ -36152,6 +38627,175 @@ impl BoxedOp for SortStableBoxed {
         let dim = u.int()?;
         let descending = u.bool()?;
         let r = sort_stable_full(&self_, stable, dim, descending)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::sort.values_stable
+
+/// Schema of `aten::sort.values_stable`.
+pub static SORT_VALUES_STABLE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sort",
+    overload: "values_stable",
+    signature: "sort.values_stable(Tensor self, *, bool? stable, int dim=-1, bool descending=False, Tensor(a!) values, Tensor(b!) indices) -> (Tensor(a!) values, Tensor(b!) indices)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stable", ty: ArgType::OptBool, default: None, kwarg_only: true, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: Some(DefaultValue::Int(-1)), kwarg_only: true, is_write: false },
+        Arg { name: "descending", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: true, is_write: false },
+        Arg { name: "values", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "indices", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "values", ty: ArgType::Tensor }, Ret { name: "indices", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::sort.values_stable`.
+pub type SortValuesStableFn =
+    fn(DispatchKeySet, &Tensor, Option<bool>, i64, bool, &Tensor, &Tensor) -> Result<(Tensor, Tensor)>;
+
+fn sort_values_stable_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    stable: Option<bool>,
+    dim: i64,
+    descending: bool,
+    values: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    crate::generated_variants::sort_values_stable(self_, stable, dim, descending, values, indices)
+}
+
+/// Bumps the version counter of the tensors `aten::sort.values_stable` writes.
+fn sort_values_stable_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    stable: Option<bool>,
+    dim: i64,
+    descending: bool,
+    values: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sort_values_stable_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            stable,
+            dim,
+            descending,
+            values,
+            indices,
+        )?
+    };
+    values.version_counter().bump();
+    indices.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sort.values_stable`.
+pub static SORT_VALUES_STABLE: Op<SortValuesStableFn> = Op::new(
+    &SORT_VALUES_STABLE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sort_values_stable_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sort_values_stable_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sort_values_stable_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sort.values_stable` through the dispatcher with explicit keys.
+pub fn sort_values_stable_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    stable: Option<bool>,
+    dim: i64,
+    descending: bool,
+    values: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    match SORT_VALUES_STABLE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, stable, dim, descending, values, indices),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                stable.map_or(Value::None, Value::Bool),
+                Value::Int(dim),
+                Value::Bool(descending),
+                Value::Tensor(values.clone()),
+                Value::Tensor(indices.clone()),
+            ];
+            fallback(&SORT_VALUES_STABLE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::sort.values_stable",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `sort.stable` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::sort.values_stable`: `sort.values_stable(Tensor self, *, bool? stable, int dim=-1, bool descending=False, Tensor(a!) values, Tensor(b!) indices) -> (Tensor(a!) values, Tensor(b!) indices)`
+pub fn sort_stable_out(
+    self_: &Tensor,
+    stable: Option<bool>,
+    values: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    sort_stable_out_full(self_, stable, -1, false, values, indices)
+}
+
+/// [`sort_stable_out`] with every argument, including keyword-only ones.
+pub fn sort_stable_out_full(
+    self_: &Tensor,
+    stable: Option<bool>,
+    dim: i64,
+    descending: bool,
+    values: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_, values, indices]);
+    sort_values_stable_call(ks, self_, stable, dim, descending, values, indices)
+}
+
+struct SortValuesStableBoxed;
+
+impl BoxedOp for SortValuesStableBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SORT_VALUES_STABLE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SORT_VALUES_STABLE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let stable = u.opt_bool()?;
+        let dim = u.int()?;
+        let descending = u.bool()?;
+        let values = u.tensor()?;
+        let indices = u.tensor()?;
+        let r = sort_stable_out_full(&self_, stable, dim, descending, &values, &indices)?;
         Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
     }
 }
@@ -36264,6 +38908,167 @@ impl BoxedOp for TopkBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::topk.values
+
+/// Schema of `aten::topk.values`.
+pub static TOPK_VALUES_SCHEMA: OpSchema = OpSchema {
+    name: "aten::topk",
+    overload: "values",
+    signature: "topk.values(Tensor self, SymInt k, int dim=-1, bool largest=True, bool sorted=True, *, Tensor(a!) values, Tensor(b!) indices) -> (Tensor(a!) values, Tensor(b!) indices)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "k", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: Some(DefaultValue::Int(-1)), kwarg_only: false, is_write: false },
+        Arg { name: "largest", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: false, is_write: false },
+        Arg { name: "sorted", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: false, is_write: false },
+        Arg { name: "values", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "indices", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "values", ty: ArgType::Tensor }, Ret { name: "indices", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::topk.values`.
+pub type TopkValuesFn = fn(DispatchKeySet, &Tensor, i64, i64, bool, bool, &Tensor, &Tensor) -> Result<(Tensor, Tensor)>;
+
+fn topk_values_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    k: i64,
+    dim: i64,
+    largest: bool,
+    sorted: bool,
+    values: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    crate::generated_variants::topk_values(self_, k, dim, largest, sorted, values, indices)
+}
+
+/// Bumps the version counter of the tensors `aten::topk.values` writes.
+fn topk_values_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    k: i64,
+    dim: i64,
+    largest: bool,
+    sorted: bool,
+    values: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        topk_values_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            k,
+            dim,
+            largest,
+            sorted,
+            values,
+            indices,
+        )?
+    };
+    values.version_counter().bump();
+    indices.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::topk.values`.
+pub static TOPK_VALUES: Op<TopkValuesFn> = Op::new(
+    &TOPK_VALUES_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(topk_values_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::topk_values_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(topk_values_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::topk.values` through the dispatcher with explicit keys.
+pub fn topk_values_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    k: i64,
+    dim: i64,
+    largest: bool,
+    sorted: bool,
+    values: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    match TOPK_VALUES.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, k, dim, largest, sorted, values, indices),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(k),
+                Value::Int(dim),
+                Value::Bool(largest),
+                Value::Bool(sorted),
+                Value::Tensor(values.clone()),
+                Value::Tensor(indices.clone()),
+            ];
+            fallback(&TOPK_VALUES_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::topk.values", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `topk` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::topk.values`: `topk.values(Tensor self, SymInt k, int dim=-1, bool largest=True, bool sorted=True, *, Tensor(a!) values, Tensor(b!) indices) -> (Tensor(a!) values, Tensor(b!) indices)`
+pub fn topk_out(
+    self_: &Tensor,
+    k: i64,
+    dim: i64,
+    largest: bool,
+    sorted: bool,
+    values: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_, values, indices]);
+    topk_values_call(ks, self_, k, dim, largest, sorted, values, indices)
+}
+
+struct TopkValuesBoxed;
+
+impl BoxedOp for TopkValuesBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TOPK_VALUES_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TOPK_VALUES_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let k = u.int()?;
+        let dim = u.int()?;
+        let largest = u.bool()?;
+        let sorted = u.bool()?;
+        let values = u.tensor()?;
+        let indices = u.tensor()?;
+        let r = topk_out(&self_, k, dim, largest, sorted, &values, &indices)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::stack
 
 /// Schema of `aten::stack`.
@@ -36354,6 +39159,139 @@ impl BoxedOp for StackBoxed {
         let tensors = u.tensor_list()?;
         let dim = u.int()?;
         let r = stack(&tensors, dim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::stack.out
+
+/// Schema of `aten::stack.out`.
+pub static STACK_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::stack",
+    overload: "out",
+    signature: "stack.out(Tensor[] tensors, int dim=0, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "tensors",
+            ty: ArgType::TensorList,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::stack.out`.
+pub type StackOutFn = fn(DispatchKeySet, &[Tensor], i64, &Tensor) -> Result<Tensor>;
+
+fn stack_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    tensors: &[Tensor],
+    dim: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::stack_out(tensors, dim, out)
+}
+
+/// Bumps the version counter of the tensors `aten::stack.out` writes.
+fn stack_out_ad_inplace_or_view(ks: DispatchKeySet, tensors: &[Tensor], dim: i64, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        stack_out_call(ks.below(DispatchKey::ADInplaceOrView), tensors, dim, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::stack.out`.
+pub static STACK_OUT: Op<StackOutFn> = Op::new(
+    &STACK_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(stack_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::stack_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(stack_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::stack.out` through the dispatcher with explicit keys.
+pub fn stack_out_call(ks: DispatchKeySet, tensors: &[Tensor], dim: i64, out: &Tensor) -> Result<Tensor> {
+    match STACK_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, tensors, dim, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::TensorList(tensors.to_vec()),
+                Value::Int(dim),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&STACK_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::stack.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `stack` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::stack.out`: `stack.out(Tensor[] tensors, int dim=0, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn stack_out(tensors: &[Tensor], dim: i64, out: &Tensor) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![];
+        ts.extend(tensors.iter());
+        ts.push(out);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    stack_out_call(ks, tensors, dim, out)
+}
+
+struct StackOutBoxed;
+
+impl BoxedOp for StackOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &STACK_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&STACK_OUT_SCHEMA, bound);
+        let tensors = u.tensor_list()?;
+        let dim = u.int()?;
+        let out = u.tensor()?;
+        let r = stack_out(&tensors, dim, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -46966,6 +49904,200 @@ impl BoxedOp for EluBackwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::elu_backward.grad_input
+
+/// Schema of `aten::elu_backward.grad_input`.
+pub static ELU_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::elu_backward",
+    overload: "grad_input",
+    signature: "elu_backward.grad_input(Tensor grad_output, Scalar alpha, Scalar scale, Scalar input_scale, bool is_result, Tensor self_or_result, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "alpha", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "scale", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input_scale", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "is_result", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self_or_result", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::elu_backward.grad_input`.
+pub type EluBackwardGradInputFn =
+    fn(DispatchKeySet, &Tensor, Scalar, Scalar, Scalar, bool, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn elu_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+    is_result: bool,
+    self_or_result: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::elu_backward_grad_input(
+        grad_output,
+        alpha,
+        scale,
+        input_scale,
+        is_result,
+        self_or_result,
+        grad_input,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::elu_backward.grad_input` writes.
+fn elu_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+    is_result: bool,
+    self_or_result: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        elu_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            alpha,
+            scale,
+            input_scale,
+            is_result,
+            self_or_result,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::elu_backward.grad_input`.
+pub static ELU_BACKWARD_GRAD_INPUT: Op<EluBackwardGradInputFn> = Op::new(
+    &ELU_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(elu_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::elu_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(elu_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::elu_backward.grad_input` through the dispatcher with explicit keys.
+pub fn elu_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+    is_result: bool,
+    self_or_result: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match ELU_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_output,
+            alpha,
+            scale,
+            input_scale,
+            is_result,
+            self_or_result,
+            grad_input,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Scalar(alpha),
+                Value::Scalar(scale),
+                Value::Scalar(input_scale),
+                Value::Bool(is_result),
+                Value::Tensor(self_or_result.clone()),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&ELU_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::elu_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `elu_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::elu_backward.grad_input`: `elu_backward.grad_input(Tensor grad_output, Scalar alpha, Scalar scale, Scalar input_scale, bool is_result, Tensor self_or_result, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn elu_backward_out(
+    grad_output: &Tensor,
+    alpha: impl Into<Scalar>,
+    scale: impl Into<Scalar>,
+    input_scale: impl Into<Scalar>,
+    is_result: bool,
+    self_or_result: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_or_result, grad_input]);
+    elu_backward_grad_input_call(
+        ks,
+        grad_output,
+        alpha.into(),
+        scale.into(),
+        input_scale.into(),
+        is_result,
+        self_or_result,
+        grad_input,
+    )
+}
+
+struct EluBackwardGradInputBoxed;
+
+impl BoxedOp for EluBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ELU_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ELU_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let alpha = u.scalar()?;
+        let scale = u.scalar()?;
+        let input_scale = u.scalar()?;
+        let is_result = u.bool()?;
+        let self_or_result = u.tensor()?;
+        let grad_input = u.tensor()?;
+        let r = elu_backward_out(
+            &grad_output,
+            alpha,
+            scale,
+            input_scale,
+            is_result,
+            &self_or_result,
+            &grad_input,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::gelu
 
 /// Schema of `aten::gelu`.
@@ -47414,6 +50546,146 @@ impl BoxedOp for GeluBackwardBoxed {
         let self_ = u.tensor()?;
         let approximate = u.str()?;
         let r = gelu_backward_full(&grad_output, &self_, &approximate)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::gelu_backward.grad_input
+
+/// Schema of `aten::gelu_backward.grad_input`.
+pub static GELU_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::gelu_backward",
+    overload: "grad_input",
+    signature: "gelu_backward.grad_input(Tensor grad_output, Tensor self, *, str approximate='none', Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "approximate", ty: ArgType::Str, default: Some(DefaultValue::Str("none")), kwarg_only: true, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::gelu_backward.grad_input`.
+pub type GeluBackwardGradInputFn = fn(DispatchKeySet, &Tensor, &Tensor, &str, &Tensor) -> Result<Tensor>;
+
+fn gelu_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    approximate: &str,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::gelu_backward_grad_input(grad_output, self_, approximate, grad_input)
+}
+
+/// Bumps the version counter of the tensors `aten::gelu_backward.grad_input` writes.
+fn gelu_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    approximate: &str,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        gelu_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            approximate,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::gelu_backward.grad_input`.
+pub static GELU_BACKWARD_GRAD_INPUT: Op<GeluBackwardGradInputFn> = Op::new(
+    &GELU_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(gelu_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::gelu_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(gelu_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::gelu_backward.grad_input` through the dispatcher with explicit keys.
+pub fn gelu_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    approximate: &str,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match GELU_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, approximate, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Str(approximate.to_string()),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&GELU_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::gelu_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `gelu_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::gelu_backward.grad_input`: `gelu_backward.grad_input(Tensor grad_output, Tensor self, *, str approximate='none', Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn gelu_backward_out(grad_output: &Tensor, self_: &Tensor, grad_input: &Tensor) -> Result<Tensor> {
+    gelu_backward_out_full(grad_output, self_, "none", grad_input)
+}
+
+/// [`gelu_backward_out`] with every argument, including keyword-only ones.
+pub fn gelu_backward_out_full(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    approximate: &str,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, grad_input]);
+    gelu_backward_grad_input_call(ks, grad_output, self_, approximate, grad_input)
+}
+
+struct GeluBackwardGradInputBoxed;
+
+impl BoxedOp for GeluBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GELU_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GELU_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let approximate = u.str()?;
+        let grad_input = u.tensor()?;
+        let r = gelu_backward_out_full(&grad_output, &self_, &approximate, &grad_input)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -47934,6 +51206,149 @@ impl BoxedOp for HardtanhBackwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::hardtanh_backward.grad_input
+
+/// Schema of `aten::hardtanh_backward.grad_input`.
+pub static HARDTANH_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::hardtanh_backward",
+    overload: "grad_input",
+    signature: "hardtanh_backward.grad_input(Tensor grad_output, Tensor self, Scalar min_val, Scalar max_val, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "min_val", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "max_val", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::hardtanh_backward.grad_input`.
+pub type HardtanhBackwardGradInputFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar, Scalar, &Tensor) -> Result<Tensor>;
+
+fn hardtanh_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::hardtanh_backward_grad_input(grad_output, self_, min_val, max_val, grad_input)
+}
+
+/// Bumps the version counter of the tensors `aten::hardtanh_backward.grad_input` writes.
+fn hardtanh_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        hardtanh_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            min_val,
+            max_val,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::hardtanh_backward.grad_input`.
+pub static HARDTANH_BACKWARD_GRAD_INPUT: Op<HardtanhBackwardGradInputFn> = Op::new(
+    &HARDTANH_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(hardtanh_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::hardtanh_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(hardtanh_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::hardtanh_backward.grad_input` through the dispatcher with explicit keys.
+pub fn hardtanh_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match HARDTANH_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, min_val, max_val, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Scalar(min_val),
+                Value::Scalar(max_val),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&HARDTANH_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::hardtanh_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `hardtanh_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::hardtanh_backward.grad_input`: `hardtanh_backward.grad_input(Tensor grad_output, Tensor self, Scalar min_val, Scalar max_val, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn hardtanh_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    min_val: impl Into<Scalar>,
+    max_val: impl Into<Scalar>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, grad_input]);
+    hardtanh_backward_grad_input_call(ks, grad_output, self_, min_val.into(), max_val.into(), grad_input)
+}
+
+struct HardtanhBackwardGradInputBoxed;
+
+impl BoxedOp for HardtanhBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &HARDTANH_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HARDTANH_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let min_val = u.scalar()?;
+        let max_val = u.scalar()?;
+        let grad_input = u.tensor()?;
+        let r = hardtanh_backward_out(&grad_output, &self_, min_val, max_val, &grad_input)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::leaky_relu
 
 /// Schema of `aten::leaky_relu`.
@@ -48398,6 +51813,162 @@ impl BoxedOp for LeakyReluBackwardBoxed {
         let negative_slope = u.scalar()?;
         let self_is_result = u.bool()?;
         let r = leaky_relu_backward(&grad_output, &self_, negative_slope, self_is_result)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::leaky_relu_backward.grad_input
+
+/// Schema of `aten::leaky_relu_backward.grad_input`.
+pub static LEAKY_RELU_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::leaky_relu_backward",
+    overload: "grad_input",
+    signature: "leaky_relu_backward.grad_input(Tensor grad_output, Tensor self, Scalar negative_slope, bool self_is_result, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "negative_slope", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self_is_result", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::leaky_relu_backward.grad_input`.
+pub type LeakyReluBackwardGradInputFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar, bool, &Tensor) -> Result<Tensor>;
+
+fn leaky_relu_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    negative_slope: Scalar,
+    self_is_result: bool,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::leaky_relu_backward_grad_input(
+        grad_output,
+        self_,
+        negative_slope,
+        self_is_result,
+        grad_input,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::leaky_relu_backward.grad_input` writes.
+fn leaky_relu_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    negative_slope: Scalar,
+    self_is_result: bool,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        leaky_relu_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            negative_slope,
+            self_is_result,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::leaky_relu_backward.grad_input`.
+pub static LEAKY_RELU_BACKWARD_GRAD_INPUT: Op<LeakyReluBackwardGradInputFn> = Op::new(
+    &LEAKY_RELU_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(leaky_relu_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::leaky_relu_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(leaky_relu_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::leaky_relu_backward.grad_input` through the dispatcher with explicit keys.
+pub fn leaky_relu_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    negative_slope: Scalar,
+    self_is_result: bool,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match LEAKY_RELU_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, negative_slope, self_is_result, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Scalar(negative_slope),
+                Value::Bool(self_is_result),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&LEAKY_RELU_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::leaky_relu_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `leaky_relu_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::leaky_relu_backward.grad_input`: `leaky_relu_backward.grad_input(Tensor grad_output, Tensor self, Scalar negative_slope, bool self_is_result, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn leaky_relu_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    negative_slope: impl Into<Scalar>,
+    self_is_result: bool,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, grad_input]);
+    leaky_relu_backward_grad_input_call(
+        ks,
+        grad_output,
+        self_,
+        negative_slope.into(),
+        self_is_result,
+        grad_input,
+    )
+}
+
+struct LeakyReluBackwardGradInputBoxed;
+
+impl BoxedOp for LeakyReluBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LEAKY_RELU_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LEAKY_RELU_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let negative_slope = u.scalar()?;
+        let self_is_result = u.bool()?;
+        let grad_input = u.tensor()?;
+        let r = leaky_relu_backward_out(&grad_output, &self_, negative_slope, self_is_result, &grad_input)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -49722,6 +53293,140 @@ impl BoxedOp for FloorDivideBoxed {
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = floor_divide(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::floor_divide.out
+
+/// Schema of `aten::floor_divide.out`.
+pub static FLOOR_DIVIDE_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::floor_divide",
+    overload: "out",
+    signature: "floor_divide.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::floor_divide.out`.
+pub type FloorDivideOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn floor_divide_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::floor_divide_out(self_, other, out)
+}
+
+/// Bumps the version counter of the tensors `aten::floor_divide.out` writes.
+fn floor_divide_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        floor_divide_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, other, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::floor_divide.out`.
+pub static FLOOR_DIVIDE_OUT: Op<FloorDivideOutFn> = Op::new(
+    &FLOOR_DIVIDE_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(floor_divide_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::floor_divide_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(floor_divide_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::floor_divide.out` through the dispatcher with explicit keys.
+pub fn floor_divide_out_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match FLOOR_DIVIDE_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(other.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&FLOOR_DIVIDE_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::floor_divide.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `floor_divide` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::floor_divide.out`: `floor_divide.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn floor_divide_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other, out]);
+    floor_divide_out_call(ks, self_, other, out)
+}
+
+struct FloorDivideOutBoxed;
+
+impl BoxedOp for FloorDivideOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FLOOR_DIVIDE_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FLOOR_DIVIDE_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let out = u.tensor()?;
+        let r = floor_divide_out(&self_, &other, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -52309,6 +56014,154 @@ impl BoxedOp for ArgsortStableBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::argsort.stable_out
+
+/// Schema of `aten::argsort.stable_out`.
+pub static ARGSORT_STABLE_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::argsort",
+    overload: "stable_out",
+    signature: "argsort.stable_out(Tensor self, *, bool stable, int dim=-1, bool descending=False, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stable", ty: ArgType::Bool, default: None, kwarg_only: true, is_write: false },
+        Arg { name: "dim", ty: ArgType::Int, default: Some(DefaultValue::Int(-1)), kwarg_only: true, is_write: false },
+        Arg { name: "descending", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: true, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::argsort.stable_out`.
+pub type ArgsortStableOutFn = fn(DispatchKeySet, &Tensor, bool, i64, bool, &Tensor) -> Result<Tensor>;
+
+fn argsort_stable_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    stable: bool,
+    dim: i64,
+    descending: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::argsort_stable_out(self_, stable, dim, descending, out)
+}
+
+/// Bumps the version counter of the tensors `aten::argsort.stable_out` writes.
+fn argsort_stable_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    stable: bool,
+    dim: i64,
+    descending: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        argsort_stable_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            stable,
+            dim,
+            descending,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::argsort.stable_out`.
+pub static ARGSORT_STABLE_OUT: Op<ArgsortStableOutFn> = Op::new(
+    &ARGSORT_STABLE_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(argsort_stable_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::argsort_stable_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(argsort_stable_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::argsort.stable_out` through the dispatcher with explicit keys.
+pub fn argsort_stable_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    stable: bool,
+    dim: i64,
+    descending: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match ARGSORT_STABLE_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, stable, dim, descending, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Bool(stable),
+                Value::Int(dim),
+                Value::Bool(descending),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&ARGSORT_STABLE_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::argsort.stable_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `argsort.stable` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::argsort.stable_out`: `argsort.stable_out(Tensor self, *, bool stable, int dim=-1, bool descending=False, Tensor(a!) out) -> Tensor(a!)`
+pub fn argsort_stable_out(self_: &Tensor, stable: bool, out: &Tensor) -> Result<Tensor> {
+    argsort_stable_out_full(self_, stable, -1, false, out)
+}
+
+/// [`argsort_stable_out`] with every argument, including keyword-only ones.
+pub fn argsort_stable_out_full(
+    self_: &Tensor,
+    stable: bool,
+    dim: i64,
+    descending: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    argsort_stable_out_call(ks, self_, stable, dim, descending, out)
+}
+
+struct ArgsortStableOutBoxed;
+
+impl BoxedOp for ArgsortStableOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ARGSORT_STABLE_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ARGSORT_STABLE_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let stable = u.bool()?;
+        let dim = u.int()?;
+        let descending = u.bool()?;
+        let out = u.tensor()?;
+        let r = argsort_stable_out_full(&self_, stable, dim, descending, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::reflection_pad1d
 
 /// Schema of `aten::reflection_pad1d`.
@@ -52399,6 +56252,140 @@ impl BoxedOp for ReflectionPad1dBoxed {
         let self_ = u.tensor()?;
         let padding = u.int_list()?;
         let r = reflection_pad1d(&self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::reflection_pad1d.out
+
+/// Schema of `aten::reflection_pad1d.out`.
+pub static REFLECTION_PAD1D_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::reflection_pad1d",
+    overload: "out",
+    signature: "reflection_pad1d.out(Tensor self, SymInt[2] padding, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(2),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::reflection_pad1d.out`.
+pub type ReflectionPad1dOutFn = fn(DispatchKeySet, &Tensor, &[i64], &Tensor) -> Result<Tensor>;
+
+fn reflection_pad1d_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    padding: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::reflection_pad1d_out(self_, padding, out)
+}
+
+/// Bumps the version counter of the tensors `aten::reflection_pad1d.out` writes.
+fn reflection_pad1d_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    padding: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        reflection_pad1d_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, padding, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::reflection_pad1d.out`.
+pub static REFLECTION_PAD1D_OUT: Op<ReflectionPad1dOutFn> = Op::new(
+    &REFLECTION_PAD1D_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(reflection_pad1d_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::reflection_pad1d_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(reflection_pad1d_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::reflection_pad1d.out` through the dispatcher with explicit keys.
+pub fn reflection_pad1d_out_call(ks: DispatchKeySet, self_: &Tensor, padding: &[i64], out: &Tensor) -> Result<Tensor> {
+    match REFLECTION_PAD1D_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, padding, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(padding.to_vec()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&REFLECTION_PAD1D_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::reflection_pad1d.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `reflection_pad1d` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::reflection_pad1d.out`: `reflection_pad1d.out(Tensor self, SymInt[2] padding, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn reflection_pad1d_out(self_: &Tensor, padding: &[i64], out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    reflection_pad1d_out_call(ks, self_, padding, out)
+}
+
+struct ReflectionPad1dOutBoxed;
+
+impl BoxedOp for ReflectionPad1dOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REFLECTION_PAD1D_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REFLECTION_PAD1D_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let out = u.tensor()?;
+        let r = reflection_pad1d_out(&self_, &padding, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -52524,6 +56511,141 @@ impl BoxedOp for ReflectionPad1dBackwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::reflection_pad1d_backward.grad_input
+
+/// Schema of `aten::reflection_pad1d_backward.grad_input`.
+pub static REFLECTION_PAD1D_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::reflection_pad1d_backward",
+    overload: "grad_input",
+    signature: "reflection_pad1d_backward.grad_input(Tensor grad_output, Tensor self, SymInt[2] padding, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::reflection_pad1d_backward.grad_input`.
+pub type ReflectionPad1dBackwardGradInputFn = fn(DispatchKeySet, &Tensor, &Tensor, &[i64], &Tensor) -> Result<Tensor>;
+
+fn reflection_pad1d_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::reflection_pad1d_backward_grad_input(grad_output, self_, padding, grad_input)
+}
+
+/// Bumps the version counter of the tensors `aten::reflection_pad1d_backward.grad_input` writes.
+fn reflection_pad1d_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        reflection_pad1d_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            padding,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::reflection_pad1d_backward.grad_input`.
+pub static REFLECTION_PAD1D_BACKWARD_GRAD_INPUT: Op<ReflectionPad1dBackwardGradInputFn> = Op::new(
+    &REFLECTION_PAD1D_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(reflection_pad1d_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::reflection_pad1d_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(reflection_pad1d_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::reflection_pad1d_backward.grad_input` through the dispatcher with explicit keys.
+pub fn reflection_pad1d_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match REFLECTION_PAD1D_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, padding, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(padding.to_vec()),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&REFLECTION_PAD1D_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::reflection_pad1d_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `reflection_pad1d_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::reflection_pad1d_backward.grad_input`: `reflection_pad1d_backward.grad_input(Tensor grad_output, Tensor self, SymInt[2] padding, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn reflection_pad1d_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, grad_input]);
+    reflection_pad1d_backward_grad_input_call(ks, grad_output, self_, padding, grad_input)
+}
+
+struct ReflectionPad1dBackwardGradInputBoxed;
+
+impl BoxedOp for ReflectionPad1dBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REFLECTION_PAD1D_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REFLECTION_PAD1D_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let grad_input = u.tensor()?;
+        let r = reflection_pad1d_backward_out(&grad_output, &self_, &padding, &grad_input)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::reflection_pad2d
 
 /// Schema of `aten::reflection_pad2d`.
@@ -52614,6 +56736,140 @@ impl BoxedOp for ReflectionPad2dBoxed {
         let self_ = u.tensor()?;
         let padding = u.int_list()?;
         let r = reflection_pad2d(&self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::reflection_pad2d.out
+
+/// Schema of `aten::reflection_pad2d.out`.
+pub static REFLECTION_PAD2D_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::reflection_pad2d",
+    overload: "out",
+    signature: "reflection_pad2d.out(Tensor self, SymInt[4] padding, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(4),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::reflection_pad2d.out`.
+pub type ReflectionPad2dOutFn = fn(DispatchKeySet, &Tensor, &[i64], &Tensor) -> Result<Tensor>;
+
+fn reflection_pad2d_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    padding: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::reflection_pad2d_out(self_, padding, out)
+}
+
+/// Bumps the version counter of the tensors `aten::reflection_pad2d.out` writes.
+fn reflection_pad2d_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    padding: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        reflection_pad2d_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, padding, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::reflection_pad2d.out`.
+pub static REFLECTION_PAD2D_OUT: Op<ReflectionPad2dOutFn> = Op::new(
+    &REFLECTION_PAD2D_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(reflection_pad2d_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::reflection_pad2d_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(reflection_pad2d_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::reflection_pad2d.out` through the dispatcher with explicit keys.
+pub fn reflection_pad2d_out_call(ks: DispatchKeySet, self_: &Tensor, padding: &[i64], out: &Tensor) -> Result<Tensor> {
+    match REFLECTION_PAD2D_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, padding, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(padding.to_vec()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&REFLECTION_PAD2D_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::reflection_pad2d.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `reflection_pad2d` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::reflection_pad2d.out`: `reflection_pad2d.out(Tensor self, SymInt[4] padding, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn reflection_pad2d_out(self_: &Tensor, padding: &[i64], out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    reflection_pad2d_out_call(ks, self_, padding, out)
+}
+
+struct ReflectionPad2dOutBoxed;
+
+impl BoxedOp for ReflectionPad2dOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REFLECTION_PAD2D_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REFLECTION_PAD2D_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let out = u.tensor()?;
+        let r = reflection_pad2d_out(&self_, &padding, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -52739,6 +56995,141 @@ impl BoxedOp for ReflectionPad2dBackwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::reflection_pad2d_backward.grad_input
+
+/// Schema of `aten::reflection_pad2d_backward.grad_input`.
+pub static REFLECTION_PAD2D_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::reflection_pad2d_backward",
+    overload: "grad_input",
+    signature: "reflection_pad2d_backward.grad_input(Tensor grad_output, Tensor self, SymInt[4] padding, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(4), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::reflection_pad2d_backward.grad_input`.
+pub type ReflectionPad2dBackwardGradInputFn = fn(DispatchKeySet, &Tensor, &Tensor, &[i64], &Tensor) -> Result<Tensor>;
+
+fn reflection_pad2d_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::reflection_pad2d_backward_grad_input(grad_output, self_, padding, grad_input)
+}
+
+/// Bumps the version counter of the tensors `aten::reflection_pad2d_backward.grad_input` writes.
+fn reflection_pad2d_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        reflection_pad2d_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            padding,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::reflection_pad2d_backward.grad_input`.
+pub static REFLECTION_PAD2D_BACKWARD_GRAD_INPUT: Op<ReflectionPad2dBackwardGradInputFn> = Op::new(
+    &REFLECTION_PAD2D_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(reflection_pad2d_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::reflection_pad2d_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(reflection_pad2d_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::reflection_pad2d_backward.grad_input` through the dispatcher with explicit keys.
+pub fn reflection_pad2d_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match REFLECTION_PAD2D_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, padding, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(padding.to_vec()),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&REFLECTION_PAD2D_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::reflection_pad2d_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `reflection_pad2d_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::reflection_pad2d_backward.grad_input`: `reflection_pad2d_backward.grad_input(Tensor grad_output, Tensor self, SymInt[4] padding, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn reflection_pad2d_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, grad_input]);
+    reflection_pad2d_backward_grad_input_call(ks, grad_output, self_, padding, grad_input)
+}
+
+struct ReflectionPad2dBackwardGradInputBoxed;
+
+impl BoxedOp for ReflectionPad2dBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REFLECTION_PAD2D_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REFLECTION_PAD2D_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let grad_input = u.tensor()?;
+        let r = reflection_pad2d_backward_out(&grad_output, &self_, &padding, &grad_input)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::reflection_pad3d
 
 /// Schema of `aten::reflection_pad3d`.
@@ -52829,6 +57220,140 @@ impl BoxedOp for ReflectionPad3dBoxed {
         let self_ = u.tensor()?;
         let padding = u.int_list()?;
         let r = reflection_pad3d(&self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::reflection_pad3d.out
+
+/// Schema of `aten::reflection_pad3d.out`.
+pub static REFLECTION_PAD3D_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::reflection_pad3d",
+    overload: "out",
+    signature: "reflection_pad3d.out(Tensor self, SymInt[6] padding, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(6),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::reflection_pad3d.out`.
+pub type ReflectionPad3dOutFn = fn(DispatchKeySet, &Tensor, &[i64], &Tensor) -> Result<Tensor>;
+
+fn reflection_pad3d_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    padding: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::reflection_pad3d_out(self_, padding, out)
+}
+
+/// Bumps the version counter of the tensors `aten::reflection_pad3d.out` writes.
+fn reflection_pad3d_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    padding: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        reflection_pad3d_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, padding, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::reflection_pad3d.out`.
+pub static REFLECTION_PAD3D_OUT: Op<ReflectionPad3dOutFn> = Op::new(
+    &REFLECTION_PAD3D_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(reflection_pad3d_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::reflection_pad3d_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(reflection_pad3d_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::reflection_pad3d.out` through the dispatcher with explicit keys.
+pub fn reflection_pad3d_out_call(ks: DispatchKeySet, self_: &Tensor, padding: &[i64], out: &Tensor) -> Result<Tensor> {
+    match REFLECTION_PAD3D_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, padding, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(padding.to_vec()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&REFLECTION_PAD3D_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::reflection_pad3d.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `reflection_pad3d` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::reflection_pad3d.out`: `reflection_pad3d.out(Tensor self, SymInt[6] padding, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn reflection_pad3d_out(self_: &Tensor, padding: &[i64], out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    reflection_pad3d_out_call(ks, self_, padding, out)
+}
+
+struct ReflectionPad3dOutBoxed;
+
+impl BoxedOp for ReflectionPad3dOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REFLECTION_PAD3D_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REFLECTION_PAD3D_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let out = u.tensor()?;
+        let r = reflection_pad3d_out(&self_, &padding, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -52954,6 +57479,141 @@ impl BoxedOp for ReflectionPad3dBackwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::reflection_pad3d_backward.grad_input
+
+/// Schema of `aten::reflection_pad3d_backward.grad_input`.
+pub static REFLECTION_PAD3D_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::reflection_pad3d_backward",
+    overload: "grad_input",
+    signature: "reflection_pad3d_backward.grad_input(Tensor grad_output, Tensor self, SymInt[6] padding, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(6), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::reflection_pad3d_backward.grad_input`.
+pub type ReflectionPad3dBackwardGradInputFn = fn(DispatchKeySet, &Tensor, &Tensor, &[i64], &Tensor) -> Result<Tensor>;
+
+fn reflection_pad3d_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::reflection_pad3d_backward_grad_input(grad_output, self_, padding, grad_input)
+}
+
+/// Bumps the version counter of the tensors `aten::reflection_pad3d_backward.grad_input` writes.
+fn reflection_pad3d_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        reflection_pad3d_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            padding,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::reflection_pad3d_backward.grad_input`.
+pub static REFLECTION_PAD3D_BACKWARD_GRAD_INPUT: Op<ReflectionPad3dBackwardGradInputFn> = Op::new(
+    &REFLECTION_PAD3D_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(reflection_pad3d_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::reflection_pad3d_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(reflection_pad3d_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::reflection_pad3d_backward.grad_input` through the dispatcher with explicit keys.
+pub fn reflection_pad3d_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match REFLECTION_PAD3D_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, padding, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(padding.to_vec()),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&REFLECTION_PAD3D_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::reflection_pad3d_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `reflection_pad3d_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::reflection_pad3d_backward.grad_input`: `reflection_pad3d_backward.grad_input(Tensor grad_output, Tensor self, SymInt[6] padding, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn reflection_pad3d_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, grad_input]);
+    reflection_pad3d_backward_grad_input_call(ks, grad_output, self_, padding, grad_input)
+}
+
+struct ReflectionPad3dBackwardGradInputBoxed;
+
+impl BoxedOp for ReflectionPad3dBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REFLECTION_PAD3D_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REFLECTION_PAD3D_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let grad_input = u.tensor()?;
+        let r = reflection_pad3d_backward_out(&grad_output, &self_, &padding, &grad_input)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::replication_pad2d
 
 /// Schema of `aten::replication_pad2d`.
@@ -53044,6 +57704,140 @@ impl BoxedOp for ReplicationPad2dBoxed {
         let self_ = u.tensor()?;
         let padding = u.int_list()?;
         let r = replication_pad2d(&self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::replication_pad2d.out
+
+/// Schema of `aten::replication_pad2d.out`.
+pub static REPLICATION_PAD2D_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::replication_pad2d",
+    overload: "out",
+    signature: "replication_pad2d.out(Tensor self, SymInt[4] padding, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(4),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::replication_pad2d.out`.
+pub type ReplicationPad2dOutFn = fn(DispatchKeySet, &Tensor, &[i64], &Tensor) -> Result<Tensor>;
+
+fn replication_pad2d_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    padding: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::replication_pad2d_out(self_, padding, out)
+}
+
+/// Bumps the version counter of the tensors `aten::replication_pad2d.out` writes.
+fn replication_pad2d_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    padding: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        replication_pad2d_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, padding, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::replication_pad2d.out`.
+pub static REPLICATION_PAD2D_OUT: Op<ReplicationPad2dOutFn> = Op::new(
+    &REPLICATION_PAD2D_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(replication_pad2d_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::replication_pad2d_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(replication_pad2d_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::replication_pad2d.out` through the dispatcher with explicit keys.
+pub fn replication_pad2d_out_call(ks: DispatchKeySet, self_: &Tensor, padding: &[i64], out: &Tensor) -> Result<Tensor> {
+    match REPLICATION_PAD2D_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, padding, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(padding.to_vec()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&REPLICATION_PAD2D_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::replication_pad2d.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `replication_pad2d` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::replication_pad2d.out`: `replication_pad2d.out(Tensor self, SymInt[4] padding, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn replication_pad2d_out(self_: &Tensor, padding: &[i64], out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    replication_pad2d_out_call(ks, self_, padding, out)
+}
+
+struct ReplicationPad2dOutBoxed;
+
+impl BoxedOp for ReplicationPad2dOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REPLICATION_PAD2D_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REPLICATION_PAD2D_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let out = u.tensor()?;
+        let r = replication_pad2d_out(&self_, &padding, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -53169,6 +57963,141 @@ impl BoxedOp for ReplicationPad2dBackwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::replication_pad2d_backward.grad_input
+
+/// Schema of `aten::replication_pad2d_backward.grad_input`.
+pub static REPLICATION_PAD2D_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::replication_pad2d_backward",
+    overload: "grad_input",
+    signature: "replication_pad2d_backward.grad_input(Tensor grad_output, Tensor self, SymInt[4] padding, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(4), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::replication_pad2d_backward.grad_input`.
+pub type ReplicationPad2dBackwardGradInputFn = fn(DispatchKeySet, &Tensor, &Tensor, &[i64], &Tensor) -> Result<Tensor>;
+
+fn replication_pad2d_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::replication_pad2d_backward_grad_input(grad_output, self_, padding, grad_input)
+}
+
+/// Bumps the version counter of the tensors `aten::replication_pad2d_backward.grad_input` writes.
+fn replication_pad2d_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        replication_pad2d_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            padding,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::replication_pad2d_backward.grad_input`.
+pub static REPLICATION_PAD2D_BACKWARD_GRAD_INPUT: Op<ReplicationPad2dBackwardGradInputFn> = Op::new(
+    &REPLICATION_PAD2D_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(replication_pad2d_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::replication_pad2d_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(replication_pad2d_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::replication_pad2d_backward.grad_input` through the dispatcher with explicit keys.
+pub fn replication_pad2d_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match REPLICATION_PAD2D_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, padding, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(padding.to_vec()),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&REPLICATION_PAD2D_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::replication_pad2d_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `replication_pad2d_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::replication_pad2d_backward.grad_input`: `replication_pad2d_backward.grad_input(Tensor grad_output, Tensor self, SymInt[4] padding, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn replication_pad2d_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, grad_input]);
+    replication_pad2d_backward_grad_input_call(ks, grad_output, self_, padding, grad_input)
+}
+
+struct ReplicationPad2dBackwardGradInputBoxed;
+
+impl BoxedOp for ReplicationPad2dBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REPLICATION_PAD2D_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REPLICATION_PAD2D_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let grad_input = u.tensor()?;
+        let r = replication_pad2d_backward_out(&grad_output, &self_, &padding, &grad_input)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::replication_pad3d
 
 /// Schema of `aten::replication_pad3d`.
@@ -53259,6 +58188,140 @@ impl BoxedOp for ReplicationPad3dBoxed {
         let self_ = u.tensor()?;
         let padding = u.int_list()?;
         let r = replication_pad3d(&self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::replication_pad3d.out
+
+/// Schema of `aten::replication_pad3d.out`.
+pub static REPLICATION_PAD3D_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::replication_pad3d",
+    overload: "out",
+    signature: "replication_pad3d.out(Tensor self, SymInt[6] padding, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(6),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::replication_pad3d.out`.
+pub type ReplicationPad3dOutFn = fn(DispatchKeySet, &Tensor, &[i64], &Tensor) -> Result<Tensor>;
+
+fn replication_pad3d_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    padding: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::replication_pad3d_out(self_, padding, out)
+}
+
+/// Bumps the version counter of the tensors `aten::replication_pad3d.out` writes.
+fn replication_pad3d_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    padding: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        replication_pad3d_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, padding, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::replication_pad3d.out`.
+pub static REPLICATION_PAD3D_OUT: Op<ReplicationPad3dOutFn> = Op::new(
+    &REPLICATION_PAD3D_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(replication_pad3d_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::replication_pad3d_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(replication_pad3d_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::replication_pad3d.out` through the dispatcher with explicit keys.
+pub fn replication_pad3d_out_call(ks: DispatchKeySet, self_: &Tensor, padding: &[i64], out: &Tensor) -> Result<Tensor> {
+    match REPLICATION_PAD3D_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, padding, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(padding.to_vec()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&REPLICATION_PAD3D_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::replication_pad3d.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `replication_pad3d` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::replication_pad3d.out`: `replication_pad3d.out(Tensor self, SymInt[6] padding, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn replication_pad3d_out(self_: &Tensor, padding: &[i64], out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    replication_pad3d_out_call(ks, self_, padding, out)
+}
+
+struct ReplicationPad3dOutBoxed;
+
+impl BoxedOp for ReplicationPad3dOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REPLICATION_PAD3D_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REPLICATION_PAD3D_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let out = u.tensor()?;
+        let r = replication_pad3d_out(&self_, &padding, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -53379,6 +58442,141 @@ impl BoxedOp for ReplicationPad3dBackwardBoxed {
         let self_ = u.tensor()?;
         let padding = u.int_list()?;
         let r = replication_pad3d_backward(&grad_output, &self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::replication_pad3d_backward.grad_input
+
+/// Schema of `aten::replication_pad3d_backward.grad_input`.
+pub static REPLICATION_PAD3D_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::replication_pad3d_backward",
+    overload: "grad_input",
+    signature: "replication_pad3d_backward.grad_input(Tensor grad_output, Tensor self, SymInt[6] padding, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(6), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::replication_pad3d_backward.grad_input`.
+pub type ReplicationPad3dBackwardGradInputFn = fn(DispatchKeySet, &Tensor, &Tensor, &[i64], &Tensor) -> Result<Tensor>;
+
+fn replication_pad3d_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::replication_pad3d_backward_grad_input(grad_output, self_, padding, grad_input)
+}
+
+/// Bumps the version counter of the tensors `aten::replication_pad3d_backward.grad_input` writes.
+fn replication_pad3d_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        replication_pad3d_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            padding,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::replication_pad3d_backward.grad_input`.
+pub static REPLICATION_PAD3D_BACKWARD_GRAD_INPUT: Op<ReplicationPad3dBackwardGradInputFn> = Op::new(
+    &REPLICATION_PAD3D_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(replication_pad3d_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::replication_pad3d_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(replication_pad3d_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::replication_pad3d_backward.grad_input` through the dispatcher with explicit keys.
+pub fn replication_pad3d_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match REPLICATION_PAD3D_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, padding, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(padding.to_vec()),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&REPLICATION_PAD3D_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::replication_pad3d_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `replication_pad3d_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::replication_pad3d_backward.grad_input`: `replication_pad3d_backward.grad_input(Tensor grad_output, Tensor self, SymInt[6] padding, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn replication_pad3d_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, grad_input]);
+    replication_pad3d_backward_grad_input_call(ks, grad_output, self_, padding, grad_input)
+}
+
+struct ReplicationPad3dBackwardGradInputBoxed;
+
+impl BoxedOp for ReplicationPad3dBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REPLICATION_PAD3D_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REPLICATION_PAD3D_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let grad_input = u.tensor()?;
+        let r = replication_pad3d_backward_out(&grad_output, &self_, &padding, &grad_input)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -53531,6 +58729,212 @@ impl BoxedOp for AvgPool2dBoxed {
             ceil_mode,
             count_include_pad,
             divisor_override,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::avg_pool2d.out
+
+/// Schema of `aten::avg_pool2d.out`.
+pub static AVG_POOL2D_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::avg_pool2d",
+    overload: "out",
+    signature: "avg_pool2d.out(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, bool ceil_mode=False, bool count_include_pad=True, int? divisor_override=None, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[])), kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[0, 0])), kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "count_include_pad", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: false, is_write: false },
+        Arg { name: "divisor_override", ty: ArgType::OptInt, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::avg_pool2d.out`.
+pub type AvgPool2dOutFn =
+    fn(DispatchKeySet, &Tensor, &[i64], &[i64], &[i64], bool, bool, Option<i64>, &Tensor) -> Result<Tensor>;
+
+fn avg_pool2d_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::avg_pool2d_out(
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+        out,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::avg_pool2d.out` writes.
+fn avg_pool2d_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        avg_pool2d_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::avg_pool2d.out`.
+pub static AVG_POOL2D_OUT: Op<AvgPool2dOutFn> = Op::new(
+    &AVG_POOL2D_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(avg_pool2d_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::avg_pool2d_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(avg_pool2d_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::avg_pool2d.out` through the dispatcher with explicit keys.
+pub fn avg_pool2d_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match AVG_POOL2D_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+            out,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::Bool(ceil_mode),
+                Value::Bool(count_include_pad),
+                divisor_override.map_or(Value::None, Value::Int),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&AVG_POOL2D_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::avg_pool2d.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `avg_pool2d` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::avg_pool2d.out`: `avg_pool2d.out(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, bool ceil_mode=False, bool count_include_pad=True, int? divisor_override=None, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn avg_pool2d_out(
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    avg_pool2d_out_call(
+        ks,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+        out,
+    )
+}
+
+struct AvgPool2dOutBoxed;
+
+impl BoxedOp for AvgPool2dOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &AVG_POOL2D_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AVG_POOL2D_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let count_include_pad = u.bool()?;
+        let divisor_override = u.opt_int()?;
+        let out = u.tensor()?;
+        let r = avg_pool2d_out(
+            &self_,
+            &kernel_size,
+            &stride,
+            &padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+            &out,
         )?;
         Ok(vec![Value::Tensor(r)])
     }
@@ -53706,6 +59110,224 @@ impl BoxedOp for AvgPool2dBackwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::avg_pool2d_backward.grad_input
+
+/// Schema of `aten::avg_pool2d_backward.grad_input`.
+pub static AVG_POOL2D_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::avg_pool2d_backward",
+    overload: "grad_input",
+    signature: "avg_pool2d_backward.grad_input(Tensor grad_output, Tensor self, int[2] kernel_size, int[2] stride, int[2] padding, bool ceil_mode, bool count_include_pad, int? divisor_override, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "count_include_pad", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "divisor_override", ty: ArgType::OptInt, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::avg_pool2d_backward.grad_input`.
+pub type AvgPool2dBackwardGradInputFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &[i64], &[i64], &[i64], bool, bool, Option<i64>, &Tensor) -> Result<Tensor>;
+
+fn avg_pool2d_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::avg_pool2d_backward_grad_input(
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+        grad_input,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::avg_pool2d_backward.grad_input` writes.
+fn avg_pool2d_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        avg_pool2d_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::avg_pool2d_backward.grad_input`.
+pub static AVG_POOL2D_BACKWARD_GRAD_INPUT: Op<AvgPool2dBackwardGradInputFn> = Op::new(
+    &AVG_POOL2D_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(avg_pool2d_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::avg_pool2d_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(avg_pool2d_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::avg_pool2d_backward.grad_input` through the dispatcher with explicit keys.
+pub fn avg_pool2d_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match AVG_POOL2D_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_output,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+            grad_input,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::Bool(ceil_mode),
+                Value::Bool(count_include_pad),
+                divisor_override.map_or(Value::None, Value::Int),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&AVG_POOL2D_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::avg_pool2d_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `avg_pool2d_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::avg_pool2d_backward.grad_input`: `avg_pool2d_backward.grad_input(Tensor grad_output, Tensor self, int[2] kernel_size, int[2] stride, int[2] padding, bool ceil_mode, bool count_include_pad, int? divisor_override, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn avg_pool2d_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, grad_input]);
+    avg_pool2d_backward_grad_input_call(
+        ks,
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+        grad_input,
+    )
+}
+
+struct AvgPool2dBackwardGradInputBoxed;
+
+impl BoxedOp for AvgPool2dBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &AVG_POOL2D_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AVG_POOL2D_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let count_include_pad = u.bool()?;
+        let divisor_override = u.opt_int()?;
+        let grad_input = u.tensor()?;
+        let r = avg_pool2d_backward_out(
+            &grad_output,
+            &self_,
+            &kernel_size,
+            &stride,
+            &padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+            &grad_input,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::avg_pool3d
 
 /// Schema of `aten::avg_pool3d`.
@@ -53853,6 +59475,212 @@ impl BoxedOp for AvgPool3dBoxed {
             ceil_mode,
             count_include_pad,
             divisor_override,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::avg_pool3d.out
+
+/// Schema of `aten::avg_pool3d.out`.
+pub static AVG_POOL3D_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::avg_pool3d",
+    overload: "out",
+    signature: "avg_pool3d.out(Tensor self, int[3] kernel_size, int[3] stride=[], int[3] padding=0, bool ceil_mode=False, bool count_include_pad=True, int? divisor_override=None, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(3), default: Some(DefaultValue::IntList(&[])), kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(3), default: Some(DefaultValue::IntList(&[0, 0, 0])), kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "count_include_pad", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: false, is_write: false },
+        Arg { name: "divisor_override", ty: ArgType::OptInt, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::avg_pool3d.out`.
+pub type AvgPool3dOutFn =
+    fn(DispatchKeySet, &Tensor, &[i64], &[i64], &[i64], bool, bool, Option<i64>, &Tensor) -> Result<Tensor>;
+
+fn avg_pool3d_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::avg_pool3d_out(
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+        out,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::avg_pool3d.out` writes.
+fn avg_pool3d_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        avg_pool3d_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::avg_pool3d.out`.
+pub static AVG_POOL3D_OUT: Op<AvgPool3dOutFn> = Op::new(
+    &AVG_POOL3D_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(avg_pool3d_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::avg_pool3d_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(avg_pool3d_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::avg_pool3d.out` through the dispatcher with explicit keys.
+pub fn avg_pool3d_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match AVG_POOL3D_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+            out,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::Bool(ceil_mode),
+                Value::Bool(count_include_pad),
+                divisor_override.map_or(Value::None, Value::Int),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&AVG_POOL3D_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::avg_pool3d.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `avg_pool3d` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::avg_pool3d.out`: `avg_pool3d.out(Tensor self, int[3] kernel_size, int[3] stride=[], int[3] padding=0, bool ceil_mode=False, bool count_include_pad=True, int? divisor_override=None, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn avg_pool3d_out(
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    avg_pool3d_out_call(
+        ks,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+        out,
+    )
+}
+
+struct AvgPool3dOutBoxed;
+
+impl BoxedOp for AvgPool3dOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &AVG_POOL3D_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AVG_POOL3D_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let count_include_pad = u.bool()?;
+        let divisor_override = u.opt_int()?;
+        let out = u.tensor()?;
+        let r = avg_pool3d_out(
+            &self_,
+            &kernel_size,
+            &stride,
+            &padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+            &out,
         )?;
         Ok(vec![Value::Tensor(r)])
     }
@@ -54028,6 +59856,224 @@ impl BoxedOp for AvgPool3dBackwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::avg_pool3d_backward.grad_input
+
+/// Schema of `aten::avg_pool3d_backward.grad_input`.
+pub static AVG_POOL3D_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::avg_pool3d_backward",
+    overload: "grad_input",
+    signature: "avg_pool3d_backward.grad_input(Tensor grad_output, Tensor self, int[3] kernel_size, int[3] stride, int[3] padding, bool ceil_mode, bool count_include_pad, int? divisor_override, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "count_include_pad", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "divisor_override", ty: ArgType::OptInt, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::avg_pool3d_backward.grad_input`.
+pub type AvgPool3dBackwardGradInputFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &[i64], &[i64], &[i64], bool, bool, Option<i64>, &Tensor) -> Result<Tensor>;
+
+fn avg_pool3d_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::avg_pool3d_backward_grad_input(
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+        grad_input,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::avg_pool3d_backward.grad_input` writes.
+fn avg_pool3d_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        avg_pool3d_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::avg_pool3d_backward.grad_input`.
+pub static AVG_POOL3D_BACKWARD_GRAD_INPUT: Op<AvgPool3dBackwardGradInputFn> = Op::new(
+    &AVG_POOL3D_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(avg_pool3d_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::avg_pool3d_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(avg_pool3d_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::avg_pool3d_backward.grad_input` through the dispatcher with explicit keys.
+pub fn avg_pool3d_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match AVG_POOL3D_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_output,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+            grad_input,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::Bool(ceil_mode),
+                Value::Bool(count_include_pad),
+                divisor_override.map_or(Value::None, Value::Int),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&AVG_POOL3D_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::avg_pool3d_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `avg_pool3d_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::avg_pool3d_backward.grad_input`: `avg_pool3d_backward.grad_input(Tensor grad_output, Tensor self, int[3] kernel_size, int[3] stride, int[3] padding, bool ceil_mode, bool count_include_pad, int? divisor_override, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn avg_pool3d_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, grad_input]);
+    avg_pool3d_backward_grad_input_call(
+        ks,
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+        grad_input,
+    )
+}
+
+struct AvgPool3dBackwardGradInputBoxed;
+
+impl BoxedOp for AvgPool3dBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &AVG_POOL3D_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AVG_POOL3D_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let count_include_pad = u.bool()?;
+        let divisor_override = u.opt_int()?;
+        let grad_input = u.tensor()?;
+        let r = avg_pool3d_backward_out(
+            &grad_output,
+            &self_,
+            &kernel_size,
+            &stride,
+            &padding,
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+            &grad_input,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::_adaptive_avg_pool2d
 
 /// Schema of `aten::_adaptive_avg_pool2d`.
@@ -54118,6 +60164,145 @@ impl BoxedOp for AdaptiveAvgPool2dBoxed {
         let self_ = u.tensor()?;
         let output_size = u.int_list()?;
         let r = _adaptive_avg_pool2d(&self_, &output_size)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_adaptive_avg_pool2d.out
+
+/// Schema of `aten::_adaptive_avg_pool2d.out`.
+pub static ADAPTIVE_AVG_POOL2D_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_adaptive_avg_pool2d",
+    overload: "out",
+    signature: "_adaptive_avg_pool2d.out(Tensor self, SymInt[2] output_size, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "output_size",
+            ty: ArgType::IntList(2),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_adaptive_avg_pool2d.out`.
+pub type AdaptiveAvgPool2dOutFn = fn(DispatchKeySet, &Tensor, &[i64], &Tensor) -> Result<Tensor>;
+
+fn adaptive_avg_pool2d_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::adaptive_avg_pool2d_out(self_, output_size, out)
+}
+
+/// Bumps the version counter of the tensors `aten::_adaptive_avg_pool2d.out` writes.
+fn adaptive_avg_pool2d_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        adaptive_avg_pool2d_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, output_size, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::_adaptive_avg_pool2d.out`.
+pub static ADAPTIVE_AVG_POOL2D_OUT: Op<AdaptiveAvgPool2dOutFn> = Op::new(
+    &ADAPTIVE_AVG_POOL2D_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(adaptive_avg_pool2d_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::adaptive_avg_pool2d_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(adaptive_avg_pool2d_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::_adaptive_avg_pool2d.out` through the dispatcher with explicit keys.
+pub fn adaptive_avg_pool2d_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    match ADAPTIVE_AVG_POOL2D_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, output_size, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(output_size.to_vec()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&ADAPTIVE_AVG_POOL2D_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_adaptive_avg_pool2d.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `_adaptive_avg_pool2d` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::_adaptive_avg_pool2d.out`: `_adaptive_avg_pool2d.out(Tensor self, SymInt[2] output_size, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn _adaptive_avg_pool2d_out(self_: &Tensor, output_size: &[i64], out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    adaptive_avg_pool2d_out_call(ks, self_, output_size, out)
+}
+
+struct AdaptiveAvgPool2dOutBoxed;
+
+impl BoxedOp for AdaptiveAvgPool2dOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADAPTIVE_AVG_POOL2D_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADAPTIVE_AVG_POOL2D_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let output_size = u.int_list()?;
+        let out = u.tensor()?;
+        let r = _adaptive_avg_pool2d_out(&self_, &output_size, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -54221,6 +60406,145 @@ impl BoxedOp for AdaptiveAvgPool2dBackwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::_adaptive_avg_pool2d_backward.out
+
+/// Schema of `aten::_adaptive_avg_pool2d_backward.out`.
+pub static ADAPTIVE_AVG_POOL2D_BACKWARD_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_adaptive_avg_pool2d_backward",
+    overload: "out",
+    signature: "_adaptive_avg_pool2d_backward.out(Tensor grad_output, Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_adaptive_avg_pool2d_backward.out`.
+pub type AdaptiveAvgPool2dBackwardOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn adaptive_avg_pool2d_backward_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::adaptive_avg_pool2d_backward_out(grad_output, self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::_adaptive_avg_pool2d_backward.out` writes.
+fn adaptive_avg_pool2d_backward_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        adaptive_avg_pool2d_backward_out_call(ks.below(DispatchKey::ADInplaceOrView), grad_output, self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::_adaptive_avg_pool2d_backward.out`.
+pub static ADAPTIVE_AVG_POOL2D_BACKWARD_OUT: Op<AdaptiveAvgPool2dBackwardOutFn> = Op::new(
+    &ADAPTIVE_AVG_POOL2D_BACKWARD_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(adaptive_avg_pool2d_backward_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::adaptive_avg_pool2d_backward_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(adaptive_avg_pool2d_backward_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::_adaptive_avg_pool2d_backward.out` through the dispatcher with explicit keys.
+pub fn adaptive_avg_pool2d_backward_out_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match ADAPTIVE_AVG_POOL2D_BACKWARD_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&ADAPTIVE_AVG_POOL2D_BACKWARD_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_adaptive_avg_pool2d_backward.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `_adaptive_avg_pool2d_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::_adaptive_avg_pool2d_backward.out`: `_adaptive_avg_pool2d_backward.out(Tensor grad_output, Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn _adaptive_avg_pool2d_backward_out(grad_output: &Tensor, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, out]);
+    adaptive_avg_pool2d_backward_out_call(ks, grad_output, self_, out)
+}
+
+struct AdaptiveAvgPool2dBackwardOutBoxed;
+
+impl BoxedOp for AdaptiveAvgPool2dBackwardOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADAPTIVE_AVG_POOL2D_BACKWARD_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADAPTIVE_AVG_POOL2D_BACKWARD_OUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = _adaptive_avg_pool2d_backward_out(&grad_output, &self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::_adaptive_avg_pool3d
 
 /// Schema of `aten::_adaptive_avg_pool3d`.
@@ -54311,6 +60635,145 @@ impl BoxedOp for AdaptiveAvgPool3dBoxed {
         let self_ = u.tensor()?;
         let output_size = u.int_list()?;
         let r = _adaptive_avg_pool3d(&self_, &output_size)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_adaptive_avg_pool3d.out
+
+/// Schema of `aten::_adaptive_avg_pool3d.out`.
+pub static ADAPTIVE_AVG_POOL3D_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_adaptive_avg_pool3d",
+    overload: "out",
+    signature: "_adaptive_avg_pool3d.out(Tensor self, SymInt[3] output_size, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "output_size",
+            ty: ArgType::IntList(3),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_adaptive_avg_pool3d.out`.
+pub type AdaptiveAvgPool3dOutFn = fn(DispatchKeySet, &Tensor, &[i64], &Tensor) -> Result<Tensor>;
+
+fn adaptive_avg_pool3d_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::adaptive_avg_pool3d_out(self_, output_size, out)
+}
+
+/// Bumps the version counter of the tensors `aten::_adaptive_avg_pool3d.out` writes.
+fn adaptive_avg_pool3d_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        adaptive_avg_pool3d_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, output_size, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::_adaptive_avg_pool3d.out`.
+pub static ADAPTIVE_AVG_POOL3D_OUT: Op<AdaptiveAvgPool3dOutFn> = Op::new(
+    &ADAPTIVE_AVG_POOL3D_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(adaptive_avg_pool3d_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::adaptive_avg_pool3d_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(adaptive_avg_pool3d_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::_adaptive_avg_pool3d.out` through the dispatcher with explicit keys.
+pub fn adaptive_avg_pool3d_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    match ADAPTIVE_AVG_POOL3D_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, output_size, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(output_size.to_vec()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&ADAPTIVE_AVG_POOL3D_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_adaptive_avg_pool3d.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `_adaptive_avg_pool3d` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::_adaptive_avg_pool3d.out`: `_adaptive_avg_pool3d.out(Tensor self, SymInt[3] output_size, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn _adaptive_avg_pool3d_out(self_: &Tensor, output_size: &[i64], out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    adaptive_avg_pool3d_out_call(ks, self_, output_size, out)
+}
+
+struct AdaptiveAvgPool3dOutBoxed;
+
+impl BoxedOp for AdaptiveAvgPool3dOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADAPTIVE_AVG_POOL3D_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADAPTIVE_AVG_POOL3D_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let output_size = u.int_list()?;
+        let out = u.tensor()?;
+        let r = _adaptive_avg_pool3d_out(&self_, &output_size, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -54409,6 +60872,145 @@ impl BoxedOp for AdaptiveAvgPool3dBackwardBoxed {
         let grad_output = u.tensor()?;
         let self_ = u.tensor()?;
         let r = _adaptive_avg_pool3d_backward(&grad_output, &self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_adaptive_avg_pool3d_backward.out
+
+/// Schema of `aten::_adaptive_avg_pool3d_backward.out`.
+pub static ADAPTIVE_AVG_POOL3D_BACKWARD_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_adaptive_avg_pool3d_backward",
+    overload: "out",
+    signature: "_adaptive_avg_pool3d_backward.out(Tensor grad_output, Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_adaptive_avg_pool3d_backward.out`.
+pub type AdaptiveAvgPool3dBackwardOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn adaptive_avg_pool3d_backward_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::adaptive_avg_pool3d_backward_out(grad_output, self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::_adaptive_avg_pool3d_backward.out` writes.
+fn adaptive_avg_pool3d_backward_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        adaptive_avg_pool3d_backward_out_call(ks.below(DispatchKey::ADInplaceOrView), grad_output, self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::_adaptive_avg_pool3d_backward.out`.
+pub static ADAPTIVE_AVG_POOL3D_BACKWARD_OUT: Op<AdaptiveAvgPool3dBackwardOutFn> = Op::new(
+    &ADAPTIVE_AVG_POOL3D_BACKWARD_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(adaptive_avg_pool3d_backward_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::adaptive_avg_pool3d_backward_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(adaptive_avg_pool3d_backward_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::_adaptive_avg_pool3d_backward.out` through the dispatcher with explicit keys.
+pub fn adaptive_avg_pool3d_backward_out_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match ADAPTIVE_AVG_POOL3D_BACKWARD_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&ADAPTIVE_AVG_POOL3D_BACKWARD_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_adaptive_avg_pool3d_backward.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `_adaptive_avg_pool3d_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::_adaptive_avg_pool3d_backward.out`: `_adaptive_avg_pool3d_backward.out(Tensor grad_output, Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn _adaptive_avg_pool3d_backward_out(grad_output: &Tensor, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, out]);
+    adaptive_avg_pool3d_backward_out_call(ks, grad_output, self_, out)
+}
+
+struct AdaptiveAvgPool3dBackwardOutBoxed;
+
+impl BoxedOp for AdaptiveAvgPool3dBackwardOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADAPTIVE_AVG_POOL3D_BACKWARD_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADAPTIVE_AVG_POOL3D_BACKWARD_OUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = _adaptive_avg_pool3d_backward_out(&grad_output, &self_, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -54548,6 +61150,150 @@ impl BoxedOp for UpsampleNearest2dBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::upsample_nearest2d.out
+
+/// Schema of `aten::upsample_nearest2d.out`.
+pub static UPSAMPLE_NEAREST2D_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::upsample_nearest2d",
+    overload: "out",
+    signature: "upsample_nearest2d.out(Tensor self, SymInt[2] output_size, float? scales_h=None, float? scales_w=None, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "scales_h", ty: ArgType::OptFloat, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "scales_w", ty: ArgType::OptFloat, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::upsample_nearest2d.out`.
+pub type UpsampleNearest2dOutFn =
+    fn(DispatchKeySet, &Tensor, &[i64], Option<f64>, Option<f64>, &Tensor) -> Result<Tensor>;
+
+fn upsample_nearest2d_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::upsample_nearest2d_out(self_, output_size, scales_h, scales_w, out)
+}
+
+/// Bumps the version counter of the tensors `aten::upsample_nearest2d.out` writes.
+fn upsample_nearest2d_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        upsample_nearest2d_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            output_size,
+            scales_h,
+            scales_w,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::upsample_nearest2d.out`.
+pub static UPSAMPLE_NEAREST2D_OUT: Op<UpsampleNearest2dOutFn> = Op::new(
+    &UPSAMPLE_NEAREST2D_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(upsample_nearest2d_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::upsample_nearest2d_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(upsample_nearest2d_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::upsample_nearest2d.out` through the dispatcher with explicit keys.
+pub fn upsample_nearest2d_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match UPSAMPLE_NEAREST2D_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, output_size, scales_h, scales_w, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(output_size.to_vec()),
+                scales_h.map_or(Value::None, Value::Float),
+                scales_w.map_or(Value::None, Value::Float),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&UPSAMPLE_NEAREST2D_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::upsample_nearest2d.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `upsample_nearest2d` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::upsample_nearest2d.out`: `upsample_nearest2d.out(Tensor self, SymInt[2] output_size, float? scales_h=None, float? scales_w=None, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn upsample_nearest2d_out(
+    self_: &Tensor,
+    output_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    upsample_nearest2d_out_call(ks, self_, output_size, scales_h, scales_w, out)
+}
+
+struct UpsampleNearest2dOutBoxed;
+
+impl BoxedOp for UpsampleNearest2dOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &UPSAMPLE_NEAREST2D_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UPSAMPLE_NEAREST2D_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let output_size = u.int_list()?;
+        let scales_h = u.opt_float()?;
+        let scales_w = u.opt_float()?;
+        let out = u.tensor()?;
+        let r = upsample_nearest2d_out(&self_, &output_size, scales_h, scales_w, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::upsample_nearest2d_backward
 
 /// Schema of `aten::upsample_nearest2d_backward`.
@@ -54664,6 +61410,174 @@ impl BoxedOp for UpsampleNearest2dBackwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::upsample_nearest2d_backward.grad_input
+
+/// Schema of `aten::upsample_nearest2d_backward.grad_input`.
+pub static UPSAMPLE_NEAREST2D_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::upsample_nearest2d_backward",
+    overload: "grad_input",
+    signature: "upsample_nearest2d_backward.grad_input(Tensor grad_output, SymInt[2] output_size, SymInt[4] input_size, float? scales_h=None, float? scales_w=None, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input_size", ty: ArgType::IntList(4), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "scales_h", ty: ArgType::OptFloat, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "scales_w", ty: ArgType::OptFloat, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::upsample_nearest2d_backward.grad_input`.
+pub type UpsampleNearest2dBackwardGradInputFn =
+    fn(DispatchKeySet, &Tensor, &[i64], &[i64], Option<f64>, Option<f64>, &Tensor) -> Result<Tensor>;
+
+fn upsample_nearest2d_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::upsample_nearest2d_backward_grad_input(
+        grad_output,
+        output_size,
+        input_size,
+        scales_h,
+        scales_w,
+        grad_input,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::upsample_nearest2d_backward.grad_input` writes.
+fn upsample_nearest2d_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        upsample_nearest2d_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            output_size,
+            input_size,
+            scales_h,
+            scales_w,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::upsample_nearest2d_backward.grad_input`.
+pub static UPSAMPLE_NEAREST2D_BACKWARD_GRAD_INPUT: Op<UpsampleNearest2dBackwardGradInputFn> = Op::new(
+    &UPSAMPLE_NEAREST2D_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(upsample_nearest2d_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::upsample_nearest2d_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(upsample_nearest2d_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::upsample_nearest2d_backward.grad_input` through the dispatcher with explicit keys.
+pub fn upsample_nearest2d_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match UPSAMPLE_NEAREST2D_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, output_size, input_size, scales_h, scales_w, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::IntList(output_size.to_vec()),
+                Value::IntList(input_size.to_vec()),
+                scales_h.map_or(Value::None, Value::Float),
+                scales_w.map_or(Value::None, Value::Float),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&UPSAMPLE_NEAREST2D_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::upsample_nearest2d_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `upsample_nearest2d_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::upsample_nearest2d_backward.grad_input`: `upsample_nearest2d_backward.grad_input(Tensor grad_output, SymInt[2] output_size, SymInt[4] input_size, float? scales_h=None, float? scales_w=None, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn upsample_nearest2d_backward_out(
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, grad_input]);
+    upsample_nearest2d_backward_grad_input_call(
+        ks,
+        grad_output,
+        output_size,
+        input_size,
+        scales_h,
+        scales_w,
+        grad_input,
+    )
+}
+
+struct UpsampleNearest2dBackwardGradInputBoxed;
+
+impl BoxedOp for UpsampleNearest2dBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &UPSAMPLE_NEAREST2D_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UPSAMPLE_NEAREST2D_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let output_size = u.int_list()?;
+        let input_size = u.int_list()?;
+        let scales_h = u.opt_float()?;
+        let scales_w = u.opt_float()?;
+        let grad_input = u.tensor()?;
+        let r =
+            upsample_nearest2d_backward_out(&grad_output, &output_size, &input_size, scales_h, scales_w, &grad_input)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::upsample_bilinear2d
 
 /// Schema of `aten::upsample_bilinear2d`.
@@ -54771,6 +61685,158 @@ impl BoxedOp for UpsampleBilinear2dBoxed {
         let scales_h = u.opt_float()?;
         let scales_w = u.opt_float()?;
         let r = upsample_bilinear2d(&self_, &output_size, align_corners, scales_h, scales_w)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::upsample_bilinear2d.out
+
+/// Schema of `aten::upsample_bilinear2d.out`.
+pub static UPSAMPLE_BILINEAR2D_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::upsample_bilinear2d",
+    overload: "out",
+    signature: "upsample_bilinear2d.out(Tensor self, SymInt[2] output_size, bool align_corners, float? scales_h=None, float? scales_w=None, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "align_corners", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "scales_h", ty: ArgType::OptFloat, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "scales_w", ty: ArgType::OptFloat, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::upsample_bilinear2d.out`.
+pub type UpsampleBilinear2dOutFn =
+    fn(DispatchKeySet, &Tensor, &[i64], bool, Option<f64>, Option<f64>, &Tensor) -> Result<Tensor>;
+
+fn upsample_bilinear2d_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::upsample_bilinear2d_out(self_, output_size, align_corners, scales_h, scales_w, out)
+}
+
+/// Bumps the version counter of the tensors `aten::upsample_bilinear2d.out` writes.
+fn upsample_bilinear2d_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        upsample_bilinear2d_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            output_size,
+            align_corners,
+            scales_h,
+            scales_w,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::upsample_bilinear2d.out`.
+pub static UPSAMPLE_BILINEAR2D_OUT: Op<UpsampleBilinear2dOutFn> = Op::new(
+    &UPSAMPLE_BILINEAR2D_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(upsample_bilinear2d_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::upsample_bilinear2d_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(upsample_bilinear2d_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::upsample_bilinear2d.out` through the dispatcher with explicit keys.
+pub fn upsample_bilinear2d_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match UPSAMPLE_BILINEAR2D_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, output_size, align_corners, scales_h, scales_w, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(output_size.to_vec()),
+                Value::Bool(align_corners),
+                scales_h.map_or(Value::None, Value::Float),
+                scales_w.map_or(Value::None, Value::Float),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&UPSAMPLE_BILINEAR2D_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::upsample_bilinear2d.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `upsample_bilinear2d` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::upsample_bilinear2d.out`: `upsample_bilinear2d.out(Tensor self, SymInt[2] output_size, bool align_corners, float? scales_h=None, float? scales_w=None, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn upsample_bilinear2d_out(
+    self_: &Tensor,
+    output_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    upsample_bilinear2d_out_call(ks, self_, output_size, align_corners, scales_h, scales_w, out)
+}
+
+struct UpsampleBilinear2dOutBoxed;
+
+impl BoxedOp for UpsampleBilinear2dOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &UPSAMPLE_BILINEAR2D_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UPSAMPLE_BILINEAR2D_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let output_size = u.int_list()?;
+        let align_corners = u.bool()?;
+        let scales_h = u.opt_float()?;
+        let scales_w = u.opt_float()?;
+        let out = u.tensor()?;
+        let r = upsample_bilinear2d_out(&self_, &output_size, align_corners, scales_h, scales_w, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -54928,6 +61994,200 @@ impl BoxedOp for UpsampleBilinear2dBackwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::upsample_bilinear2d_backward.grad_input
+
+/// Schema of `aten::upsample_bilinear2d_backward.grad_input`.
+pub static UPSAMPLE_BILINEAR2D_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::upsample_bilinear2d_backward",
+    overload: "grad_input",
+    signature: "upsample_bilinear2d_backward.grad_input(Tensor grad_output, SymInt[2] output_size, SymInt[4] input_size, bool align_corners, float? scales_h=None, float? scales_w=None, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input_size", ty: ArgType::IntList(4), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "align_corners", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "scales_h", ty: ArgType::OptFloat, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "scales_w", ty: ArgType::OptFloat, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::upsample_bilinear2d_backward.grad_input`.
+pub type UpsampleBilinear2dBackwardGradInputFn =
+    fn(DispatchKeySet, &Tensor, &[i64], &[i64], bool, Option<f64>, Option<f64>, &Tensor) -> Result<Tensor>;
+
+fn upsample_bilinear2d_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::upsample_bilinear2d_backward_grad_input(
+        grad_output,
+        output_size,
+        input_size,
+        align_corners,
+        scales_h,
+        scales_w,
+        grad_input,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::upsample_bilinear2d_backward.grad_input` writes.
+fn upsample_bilinear2d_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        upsample_bilinear2d_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            output_size,
+            input_size,
+            align_corners,
+            scales_h,
+            scales_w,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::upsample_bilinear2d_backward.grad_input`.
+pub static UPSAMPLE_BILINEAR2D_BACKWARD_GRAD_INPUT: Op<UpsampleBilinear2dBackwardGradInputFn> = Op::new(
+    &UPSAMPLE_BILINEAR2D_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(upsample_bilinear2d_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::upsample_bilinear2d_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(upsample_bilinear2d_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::upsample_bilinear2d_backward.grad_input` through the dispatcher with explicit keys.
+pub fn upsample_bilinear2d_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match UPSAMPLE_BILINEAR2D_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_output,
+            output_size,
+            input_size,
+            align_corners,
+            scales_h,
+            scales_w,
+            grad_input,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::IntList(output_size.to_vec()),
+                Value::IntList(input_size.to_vec()),
+                Value::Bool(align_corners),
+                scales_h.map_or(Value::None, Value::Float),
+                scales_w.map_or(Value::None, Value::Float),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&UPSAMPLE_BILINEAR2D_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::upsample_bilinear2d_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `upsample_bilinear2d_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::upsample_bilinear2d_backward.grad_input`: `upsample_bilinear2d_backward.grad_input(Tensor grad_output, SymInt[2] output_size, SymInt[4] input_size, bool align_corners, float? scales_h=None, float? scales_w=None, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn upsample_bilinear2d_backward_out(
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, grad_input]);
+    upsample_bilinear2d_backward_grad_input_call(
+        ks,
+        grad_output,
+        output_size,
+        input_size,
+        align_corners,
+        scales_h,
+        scales_w,
+        grad_input,
+    )
+}
+
+struct UpsampleBilinear2dBackwardGradInputBoxed;
+
+impl BoxedOp for UpsampleBilinear2dBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &UPSAMPLE_BILINEAR2D_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UPSAMPLE_BILINEAR2D_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let output_size = u.int_list()?;
+        let input_size = u.int_list()?;
+        let align_corners = u.bool()?;
+        let scales_h = u.opt_float()?;
+        let scales_w = u.opt_float()?;
+        let grad_input = u.tensor()?;
+        let r = upsample_bilinear2d_backward_out(
+            &grad_output,
+            &output_size,
+            &input_size,
+            align_corners,
+            scales_h,
+            scales_w,
+            &grad_input,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::embedding
 
 /// Schema of `aten::embedding`.
@@ -55030,6 +62290,157 @@ impl BoxedOp for EmbeddingBoxed {
         let scale_grad_by_freq = u.bool()?;
         let sparse = u.bool()?;
         let r = embedding(&weight, &indices, padding_idx, scale_grad_by_freq, sparse)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::embedding.out
+
+/// Schema of `aten::embedding.out`.
+pub static EMBEDDING_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::embedding",
+    overload: "out",
+    signature: "embedding.out(Tensor weight, Tensor indices, SymInt padding_idx=-1, bool scale_grad_by_freq=False, bool sparse=False, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "weight", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "indices", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding_idx", ty: ArgType::Int, default: Some(DefaultValue::Int(-1)), kwarg_only: false, is_write: false },
+        Arg { name: "scale_grad_by_freq", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "sparse", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::embedding.out`.
+pub type EmbeddingOutFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, bool, bool, &Tensor) -> Result<Tensor>;
+
+fn embedding_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    weight: &Tensor,
+    indices: &Tensor,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+    sparse: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::embedding_out(weight, indices, padding_idx, scale_grad_by_freq, sparse, out)
+}
+
+/// Bumps the version counter of the tensors `aten::embedding.out` writes.
+fn embedding_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    weight: &Tensor,
+    indices: &Tensor,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+    sparse: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        embedding_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            weight,
+            indices,
+            padding_idx,
+            scale_grad_by_freq,
+            sparse,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::embedding.out`.
+pub static EMBEDDING_OUT: Op<EmbeddingOutFn> = Op::new(
+    &EMBEDDING_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(embedding_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::embedding_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(embedding_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::embedding.out` through the dispatcher with explicit keys.
+pub fn embedding_out_call(
+    ks: DispatchKeySet,
+    weight: &Tensor,
+    indices: &Tensor,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+    sparse: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match EMBEDDING_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, weight, indices, padding_idx, scale_grad_by_freq, sparse, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(weight.clone()),
+                Value::Tensor(indices.clone()),
+                Value::Int(padding_idx),
+                Value::Bool(scale_grad_by_freq),
+                Value::Bool(sparse),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&EMBEDDING_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::embedding.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `embedding` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::embedding.out`: `embedding.out(Tensor weight, Tensor indices, SymInt padding_idx=-1, bool scale_grad_by_freq=False, bool sparse=False, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn embedding_out(
+    weight: &Tensor,
+    indices: &Tensor,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+    sparse: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[weight, indices, out]);
+    embedding_out_call(ks, weight, indices, padding_idx, scale_grad_by_freq, sparse, out)
+}
+
+struct EmbeddingOutBoxed;
+
+impl BoxedOp for EmbeddingOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EMBEDDING_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EMBEDDING_OUT_SCHEMA, bound);
+        let weight = u.tensor()?;
+        let indices = u.tensor()?;
+        let padding_idx = u.int()?;
+        let scale_grad_by_freq = u.bool()?;
+        let sparse = u.bool()?;
+        let out = u.tensor()?;
+        let r = embedding_out(&weight, &indices, padding_idx, scale_grad_by_freq, sparse, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -55151,6 +62562,187 @@ impl BoxedOp for EmbeddingDenseBackwardBoxed {
         let padding_idx = u.int()?;
         let scale_grad_by_freq = u.bool()?;
         let r = embedding_dense_backward(&grad_output, &indices, num_weights, padding_idx, scale_grad_by_freq)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::embedding_dense_backward.out
+
+/// Schema of `aten::embedding_dense_backward.out`.
+pub static EMBEDDING_DENSE_BACKWARD_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::embedding_dense_backward",
+    overload: "out",
+    signature: "embedding_dense_backward.out(Tensor grad_output, Tensor indices, SymInt num_weights, SymInt padding_idx, bool scale_grad_by_freq, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "indices", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "num_weights", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding_idx", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "scale_grad_by_freq", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::embedding_dense_backward.out`.
+pub type EmbeddingDenseBackwardOutFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, i64, bool, &Tensor) -> Result<Tensor>;
+
+fn embedding_dense_backward_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    indices: &Tensor,
+    num_weights: i64,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::embedding_dense_backward_out(
+        grad_output,
+        indices,
+        num_weights,
+        padding_idx,
+        scale_grad_by_freq,
+        out,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::embedding_dense_backward.out` writes.
+fn embedding_dense_backward_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    indices: &Tensor,
+    num_weights: i64,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        embedding_dense_backward_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            indices,
+            num_weights,
+            padding_idx,
+            scale_grad_by_freq,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::embedding_dense_backward.out`.
+pub static EMBEDDING_DENSE_BACKWARD_OUT: Op<EmbeddingDenseBackwardOutFn> = Op::new(
+    &EMBEDDING_DENSE_BACKWARD_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(embedding_dense_backward_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::embedding_dense_backward_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(embedding_dense_backward_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::embedding_dense_backward.out` through the dispatcher with explicit keys.
+pub fn embedding_dense_backward_out_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    indices: &Tensor,
+    num_weights: i64,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match EMBEDDING_DENSE_BACKWARD_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_output,
+            indices,
+            num_weights,
+            padding_idx,
+            scale_grad_by_freq,
+            out,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(indices.clone()),
+                Value::Int(num_weights),
+                Value::Int(padding_idx),
+                Value::Bool(scale_grad_by_freq),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&EMBEDDING_DENSE_BACKWARD_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::embedding_dense_backward.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `embedding_dense_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::embedding_dense_backward.out`: `embedding_dense_backward.out(Tensor grad_output, Tensor indices, SymInt num_weights, SymInt padding_idx, bool scale_grad_by_freq, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn embedding_dense_backward_out(
+    grad_output: &Tensor,
+    indices: &Tensor,
+    num_weights: i64,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, indices, out]);
+    embedding_dense_backward_out_call(
+        ks,
+        grad_output,
+        indices,
+        num_weights,
+        padding_idx,
+        scale_grad_by_freq,
+        out,
+    )
+}
+
+struct EmbeddingDenseBackwardOutBoxed;
+
+impl BoxedOp for EmbeddingDenseBackwardOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EMBEDDING_DENSE_BACKWARD_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EMBEDDING_DENSE_BACKWARD_OUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let indices = u.tensor()?;
+        let num_weights = u.int()?;
+        let padding_idx = u.int()?;
+        let scale_grad_by_freq = u.bool()?;
+        let out = u.tensor()?;
+        let r = embedding_dense_backward_out(
+            &grad_output,
+            &indices,
+            num_weights,
+            padding_idx,
+            scale_grad_by_freq,
+            &out,
+        )?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -55296,6 +62888,152 @@ impl BoxedOp for Im2colBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::im2col.out
+
+/// Schema of `aten::im2col.out`.
+pub static IM2COL_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::im2col",
+    overload: "out",
+    signature: "im2col.out(Tensor self, int[2] kernel_size, int[2] dilation, int[2] padding, int[2] stride, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::im2col.out`.
+pub type Im2colOutFn = fn(DispatchKeySet, &Tensor, &[i64], &[i64], &[i64], &[i64], &Tensor) -> Result<Tensor>;
+
+fn im2col_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::im2col_out(self_, kernel_size, dilation, padding, stride, out)
+}
+
+/// Bumps the version counter of the tensors `aten::im2col.out` writes.
+fn im2col_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        im2col_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            kernel_size,
+            dilation,
+            padding,
+            stride,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::im2col.out`.
+pub static IM2COL_OUT: Op<Im2colOutFn> = Op::new(
+    &IM2COL_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(im2col_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::im2col_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(im2col_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::im2col.out` through the dispatcher with explicit keys.
+pub fn im2col_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    match IM2COL_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, kernel_size, dilation, padding, stride, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&IM2COL_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::im2col.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `im2col` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::im2col.out`: `im2col.out(Tensor self, int[2] kernel_size, int[2] dilation, int[2] padding, int[2] stride, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn im2col_out(
+    self_: &Tensor,
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    im2col_out_call(ks, self_, kernel_size, dilation, padding, stride, out)
+}
+
+struct Im2colOutBoxed;
+
+impl BoxedOp for Im2colOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &IM2COL_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&IM2COL_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let dilation = u.int_list()?;
+        let padding = u.int_list()?;
+        let stride = u.int_list()?;
+        let out = u.tensor()?;
+        let r = im2col_out(&self_, &kernel_size, &dilation, &padding, &stride, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::col2im
 
 /// Schema of `aten::col2im`.
@@ -55404,6 +63142,160 @@ impl BoxedOp for Col2imBoxed {
         let padding = u.int_list()?;
         let stride = u.int_list()?;
         let r = col2im(&self_, &output_size, &kernel_size, &dilation, &padding, &stride)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::col2im.out
+
+/// Schema of `aten::col2im.out`.
+pub static COL2IM_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::col2im",
+    overload: "out",
+    signature: "col2im.out(Tensor self, SymInt[2] output_size, int[2] kernel_size, int[2] dilation, int[2] padding, int[2] stride, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::col2im.out`.
+pub type Col2imOutFn = fn(DispatchKeySet, &Tensor, &[i64], &[i64], &[i64], &[i64], &[i64], &Tensor) -> Result<Tensor>;
+
+fn col2im_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::col2im_out(self_, output_size, kernel_size, dilation, padding, stride, out)
+}
+
+/// Bumps the version counter of the tensors `aten::col2im.out` writes.
+fn col2im_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        col2im_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            output_size,
+            kernel_size,
+            dilation,
+            padding,
+            stride,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::col2im.out`.
+pub static COL2IM_OUT: Op<Col2imOutFn> = Op::new(
+    &COL2IM_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(col2im_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::col2im_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(col2im_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::col2im.out` through the dispatcher with explicit keys.
+pub fn col2im_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    match COL2IM_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, output_size, kernel_size, dilation, padding, stride, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(output_size.to_vec()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&COL2IM_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::col2im.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `col2im` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::col2im.out`: `col2im.out(Tensor self, SymInt[2] output_size, int[2] kernel_size, int[2] dilation, int[2] padding, int[2] stride, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn col2im_out(
+    self_: &Tensor,
+    output_size: &[i64],
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    col2im_out_call(ks, self_, output_size, kernel_size, dilation, padding, stride, out)
+}
+
+struct Col2imOutBoxed;
+
+impl BoxedOp for Col2imOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &COL2IM_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&COL2IM_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let output_size = u.int_list()?;
+        let kernel_size = u.int_list()?;
+        let dilation = u.int_list()?;
+        let padding = u.int_list()?;
+        let stride = u.int_list()?;
+        let out = u.tensor()?;
+        let r = col2im_out(&self_, &output_size, &kernel_size, &dilation, &padding, &stride, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -55591,6 +63483,256 @@ impl BoxedOp for ConvolutionBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::convolution.out
+
+/// Schema of `aten::convolution.out`.
+pub static CONVOLUTION_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::convolution",
+    overload: "out",
+    signature: "convolution.out(Tensor input, Tensor weight, Tensor? bias, SymInt[] stride, SymInt[] padding, SymInt[] dilation, bool transposed, SymInt[] output_padding, SymInt groups, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "transposed", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_padding", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "groups", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::convolution.out`.
+pub type ConvolutionOutFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    &Tensor,
+    Option<&Tensor>,
+    &[i64],
+    &[i64],
+    &[i64],
+    bool,
+    &[i64],
+    i64,
+    &Tensor,
+) -> Result<Tensor>;
+
+fn convolution_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    transposed: bool,
+    output_padding: &[i64],
+    groups: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::convolution_out(
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        dilation,
+        transposed,
+        output_padding,
+        groups,
+        out,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::convolution.out` writes.
+fn convolution_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    transposed: bool,
+    output_padding: &[i64],
+    groups: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        convolution_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            input,
+            weight,
+            bias,
+            stride,
+            padding,
+            dilation,
+            transposed,
+            output_padding,
+            groups,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::convolution.out`.
+pub static CONVOLUTION_OUT: Op<ConvolutionOutFn> = Op::new(
+    &CONVOLUTION_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(convolution_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::convolution_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(convolution_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::convolution.out` through the dispatcher with explicit keys.
+pub fn convolution_out_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    transposed: bool,
+    output_padding: &[i64],
+    groups: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match CONVOLUTION_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            input,
+            weight,
+            bias,
+            stride,
+            padding,
+            dilation,
+            transposed,
+            output_padding,
+            groups,
+            out,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::Tensor(weight.clone()),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::Bool(transposed),
+                Value::IntList(output_padding.to_vec()),
+                Value::Int(groups),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&CONVOLUTION_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::convolution.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `convolution` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::convolution.out`: `convolution.out(Tensor input, Tensor weight, Tensor? bias, SymInt[] stride, SymInt[] padding, SymInt[] dilation, bool transposed, SymInt[] output_padding, SymInt groups, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn convolution_out(
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    transposed: bool,
+    output_padding: &[i64],
+    groups: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input, weight];
+        ts.extend(bias);
+        ts.push(out);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    convolution_out_call(
+        ks,
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        dilation,
+        transposed,
+        output_padding,
+        groups,
+        out,
+    )
+}
+
+struct ConvolutionOutBoxed;
+
+impl BoxedOp for ConvolutionOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CONVOLUTION_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CONVOLUTION_OUT_SCHEMA, bound);
+        let input = u.tensor()?;
+        let weight = u.tensor()?;
+        let bias = u.opt_tensor()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let dilation = u.int_list()?;
+        let transposed = u.bool()?;
+        let output_padding = u.int_list()?;
+        let groups = u.int()?;
+        let out = u.tensor()?;
+        let r = convolution_out(
+            &input,
+            &weight,
+            bias.as_ref(),
+            &stride,
+            &padding,
+            &dilation,
+            transposed,
+            &output_padding,
+            groups,
+            &out,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::max_pool2d_with_indices
 
 /// Schema of `aten::max_pool2d_with_indices`.
@@ -55714,6 +63856,219 @@ impl BoxedOp for MaxPool2dWithIndicesBoxed {
         let dilation = u.int_list()?;
         let ceil_mode = u.bool()?;
         let r = max_pool2d_with_indices(&self_, &kernel_size, &stride, &padding, &dilation, ceil_mode)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::max_pool2d_with_indices.out
+
+/// Schema of `aten::max_pool2d_with_indices.out`.
+pub static MAX_POOL2D_WITH_INDICES_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::max_pool2d_with_indices",
+    overload: "out",
+    signature: "max_pool2d_with_indices.out(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, int[2] dilation=1, bool ceil_mode=False, *, Tensor(a!) out, Tensor(b!) indices) -> (Tensor(a!), Tensor(b!))",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[])), kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[0, 0])), kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[1, 1])), kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "indices", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::max_pool2d_with_indices.out`.
+pub type MaxPool2dWithIndicesOutFn =
+    fn(DispatchKeySet, &Tensor, &[i64], &[i64], &[i64], &[i64], bool, &Tensor, &Tensor) -> Result<(Tensor, Tensor)>;
+
+fn max_pool2d_with_indices_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    out: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    crate::generated_variants::max_pool2d_with_indices_out(
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        out,
+        indices,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::max_pool2d_with_indices.out` writes.
+fn max_pool2d_with_indices_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    out: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        max_pool2d_with_indices_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+            out,
+            indices,
+        )?
+    };
+    out.version_counter().bump();
+    indices.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::max_pool2d_with_indices.out`.
+pub static MAX_POOL2D_WITH_INDICES_OUT: Op<MaxPool2dWithIndicesOutFn> = Op::new(
+    &MAX_POOL2D_WITH_INDICES_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(max_pool2d_with_indices_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::max_pool2d_with_indices_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(max_pool2d_with_indices_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::max_pool2d_with_indices.out` through the dispatcher with explicit keys.
+pub fn max_pool2d_with_indices_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    out: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    match MAX_POOL2D_WITH_INDICES_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+            out,
+            indices,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::Bool(ceil_mode),
+                Value::Tensor(out.clone()),
+                Value::Tensor(indices.clone()),
+            ];
+            fallback(&MAX_POOL2D_WITH_INDICES_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::max_pool2d_with_indices.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `max_pool2d_with_indices` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::max_pool2d_with_indices.out`: `max_pool2d_with_indices.out(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, int[2] dilation=1, bool ceil_mode=False, *, Tensor(a!) out, Tensor(b!) indices) -> (Tensor(a!), Tensor(b!))`
+pub fn max_pool2d_with_indices_out(
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    out: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_, out, indices]);
+    max_pool2d_with_indices_out_call(
+        ks,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        out,
+        indices,
+    )
+}
+
+struct MaxPool2dWithIndicesOutBoxed;
+
+impl BoxedOp for MaxPool2dWithIndicesOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MAX_POOL2D_WITH_INDICES_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_POOL2D_WITH_INDICES_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let dilation = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let out = u.tensor()?;
+        let indices = u.tensor()?;
+        let r = max_pool2d_with_indices_out(
+            &self_,
+            &kernel_size,
+            &stride,
+            &padding,
+            &dilation,
+            ceil_mode,
+            &out,
+            &indices,
+        )?;
         Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
     }
 }
@@ -55891,6 +64246,224 @@ impl BoxedOp for MaxPool2dWithIndicesBackwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::max_pool2d_with_indices_backward.grad_input
+
+/// Schema of `aten::max_pool2d_with_indices_backward.grad_input`.
+pub static MAX_POOL2D_WITH_INDICES_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::max_pool2d_with_indices_backward",
+    overload: "grad_input",
+    signature: "max_pool2d_with_indices_backward.grad_input(Tensor grad_output, Tensor self, int[2] kernel_size, int[2] stride, int[2] padding, int[2] dilation, bool ceil_mode, Tensor indices, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "indices", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::max_pool2d_with_indices_backward.grad_input`.
+pub type MaxPool2dWithIndicesBackwardGradInputFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &[i64], &[i64], &[i64], &[i64], bool, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn max_pool2d_with_indices_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::max_pool2d_with_indices_backward_grad_input(
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        indices,
+        grad_input,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::max_pool2d_with_indices_backward.grad_input` writes.
+fn max_pool2d_with_indices_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        max_pool2d_with_indices_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+            indices,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::max_pool2d_with_indices_backward.grad_input`.
+pub static MAX_POOL2D_WITH_INDICES_BACKWARD_GRAD_INPUT: Op<MaxPool2dWithIndicesBackwardGradInputFn> = Op::new(
+    &MAX_POOL2D_WITH_INDICES_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(max_pool2d_with_indices_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::max_pool2d_with_indices_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(max_pool2d_with_indices_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::max_pool2d_with_indices_backward.grad_input` through the dispatcher with explicit keys.
+pub fn max_pool2d_with_indices_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match MAX_POOL2D_WITH_INDICES_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_output,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+            indices,
+            grad_input,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::Bool(ceil_mode),
+                Value::Tensor(indices.clone()),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&MAX_POOL2D_WITH_INDICES_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::max_pool2d_with_indices_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `max_pool2d_with_indices_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::max_pool2d_with_indices_backward.grad_input`: `max_pool2d_with_indices_backward.grad_input(Tensor grad_output, Tensor self, int[2] kernel_size, int[2] stride, int[2] padding, int[2] dilation, bool ceil_mode, Tensor indices, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn max_pool2d_with_indices_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, indices, grad_input]);
+    max_pool2d_with_indices_backward_grad_input_call(
+        ks,
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        indices,
+        grad_input,
+    )
+}
+
+struct MaxPool2dWithIndicesBackwardGradInputBoxed;
+
+impl BoxedOp for MaxPool2dWithIndicesBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MAX_POOL2D_WITH_INDICES_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_POOL2D_WITH_INDICES_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let dilation = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let indices = u.tensor()?;
+        let grad_input = u.tensor()?;
+        let r = max_pool2d_with_indices_backward_out(
+            &grad_output,
+            &self_,
+            &kernel_size,
+            &stride,
+            &padding,
+            &dilation,
+            ceil_mode,
+            &indices,
+            &grad_input,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::max_pool3d_with_indices
 
 /// Schema of `aten::max_pool3d_with_indices`.
@@ -56014,6 +64587,219 @@ impl BoxedOp for MaxPool3dWithIndicesBoxed {
         let dilation = u.int_list()?;
         let ceil_mode = u.bool()?;
         let r = max_pool3d_with_indices(&self_, &kernel_size, &stride, &padding, &dilation, ceil_mode)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::max_pool3d_with_indices.out
+
+/// Schema of `aten::max_pool3d_with_indices.out`.
+pub static MAX_POOL3D_WITH_INDICES_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::max_pool3d_with_indices",
+    overload: "out",
+    signature: "max_pool3d_with_indices.out(Tensor self, int[3] kernel_size, int[3] stride=[], int[3] padding=0, int[3] dilation=1, bool ceil_mode=False, *, Tensor(a!) out, Tensor(b!) indices) -> (Tensor(a!), Tensor(b!))",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(3), default: Some(DefaultValue::IntList(&[])), kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(3), default: Some(DefaultValue::IntList(&[0, 0, 0])), kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(3), default: Some(DefaultValue::IntList(&[1, 1, 1])), kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "indices", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::max_pool3d_with_indices.out`.
+pub type MaxPool3dWithIndicesOutFn =
+    fn(DispatchKeySet, &Tensor, &[i64], &[i64], &[i64], &[i64], bool, &Tensor, &Tensor) -> Result<(Tensor, Tensor)>;
+
+fn max_pool3d_with_indices_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    out: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    crate::generated_variants::max_pool3d_with_indices_out(
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        out,
+        indices,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::max_pool3d_with_indices.out` writes.
+fn max_pool3d_with_indices_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    out: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        max_pool3d_with_indices_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+            out,
+            indices,
+        )?
+    };
+    out.version_counter().bump();
+    indices.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::max_pool3d_with_indices.out`.
+pub static MAX_POOL3D_WITH_INDICES_OUT: Op<MaxPool3dWithIndicesOutFn> = Op::new(
+    &MAX_POOL3D_WITH_INDICES_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(max_pool3d_with_indices_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::max_pool3d_with_indices_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(max_pool3d_with_indices_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::max_pool3d_with_indices.out` through the dispatcher with explicit keys.
+pub fn max_pool3d_with_indices_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    out: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    match MAX_POOL3D_WITH_INDICES_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+            out,
+            indices,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::Bool(ceil_mode),
+                Value::Tensor(out.clone()),
+                Value::Tensor(indices.clone()),
+            ];
+            fallback(&MAX_POOL3D_WITH_INDICES_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::max_pool3d_with_indices.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `max_pool3d_with_indices` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::max_pool3d_with_indices.out`: `max_pool3d_with_indices.out(Tensor self, int[3] kernel_size, int[3] stride=[], int[3] padding=0, int[3] dilation=1, bool ceil_mode=False, *, Tensor(a!) out, Tensor(b!) indices) -> (Tensor(a!), Tensor(b!))`
+pub fn max_pool3d_with_indices_out(
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    out: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_, out, indices]);
+    max_pool3d_with_indices_out_call(
+        ks,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        out,
+        indices,
+    )
+}
+
+struct MaxPool3dWithIndicesOutBoxed;
+
+impl BoxedOp for MaxPool3dWithIndicesOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MAX_POOL3D_WITH_INDICES_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_POOL3D_WITH_INDICES_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let dilation = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let out = u.tensor()?;
+        let indices = u.tensor()?;
+        let r = max_pool3d_with_indices_out(
+            &self_,
+            &kernel_size,
+            &stride,
+            &padding,
+            &dilation,
+            ceil_mode,
+            &out,
+            &indices,
+        )?;
         Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
     }
 }
@@ -56191,6 +64977,224 @@ impl BoxedOp for MaxPool3dWithIndicesBackwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::max_pool3d_with_indices_backward.grad_input
+
+/// Schema of `aten::max_pool3d_with_indices_backward.grad_input`.
+pub static MAX_POOL3D_WITH_INDICES_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::max_pool3d_with_indices_backward",
+    overload: "grad_input",
+    signature: "max_pool3d_with_indices_backward.grad_input(Tensor grad_output, Tensor self, int[3] kernel_size, int[3] stride, int[3] padding, int[3] dilation, bool ceil_mode, Tensor indices, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(3), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "indices", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::max_pool3d_with_indices_backward.grad_input`.
+pub type MaxPool3dWithIndicesBackwardGradInputFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &[i64], &[i64], &[i64], &[i64], bool, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn max_pool3d_with_indices_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::max_pool3d_with_indices_backward_grad_input(
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        indices,
+        grad_input,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::max_pool3d_with_indices_backward.grad_input` writes.
+fn max_pool3d_with_indices_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        max_pool3d_with_indices_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+            indices,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::max_pool3d_with_indices_backward.grad_input`.
+pub static MAX_POOL3D_WITH_INDICES_BACKWARD_GRAD_INPUT: Op<MaxPool3dWithIndicesBackwardGradInputFn> = Op::new(
+    &MAX_POOL3D_WITH_INDICES_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(max_pool3d_with_indices_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::max_pool3d_with_indices_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(max_pool3d_with_indices_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::max_pool3d_with_indices_backward.grad_input` through the dispatcher with explicit keys.
+pub fn max_pool3d_with_indices_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match MAX_POOL3D_WITH_INDICES_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_output,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+            indices,
+            grad_input,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::Bool(ceil_mode),
+                Value::Tensor(indices.clone()),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&MAX_POOL3D_WITH_INDICES_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::max_pool3d_with_indices_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `max_pool3d_with_indices_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::max_pool3d_with_indices_backward.grad_input`: `max_pool3d_with_indices_backward.grad_input(Tensor grad_output, Tensor self, int[3] kernel_size, int[3] stride, int[3] padding, int[3] dilation, bool ceil_mode, Tensor indices, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn max_pool3d_with_indices_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, indices, grad_input]);
+    max_pool3d_with_indices_backward_grad_input_call(
+        ks,
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        indices,
+        grad_input,
+    )
+}
+
+struct MaxPool3dWithIndicesBackwardGradInputBoxed;
+
+impl BoxedOp for MaxPool3dWithIndicesBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MAX_POOL3D_WITH_INDICES_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_POOL3D_WITH_INDICES_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let dilation = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let indices = u.tensor()?;
+        let grad_input = u.tensor()?;
+        let r = max_pool3d_with_indices_backward_out(
+            &grad_output,
+            &self_,
+            &kernel_size,
+            &stride,
+            &padding,
+            &dilation,
+            ceil_mode,
+            &indices,
+            &grad_input,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::native_layer_norm
 
 /// Schema of `aten::native_layer_norm`.
@@ -56318,6 +65322,216 @@ impl BoxedOp for NativeLayerNormBoxed {
         let bias = u.opt_tensor()?;
         let eps = u.float()?;
         let r = native_layer_norm(&input, &normalized_shape, weight.as_ref(), bias.as_ref(), eps)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1), Value::Tensor(r.2)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::native_layer_norm.out
+
+/// Schema of `aten::native_layer_norm.out`.
+pub static NATIVE_LAYER_NORM_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::native_layer_norm",
+    overload: "out",
+    signature: "native_layer_norm.out(Tensor input, SymInt[] normalized_shape, Tensor? weight, Tensor? bias, float eps, *, Tensor(a!) out0, Tensor(b!) out1, Tensor(c!) out2) -> (Tensor(a!), Tensor(b!), Tensor(c!))",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "normalized_shape", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "eps", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "out0", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "out1", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "out2", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::native_layer_norm.out`.
+pub type NativeLayerNormOutFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    &[i64],
+    Option<&Tensor>,
+    Option<&Tensor>,
+    f64,
+    &Tensor,
+    &Tensor,
+    &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)>;
+
+fn native_layer_norm_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    normalized_shape: &[i64],
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    crate::generated_variants::native_layer_norm_out(input, normalized_shape, weight, bias, eps, out0, out1, out2)
+}
+
+/// Bumps the version counter of the tensors `aten::native_layer_norm.out` writes.
+fn native_layer_norm_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    normalized_shape: &[i64],
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        native_layer_norm_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            input,
+            normalized_shape,
+            weight,
+            bias,
+            eps,
+            out0,
+            out1,
+            out2,
+        )?
+    };
+    out0.version_counter().bump();
+    out1.version_counter().bump();
+    out2.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::native_layer_norm.out`.
+pub static NATIVE_LAYER_NORM_OUT: Op<NativeLayerNormOutFn> = Op::new(
+    &NATIVE_LAYER_NORM_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(native_layer_norm_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::native_layer_norm_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(native_layer_norm_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::native_layer_norm.out` through the dispatcher with explicit keys.
+pub fn native_layer_norm_out_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    normalized_shape: &[i64],
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    match NATIVE_LAYER_NORM_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, normalized_shape, weight, bias, eps, out0, out1, out2),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::IntList(normalized_shape.to_vec()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Float(eps),
+                Value::Tensor(out0.clone()),
+                Value::Tensor(out1.clone()),
+                Value::Tensor(out2.clone()),
+            ];
+            fallback(&NATIVE_LAYER_NORM_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::native_layer_norm.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `native_layer_norm` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::native_layer_norm.out`: `native_layer_norm.out(Tensor input, SymInt[] normalized_shape, Tensor? weight, Tensor? bias, float eps, *, Tensor(a!) out0, Tensor(b!) out1, Tensor(c!) out2) -> (Tensor(a!), Tensor(b!), Tensor(c!))`
+pub fn native_layer_norm_out(
+    input: &Tensor,
+    normalized_shape: &[i64],
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input];
+        ts.extend(weight);
+        ts.extend(bias);
+        ts.push(out0);
+        ts.push(out1);
+        ts.push(out2);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    native_layer_norm_out_call(ks, input, normalized_shape, weight, bias, eps, out0, out1, out2)
+}
+
+struct NativeLayerNormOutBoxed;
+
+impl BoxedOp for NativeLayerNormOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NATIVE_LAYER_NORM_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_LAYER_NORM_OUT_SCHEMA, bound);
+        let input = u.tensor()?;
+        let normalized_shape = u.int_list()?;
+        let weight = u.opt_tensor()?;
+        let bias = u.opt_tensor()?;
+        let eps = u.float()?;
+        let out0 = u.tensor()?;
+        let out1 = u.tensor()?;
+        let out2 = u.tensor()?;
+        let r = native_layer_norm_out(
+            &input,
+            &normalized_shape,
+            weight.as_ref(),
+            bias.as_ref(),
+            eps,
+            &out0,
+            &out1,
+            &out2,
+        )?;
         Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1), Value::Tensor(r.2)])
     }
 }
@@ -56482,6 +65696,246 @@ impl BoxedOp for NativeGroupNormBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::native_group_norm.out
+
+/// Schema of `aten::native_group_norm.out`.
+pub static NATIVE_GROUP_NORM_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::native_group_norm",
+    overload: "out",
+    signature: "native_group_norm.out(Tensor input, Tensor? weight, Tensor? bias, SymInt N, SymInt C, SymInt HxW, int group, float eps, *, Tensor(a!) out0, Tensor(b!) out1, Tensor(c!) out2) -> (Tensor(a!), Tensor(b!), Tensor(c!))",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "N", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "C", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "HxW", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "group", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "eps", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "out0", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "out1", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "out2", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::native_group_norm.out`.
+pub type NativeGroupNormOutFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    Option<&Tensor>,
+    Option<&Tensor>,
+    i64,
+    i64,
+    i64,
+    i64,
+    f64,
+    &Tensor,
+    &Tensor,
+    &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)>;
+
+fn native_group_norm_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    n: i64,
+    c: i64,
+    hx_w: i64,
+    group: i64,
+    eps: f64,
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    crate::generated_variants::native_group_norm_out(input, weight, bias, n, c, hx_w, group, eps, out0, out1, out2)
+}
+
+/// Bumps the version counter of the tensors `aten::native_group_norm.out` writes.
+fn native_group_norm_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    n: i64,
+    c: i64,
+    hx_w: i64,
+    group: i64,
+    eps: f64,
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        native_group_norm_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            input,
+            weight,
+            bias,
+            n,
+            c,
+            hx_w,
+            group,
+            eps,
+            out0,
+            out1,
+            out2,
+        )?
+    };
+    out0.version_counter().bump();
+    out1.version_counter().bump();
+    out2.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::native_group_norm.out`.
+pub static NATIVE_GROUP_NORM_OUT: Op<NativeGroupNormOutFn> = Op::new(
+    &NATIVE_GROUP_NORM_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(native_group_norm_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::native_group_norm_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(native_group_norm_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::native_group_norm.out` through the dispatcher with explicit keys.
+pub fn native_group_norm_out_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    n: i64,
+    c: i64,
+    hx_w: i64,
+    group: i64,
+    eps: f64,
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    match NATIVE_GROUP_NORM_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, weight, bias, n, c, hx_w, group, eps, out0, out1, out2),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Int(n),
+                Value::Int(c),
+                Value::Int(hx_w),
+                Value::Int(group),
+                Value::Float(eps),
+                Value::Tensor(out0.clone()),
+                Value::Tensor(out1.clone()),
+                Value::Tensor(out2.clone()),
+            ];
+            fallback(&NATIVE_GROUP_NORM_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::native_group_norm.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `native_group_norm` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::native_group_norm.out`: `native_group_norm.out(Tensor input, Tensor? weight, Tensor? bias, SymInt N, SymInt C, SymInt HxW, int group, float eps, *, Tensor(a!) out0, Tensor(b!) out1, Tensor(c!) out2) -> (Tensor(a!), Tensor(b!), Tensor(c!))`
+pub fn native_group_norm_out(
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    n: i64,
+    c: i64,
+    hx_w: i64,
+    group: i64,
+    eps: f64,
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input];
+        ts.extend(weight);
+        ts.extend(bias);
+        ts.push(out0);
+        ts.push(out1);
+        ts.push(out2);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    native_group_norm_out_call(ks, input, weight, bias, n, c, hx_w, group, eps, out0, out1, out2)
+}
+
+struct NativeGroupNormOutBoxed;
+
+impl BoxedOp for NativeGroupNormOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NATIVE_GROUP_NORM_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_GROUP_NORM_OUT_SCHEMA, bound);
+        let input = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let bias = u.opt_tensor()?;
+        let n = u.int()?;
+        let c = u.int()?;
+        let hx_w = u.int()?;
+        let group = u.int()?;
+        let eps = u.float()?;
+        let out0 = u.tensor()?;
+        let out1 = u.tensor()?;
+        let out2 = u.tensor()?;
+        let r = native_group_norm_out(
+            &input,
+            weight.as_ref(),
+            bias.as_ref(),
+            n,
+            c,
+            hx_w,
+            group,
+            eps,
+            &out0,
+            &out1,
+            &out2,
+        )?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1), Value::Tensor(r.2)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::_native_batch_norm_legit.no_stats
 
 /// Schema of `aten::_native_batch_norm_legit.no_stats`.
@@ -56618,6 +66072,258 @@ impl BoxedOp for NativeBatchNormLegitNoStatsBoxed {
         let momentum = u.float()?;
         let eps = u.float()?;
         let r = _native_batch_norm_legit_no_stats(&input, weight.as_ref(), bias.as_ref(), training, momentum, eps)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1), Value::Tensor(r.2)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_native_batch_norm_legit.no_stats_out
+
+/// Schema of `aten::_native_batch_norm_legit.no_stats_out`.
+pub static NATIVE_BATCH_NORM_LEGIT_NO_STATS_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_native_batch_norm_legit",
+    overload: "no_stats_out",
+    signature: "_native_batch_norm_legit.no_stats_out(Tensor input, Tensor? weight, Tensor? bias, bool training, float momentum, float eps, *, Tensor(a!) out, Tensor(b!) save_mean, Tensor(c!) save_invstd) -> (Tensor(a!), Tensor(b!), Tensor(c!))",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "training", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "momentum", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "eps", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "save_mean", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "save_invstd", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_native_batch_norm_legit.no_stats_out`.
+pub type NativeBatchNormLegitNoStatsOutFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    Option<&Tensor>,
+    Option<&Tensor>,
+    bool,
+    f64,
+    f64,
+    &Tensor,
+    &Tensor,
+    &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)>;
+
+fn native_batch_norm_legit_no_stats_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+    out: &Tensor,
+    save_mean: &Tensor,
+    save_invstd: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    crate::generated_variants::native_batch_norm_legit_no_stats_out(
+        input,
+        weight,
+        bias,
+        training,
+        momentum,
+        eps,
+        out,
+        save_mean,
+        save_invstd,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::_native_batch_norm_legit.no_stats_out` writes.
+fn native_batch_norm_legit_no_stats_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+    out: &Tensor,
+    save_mean: &Tensor,
+    save_invstd: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        native_batch_norm_legit_no_stats_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            input,
+            weight,
+            bias,
+            training,
+            momentum,
+            eps,
+            out,
+            save_mean,
+            save_invstd,
+        )?
+    };
+    out.version_counter().bump();
+    save_mean.version_counter().bump();
+    save_invstd.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::_native_batch_norm_legit.no_stats_out`.
+pub static NATIVE_BATCH_NORM_LEGIT_NO_STATS_OUT: Op<NativeBatchNormLegitNoStatsOutFn> = Op::new(
+    &NATIVE_BATCH_NORM_LEGIT_NO_STATS_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(native_batch_norm_legit_no_stats_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::native_batch_norm_legit_no_stats_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(native_batch_norm_legit_no_stats_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::_native_batch_norm_legit.no_stats_out` through the dispatcher with explicit keys.
+pub fn native_batch_norm_legit_no_stats_out_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+    out: &Tensor,
+    save_mean: &Tensor,
+    save_invstd: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    match NATIVE_BATCH_NORM_LEGIT_NO_STATS_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            input,
+            weight,
+            bias,
+            training,
+            momentum,
+            eps,
+            out,
+            save_mean,
+            save_invstd,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Bool(training),
+                Value::Float(momentum),
+                Value::Float(eps),
+                Value::Tensor(out.clone()),
+                Value::Tensor(save_mean.clone()),
+                Value::Tensor(save_invstd.clone()),
+            ];
+            fallback(&NATIVE_BATCH_NORM_LEGIT_NO_STATS_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_native_batch_norm_legit.no_stats_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `_native_batch_norm_legit.no_stats` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::_native_batch_norm_legit.no_stats_out`: `_native_batch_norm_legit.no_stats_out(Tensor input, Tensor? weight, Tensor? bias, bool training, float momentum, float eps, *, Tensor(a!) out, Tensor(b!) save_mean, Tensor(c!) save_invstd) -> (Tensor(a!), Tensor(b!), Tensor(c!))`
+pub fn _native_batch_norm_legit_no_stats_out(
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+    out: &Tensor,
+    save_mean: &Tensor,
+    save_invstd: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input];
+        ts.extend(weight);
+        ts.extend(bias);
+        ts.push(out);
+        ts.push(save_mean);
+        ts.push(save_invstd);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    native_batch_norm_legit_no_stats_out_call(
+        ks,
+        input,
+        weight,
+        bias,
+        training,
+        momentum,
+        eps,
+        out,
+        save_mean,
+        save_invstd,
+    )
+}
+
+struct NativeBatchNormLegitNoStatsOutBoxed;
+
+impl BoxedOp for NativeBatchNormLegitNoStatsOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NATIVE_BATCH_NORM_LEGIT_NO_STATS_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_BATCH_NORM_LEGIT_NO_STATS_OUT_SCHEMA, bound);
+        let input = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let bias = u.opt_tensor()?;
+        let training = u.bool()?;
+        let momentum = u.float()?;
+        let eps = u.float()?;
+        let out = u.tensor()?;
+        let save_mean = u.tensor()?;
+        let save_invstd = u.tensor()?;
+        let r = _native_batch_norm_legit_no_stats_out(
+            &input,
+            weight.as_ref(),
+            bias.as_ref(),
+            training,
+            momentum,
+            eps,
+            &out,
+            &save_mean,
+            &save_invstd,
+        )?;
         Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1), Value::Tensor(r.2)])
     }
 }
@@ -56796,6 +66502,273 @@ impl BoxedOp for NativeBatchNormLegitNoTrainingBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::_native_batch_norm_legit_no_training.out
+
+/// Schema of `aten::_native_batch_norm_legit_no_training.out`.
+pub static NATIVE_BATCH_NORM_LEGIT_NO_TRAINING_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_native_batch_norm_legit_no_training",
+    overload: "out",
+    signature: "_native_batch_norm_legit_no_training.out(Tensor input, Tensor? weight, Tensor? bias, Tensor running_mean, Tensor running_var, float momentum, float eps, *, Tensor(a!) out0, Tensor(b!) out1, Tensor(c!) out2) -> (Tensor(a!), Tensor(b!), Tensor(c!))",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "running_mean", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "running_var", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "momentum", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "eps", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "out0", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "out1", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "out2", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_native_batch_norm_legit_no_training.out`.
+pub type NativeBatchNormLegitNoTrainingOutFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    Option<&Tensor>,
+    Option<&Tensor>,
+    &Tensor,
+    &Tensor,
+    f64,
+    f64,
+    &Tensor,
+    &Tensor,
+    &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)>;
+
+fn native_batch_norm_legit_no_training_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    momentum: f64,
+    eps: f64,
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    crate::generated_variants::native_batch_norm_legit_no_training_out(
+        input,
+        weight,
+        bias,
+        running_mean,
+        running_var,
+        momentum,
+        eps,
+        out0,
+        out1,
+        out2,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::_native_batch_norm_legit_no_training.out` writes.
+fn native_batch_norm_legit_no_training_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    momentum: f64,
+    eps: f64,
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        native_batch_norm_legit_no_training_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            input,
+            weight,
+            bias,
+            running_mean,
+            running_var,
+            momentum,
+            eps,
+            out0,
+            out1,
+            out2,
+        )?
+    };
+    out0.version_counter().bump();
+    out1.version_counter().bump();
+    out2.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::_native_batch_norm_legit_no_training.out`.
+pub static NATIVE_BATCH_NORM_LEGIT_NO_TRAINING_OUT: Op<NativeBatchNormLegitNoTrainingOutFn> = Op::new(
+    &NATIVE_BATCH_NORM_LEGIT_NO_TRAINING_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(native_batch_norm_legit_no_training_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::native_batch_norm_legit_no_training_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(native_batch_norm_legit_no_training_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::_native_batch_norm_legit_no_training.out` through the dispatcher with explicit keys.
+pub fn native_batch_norm_legit_no_training_out_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    momentum: f64,
+    eps: f64,
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    match NATIVE_BATCH_NORM_LEGIT_NO_TRAINING_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            input,
+            weight,
+            bias,
+            running_mean,
+            running_var,
+            momentum,
+            eps,
+            out0,
+            out1,
+            out2,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Tensor(running_mean.clone()),
+                Value::Tensor(running_var.clone()),
+                Value::Float(momentum),
+                Value::Float(eps),
+                Value::Tensor(out0.clone()),
+                Value::Tensor(out1.clone()),
+                Value::Tensor(out2.clone()),
+            ];
+            fallback(&NATIVE_BATCH_NORM_LEGIT_NO_TRAINING_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_native_batch_norm_legit_no_training.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `_native_batch_norm_legit_no_training` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::_native_batch_norm_legit_no_training.out`: `_native_batch_norm_legit_no_training.out(Tensor input, Tensor? weight, Tensor? bias, Tensor running_mean, Tensor running_var, float momentum, float eps, *, Tensor(a!) out0, Tensor(b!) out1, Tensor(c!) out2) -> (Tensor(a!), Tensor(b!), Tensor(c!))`
+pub fn _native_batch_norm_legit_no_training_out(
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    momentum: f64,
+    eps: f64,
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input];
+        ts.extend(weight);
+        ts.extend(bias);
+        ts.push(running_mean);
+        ts.push(running_var);
+        ts.push(out0);
+        ts.push(out1);
+        ts.push(out2);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    native_batch_norm_legit_no_training_out_call(
+        ks,
+        input,
+        weight,
+        bias,
+        running_mean,
+        running_var,
+        momentum,
+        eps,
+        out0,
+        out1,
+        out2,
+    )
+}
+
+struct NativeBatchNormLegitNoTrainingOutBoxed;
+
+impl BoxedOp for NativeBatchNormLegitNoTrainingOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NATIVE_BATCH_NORM_LEGIT_NO_TRAINING_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_BATCH_NORM_LEGIT_NO_TRAINING_OUT_SCHEMA, bound);
+        let input = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let bias = u.opt_tensor()?;
+        let running_mean = u.tensor()?;
+        let running_var = u.tensor()?;
+        let momentum = u.float()?;
+        let eps = u.float()?;
+        let out0 = u.tensor()?;
+        let out1 = u.tensor()?;
+        let out2 = u.tensor()?;
+        let r = _native_batch_norm_legit_no_training_out(
+            &input,
+            weight.as_ref(),
+            bias.as_ref(),
+            &running_mean,
+            &running_var,
+            momentum,
+            eps,
+            &out0,
+            &out1,
+            &out2,
+        )?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1), Value::Tensor(r.2)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::_cdist_forward
 
 /// Schema of `aten::_cdist_forward`.
@@ -56919,6 +66892,169 @@ impl BoxedOp for CdistForwardBoxed {
         let p = u.float()?;
         let compute_mode = u.opt_int()?;
         let r = _cdist_forward(&x1, &x2, p, compute_mode)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_cdist_forward.out
+
+/// Schema of `aten::_cdist_forward.out`.
+pub static CDIST_FORWARD_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_cdist_forward",
+    overload: "out",
+    signature: "_cdist_forward.out(Tensor x1, Tensor x2, float p, int? compute_mode, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "x1",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "x2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "compute_mode",
+            ty: ArgType::OptInt,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_cdist_forward.out`.
+pub type CdistForwardOutFn = fn(DispatchKeySet, &Tensor, &Tensor, f64, Option<i64>, &Tensor) -> Result<Tensor>;
+
+fn cdist_forward_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    x1: &Tensor,
+    x2: &Tensor,
+    p: f64,
+    compute_mode: Option<i64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::cdist_forward_out(x1, x2, p, compute_mode, out)
+}
+
+/// Bumps the version counter of the tensors `aten::_cdist_forward.out` writes.
+fn cdist_forward_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    x1: &Tensor,
+    x2: &Tensor,
+    p: f64,
+    compute_mode: Option<i64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cdist_forward_out_call(ks.below(DispatchKey::ADInplaceOrView), x1, x2, p, compute_mode, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::_cdist_forward.out`.
+pub static CDIST_FORWARD_OUT: Op<CdistForwardOutFn> = Op::new(
+    &CDIST_FORWARD_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(cdist_forward_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cdist_forward_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(cdist_forward_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::_cdist_forward.out` through the dispatcher with explicit keys.
+pub fn cdist_forward_out_call(
+    ks: DispatchKeySet,
+    x1: &Tensor,
+    x2: &Tensor,
+    p: f64,
+    compute_mode: Option<i64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match CDIST_FORWARD_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, x1, x2, p, compute_mode, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(x1.clone()),
+                Value::Tensor(x2.clone()),
+                Value::Float(p),
+                compute_mode.map_or(Value::None, Value::Int),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&CDIST_FORWARD_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_cdist_forward.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `_cdist_forward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::_cdist_forward.out`: `_cdist_forward.out(Tensor x1, Tensor x2, float p, int? compute_mode, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn _cdist_forward_out(x1: &Tensor, x2: &Tensor, p: f64, compute_mode: Option<i64>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[x1, x2, out]);
+    cdist_forward_out_call(ks, x1, x2, p, compute_mode, out)
+}
+
+struct CdistForwardOutBoxed;
+
+impl BoxedOp for CdistForwardOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CDIST_FORWARD_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CDIST_FORWARD_OUT_SCHEMA, bound);
+        let x1 = u.tensor()?;
+        let x2 = u.tensor()?;
+        let p = u.float()?;
+        let compute_mode = u.opt_int()?;
+        let out = u.tensor()?;
+        let r = _cdist_forward_out(&x1, &x2, p, compute_mode, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -57060,6 +67196,157 @@ impl BoxedOp for CdistBackwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::_cdist_backward.out
+
+/// Schema of `aten::_cdist_backward.out`.
+pub static CDIST_BACKWARD_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_cdist_backward",
+    overload: "out",
+    signature: "_cdist_backward.out(Tensor grad_output, Tensor x1, Tensor x2, float p, Tensor cdist, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "x1", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "x2", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "p", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "cdist", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_cdist_backward.out`.
+pub type CdistBackwardOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, f64, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn cdist_backward_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    x1: &Tensor,
+    x2: &Tensor,
+    p: f64,
+    cdist: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::cdist_backward_out(grad_output, x1, x2, p, cdist, out)
+}
+
+/// Bumps the version counter of the tensors `aten::_cdist_backward.out` writes.
+fn cdist_backward_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    x1: &Tensor,
+    x2: &Tensor,
+    p: f64,
+    cdist: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        cdist_backward_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            x1,
+            x2,
+            p,
+            cdist,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::_cdist_backward.out`.
+pub static CDIST_BACKWARD_OUT: Op<CdistBackwardOutFn> = Op::new(
+    &CDIST_BACKWARD_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(cdist_backward_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::cdist_backward_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(cdist_backward_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::_cdist_backward.out` through the dispatcher with explicit keys.
+pub fn cdist_backward_out_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    x1: &Tensor,
+    x2: &Tensor,
+    p: f64,
+    cdist: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match CDIST_BACKWARD_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, x1, x2, p, cdist, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(x1.clone()),
+                Value::Tensor(x2.clone()),
+                Value::Float(p),
+                Value::Tensor(cdist.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&CDIST_BACKWARD_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_cdist_backward.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `_cdist_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::_cdist_backward.out`: `_cdist_backward.out(Tensor grad_output, Tensor x1, Tensor x2, float p, Tensor cdist, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn _cdist_backward_out(
+    grad_output: &Tensor,
+    x1: &Tensor,
+    x2: &Tensor,
+    p: f64,
+    cdist: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, x1, x2, cdist, out]);
+    cdist_backward_out_call(ks, grad_output, x1, x2, p, cdist, out)
+}
+
+struct CdistBackwardOutBoxed;
+
+impl BoxedOp for CdistBackwardOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CDIST_BACKWARD_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CDIST_BACKWARD_OUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let x1 = u.tensor()?;
+        let x2 = u.tensor()?;
+        let p = u.float()?;
+        let cdist = u.tensor()?;
+        let out = u.tensor()?;
+        let r = _cdist_backward_out(&grad_output, &x1, &x2, p, &cdist, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::_pdist_forward
 
 /// Schema of `aten::_pdist_forward`.
@@ -57150,6 +67437,135 @@ impl BoxedOp for PdistForwardBoxed {
         let self_ = u.tensor()?;
         let p = u.float()?;
         let r = _pdist_forward(&self_, p)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_pdist_forward.out
+
+/// Schema of `aten::_pdist_forward.out`.
+pub static PDIST_FORWARD_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_pdist_forward",
+    overload: "out",
+    signature: "_pdist_forward.out(Tensor self, float p=2, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: Some(DefaultValue::Float(2.0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_pdist_forward.out`.
+pub type PdistForwardOutFn = fn(DispatchKeySet, &Tensor, f64, &Tensor) -> Result<Tensor>;
+
+fn pdist_forward_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    p: f64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::pdist_forward_out(self_, p, out)
+}
+
+/// Bumps the version counter of the tensors `aten::_pdist_forward.out` writes.
+fn pdist_forward_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, p: f64, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        pdist_forward_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, p, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::_pdist_forward.out`.
+pub static PDIST_FORWARD_OUT: Op<PdistForwardOutFn> = Op::new(
+    &PDIST_FORWARD_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(pdist_forward_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::pdist_forward_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(pdist_forward_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::_pdist_forward.out` through the dispatcher with explicit keys.
+pub fn pdist_forward_out_call(ks: DispatchKeySet, self_: &Tensor, p: f64, out: &Tensor) -> Result<Tensor> {
+    match PDIST_FORWARD_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, p, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Float(p),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&PDIST_FORWARD_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_pdist_forward.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `_pdist_forward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::_pdist_forward.out`: `_pdist_forward.out(Tensor self, float p=2, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn _pdist_forward_out(self_: &Tensor, p: f64, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    pdist_forward_out_call(ks, self_, p, out)
+}
+
+struct PdistForwardOutBoxed;
+
+impl BoxedOp for PdistForwardOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &PDIST_FORWARD_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PDIST_FORWARD_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let p = u.float()?;
+        let out = u.tensor()?;
+        let r = _pdist_forward_out(&self_, p, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -57275,6 +67691,183 @@ impl BoxedOp for PdistBackwardBoxed {
         let p = u.float()?;
         let pdist = u.tensor()?;
         let r = _pdist_backward(&grad_output, &self_, p, &pdist)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_pdist_backward.out
+
+/// Schema of `aten::_pdist_backward.out`.
+pub static PDIST_BACKWARD_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_pdist_backward",
+    overload: "out",
+    signature:
+        "_pdist_backward.out(Tensor grad_output, Tensor self, float p, Tensor pdist, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "pdist",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_pdist_backward.out`.
+pub type PdistBackwardOutFn = fn(DispatchKeySet, &Tensor, &Tensor, f64, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn pdist_backward_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    p: f64,
+    pdist: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::pdist_backward_out(grad_output, self_, p, pdist, out)
+}
+
+/// Bumps the version counter of the tensors `aten::_pdist_backward.out` writes.
+fn pdist_backward_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    p: f64,
+    pdist: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        pdist_backward_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            p,
+            pdist,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::_pdist_backward.out`.
+pub static PDIST_BACKWARD_OUT: Op<PdistBackwardOutFn> = Op::new(
+    &PDIST_BACKWARD_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(pdist_backward_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::pdist_backward_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(pdist_backward_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::_pdist_backward.out` through the dispatcher with explicit keys.
+pub fn pdist_backward_out_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    p: f64,
+    pdist: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match PDIST_BACKWARD_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, p, pdist, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Float(p),
+                Value::Tensor(pdist.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&PDIST_BACKWARD_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_pdist_backward.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `_pdist_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::_pdist_backward.out`: `_pdist_backward.out(Tensor grad_output, Tensor self, float p, Tensor pdist, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn _pdist_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    p: f64,
+    pdist: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, pdist, out]);
+    pdist_backward_out_call(ks, grad_output, self_, p, pdist, out)
+}
+
+struct PdistBackwardOutBoxed;
+
+impl BoxedOp for PdistBackwardOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &PDIST_BACKWARD_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PDIST_BACKWARD_OUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let p = u.float()?;
+        let pdist = u.tensor()?;
+        let out = u.tensor()?;
+        let r = _pdist_backward_out(&grad_output, &self_, p, &pdist, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -58169,6 +68762,150 @@ impl BoxedOp for NativeDropoutBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::native_dropout.out
+
+/// Schema of `aten::native_dropout.out`.
+pub static NATIVE_DROPOUT_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::native_dropout",
+    overload: "out",
+    signature: "native_dropout.out(Tensor input, float p, bool? train, *, Tensor(a!) out0, Tensor(b!) out1) -> (Tensor(a!), Tensor(b!))",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "p", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "train", ty: ArgType::OptBool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "out0", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "out1", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::native_dropout.out`.
+pub type NativeDropoutOutFn =
+    fn(DispatchKeySet, &Tensor, f64, Option<bool>, &Tensor, &Tensor) -> Result<(Tensor, Tensor)>;
+
+fn native_dropout_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    p: f64,
+    train: Option<bool>,
+    out0: &Tensor,
+    out1: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    crate::generated_variants::native_dropout_out(input, p, train, out0, out1)
+}
+
+/// Bumps the version counter of the tensors `aten::native_dropout.out` writes.
+fn native_dropout_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    p: f64,
+    train: Option<bool>,
+    out0: &Tensor,
+    out1: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        native_dropout_out_call(ks.below(DispatchKey::ADInplaceOrView), input, p, train, out0, out1)?
+    };
+    out0.version_counter().bump();
+    out1.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::native_dropout.out`.
+pub static NATIVE_DROPOUT_OUT: Op<NativeDropoutOutFn> = Op::new(
+    &NATIVE_DROPOUT_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(native_dropout_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::native_dropout_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(native_dropout_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::native_dropout.out` through the dispatcher with explicit keys.
+pub fn native_dropout_out_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    p: f64,
+    train: Option<bool>,
+    out0: &Tensor,
+    out1: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    match NATIVE_DROPOUT_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, p, train, out0, out1),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::Float(p),
+                train.map_or(Value::None, Value::Bool),
+                Value::Tensor(out0.clone()),
+                Value::Tensor(out1.clone()),
+            ];
+            fallback(&NATIVE_DROPOUT_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::native_dropout.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `native_dropout` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::native_dropout.out`: `native_dropout.out(Tensor input, float p, bool? train, *, Tensor(a!) out0, Tensor(b!) out1) -> (Tensor(a!), Tensor(b!))`
+pub fn native_dropout_out(
+    input: &Tensor,
+    p: f64,
+    train: Option<bool>,
+    out0: &Tensor,
+    out1: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[input, out0, out1]);
+    native_dropout_out_call(ks, input, p, train, out0, out1)
+}
+
+struct NativeDropoutOutBoxed;
+
+impl BoxedOp for NativeDropoutOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NATIVE_DROPOUT_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_DROPOUT_OUT_SCHEMA, bound);
+        let input = u.tensor()?;
+        let p = u.float()?;
+        let train = u.opt_bool()?;
+        let out0 = u.tensor()?;
+        let out1 = u.tensor()?;
+        let r = native_dropout_out(&input, p, train, &out0, &out1)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::native_dropout_backward
 
 /// Schema of `aten::native_dropout_backward`.
@@ -58279,6 +69016,158 @@ impl BoxedOp for NativeDropoutBackwardBoxed {
         let mask = u.tensor()?;
         let scale = u.float()?;
         let r = native_dropout_backward(&grad_output, &mask, scale)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::native_dropout_backward.out
+
+/// Schema of `aten::native_dropout_backward.out`.
+pub static NATIVE_DROPOUT_BACKWARD_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::native_dropout_backward",
+    overload: "out",
+    signature:
+        "native_dropout_backward.out(Tensor grad_output, Tensor mask, float scale, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mask",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "scale",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::native_dropout_backward.out`.
+pub type NativeDropoutBackwardOutFn = fn(DispatchKeySet, &Tensor, &Tensor, f64, &Tensor) -> Result<Tensor>;
+
+fn native_dropout_backward_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    mask: &Tensor,
+    scale: f64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::native_dropout_backward_out(grad_output, mask, scale, out)
+}
+
+/// Bumps the version counter of the tensors `aten::native_dropout_backward.out` writes.
+fn native_dropout_backward_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    mask: &Tensor,
+    scale: f64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        native_dropout_backward_out_call(ks.below(DispatchKey::ADInplaceOrView), grad_output, mask, scale, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::native_dropout_backward.out`.
+pub static NATIVE_DROPOUT_BACKWARD_OUT: Op<NativeDropoutBackwardOutFn> = Op::new(
+    &NATIVE_DROPOUT_BACKWARD_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(native_dropout_backward_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::native_dropout_backward_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(native_dropout_backward_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::native_dropout_backward.out` through the dispatcher with explicit keys.
+pub fn native_dropout_backward_out_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    mask: &Tensor,
+    scale: f64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match NATIVE_DROPOUT_BACKWARD_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, mask, scale, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(mask.clone()),
+                Value::Float(scale),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&NATIVE_DROPOUT_BACKWARD_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::native_dropout_backward.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `native_dropout_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::native_dropout_backward.out`: `native_dropout_backward.out(Tensor grad_output, Tensor mask, float scale, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn native_dropout_backward_out(grad_output: &Tensor, mask: &Tensor, scale: f64, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, mask, out]);
+    native_dropout_backward_out_call(ks, grad_output, mask, scale, out)
+}
+
+struct NativeDropoutBackwardOutBoxed;
+
+impl BoxedOp for NativeDropoutBackwardOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NATIVE_DROPOUT_BACKWARD_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_DROPOUT_BACKWARD_OUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let mask = u.tensor()?;
+        let scale = u.float()?;
+        let out = u.tensor()?;
+        let r = native_dropout_backward_out(&grad_output, &mask, scale, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -58396,6 +69285,161 @@ impl BoxedOp for LinearBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::linear.out
+
+/// Schema of `aten::linear.out`.
+pub static LINEAR_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::linear",
+    overload: "out",
+    signature: "linear.out(Tensor input, Tensor weight, Tensor? bias=None, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "input",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "weight",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "bias",
+            ty: ArgType::OptTensor,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::linear.out`.
+pub type LinearOutFn = fn(DispatchKeySet, &Tensor, &Tensor, Option<&Tensor>, &Tensor) -> Result<Tensor>;
+
+fn linear_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::linear_out(input, weight, bias, out)
+}
+
+/// Bumps the version counter of the tensors `aten::linear.out` writes.
+fn linear_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        linear_out_call(ks.below(DispatchKey::ADInplaceOrView), input, weight, bias, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::linear.out`.
+pub static LINEAR_OUT: Op<LinearOutFn> = Op::new(
+    &LINEAR_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(linear_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::linear_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(linear_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::linear.out` through the dispatcher with explicit keys.
+pub fn linear_out_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match LINEAR_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, weight, bias, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::Tensor(weight.clone()),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&LINEAR_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::linear.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `linear` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::linear.out`: `linear.out(Tensor input, Tensor weight, Tensor? bias=None, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn linear_out(input: &Tensor, weight: &Tensor, bias: Option<&Tensor>, out: &Tensor) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input, weight];
+        ts.extend(bias);
+        ts.push(out);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    linear_out_call(ks, input, weight, bias, out)
+}
+
+struct LinearOutBoxed;
+
+impl BoxedOp for LinearOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LINEAR_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LINEAR_OUT_SCHEMA, bound);
+        let input = u.tensor()?;
+        let weight = u.tensor()?;
+        let bias = u.opt_tensor()?;
+        let out = u.tensor()?;
+        let r = linear_out(&input, &weight, bias.as_ref(), &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::outer
 
 /// Schema of `aten::outer`.
@@ -58483,6 +69527,130 @@ impl BoxedOp for OuterBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::outer.out
+
+/// Schema of `aten::outer.out`.
+pub static OUTER_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::outer",
+    overload: "out",
+    signature: "outer.out(Tensor self, Tensor vec2, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "vec2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::outer.out`.
+pub type OuterOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn outer_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    vec2: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::outer_out(self_, vec2, out)
+}
+
+/// Bumps the version counter of the tensors `aten::outer.out` writes.
+fn outer_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, vec2: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        outer_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, vec2, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::outer.out`.
+pub static OUTER_OUT: Op<OuterOutFn> = Op::new(
+    &OUTER_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(outer_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::outer_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(outer_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::outer.out` through the dispatcher with explicit keys.
+pub fn outer_out_call(ks: DispatchKeySet, self_: &Tensor, vec2: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match OUTER_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, vec2, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(vec2.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&OUTER_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::outer.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `outer` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::outer.out`: `outer.out(Tensor self, Tensor vec2, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn outer_out(self_: &Tensor, vec2: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, vec2, out]);
+    outer_out_call(ks, self_, vec2, out)
+}
+
+struct OuterOutBoxed;
+
+impl BoxedOp for OuterOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &OUTER_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&OUTER_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let vec2 = u.tensor()?;
+        let out = u.tensor()?;
+        let r = outer_out(&self_, &vec2, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::diag
 
 /// Schema of `aten::diag`.
@@ -58565,6 +69733,130 @@ impl BoxedOp for DiagBoxed {
         let self_ = u.tensor()?;
         let diagonal = u.int()?;
         let r = diag(&self_, diagonal)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::diag.out
+
+/// Schema of `aten::diag.out`.
+pub static DIAG_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::diag",
+    overload: "out",
+    signature: "diag.out(Tensor self, int diagonal=0, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "diagonal",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::diag.out`.
+pub type DiagOutFn = fn(DispatchKeySet, &Tensor, i64, &Tensor) -> Result<Tensor>;
+
+fn diag_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    diagonal: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::diag_out(self_, diagonal, out)
+}
+
+/// Bumps the version counter of the tensors `aten::diag.out` writes.
+fn diag_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, diagonal: i64, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        diag_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, diagonal, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::diag.out`.
+pub static DIAG_OUT: Op<DiagOutFn> = Op::new(
+    &DIAG_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(diag_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::diag_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(diag_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::diag.out` through the dispatcher with explicit keys.
+pub fn diag_out_call(ks: DispatchKeySet, self_: &Tensor, diagonal: i64, out: &Tensor) -> Result<Tensor> {
+    match DIAG_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, diagonal, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(diagonal),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&DIAG_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::diag.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `diag` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::diag.out`: `diag.out(Tensor self, int diagonal=0, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn diag_out(self_: &Tensor, diagonal: i64, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    diag_out_call(ks, self_, diagonal, out)
+}
+
+struct DiagOutBoxed;
+
+impl BoxedOp for DiagOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DIAG_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DIAG_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let diagonal = u.int()?;
+        let out = u.tensor()?;
+        let r = diag_out(&self_, diagonal, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -60006,37 +71298,6 @@ fn native_batch_norm_legit_cpu(
     )
 }
 
-/// Bumps the version counter of the tensors `aten::_native_batch_norm_legit` writes.
-fn native_batch_norm_legit_ad_inplace_or_view(
-    ks: DispatchKeySet,
-    input: &Tensor,
-    weight: Option<&Tensor>,
-    bias: Option<&Tensor>,
-    running_mean: &Tensor,
-    running_var: &Tensor,
-    training: bool,
-    momentum: f64,
-    eps: f64,
-) -> Result<(Tensor, Tensor, Tensor)> {
-    let result = {
-        let _below = tls::below_ad_inplace_or_view();
-        native_batch_norm_legit_call(
-            ks.below(DispatchKey::ADInplaceOrView),
-            input,
-            weight,
-            bias,
-            running_mean,
-            running_var,
-            training,
-            momentum,
-            eps,
-        )?
-    };
-    running_mean.version_counter().bump();
-    running_var.version_counter().bump();
-    Ok(result)
-}
-
 /// Dispatch entry of `aten::_native_batch_norm_legit`.
 pub static NATIVE_BATCH_NORM_LEGIT: Op<NativeBatchNormLegitFn> = Op::new(
     &NATIVE_BATCH_NORM_LEGIT_SCHEMA,
@@ -60048,10 +71309,6 @@ pub static NATIVE_BATCH_NORM_LEGIT: Op<NativeBatchNormLegitFn> = Op::new(
         (
             KernelKey::Autograd,
             Kernel::Fn(crate::generated::autograd::native_batch_norm_legit_autograd),
-        ),
-        (
-            KernelKey::Key(DispatchKey::ADInplaceOrView),
-            Kernel::Fn(native_batch_norm_legit_ad_inplace_or_view),
         ),
     ],
 );
@@ -60180,6 +71437,286 @@ impl BoxedOp for NativeBatchNormLegitBoxed {
             training,
             momentum,
             eps,
+        )?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1), Value::Tensor(r.2)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_native_batch_norm_legit.out
+
+/// Schema of `aten::_native_batch_norm_legit.out`.
+pub static NATIVE_BATCH_NORM_LEGIT_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_native_batch_norm_legit",
+    overload: "out",
+    signature: "_native_batch_norm_legit.out(Tensor input, Tensor? weight, Tensor? bias, Tensor(a!) running_mean, Tensor(b!) running_var, bool training, float momentum, float eps, *, Tensor(c!) out, Tensor(d!) save_mean, Tensor(e!) save_invstd) -> (Tensor(c!), Tensor(d!), Tensor(e!))",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "running_mean", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: true },
+        Arg { name: "running_var", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: true },
+        Arg { name: "training", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "momentum", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "eps", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "save_mean", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "save_invstd", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_native_batch_norm_legit.out`.
+pub type NativeBatchNormLegitOutFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    Option<&Tensor>,
+    Option<&Tensor>,
+    &Tensor,
+    &Tensor,
+    bool,
+    f64,
+    f64,
+    &Tensor,
+    &Tensor,
+    &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)>;
+
+fn native_batch_norm_legit_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+    out: &Tensor,
+    save_mean: &Tensor,
+    save_invstd: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    crate::generated_variants::native_batch_norm_legit_out(
+        input,
+        weight,
+        bias,
+        running_mean,
+        running_var,
+        training,
+        momentum,
+        eps,
+        out,
+        save_mean,
+        save_invstd,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::_native_batch_norm_legit.out` writes.
+fn native_batch_norm_legit_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+    out: &Tensor,
+    save_mean: &Tensor,
+    save_invstd: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        native_batch_norm_legit_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            input,
+            weight,
+            bias,
+            running_mean,
+            running_var,
+            training,
+            momentum,
+            eps,
+            out,
+            save_mean,
+            save_invstd,
+        )?
+    };
+    out.version_counter().bump();
+    save_mean.version_counter().bump();
+    save_invstd.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::_native_batch_norm_legit.out`.
+pub static NATIVE_BATCH_NORM_LEGIT_OUT: Op<NativeBatchNormLegitOutFn> = Op::new(
+    &NATIVE_BATCH_NORM_LEGIT_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(native_batch_norm_legit_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::native_batch_norm_legit_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(native_batch_norm_legit_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::_native_batch_norm_legit.out` through the dispatcher with explicit keys.
+pub fn native_batch_norm_legit_out_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+    out: &Tensor,
+    save_mean: &Tensor,
+    save_invstd: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    match NATIVE_BATCH_NORM_LEGIT_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            input,
+            weight,
+            bias,
+            running_mean,
+            running_var,
+            training,
+            momentum,
+            eps,
+            out,
+            save_mean,
+            save_invstd,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Tensor(running_mean.clone()),
+                Value::Tensor(running_var.clone()),
+                Value::Bool(training),
+                Value::Float(momentum),
+                Value::Float(eps),
+                Value::Tensor(out.clone()),
+                Value::Tensor(save_mean.clone()),
+                Value::Tensor(save_invstd.clone()),
+            ];
+            fallback(&NATIVE_BATCH_NORM_LEGIT_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_native_batch_norm_legit.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `_native_batch_norm_legit` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::_native_batch_norm_legit.out`: `_native_batch_norm_legit.out(Tensor input, Tensor? weight, Tensor? bias, Tensor(a!) running_mean, Tensor(b!) running_var, bool training, float momentum, float eps, *, Tensor(c!) out, Tensor(d!) save_mean, Tensor(e!) save_invstd) -> (Tensor(c!), Tensor(d!), Tensor(e!))`
+pub fn _native_batch_norm_legit_out(
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+    out: &Tensor,
+    save_mean: &Tensor,
+    save_invstd: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input];
+        ts.extend(weight);
+        ts.extend(bias);
+        ts.push(running_mean);
+        ts.push(running_var);
+        ts.push(out);
+        ts.push(save_mean);
+        ts.push(save_invstd);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    native_batch_norm_legit_out_call(
+        ks,
+        input,
+        weight,
+        bias,
+        running_mean,
+        running_var,
+        training,
+        momentum,
+        eps,
+        out,
+        save_mean,
+        save_invstd,
+    )
+}
+
+struct NativeBatchNormLegitOutBoxed;
+
+impl BoxedOp for NativeBatchNormLegitOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NATIVE_BATCH_NORM_LEGIT_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_BATCH_NORM_LEGIT_OUT_SCHEMA, bound);
+        let input = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let bias = u.opt_tensor()?;
+        let running_mean = u.tensor()?;
+        let running_var = u.tensor()?;
+        let training = u.bool()?;
+        let momentum = u.float()?;
+        let eps = u.float()?;
+        let out = u.tensor()?;
+        let save_mean = u.tensor()?;
+        let save_invstd = u.tensor()?;
+        let r = _native_batch_norm_legit_out(
+            &input,
+            weight.as_ref(),
+            bias.as_ref(),
+            &running_mean,
+            &running_var,
+            training,
+            momentum,
+            eps,
+            &out,
+            &save_mean,
+            &save_invstd,
         )?;
         Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1), Value::Tensor(r.2)])
     }
@@ -60402,6 +71939,320 @@ impl BoxedOp for EmbeddingBagBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::_embedding_bag.out
+
+/// Schema of `aten::_embedding_bag.out`.
+pub static EMBEDDING_BAG_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_embedding_bag",
+    overload: "out",
+    signature: "_embedding_bag.out(Tensor weight, Tensor indices, Tensor offsets, bool scale_grad_by_freq=False, int mode=0, bool sparse=False, Tensor? per_sample_weights=None, bool include_last_offset=False, int padding_idx=-1, *, Tensor(a!) out0, Tensor(b!) out1, Tensor(c!) out2, Tensor(d!) out3) -> (Tensor(a!), Tensor(b!), Tensor(c!), Tensor(d!))",
+    args: &[
+        Arg { name: "weight", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "indices", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "offsets", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "scale_grad_by_freq", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "mode", ty: ArgType::Int, default: Some(DefaultValue::Int(0)), kwarg_only: false, is_write: false },
+        Arg { name: "sparse", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "per_sample_weights", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "include_last_offset", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "padding_idx", ty: ArgType::Int, default: Some(DefaultValue::Int(-1)), kwarg_only: false, is_write: false },
+        Arg { name: "out0", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "out1", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "out2", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "out3", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_embedding_bag.out`.
+pub type EmbeddingBagOutFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    &Tensor,
+    &Tensor,
+    bool,
+    i64,
+    bool,
+    Option<&Tensor>,
+    bool,
+    i64,
+    &Tensor,
+    &Tensor,
+    &Tensor,
+    &Tensor,
+) -> Result<(Tensor, Tensor, Tensor, Tensor)>;
+
+fn embedding_bag_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    weight: &Tensor,
+    indices: &Tensor,
+    offsets: &Tensor,
+    scale_grad_by_freq: bool,
+    mode: i64,
+    sparse: bool,
+    per_sample_weights: Option<&Tensor>,
+    include_last_offset: bool,
+    padding_idx: i64,
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+    out3: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor, Tensor)> {
+    crate::generated_variants::embedding_bag_out(
+        weight,
+        indices,
+        offsets,
+        scale_grad_by_freq,
+        mode,
+        sparse,
+        per_sample_weights,
+        include_last_offset,
+        padding_idx,
+        out0,
+        out1,
+        out2,
+        out3,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::_embedding_bag.out` writes.
+fn embedding_bag_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    weight: &Tensor,
+    indices: &Tensor,
+    offsets: &Tensor,
+    scale_grad_by_freq: bool,
+    mode: i64,
+    sparse: bool,
+    per_sample_weights: Option<&Tensor>,
+    include_last_offset: bool,
+    padding_idx: i64,
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+    out3: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor, Tensor)> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        embedding_bag_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            weight,
+            indices,
+            offsets,
+            scale_grad_by_freq,
+            mode,
+            sparse,
+            per_sample_weights,
+            include_last_offset,
+            padding_idx,
+            out0,
+            out1,
+            out2,
+            out3,
+        )?
+    };
+    out0.version_counter().bump();
+    out1.version_counter().bump();
+    out2.version_counter().bump();
+    out3.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::_embedding_bag.out`.
+pub static EMBEDDING_BAG_OUT: Op<EmbeddingBagOutFn> = Op::new(
+    &EMBEDDING_BAG_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(embedding_bag_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::embedding_bag_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(embedding_bag_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::_embedding_bag.out` through the dispatcher with explicit keys.
+pub fn embedding_bag_out_call(
+    ks: DispatchKeySet,
+    weight: &Tensor,
+    indices: &Tensor,
+    offsets: &Tensor,
+    scale_grad_by_freq: bool,
+    mode: i64,
+    sparse: bool,
+    per_sample_weights: Option<&Tensor>,
+    include_last_offset: bool,
+    padding_idx: i64,
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+    out3: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor, Tensor)> {
+    match EMBEDDING_BAG_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            weight,
+            indices,
+            offsets,
+            scale_grad_by_freq,
+            mode,
+            sparse,
+            per_sample_weights,
+            include_last_offset,
+            padding_idx,
+            out0,
+            out1,
+            out2,
+            out3,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(weight.clone()),
+                Value::Tensor(indices.clone()),
+                Value::Tensor(offsets.clone()),
+                Value::Bool(scale_grad_by_freq),
+                Value::Int(mode),
+                Value::Bool(sparse),
+                per_sample_weights.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Bool(include_last_offset),
+                Value::Int(padding_idx),
+                Value::Tensor(out0.clone()),
+                Value::Tensor(out1.clone()),
+                Value::Tensor(out2.clone()),
+                Value::Tensor(out3.clone()),
+            ];
+            fallback(&EMBEDDING_BAG_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_embedding_bag.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `_embedding_bag` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::_embedding_bag.out`: `_embedding_bag.out(Tensor weight, Tensor indices, Tensor offsets, bool scale_grad_by_freq=False, int mode=0, bool sparse=False, Tensor? per_sample_weights=None, bool include_last_offset=False, int padding_idx=-1, *, Tensor(a!) out0, Tensor(b!) out1, Tensor(c!) out2, Tensor(d!) out3) -> (Tensor(a!), Tensor(b!), Tensor(c!), Tensor(d!))`
+pub fn _embedding_bag_out(
+    weight: &Tensor,
+    indices: &Tensor,
+    offsets: &Tensor,
+    scale_grad_by_freq: bool,
+    mode: i64,
+    sparse: bool,
+    per_sample_weights: Option<&Tensor>,
+    include_last_offset: bool,
+    padding_idx: i64,
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+    out3: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![weight, indices, offsets];
+        ts.extend(per_sample_weights);
+        ts.push(out0);
+        ts.push(out1);
+        ts.push(out2);
+        ts.push(out3);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    embedding_bag_out_call(
+        ks,
+        weight,
+        indices,
+        offsets,
+        scale_grad_by_freq,
+        mode,
+        sparse,
+        per_sample_weights,
+        include_last_offset,
+        padding_idx,
+        out0,
+        out1,
+        out2,
+        out3,
+    )
+}
+
+struct EmbeddingBagOutBoxed;
+
+impl BoxedOp for EmbeddingBagOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EMBEDDING_BAG_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EMBEDDING_BAG_OUT_SCHEMA, bound);
+        let weight = u.tensor()?;
+        let indices = u.tensor()?;
+        let offsets = u.tensor()?;
+        let scale_grad_by_freq = u.bool()?;
+        let mode = u.int()?;
+        let sparse = u.bool()?;
+        let per_sample_weights = u.opt_tensor()?;
+        let include_last_offset = u.bool()?;
+        let padding_idx = u.int()?;
+        let out0 = u.tensor()?;
+        let out1 = u.tensor()?;
+        let out2 = u.tensor()?;
+        let out3 = u.tensor()?;
+        let r = _embedding_bag_out(
+            &weight,
+            &indices,
+            &offsets,
+            scale_grad_by_freq,
+            mode,
+            sparse,
+            per_sample_weights.as_ref(),
+            include_last_offset,
+            padding_idx,
+            &out0,
+            &out1,
+            &out2,
+            &out3,
+        )?;
+        Ok(vec![
+            Value::Tensor(r.0),
+            Value::Tensor(r.1),
+            Value::Tensor(r.2),
+            Value::Tensor(r.3),
+        ])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::grid_sampler_2d
 
 /// Schema of `aten::grid_sampler_2d`.
@@ -60509,6 +72360,157 @@ impl BoxedOp for GridSampler2dBoxed {
         let padding_mode = u.int()?;
         let align_corners = u.bool()?;
         let r = grid_sampler_2d(&input, &grid, interpolation_mode, padding_mode, align_corners)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::grid_sampler_2d.out
+
+/// Schema of `aten::grid_sampler_2d.out`.
+pub static GRID_SAMPLER_2D_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::grid_sampler_2d",
+    overload: "out",
+    signature: "grid_sampler_2d.out(Tensor input, Tensor grid, int interpolation_mode, int padding_mode, bool align_corners, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grid", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "interpolation_mode", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding_mode", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "align_corners", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::grid_sampler_2d.out`.
+pub type GridSampler2dOutFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, i64, bool, &Tensor) -> Result<Tensor>;
+
+fn grid_sampler_2d_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    grid: &Tensor,
+    interpolation_mode: i64,
+    padding_mode: i64,
+    align_corners: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::grid_sampler_2d_out(input, grid, interpolation_mode, padding_mode, align_corners, out)
+}
+
+/// Bumps the version counter of the tensors `aten::grid_sampler_2d.out` writes.
+fn grid_sampler_2d_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    grid: &Tensor,
+    interpolation_mode: i64,
+    padding_mode: i64,
+    align_corners: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        grid_sampler_2d_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            input,
+            grid,
+            interpolation_mode,
+            padding_mode,
+            align_corners,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::grid_sampler_2d.out`.
+pub static GRID_SAMPLER_2D_OUT: Op<GridSampler2dOutFn> = Op::new(
+    &GRID_SAMPLER_2D_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(grid_sampler_2d_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::grid_sampler_2d_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(grid_sampler_2d_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::grid_sampler_2d.out` through the dispatcher with explicit keys.
+pub fn grid_sampler_2d_out_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    grid: &Tensor,
+    interpolation_mode: i64,
+    padding_mode: i64,
+    align_corners: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match GRID_SAMPLER_2D_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, grid, interpolation_mode, padding_mode, align_corners, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::Tensor(grid.clone()),
+                Value::Int(interpolation_mode),
+                Value::Int(padding_mode),
+                Value::Bool(align_corners),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&GRID_SAMPLER_2D_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::grid_sampler_2d.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `grid_sampler_2d` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::grid_sampler_2d.out`: `grid_sampler_2d.out(Tensor input, Tensor grid, int interpolation_mode, int padding_mode, bool align_corners, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn grid_sampler_2d_out(
+    input: &Tensor,
+    grid: &Tensor,
+    interpolation_mode: i64,
+    padding_mode: i64,
+    align_corners: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[input, grid, out]);
+    grid_sampler_2d_out_call(ks, input, grid, interpolation_mode, padding_mode, align_corners, out)
+}
+
+struct GridSampler2dOutBoxed;
+
+impl BoxedOp for GridSampler2dOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GRID_SAMPLER_2D_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GRID_SAMPLER_2D_OUT_SCHEMA, bound);
+        let input = u.tensor()?;
+        let grid = u.tensor()?;
+        let interpolation_mode = u.int()?;
+        let padding_mode = u.int()?;
+        let align_corners = u.bool()?;
+        let out = u.tensor()?;
+        let r = grid_sampler_2d_out(&input, &grid, interpolation_mode, padding_mode, align_corners, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -60632,6 +72634,142 @@ impl BoxedOp for UpsampleNearest2dVecBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::upsample_nearest2d.vec_out
+
+/// Schema of `aten::upsample_nearest2d.vec_out`.
+pub static UPSAMPLE_NEAREST2D_VEC_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::upsample_nearest2d",
+    overload: "vec_out",
+    signature: "upsample_nearest2d.vec_out(Tensor input, SymInt[]? output_size, float[]? scale_factors, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_size", ty: ArgType::OptIntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "scale_factors", ty: ArgType::OptFloatList, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::upsample_nearest2d.vec_out`.
+pub type UpsampleNearest2dVecOutFn =
+    fn(DispatchKeySet, &Tensor, Option<&[i64]>, Option<&[f64]>, &Tensor) -> Result<Tensor>;
+
+fn upsample_nearest2d_vec_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    output_size: Option<&[i64]>,
+    scale_factors: Option<&[f64]>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::upsample_nearest2d_vec_out(input, output_size, scale_factors, out)
+}
+
+/// Bumps the version counter of the tensors `aten::upsample_nearest2d.vec_out` writes.
+fn upsample_nearest2d_vec_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    output_size: Option<&[i64]>,
+    scale_factors: Option<&[f64]>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        upsample_nearest2d_vec_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            input,
+            output_size,
+            scale_factors,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::upsample_nearest2d.vec_out`.
+pub static UPSAMPLE_NEAREST2D_VEC_OUT: Op<UpsampleNearest2dVecOutFn> = Op::new(
+    &UPSAMPLE_NEAREST2D_VEC_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(upsample_nearest2d_vec_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::upsample_nearest2d_vec_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(upsample_nearest2d_vec_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::upsample_nearest2d.vec_out` through the dispatcher with explicit keys.
+pub fn upsample_nearest2d_vec_out_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    output_size: Option<&[i64]>,
+    scale_factors: Option<&[f64]>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match UPSAMPLE_NEAREST2D_VEC_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, output_size, scale_factors, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                output_size.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                scale_factors.map_or(Value::None, |v| Value::FloatList(v.to_vec())),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&UPSAMPLE_NEAREST2D_VEC_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::upsample_nearest2d.vec_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `upsample_nearest2d.vec` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::upsample_nearest2d.vec_out`: `upsample_nearest2d.vec_out(Tensor input, SymInt[]? output_size, float[]? scale_factors, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn upsample_nearest2d_vec_out(
+    input: &Tensor,
+    output_size: Option<&[i64]>,
+    scale_factors: Option<&[f64]>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[input, out]);
+    upsample_nearest2d_vec_out_call(ks, input, output_size, scale_factors, out)
+}
+
+struct UpsampleNearest2dVecOutBoxed;
+
+impl BoxedOp for UpsampleNearest2dVecOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &UPSAMPLE_NEAREST2D_VEC_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UPSAMPLE_NEAREST2D_VEC_OUT_SCHEMA, bound);
+        let input = u.tensor()?;
+        let output_size = u.opt_int_list()?;
+        let scale_factors = u.opt_float_list()?;
+        let out = u.tensor()?;
+        let r = upsample_nearest2d_vec_out(&input, output_size.as_deref(), scale_factors.as_deref(), &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::upsample_bilinear2d.vec
 
 /// Schema of `aten::upsample_bilinear2d.vec`.
@@ -60730,6 +72868,156 @@ impl BoxedOp for UpsampleBilinear2dVecBoxed {
         let align_corners = u.bool()?;
         let scale_factors = u.opt_float_list()?;
         let r = upsample_bilinear2d_vec(&input, output_size.as_deref(), align_corners, scale_factors.as_deref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::upsample_bilinear2d.vec_out
+
+/// Schema of `aten::upsample_bilinear2d.vec_out`.
+pub static UPSAMPLE_BILINEAR2D_VEC_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::upsample_bilinear2d",
+    overload: "vec_out",
+    signature: "upsample_bilinear2d.vec_out(Tensor input, SymInt[]? output_size, bool align_corners, float[]? scale_factors, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_size", ty: ArgType::OptIntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "align_corners", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "scale_factors", ty: ArgType::OptFloatList, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::upsample_bilinear2d.vec_out`.
+pub type UpsampleBilinear2dVecOutFn =
+    fn(DispatchKeySet, &Tensor, Option<&[i64]>, bool, Option<&[f64]>, &Tensor) -> Result<Tensor>;
+
+fn upsample_bilinear2d_vec_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    output_size: Option<&[i64]>,
+    align_corners: bool,
+    scale_factors: Option<&[f64]>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::upsample_bilinear2d_vec_out(input, output_size, align_corners, scale_factors, out)
+}
+
+/// Bumps the version counter of the tensors `aten::upsample_bilinear2d.vec_out` writes.
+fn upsample_bilinear2d_vec_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    output_size: Option<&[i64]>,
+    align_corners: bool,
+    scale_factors: Option<&[f64]>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        upsample_bilinear2d_vec_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            input,
+            output_size,
+            align_corners,
+            scale_factors,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::upsample_bilinear2d.vec_out`.
+pub static UPSAMPLE_BILINEAR2D_VEC_OUT: Op<UpsampleBilinear2dVecOutFn> = Op::new(
+    &UPSAMPLE_BILINEAR2D_VEC_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(upsample_bilinear2d_vec_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::upsample_bilinear2d_vec_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(upsample_bilinear2d_vec_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::upsample_bilinear2d.vec_out` through the dispatcher with explicit keys.
+pub fn upsample_bilinear2d_vec_out_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    output_size: Option<&[i64]>,
+    align_corners: bool,
+    scale_factors: Option<&[f64]>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match UPSAMPLE_BILINEAR2D_VEC_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, output_size, align_corners, scale_factors, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                output_size.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                Value::Bool(align_corners),
+                scale_factors.map_or(Value::None, |v| Value::FloatList(v.to_vec())),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&UPSAMPLE_BILINEAR2D_VEC_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::upsample_bilinear2d.vec_out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `upsample_bilinear2d.vec` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::upsample_bilinear2d.vec_out`: `upsample_bilinear2d.vec_out(Tensor input, SymInt[]? output_size, bool align_corners, float[]? scale_factors, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn upsample_bilinear2d_vec_out(
+    input: &Tensor,
+    output_size: Option<&[i64]>,
+    align_corners: bool,
+    scale_factors: Option<&[f64]>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[input, out]);
+    upsample_bilinear2d_vec_out_call(ks, input, output_size, align_corners, scale_factors, out)
+}
+
+struct UpsampleBilinear2dVecOutBoxed;
+
+impl BoxedOp for UpsampleBilinear2dVecOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &UPSAMPLE_BILINEAR2D_VEC_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UPSAMPLE_BILINEAR2D_VEC_OUT_SCHEMA, bound);
+        let input = u.tensor()?;
+        let output_size = u.opt_int_list()?;
+        let align_corners = u.bool()?;
+        let scale_factors = u.opt_float_list()?;
+        let out = u.tensor()?;
+        let r = upsample_bilinear2d_vec_out(
+            &input,
+            output_size.as_deref(),
+            align_corners,
+            scale_factors.as_deref(),
+            &out,
+        )?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -60960,6 +73248,311 @@ impl BoxedOp for ConvolutionBackwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::convolution_backward.out
+
+/// Schema of `aten::convolution_backward.out`.
+pub static CONVOLUTION_BACKWARD_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::convolution_backward",
+    overload: "out",
+    signature: "convolution_backward.out(Tensor grad_output, Tensor input, Tensor weight, SymInt[]? bias_sizes, SymInt[] stride, SymInt[] padding, SymInt[] dilation, bool transposed, SymInt[] output_padding, SymInt groups, bool[3] output_mask, *, Tensor(a!) out0, Tensor(b!) out1, Tensor(c!) out2) -> (Tensor(a!), Tensor(b!), Tensor(c!))",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias_sizes", ty: ArgType::OptIntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "transposed", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_padding", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "groups", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_mask", ty: ArgType::BoolList, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "out0", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "out1", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "out2", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::convolution_backward.out`.
+pub type ConvolutionBackwardOutFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    &Tensor,
+    &Tensor,
+    Option<&[i64]>,
+    &[i64],
+    &[i64],
+    &[i64],
+    bool,
+    &[i64],
+    i64,
+    &[bool],
+    &Tensor,
+    &Tensor,
+    &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)>;
+
+fn convolution_backward_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input: &Tensor,
+    weight: &Tensor,
+    bias_sizes: Option<&[i64]>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    transposed: bool,
+    output_padding: &[i64],
+    groups: i64,
+    output_mask: &[bool],
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    crate::generated_variants::convolution_backward_out(
+        grad_output,
+        input,
+        weight,
+        bias_sizes,
+        stride,
+        padding,
+        dilation,
+        transposed,
+        output_padding,
+        groups,
+        output_mask,
+        out0,
+        out1,
+        out2,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::convolution_backward.out` writes.
+fn convolution_backward_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input: &Tensor,
+    weight: &Tensor,
+    bias_sizes: Option<&[i64]>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    transposed: bool,
+    output_padding: &[i64],
+    groups: i64,
+    output_mask: &[bool],
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        convolution_backward_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            input,
+            weight,
+            bias_sizes,
+            stride,
+            padding,
+            dilation,
+            transposed,
+            output_padding,
+            groups,
+            output_mask,
+            out0,
+            out1,
+            out2,
+        )?
+    };
+    out0.version_counter().bump();
+    out1.version_counter().bump();
+    out2.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::convolution_backward.out`.
+pub static CONVOLUTION_BACKWARD_OUT: Op<ConvolutionBackwardOutFn> = Op::new(
+    &CONVOLUTION_BACKWARD_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(convolution_backward_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::convolution_backward_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(convolution_backward_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::convolution_backward.out` through the dispatcher with explicit keys.
+pub fn convolution_backward_out_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    input: &Tensor,
+    weight: &Tensor,
+    bias_sizes: Option<&[i64]>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    transposed: bool,
+    output_padding: &[i64],
+    groups: i64,
+    output_mask: &[bool],
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    match CONVOLUTION_BACKWARD_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_output,
+            input,
+            weight,
+            bias_sizes,
+            stride,
+            padding,
+            dilation,
+            transposed,
+            output_padding,
+            groups,
+            output_mask,
+            out0,
+            out1,
+            out2,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(input.clone()),
+                Value::Tensor(weight.clone()),
+                bias_sizes.map_or(Value::None, |v| Value::IntList(v.to_vec())),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::Bool(transposed),
+                Value::IntList(output_padding.to_vec()),
+                Value::Int(groups),
+                Value::BoolList(output_mask.to_vec()),
+                Value::Tensor(out0.clone()),
+                Value::Tensor(out1.clone()),
+                Value::Tensor(out2.clone()),
+            ];
+            fallback(&CONVOLUTION_BACKWARD_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::convolution_backward.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `convolution_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::convolution_backward.out`: `convolution_backward.out(Tensor grad_output, Tensor input, Tensor weight, SymInt[]? bias_sizes, SymInt[] stride, SymInt[] padding, SymInt[] dilation, bool transposed, SymInt[] output_padding, SymInt groups, bool[3] output_mask, *, Tensor(a!) out0, Tensor(b!) out1, Tensor(c!) out2) -> (Tensor(a!), Tensor(b!), Tensor(c!))`
+pub fn convolution_backward_out(
+    grad_output: &Tensor,
+    input: &Tensor,
+    weight: &Tensor,
+    bias_sizes: Option<&[i64]>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    transposed: bool,
+    output_padding: &[i64],
+    groups: i64,
+    output_mask: &[bool],
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[grad_output, input, weight, out0, out1, out2]);
+    convolution_backward_out_call(
+        ks,
+        grad_output,
+        input,
+        weight,
+        bias_sizes,
+        stride,
+        padding,
+        dilation,
+        transposed,
+        output_padding,
+        groups,
+        output_mask,
+        out0,
+        out1,
+        out2,
+    )
+}
+
+struct ConvolutionBackwardOutBoxed;
+
+impl BoxedOp for ConvolutionBackwardOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CONVOLUTION_BACKWARD_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CONVOLUTION_BACKWARD_OUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let input = u.tensor()?;
+        let weight = u.tensor()?;
+        let bias_sizes = u.opt_int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let dilation = u.int_list()?;
+        let transposed = u.bool()?;
+        let output_padding = u.int_list()?;
+        let groups = u.int()?;
+        let output_mask = u.bool_list()?;
+        let out0 = u.tensor()?;
+        let out1 = u.tensor()?;
+        let out2 = u.tensor()?;
+        let r = convolution_backward_out(
+            &grad_output,
+            &input,
+            &weight,
+            bias_sizes.as_deref(),
+            &stride,
+            &padding,
+            &dilation,
+            transposed,
+            &output_padding,
+            groups,
+            &output_mask,
+            &out0,
+            &out1,
+            &out2,
+        )?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1), Value::Tensor(r.2)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::native_layer_norm_backward
 
 /// Schema of `aten::native_layer_norm_backward`.
@@ -61164,6 +73757,284 @@ impl BoxedOp for NativeLayerNormBackwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::native_layer_norm_backward.out
+
+/// Schema of `aten::native_layer_norm_backward.out`.
+pub static NATIVE_LAYER_NORM_BACKWARD_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::native_layer_norm_backward",
+    overload: "out",
+    signature: "native_layer_norm_backward.out(Tensor grad_out, Tensor input, SymInt[] normalized_shape, Tensor mean, Tensor rstd, Tensor? weight, Tensor? bias, bool[3] output_mask, *, Tensor(a!) out0, Tensor(b!) out1, Tensor(c!) out2) -> (Tensor(a!), Tensor(b!), Tensor(c!))",
+    args: &[
+        Arg { name: "grad_out", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "normalized_shape", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "mean", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "rstd", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_mask", ty: ArgType::BoolList, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "out0", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "out1", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "out2", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::native_layer_norm_backward.out`.
+pub type NativeLayerNormBackwardOutFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    &Tensor,
+    &[i64],
+    &Tensor,
+    &Tensor,
+    Option<&Tensor>,
+    Option<&Tensor>,
+    &[bool],
+    &Tensor,
+    &Tensor,
+    &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)>;
+
+fn native_layer_norm_backward_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_out: &Tensor,
+    input: &Tensor,
+    normalized_shape: &[i64],
+    mean: &Tensor,
+    rstd: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    output_mask: &[bool],
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    crate::generated_variants::native_layer_norm_backward_out(
+        grad_out,
+        input,
+        normalized_shape,
+        mean,
+        rstd,
+        weight,
+        bias,
+        output_mask,
+        out0,
+        out1,
+        out2,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::native_layer_norm_backward.out` writes.
+fn native_layer_norm_backward_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_out: &Tensor,
+    input: &Tensor,
+    normalized_shape: &[i64],
+    mean: &Tensor,
+    rstd: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    output_mask: &[bool],
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        native_layer_norm_backward_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_out,
+            input,
+            normalized_shape,
+            mean,
+            rstd,
+            weight,
+            bias,
+            output_mask,
+            out0,
+            out1,
+            out2,
+        )?
+    };
+    out0.version_counter().bump();
+    out1.version_counter().bump();
+    out2.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::native_layer_norm_backward.out`.
+pub static NATIVE_LAYER_NORM_BACKWARD_OUT: Op<NativeLayerNormBackwardOutFn> = Op::new(
+    &NATIVE_LAYER_NORM_BACKWARD_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(native_layer_norm_backward_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::native_layer_norm_backward_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(native_layer_norm_backward_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::native_layer_norm_backward.out` through the dispatcher with explicit keys.
+pub fn native_layer_norm_backward_out_call(
+    ks: DispatchKeySet,
+    grad_out: &Tensor,
+    input: &Tensor,
+    normalized_shape: &[i64],
+    mean: &Tensor,
+    rstd: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    output_mask: &[bool],
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    match NATIVE_LAYER_NORM_BACKWARD_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_out,
+            input,
+            normalized_shape,
+            mean,
+            rstd,
+            weight,
+            bias,
+            output_mask,
+            out0,
+            out1,
+            out2,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_out.clone()),
+                Value::Tensor(input.clone()),
+                Value::IntList(normalized_shape.to_vec()),
+                Value::Tensor(mean.clone()),
+                Value::Tensor(rstd.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::BoolList(output_mask.to_vec()),
+                Value::Tensor(out0.clone()),
+                Value::Tensor(out1.clone()),
+                Value::Tensor(out2.clone()),
+            ];
+            fallback(&NATIVE_LAYER_NORM_BACKWARD_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::native_layer_norm_backward.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `native_layer_norm_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::native_layer_norm_backward.out`: `native_layer_norm_backward.out(Tensor grad_out, Tensor input, SymInt[] normalized_shape, Tensor mean, Tensor rstd, Tensor? weight, Tensor? bias, bool[3] output_mask, *, Tensor(a!) out0, Tensor(b!) out1, Tensor(c!) out2) -> (Tensor(a!), Tensor(b!), Tensor(c!))`
+pub fn native_layer_norm_backward_out(
+    grad_out: &Tensor,
+    input: &Tensor,
+    normalized_shape: &[i64],
+    mean: &Tensor,
+    rstd: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    output_mask: &[bool],
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![grad_out, input, mean, rstd];
+        ts.extend(weight);
+        ts.extend(bias);
+        ts.push(out0);
+        ts.push(out1);
+        ts.push(out2);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    native_layer_norm_backward_out_call(
+        ks,
+        grad_out,
+        input,
+        normalized_shape,
+        mean,
+        rstd,
+        weight,
+        bias,
+        output_mask,
+        out0,
+        out1,
+        out2,
+    )
+}
+
+struct NativeLayerNormBackwardOutBoxed;
+
+impl BoxedOp for NativeLayerNormBackwardOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NATIVE_LAYER_NORM_BACKWARD_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_LAYER_NORM_BACKWARD_OUT_SCHEMA, bound);
+        let grad_out = u.tensor()?;
+        let input = u.tensor()?;
+        let normalized_shape = u.int_list()?;
+        let mean = u.tensor()?;
+        let rstd = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let bias = u.opt_tensor()?;
+        let output_mask = u.bool_list()?;
+        let out0 = u.tensor()?;
+        let out1 = u.tensor()?;
+        let out2 = u.tensor()?;
+        let r = native_layer_norm_backward_out(
+            &grad_out,
+            &input,
+            &normalized_shape,
+            &mean,
+            &rstd,
+            weight.as_ref(),
+            bias.as_ref(),
+            &output_mask,
+            &out0,
+            &out1,
+            &out2,
+        )?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1), Value::Tensor(r.2)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::native_group_norm_backward
 
 /// Schema of `aten::native_group_norm_backward`.
@@ -61364,6 +74235,309 @@ impl BoxedOp for NativeGroupNormBackwardBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::native_group_norm_backward.out
+
+/// Schema of `aten::native_group_norm_backward.out`.
+pub static NATIVE_GROUP_NORM_BACKWARD_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::native_group_norm_backward",
+    overload: "out",
+    signature: "native_group_norm_backward.out(Tensor grad_out, Tensor input, Tensor mean, Tensor rstd, Tensor? weight, SymInt N, SymInt C, SymInt HxW, int group, bool[3] output_mask, *, Tensor(a!) out0, Tensor(b!) out1, Tensor(c!) out2) -> (Tensor(a!), Tensor(b!), Tensor(c!))",
+    args: &[
+        Arg { name: "grad_out", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "mean", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "rstd", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "N", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "C", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "HxW", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "group", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_mask", ty: ArgType::BoolList, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "out0", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "out1", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "out2", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::native_group_norm_backward.out`.
+pub type NativeGroupNormBackwardOutFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    &Tensor,
+    &Tensor,
+    &Tensor,
+    Option<&Tensor>,
+    i64,
+    i64,
+    i64,
+    i64,
+    &[bool],
+    &Tensor,
+    &Tensor,
+    &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)>;
+
+fn native_group_norm_backward_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_out: &Tensor,
+    input: &Tensor,
+    mean: &Tensor,
+    rstd: &Tensor,
+    weight: Option<&Tensor>,
+    n: i64,
+    c: i64,
+    hx_w: i64,
+    group: i64,
+    output_mask: &[bool],
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    crate::generated_variants::native_group_norm_backward_out(
+        grad_out,
+        input,
+        mean,
+        rstd,
+        weight,
+        n,
+        c,
+        hx_w,
+        group,
+        output_mask,
+        out0,
+        out1,
+        out2,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::native_group_norm_backward.out` writes.
+fn native_group_norm_backward_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_out: &Tensor,
+    input: &Tensor,
+    mean: &Tensor,
+    rstd: &Tensor,
+    weight: Option<&Tensor>,
+    n: i64,
+    c: i64,
+    hx_w: i64,
+    group: i64,
+    output_mask: &[bool],
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        native_group_norm_backward_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_out,
+            input,
+            mean,
+            rstd,
+            weight,
+            n,
+            c,
+            hx_w,
+            group,
+            output_mask,
+            out0,
+            out1,
+            out2,
+        )?
+    };
+    out0.version_counter().bump();
+    out1.version_counter().bump();
+    out2.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::native_group_norm_backward.out`.
+pub static NATIVE_GROUP_NORM_BACKWARD_OUT: Op<NativeGroupNormBackwardOutFn> = Op::new(
+    &NATIVE_GROUP_NORM_BACKWARD_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(native_group_norm_backward_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::native_group_norm_backward_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(native_group_norm_backward_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::native_group_norm_backward.out` through the dispatcher with explicit keys.
+pub fn native_group_norm_backward_out_call(
+    ks: DispatchKeySet,
+    grad_out: &Tensor,
+    input: &Tensor,
+    mean: &Tensor,
+    rstd: &Tensor,
+    weight: Option<&Tensor>,
+    n: i64,
+    c: i64,
+    hx_w: i64,
+    group: i64,
+    output_mask: &[bool],
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    match NATIVE_GROUP_NORM_BACKWARD_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_out,
+            input,
+            mean,
+            rstd,
+            weight,
+            n,
+            c,
+            hx_w,
+            group,
+            output_mask,
+            out0,
+            out1,
+            out2,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_out.clone()),
+                Value::Tensor(input.clone()),
+                Value::Tensor(mean.clone()),
+                Value::Tensor(rstd.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Int(n),
+                Value::Int(c),
+                Value::Int(hx_w),
+                Value::Int(group),
+                Value::BoolList(output_mask.to_vec()),
+                Value::Tensor(out0.clone()),
+                Value::Tensor(out1.clone()),
+                Value::Tensor(out2.clone()),
+            ];
+            fallback(&NATIVE_GROUP_NORM_BACKWARD_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::native_group_norm_backward.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `native_group_norm_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::native_group_norm_backward.out`: `native_group_norm_backward.out(Tensor grad_out, Tensor input, Tensor mean, Tensor rstd, Tensor? weight, SymInt N, SymInt C, SymInt HxW, int group, bool[3] output_mask, *, Tensor(a!) out0, Tensor(b!) out1, Tensor(c!) out2) -> (Tensor(a!), Tensor(b!), Tensor(c!))`
+pub fn native_group_norm_backward_out(
+    grad_out: &Tensor,
+    input: &Tensor,
+    mean: &Tensor,
+    rstd: &Tensor,
+    weight: Option<&Tensor>,
+    n: i64,
+    c: i64,
+    hx_w: i64,
+    group: i64,
+    output_mask: &[bool],
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![grad_out, input, mean, rstd];
+        ts.extend(weight);
+        ts.push(out0);
+        ts.push(out1);
+        ts.push(out2);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    native_group_norm_backward_out_call(
+        ks,
+        grad_out,
+        input,
+        mean,
+        rstd,
+        weight,
+        n,
+        c,
+        hx_w,
+        group,
+        output_mask,
+        out0,
+        out1,
+        out2,
+    )
+}
+
+struct NativeGroupNormBackwardOutBoxed;
+
+impl BoxedOp for NativeGroupNormBackwardOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NATIVE_GROUP_NORM_BACKWARD_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NATIVE_GROUP_NORM_BACKWARD_OUT_SCHEMA, bound);
+        let grad_out = u.tensor()?;
+        let input = u.tensor()?;
+        let mean = u.tensor()?;
+        let rstd = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let n = u.int()?;
+        let c = u.int()?;
+        let hx_w = u.int()?;
+        let group = u.int()?;
+        let output_mask = u.bool_list()?;
+        let out0 = u.tensor()?;
+        let out1 = u.tensor()?;
+        let out2 = u.tensor()?;
+        let r = native_group_norm_backward_out(
+            &grad_out,
+            &input,
+            &mean,
+            &rstd,
+            weight.as_ref(),
+            n,
+            c,
+            hx_w,
+            group,
+            &output_mask,
+            &out0,
+            &out1,
+            &out2,
+        )?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1), Value::Tensor(r.2)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -61415,8 +74589,11 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &TanhInplaceBoxed,
     &TanhOutBoxed,
     &ThresholdBackwardBoxed,
+    &ThresholdBackwardGradInputBoxed,
     &SigmoidBackwardBoxed,
+    &SigmoidBackwardGradInputBoxed,
     &TanhBackwardBoxed,
+    &TanhBackwardGradInputBoxed,
     &AbsBoxed,
     &AbsInplaceBoxed,
     &AbsOutBoxed,
@@ -61527,13 +74704,17 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &MinimumBoxed,
     &MinimumOutBoxed,
     &SumBoxed,
+    &SumOutBoxed,
     &SumDimIntListBoxed,
     &SumIntListOutBoxed,
     &MeanBoxed,
+    &MeanDtypeOutBoxed,
     &MeanDimBoxed,
     &MeanOutBoxed,
     &MaxDimBoxed,
+    &MaxDimMaxBoxed,
     &MinDimBoxed,
+    &MinDimMinBoxed,
     &MmBoxed,
     &MmOutBoxed,
     &BmmBoxed,
@@ -61558,6 +74739,7 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &ToCopyBoxed,
     &CopyInplaceBoxed,
     &CopyBoxed,
+    &CopyOutBoxed,
     &FillScalarInplaceBoxed,
     &ZeroInplaceBoxed,
     &ZerosBoxed,
@@ -61611,6 +74793,7 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &LogSoftmaxBoxed,
     &LogSoftmaxOutBoxed,
     &SoftmaxBackwardDataBoxed,
+    &SoftmaxBackwardDataOutBoxed,
     &LogSoftmaxBackwardDataBoxed,
     &LogSoftmaxBackwardDataOutBoxed,
     &AliasBoxed,
@@ -61652,10 +74835,15 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &LogsumexpBoxed,
     &LogsumexpOutBoxed,
     &StdCorrectionBoxed,
+    &StdCorrectionOutBoxed,
     &VarMeanCorrectionBoxed,
+    &VarMeanCorrectionOutBoxed,
     &StdMeanCorrectionBoxed,
+    &StdMeanCorrectionOutBoxed,
     &NormScalarOptDimBoxed,
+    &NormOutBoxed,
     &NormScalarBoxed,
+    &NormScalarOutBoxed,
     &RollBoxed,
     &RollOutBoxed,
     &TileBoxed,
@@ -61678,8 +74866,10 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &ScatterReduceTwoInplaceBoxed,
     &ScatterReduceTwoOutBoxed,
     &IndexTensorBoxed,
+    &IndexTensorOutBoxed,
     &IndexPutBoxed,
     &IndexPutInplaceBoxed,
+    &IndexPutOutBoxed,
     &MaskedScatterBoxed,
     &MaskedScatterInplaceBoxed,
     &MaskedScatterOutBoxed,
@@ -61689,9 +74879,13 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &CatOutBoxed,
     &SplitWithSizesBoxed,
     &SortBoxed,
+    &SortValuesBoxed,
     &SortStableBoxed,
+    &SortValuesStableBoxed,
     &TopkBoxed,
+    &TopkValuesBoxed,
     &StackBoxed,
+    &StackOutBoxed,
     &SplitTensorBoxed,
     &ChunkBoxed,
     &UnbindIntBoxed,
@@ -61784,18 +74978,22 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &EluInplaceBoxed,
     &EluOutBoxed,
     &EluBackwardBoxed,
+    &EluBackwardGradInputBoxed,
     &GeluBoxed,
     &GeluInplaceBoxed,
     &GeluOutBoxed,
     &GeluBackwardBoxed,
+    &GeluBackwardGradInputBoxed,
     &HardtanhBoxed,
     &HardtanhInplaceBoxed,
     &HardtanhOutBoxed,
     &HardtanhBackwardBoxed,
+    &HardtanhBackwardGradInputBoxed,
     &LeakyReluBoxed,
     &LeakyReluInplaceBoxed,
     &LeakyReluOutBoxed,
     &LeakyReluBackwardBoxed,
+    &LeakyReluBackwardGradInputBoxed,
     &FillScalarBoxed,
     &FillScalarOutBoxed,
     &FullLikeBoxed,
@@ -61808,6 +75006,7 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &ClampMaxInplaceBoxed,
     &ClampMaxOutBoxed,
     &FloorDivideBoxed,
+    &FloorDivideOutBoxed,
     &LerpScalarBoxed,
     &LerpScalarInplaceBoxed,
     &LerpScalarOutBoxed,
@@ -61827,45 +75026,85 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &MaskedFillTensorInplaceBoxed,
     &MaskedFillTensorOutBoxed,
     &ArgsortStableBoxed,
+    &ArgsortStableOutBoxed,
     &ReflectionPad1dBoxed,
+    &ReflectionPad1dOutBoxed,
     &ReflectionPad1dBackwardBoxed,
+    &ReflectionPad1dBackwardGradInputBoxed,
     &ReflectionPad2dBoxed,
+    &ReflectionPad2dOutBoxed,
     &ReflectionPad2dBackwardBoxed,
+    &ReflectionPad2dBackwardGradInputBoxed,
     &ReflectionPad3dBoxed,
+    &ReflectionPad3dOutBoxed,
     &ReflectionPad3dBackwardBoxed,
+    &ReflectionPad3dBackwardGradInputBoxed,
     &ReplicationPad2dBoxed,
+    &ReplicationPad2dOutBoxed,
     &ReplicationPad2dBackwardBoxed,
+    &ReplicationPad2dBackwardGradInputBoxed,
     &ReplicationPad3dBoxed,
+    &ReplicationPad3dOutBoxed,
     &ReplicationPad3dBackwardBoxed,
+    &ReplicationPad3dBackwardGradInputBoxed,
     &AvgPool2dBoxed,
+    &AvgPool2dOutBoxed,
     &AvgPool2dBackwardBoxed,
+    &AvgPool2dBackwardGradInputBoxed,
     &AvgPool3dBoxed,
+    &AvgPool3dOutBoxed,
     &AvgPool3dBackwardBoxed,
+    &AvgPool3dBackwardGradInputBoxed,
     &AdaptiveAvgPool2dBoxed,
+    &AdaptiveAvgPool2dOutBoxed,
     &AdaptiveAvgPool2dBackwardBoxed,
+    &AdaptiveAvgPool2dBackwardOutBoxed,
     &AdaptiveAvgPool3dBoxed,
+    &AdaptiveAvgPool3dOutBoxed,
     &AdaptiveAvgPool3dBackwardBoxed,
+    &AdaptiveAvgPool3dBackwardOutBoxed,
     &UpsampleNearest2dBoxed,
+    &UpsampleNearest2dOutBoxed,
     &UpsampleNearest2dBackwardBoxed,
+    &UpsampleNearest2dBackwardGradInputBoxed,
     &UpsampleBilinear2dBoxed,
+    &UpsampleBilinear2dOutBoxed,
     &UpsampleBilinear2dBackwardBoxed,
+    &UpsampleBilinear2dBackwardGradInputBoxed,
     &EmbeddingBoxed,
+    &EmbeddingOutBoxed,
     &EmbeddingDenseBackwardBoxed,
+    &EmbeddingDenseBackwardOutBoxed,
     &Im2colBoxed,
+    &Im2colOutBoxed,
     &Col2imBoxed,
+    &Col2imOutBoxed,
     &ConvolutionBoxed,
+    &ConvolutionOutBoxed,
     &MaxPool2dWithIndicesBoxed,
+    &MaxPool2dWithIndicesOutBoxed,
     &MaxPool2dWithIndicesBackwardBoxed,
+    &MaxPool2dWithIndicesBackwardGradInputBoxed,
     &MaxPool3dWithIndicesBoxed,
+    &MaxPool3dWithIndicesOutBoxed,
     &MaxPool3dWithIndicesBackwardBoxed,
+    &MaxPool3dWithIndicesBackwardGradInputBoxed,
     &NativeLayerNormBoxed,
+    &NativeLayerNormOutBoxed,
     &NativeGroupNormBoxed,
+    &NativeGroupNormOutBoxed,
     &NativeBatchNormLegitNoStatsBoxed,
+    &NativeBatchNormLegitNoStatsOutBoxed,
     &NativeBatchNormLegitNoTrainingBoxed,
+    &NativeBatchNormLegitNoTrainingOutBoxed,
     &CdistForwardBoxed,
+    &CdistForwardOutBoxed,
     &CdistBackwardBoxed,
+    &CdistBackwardOutBoxed,
     &PdistForwardBoxed,
+    &PdistForwardOutBoxed,
     &PdistBackwardBoxed,
+    &PdistBackwardOutBoxed,
     &SymSizeIntBoxed,
     &SymStrideIntBoxed,
     &SymNumelBoxed,
@@ -61875,10 +75114,15 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &RandnBoxed,
     &RandpermBoxed,
     &NativeDropoutBoxed,
+    &NativeDropoutOutBoxed,
     &NativeDropoutBackwardBoxed,
+    &NativeDropoutBackwardOutBoxed,
     &LinearBoxed,
+    &LinearOutBoxed,
     &OuterBoxed,
+    &OuterOutBoxed,
     &DiagBoxed,
+    &DiagOutBoxed,
     &DotBoxed,
     &DotOutBoxed,
     &MvBoxed,
@@ -61891,11 +75135,19 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &LinspaceBoxed,
     &EinsumBoxed,
     &NativeBatchNormLegitBoxed,
+    &NativeBatchNormLegitOutBoxed,
     &EmbeddingBagBoxed,
+    &EmbeddingBagOutBoxed,
     &GridSampler2dBoxed,
+    &GridSampler2dOutBoxed,
     &UpsampleNearest2dVecBoxed,
+    &UpsampleNearest2dVecOutBoxed,
     &UpsampleBilinear2dVecBoxed,
+    &UpsampleBilinear2dVecOutBoxed,
     &ConvolutionBackwardBoxed,
+    &ConvolutionBackwardOutBoxed,
     &NativeLayerNormBackwardBoxed,
+    &NativeLayerNormBackwardOutBoxed,
     &NativeGroupNormBackwardBoxed,
+    &NativeGroupNormBackwardOutBoxed,
 ];

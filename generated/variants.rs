@@ -189,6 +189,44 @@ pub fn tanh_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
     crate::variants::write_out("aten::tanh.out", out, &[self_], &result)
 }
 
+/// Kernel of `aten::threshold_backward.grad_input`: `aten::threshold_backward`, then written into `grad_input`.
+pub fn threshold_backward_grad_input(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    threshold: Scalar,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::threshold_backward(grad_output, self_, threshold)?;
+    crate::variants::write_out(
+        "aten::threshold_backward.grad_input",
+        grad_input,
+        &[grad_output, self_],
+        &result,
+    )
+}
+
+/// Kernel of `aten::sigmoid_backward.grad_input`: `aten::sigmoid_backward`, then written into `grad_input`.
+pub fn sigmoid_backward_grad_input(grad_output: &Tensor, output: &Tensor, grad_input: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::sigmoid_backward(grad_output, output)?;
+    crate::variants::write_out(
+        "aten::sigmoid_backward.grad_input",
+        grad_input,
+        &[grad_output, output],
+        &result,
+    )
+}
+
+/// Kernel of `aten::tanh_backward.grad_input`: `aten::tanh_backward`, then written into `grad_input`.
+pub fn tanh_backward_grad_input(grad_output: &Tensor, output: &Tensor, grad_input: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::tanh_backward(grad_output, output)?;
+    crate::variants::write_out(
+        "aten::tanh_backward.grad_input",
+        grad_input,
+        &[grad_output, output],
+        &result,
+    )
+}
+
 /// Kernel of `aten::abs_`: `aten::abs`, then written into `self_`.
 pub fn abs_inplace(self_: &Tensor) -> Result<Tensor> {
     let result = crate::ops::abs(self_)?;
@@ -621,6 +659,13 @@ pub fn minimum_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tenso
     crate::variants::write_out("aten::minimum.out", out, &[self_, other], &result)
 }
 
+/// Kernel of `aten::sum.out`: `aten::sum`, then written into `out`.
+pub fn sum_out(self_: &Tensor, dtype: Option<DType>, out: &Tensor) -> Result<Tensor> {
+    crate::variants::check_explicit_dtype("aten::sum.out", out, dtype)?;
+    let result = crate::ops::sum_full(self_, dtype)?;
+    crate::variants::write_out("aten::sum.out", out, &[self_], &result)
+}
+
 /// Kernel of `aten::sum.IntList_out`: `aten::sum.dim_IntList`, then written into `out`.
 pub fn sum_int_list_out(
     self_: &Tensor,
@@ -634,6 +679,13 @@ pub fn sum_int_list_out(
     crate::variants::write_out("aten::sum.IntList_out", out, &[self_], &result)
 }
 
+/// Kernel of `aten::mean.dtype_out`: `aten::mean`, then written into `out`.
+pub fn mean_dtype_out(self_: &Tensor, dtype: Option<DType>, out: &Tensor) -> Result<Tensor> {
+    crate::variants::check_explicit_dtype("aten::mean.dtype_out", out, dtype)?;
+    let result = crate::ops::mean_full(self_, dtype)?;
+    crate::variants::write_out("aten::mean.dtype_out", out, &[self_], &result)
+}
+
 /// Kernel of `aten::mean.out`: `aten::mean.dim`, then written into `out`.
 pub fn mean_out(
     self_: &Tensor,
@@ -645,6 +697,42 @@ pub fn mean_out(
     crate::variants::check_explicit_dtype("aten::mean.out", out, dtype)?;
     let result = crate::ops::mean_dim_full(self_, dim, keepdim, dtype)?;
     crate::variants::write_out("aten::mean.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::max.dim_max`: `aten::max.dim`, then each result written into its `out` tensor.
+pub fn max_dim_max(
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    max: &Tensor,
+    max_values: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = crate::ops::max_dim(self_, dim, keepdim)?;
+    crate::variants::write_outs(
+        "aten::max.dim_max",
+        &[max, max_values],
+        &[self_],
+        &[Some(&result.0), Some(&result.1)],
+    )?;
+    Ok((max.clone(), max_values.clone()))
+}
+
+/// Kernel of `aten::min.dim_min`: `aten::min.dim`, then each result written into its `out` tensor.
+pub fn min_dim_min(
+    self_: &Tensor,
+    dim: i64,
+    keepdim: bool,
+    min: &Tensor,
+    min_indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = crate::ops::min_dim(self_, dim, keepdim)?;
+    crate::variants::write_outs(
+        "aten::min.dim_min",
+        &[min, min_indices],
+        &[self_],
+        &[Some(&result.0), Some(&result.1)],
+    )?;
+    Ok((min.clone(), min_indices.clone()))
 }
 
 /// Kernel of `aten::mm.out`: `aten::mm`, then written into `out`.
@@ -688,6 +776,12 @@ pub fn addmm_out(
 pub fn clone_out(self_: &Tensor, memory_format: Option<MemoryFormat>, out: &Tensor) -> Result<Tensor> {
     let result = crate::ops::clone_full(self_, memory_format)?;
     crate::variants::write_out("aten::clone.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::copy.out`: `aten::copy`, then written into `out`.
+pub fn copy_out(self_: &Tensor, src: &Tensor, non_blocking: bool, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::copy(self_, src, non_blocking)?;
+    crate::variants::write_out("aten::copy.out", out, &[self_, src], &result)
 }
 
 /// Kernel of `aten::amax.out`: `aten::amax`, then written into `out`.
@@ -826,6 +920,23 @@ pub fn softmax_out(self_: &Tensor, dim: i64, half_to_float: bool, out: &Tensor) 
 pub fn log_softmax_out(self_: &Tensor, dim: i64, half_to_float: bool, out: &Tensor) -> Result<Tensor> {
     let result = crate::ops::_log_softmax(self_, dim, half_to_float)?;
     crate::variants::write_out("aten::_log_softmax.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::_softmax_backward_data.out`: `aten::_softmax_backward_data`, then written into `grad_input`.
+pub fn softmax_backward_data_out(
+    grad_output: &Tensor,
+    output: &Tensor,
+    dim: i64,
+    input_dtype: DType,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::_softmax_backward_data(grad_output, output, dim, input_dtype)?;
+    crate::variants::write_out(
+        "aten::_softmax_backward_data.out",
+        grad_input,
+        &[grad_output, output],
+        &result,
+    )
 }
 
 /// Kernel of `aten::_log_softmax_backward_data.out`: `aten::_log_softmax_backward_data`, then written into `out`.
@@ -992,6 +1103,68 @@ pub fn logsumexp_out(self_: &Tensor, dim: &[i64], keepdim: bool, out: &Tensor) -
     crate::variants::write_out("aten::logsumexp.out", out, &[self_], &result)
 }
 
+/// Kernel of `aten::std.correction_out`: `aten::std.correction`, then written into `out`.
+pub fn std_correction_out(
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::std_full(self_, dim, correction, keepdim)?;
+    crate::variants::write_out("aten::std.correction_out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::var_mean.correction_out`: `aten::var_mean.correction`, then each result written into its `out` tensor.
+pub fn var_mean_correction_out(
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+    out0: &Tensor,
+    out1: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = crate::ops::var_mean_full(self_, dim, correction, keepdim)?;
+    crate::variants::write_outs(
+        "aten::var_mean.correction_out",
+        &[out0, out1],
+        &[self_],
+        &[Some(&result.0), Some(&result.1)],
+    )?;
+    Ok((out0.clone(), out1.clone()))
+}
+
+/// Kernel of `aten::std_mean.correction_out`: `aten::std_mean.correction`, then each result written into its `out` tensor.
+pub fn std_mean_correction_out(
+    self_: &Tensor,
+    dim: Option<&[i64]>,
+    correction: Option<Scalar>,
+    keepdim: bool,
+    out0: &Tensor,
+    out1: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = crate::ops::std_mean_full(self_, dim, correction, keepdim)?;
+    crate::variants::write_outs(
+        "aten::std_mean.correction_out",
+        &[out0, out1],
+        &[self_],
+        &[Some(&result.0), Some(&result.1)],
+    )?;
+    Ok((out0.clone(), out1.clone()))
+}
+
+/// Kernel of `aten::norm.out`: `aten::norm.ScalarOpt_dim`, then written into `out`.
+pub fn norm_out(self_: &Tensor, p: Option<Scalar>, dim: &[i64], keepdim: bool, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::norm(self_, p, dim, keepdim)?;
+    crate::variants::write_out("aten::norm.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::norm.Scalar_out`: `aten::norm.Scalar`, then written into `out`.
+pub fn norm_scalar_out(self_: &Tensor, p: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::norm_scalar(self_, p)?;
+    crate::variants::write_out("aten::norm.Scalar_out", out, &[self_], &result)
+}
+
 /// Kernel of `aten::roll.out`: `aten::roll`, then written into `out`.
 pub fn roll_out(self_: &Tensor, shifts: &[i64], dims: &[i64], out: &Tensor) -> Result<Tensor> {
     let result = crate::ops::roll(self_, shifts, dims)?;
@@ -1073,6 +1246,12 @@ pub fn scatter_reduce_two_out(
     crate::variants::write_out("aten::scatter_reduce.two_out", out, &[self_, index, src], &result)
 }
 
+/// Kernel of `aten::index.Tensor_out`: `aten::index.Tensor`, then written into `out`.
+pub fn index_tensor_out(self_: &Tensor, indices: &[Option<Tensor>], out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::index(self_, indices)?;
+    crate::variants::write_out("aten::index.Tensor_out", out, &[self_], &result)
+}
+
 /// Kernel of `aten::index_put_`: `aten::index_put`, then written into `self_`.
 pub fn index_put_inplace(
     self_: &Tensor,
@@ -1082,6 +1261,18 @@ pub fn index_put_inplace(
 ) -> Result<Tensor> {
     let result = crate::ops::index_put(self_, indices, values, accumulate)?;
     crate::variants::write_inplace("aten::index_put_", self_, &[self_, values], &result)
+}
+
+/// Kernel of `aten::index_put.out`: `aten::index_put`, then written into `out`.
+pub fn index_put_out(
+    self_: &Tensor,
+    indices: &[Option<Tensor>],
+    values: &Tensor,
+    accumulate: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::index_put(self_, indices, values, accumulate)?;
+    crate::variants::write_out("aten::index_put.out", out, &[self_, values], &result)
 }
 
 /// Kernel of `aten::masked_scatter_`: `aten::masked_scatter`, then written into `self_`.
@@ -1106,6 +1297,69 @@ pub fn nonzero_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
 pub fn cat_out(tensors: &[Tensor], dim: i64, out: &Tensor) -> Result<Tensor> {
     let result = crate::ops::cat(tensors, dim)?;
     crate::variants::write_out("aten::cat.out", out, &[], &result)
+}
+
+/// Kernel of `aten::sort.values`: `aten::sort`, then each result written into its `out` tensor.
+pub fn sort_values(
+    self_: &Tensor,
+    dim: i64,
+    descending: bool,
+    values: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = crate::ops::sort(self_, dim, descending)?;
+    crate::variants::write_outs(
+        "aten::sort.values",
+        &[values, indices],
+        &[self_],
+        &[Some(&result.0), Some(&result.1)],
+    )?;
+    Ok((values.clone(), indices.clone()))
+}
+
+/// Kernel of `aten::sort.values_stable`: `aten::sort.stable`, then each result written into its `out` tensor.
+pub fn sort_values_stable(
+    self_: &Tensor,
+    stable: Option<bool>,
+    dim: i64,
+    descending: bool,
+    values: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = crate::ops::sort_stable_full(self_, stable, dim, descending)?;
+    crate::variants::write_outs(
+        "aten::sort.values_stable",
+        &[values, indices],
+        &[self_],
+        &[Some(&result.0), Some(&result.1)],
+    )?;
+    Ok((values.clone(), indices.clone()))
+}
+
+/// Kernel of `aten::topk.values`: `aten::topk`, then each result written into its `out` tensor.
+pub fn topk_values(
+    self_: &Tensor,
+    k: i64,
+    dim: i64,
+    largest: bool,
+    sorted: bool,
+    values: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = crate::ops::topk(self_, k, dim, largest, sorted)?;
+    crate::variants::write_outs(
+        "aten::topk.values",
+        &[values, indices],
+        &[self_],
+        &[Some(&result.0), Some(&result.1)],
+    )?;
+    Ok((values.clone(), indices.clone()))
+}
+
+/// Kernel of `aten::stack.out`: `aten::stack`, then written into `out`.
+pub fn stack_out(tensors: &[Tensor], dim: i64, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::stack(tensors, dim)?;
+    crate::variants::write_out("aten::stack.out", out, &[], &result)
 }
 
 /// Kernel of `aten::masked_select.out`: `aten::masked_select`, then written into `out`.
@@ -1439,6 +1693,25 @@ pub fn elu_out(self_: &Tensor, alpha: Scalar, scale: Scalar, input_scale: Scalar
     crate::variants::write_out("aten::elu.out", out, &[self_], &result)
 }
 
+/// Kernel of `aten::elu_backward.grad_input`: `aten::elu_backward`, then written into `grad_input`.
+pub fn elu_backward_grad_input(
+    grad_output: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+    is_result: bool,
+    self_or_result: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::elu_backward(grad_output, alpha, scale, input_scale, is_result, self_or_result)?;
+    crate::variants::write_out(
+        "aten::elu_backward.grad_input",
+        grad_input,
+        &[grad_output, self_or_result],
+        &result,
+    )
+}
+
 /// Kernel of `aten::gelu_`: `aten::gelu`, then written into `self_`.
 pub fn gelu_inplace(self_: &Tensor, approximate: &str) -> Result<Tensor> {
     let result = crate::ops::gelu_full(self_, approximate)?;
@@ -1449,6 +1722,22 @@ pub fn gelu_inplace(self_: &Tensor, approximate: &str) -> Result<Tensor> {
 pub fn gelu_out(self_: &Tensor, approximate: &str, out: &Tensor) -> Result<Tensor> {
     let result = crate::ops::gelu_full(self_, approximate)?;
     crate::variants::write_out("aten::gelu.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::gelu_backward.grad_input`: `aten::gelu_backward`, then written into `grad_input`.
+pub fn gelu_backward_grad_input(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    approximate: &str,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::gelu_backward_full(grad_output, self_, approximate)?;
+    crate::variants::write_out(
+        "aten::gelu_backward.grad_input",
+        grad_input,
+        &[grad_output, self_],
+        &result,
+    )
 }
 
 /// Kernel of `aten::hardtanh_`: `aten::hardtanh`, then written into `self_`.
@@ -1463,6 +1752,23 @@ pub fn hardtanh_out(self_: &Tensor, min_val: Scalar, max_val: Scalar, out: &Tens
     crate::variants::write_out("aten::hardtanh.out", out, &[self_], &result)
 }
 
+/// Kernel of `aten::hardtanh_backward.grad_input`: `aten::hardtanh_backward`, then written into `grad_input`.
+pub fn hardtanh_backward_grad_input(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::hardtanh_backward(grad_output, self_, min_val, max_val)?;
+    crate::variants::write_out(
+        "aten::hardtanh_backward.grad_input",
+        grad_input,
+        &[grad_output, self_],
+        &result,
+    )
+}
+
 /// Kernel of `aten::leaky_relu_`: `aten::leaky_relu`, then written into `self_`.
 pub fn leaky_relu_inplace(self_: &Tensor, negative_slope: Scalar) -> Result<Tensor> {
     let result = crate::ops::leaky_relu(self_, negative_slope)?;
@@ -1473,6 +1779,23 @@ pub fn leaky_relu_inplace(self_: &Tensor, negative_slope: Scalar) -> Result<Tens
 pub fn leaky_relu_out(self_: &Tensor, negative_slope: Scalar, out: &Tensor) -> Result<Tensor> {
     let result = crate::ops::leaky_relu(self_, negative_slope)?;
     crate::variants::write_out("aten::leaky_relu.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::leaky_relu_backward.grad_input`: `aten::leaky_relu_backward`, then written into `grad_input`.
+pub fn leaky_relu_backward_grad_input(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    negative_slope: Scalar,
+    self_is_result: bool,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::leaky_relu_backward(grad_output, self_, negative_slope, self_is_result)?;
+    crate::variants::write_out(
+        "aten::leaky_relu_backward.grad_input",
+        grad_input,
+        &[grad_output, self_],
+        &result,
+    )
 }
 
 /// Kernel of `aten::fill.Scalar_out`: `aten::fill.Scalar`, then written into `out`.
@@ -1505,6 +1828,12 @@ pub fn clamp_max_inplace(self_: &Tensor, max: Scalar) -> Result<Tensor> {
 pub fn clamp_max_out(self_: &Tensor, max: Scalar, out: &Tensor) -> Result<Tensor> {
     let result = crate::ops::clamp_max(self_, max)?;
     crate::variants::write_out("aten::clamp_max.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::floor_divide.out`: `aten::floor_divide`, then written into `out`.
+pub fn floor_divide_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::floor_divide(self_, other)?;
+    crate::variants::write_out("aten::floor_divide.out", out, &[self_, other], &result)
 }
 
 /// Kernel of `aten::lerp_.Scalar`: `aten::lerp.Scalar`, then written into `self_`.
@@ -1583,6 +1912,696 @@ pub fn masked_fill_tensor_out(self_: &Tensor, mask: &Tensor, value: &Tensor, out
     crate::variants::write_out("aten::masked_fill.Tensor_out", out, &[self_, mask, value], &result)
 }
 
+/// Kernel of `aten::argsort.stable_out`: `aten::argsort.stable`, then written into `out`.
+pub fn argsort_stable_out(self_: &Tensor, stable: bool, dim: i64, descending: bool, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::argsort_stable_full(self_, stable, dim, descending)?;
+    crate::variants::write_out("aten::argsort.stable_out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::reflection_pad1d.out`: `aten::reflection_pad1d`, then written into `out`.
+pub fn reflection_pad1d_out(self_: &Tensor, padding: &[i64], out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::reflection_pad1d(self_, padding)?;
+    crate::variants::write_out("aten::reflection_pad1d.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::reflection_pad1d_backward.grad_input`: `aten::reflection_pad1d_backward`, then written into `grad_input`.
+pub fn reflection_pad1d_backward_grad_input(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::reflection_pad1d_backward(grad_output, self_, padding)?;
+    crate::variants::write_out(
+        "aten::reflection_pad1d_backward.grad_input",
+        grad_input,
+        &[grad_output, self_],
+        &result,
+    )
+}
+
+/// Kernel of `aten::reflection_pad2d.out`: `aten::reflection_pad2d`, then written into `out`.
+pub fn reflection_pad2d_out(self_: &Tensor, padding: &[i64], out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::reflection_pad2d(self_, padding)?;
+    crate::variants::write_out("aten::reflection_pad2d.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::reflection_pad2d_backward.grad_input`: `aten::reflection_pad2d_backward`, then written into `grad_input`.
+pub fn reflection_pad2d_backward_grad_input(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::reflection_pad2d_backward(grad_output, self_, padding)?;
+    crate::variants::write_out(
+        "aten::reflection_pad2d_backward.grad_input",
+        grad_input,
+        &[grad_output, self_],
+        &result,
+    )
+}
+
+/// Kernel of `aten::reflection_pad3d.out`: `aten::reflection_pad3d`, then written into `out`.
+pub fn reflection_pad3d_out(self_: &Tensor, padding: &[i64], out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::reflection_pad3d(self_, padding)?;
+    crate::variants::write_out("aten::reflection_pad3d.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::reflection_pad3d_backward.grad_input`: `aten::reflection_pad3d_backward`, then written into `grad_input`.
+pub fn reflection_pad3d_backward_grad_input(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::reflection_pad3d_backward(grad_output, self_, padding)?;
+    crate::variants::write_out(
+        "aten::reflection_pad3d_backward.grad_input",
+        grad_input,
+        &[grad_output, self_],
+        &result,
+    )
+}
+
+/// Kernel of `aten::replication_pad2d.out`: `aten::replication_pad2d`, then written into `out`.
+pub fn replication_pad2d_out(self_: &Tensor, padding: &[i64], out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::replication_pad2d(self_, padding)?;
+    crate::variants::write_out("aten::replication_pad2d.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::replication_pad2d_backward.grad_input`: `aten::replication_pad2d_backward`, then written into `grad_input`.
+pub fn replication_pad2d_backward_grad_input(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::replication_pad2d_backward(grad_output, self_, padding)?;
+    crate::variants::write_out(
+        "aten::replication_pad2d_backward.grad_input",
+        grad_input,
+        &[grad_output, self_],
+        &result,
+    )
+}
+
+/// Kernel of `aten::replication_pad3d.out`: `aten::replication_pad3d`, then written into `out`.
+pub fn replication_pad3d_out(self_: &Tensor, padding: &[i64], out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::replication_pad3d(self_, padding)?;
+    crate::variants::write_out("aten::replication_pad3d.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::replication_pad3d_backward.grad_input`: `aten::replication_pad3d_backward`, then written into `grad_input`.
+pub fn replication_pad3d_backward_grad_input(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::replication_pad3d_backward(grad_output, self_, padding)?;
+    crate::variants::write_out(
+        "aten::replication_pad3d_backward.grad_input",
+        grad_input,
+        &[grad_output, self_],
+        &result,
+    )
+}
+
+/// Kernel of `aten::avg_pool2d.out`: `aten::avg_pool2d`, then written into `out`.
+pub fn avg_pool2d_out(
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::avg_pool2d(
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )?;
+    crate::variants::write_out("aten::avg_pool2d.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::avg_pool2d_backward.grad_input`: `aten::avg_pool2d_backward`, then written into `grad_input`.
+pub fn avg_pool2d_backward_grad_input(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::avg_pool2d_backward(
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )?;
+    crate::variants::write_out(
+        "aten::avg_pool2d_backward.grad_input",
+        grad_input,
+        &[grad_output, self_],
+        &result,
+    )
+}
+
+/// Kernel of `aten::avg_pool3d.out`: `aten::avg_pool3d`, then written into `out`.
+pub fn avg_pool3d_out(
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::avg_pool3d(
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )?;
+    crate::variants::write_out("aten::avg_pool3d.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::avg_pool3d_backward.grad_input`: `aten::avg_pool3d_backward`, then written into `grad_input`.
+pub fn avg_pool3d_backward_grad_input(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::avg_pool3d_backward(
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )?;
+    crate::variants::write_out(
+        "aten::avg_pool3d_backward.grad_input",
+        grad_input,
+        &[grad_output, self_],
+        &result,
+    )
+}
+
+/// Kernel of `aten::_adaptive_avg_pool2d.out`: `aten::_adaptive_avg_pool2d`, then written into `out`.
+pub fn adaptive_avg_pool2d_out(self_: &Tensor, output_size: &[i64], out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::_adaptive_avg_pool2d(self_, output_size)?;
+    crate::variants::write_out("aten::_adaptive_avg_pool2d.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::_adaptive_avg_pool2d_backward.out`: `aten::_adaptive_avg_pool2d_backward`, then written into `out`.
+pub fn adaptive_avg_pool2d_backward_out(grad_output: &Tensor, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::_adaptive_avg_pool2d_backward(grad_output, self_)?;
+    crate::variants::write_out(
+        "aten::_adaptive_avg_pool2d_backward.out",
+        out,
+        &[grad_output, self_],
+        &result,
+    )
+}
+
+/// Kernel of `aten::_adaptive_avg_pool3d.out`: `aten::_adaptive_avg_pool3d`, then written into `out`.
+pub fn adaptive_avg_pool3d_out(self_: &Tensor, output_size: &[i64], out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::_adaptive_avg_pool3d(self_, output_size)?;
+    crate::variants::write_out("aten::_adaptive_avg_pool3d.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::_adaptive_avg_pool3d_backward.out`: `aten::_adaptive_avg_pool3d_backward`, then written into `out`.
+pub fn adaptive_avg_pool3d_backward_out(grad_output: &Tensor, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::_adaptive_avg_pool3d_backward(grad_output, self_)?;
+    crate::variants::write_out(
+        "aten::_adaptive_avg_pool3d_backward.out",
+        out,
+        &[grad_output, self_],
+        &result,
+    )
+}
+
+/// Kernel of `aten::upsample_nearest2d.out`: `aten::upsample_nearest2d`, then written into `out`.
+pub fn upsample_nearest2d_out(
+    self_: &Tensor,
+    output_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::upsample_nearest2d(self_, output_size, scales_h, scales_w)?;
+    crate::variants::write_out("aten::upsample_nearest2d.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::upsample_nearest2d_backward.grad_input`: `aten::upsample_nearest2d_backward`, then written into `grad_input`.
+pub fn upsample_nearest2d_backward_grad_input(
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::upsample_nearest2d_backward(grad_output, output_size, input_size, scales_h, scales_w)?;
+    crate::variants::write_out(
+        "aten::upsample_nearest2d_backward.grad_input",
+        grad_input,
+        &[grad_output],
+        &result,
+    )
+}
+
+/// Kernel of `aten::upsample_bilinear2d.out`: `aten::upsample_bilinear2d`, then written into `out`.
+pub fn upsample_bilinear2d_out(
+    self_: &Tensor,
+    output_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::upsample_bilinear2d(self_, output_size, align_corners, scales_h, scales_w)?;
+    crate::variants::write_out("aten::upsample_bilinear2d.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::upsample_bilinear2d_backward.grad_input`: `aten::upsample_bilinear2d_backward`, then written into `grad_input`.
+pub fn upsample_bilinear2d_backward_grad_input(
+    grad_output: &Tensor,
+    output_size: &[i64],
+    input_size: &[i64],
+    align_corners: bool,
+    scales_h: Option<f64>,
+    scales_w: Option<f64>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::upsample_bilinear2d_backward(
+        grad_output,
+        output_size,
+        input_size,
+        align_corners,
+        scales_h,
+        scales_w,
+    )?;
+    crate::variants::write_out(
+        "aten::upsample_bilinear2d_backward.grad_input",
+        grad_input,
+        &[grad_output],
+        &result,
+    )
+}
+
+/// Kernel of `aten::embedding.out`: `aten::embedding`, then written into `out`.
+pub fn embedding_out(
+    weight: &Tensor,
+    indices: &Tensor,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+    sparse: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::embedding(weight, indices, padding_idx, scale_grad_by_freq, sparse)?;
+    crate::variants::write_out("aten::embedding.out", out, &[weight, indices], &result)
+}
+
+/// Kernel of `aten::embedding_dense_backward.out`: `aten::embedding_dense_backward`, then written into `out`.
+pub fn embedding_dense_backward_out(
+    grad_output: &Tensor,
+    indices: &Tensor,
+    num_weights: i64,
+    padding_idx: i64,
+    scale_grad_by_freq: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result =
+        crate::ops::embedding_dense_backward(grad_output, indices, num_weights, padding_idx, scale_grad_by_freq)?;
+    crate::variants::write_out(
+        "aten::embedding_dense_backward.out",
+        out,
+        &[grad_output, indices],
+        &result,
+    )
+}
+
+/// Kernel of `aten::im2col.out`: `aten::im2col`, then written into `out`.
+pub fn im2col_out(
+    self_: &Tensor,
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::im2col(self_, kernel_size, dilation, padding, stride)?;
+    crate::variants::write_out("aten::im2col.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::col2im.out`: `aten::col2im`, then written into `out`.
+pub fn col2im_out(
+    self_: &Tensor,
+    output_size: &[i64],
+    kernel_size: &[i64],
+    dilation: &[i64],
+    padding: &[i64],
+    stride: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::col2im(self_, output_size, kernel_size, dilation, padding, stride)?;
+    crate::variants::write_out("aten::col2im.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::convolution.out`: `aten::convolution`, then written into `out`.
+pub fn convolution_out(
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    transposed: bool,
+    output_padding: &[i64],
+    groups: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::convolution(
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        dilation,
+        transposed,
+        output_padding,
+        groups,
+    )?;
+    crate::variants::write_out("aten::convolution.out", out, &[input, weight], &result)
+}
+
+/// Kernel of `aten::max_pool2d_with_indices.out`: `aten::max_pool2d_with_indices`, then each result written into its `out` tensor.
+pub fn max_pool2d_with_indices_out(
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    out: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = crate::ops::max_pool2d_with_indices(self_, kernel_size, stride, padding, dilation, ceil_mode)?;
+    crate::variants::write_outs(
+        "aten::max_pool2d_with_indices.out",
+        &[out, indices],
+        &[self_],
+        &[Some(&result.0), Some(&result.1)],
+    )?;
+    Ok((out.clone(), indices.clone()))
+}
+
+/// Kernel of `aten::max_pool2d_with_indices_backward.grad_input`: `aten::max_pool2d_with_indices_backward`, then written into `grad_input`.
+pub fn max_pool2d_with_indices_backward_grad_input(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::max_pool2d_with_indices_backward(
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        indices,
+    )?;
+    crate::variants::write_out(
+        "aten::max_pool2d_with_indices_backward.grad_input",
+        grad_input,
+        &[grad_output, self_, indices],
+        &result,
+    )
+}
+
+/// Kernel of `aten::max_pool3d_with_indices.out`: `aten::max_pool3d_with_indices`, then each result written into its `out` tensor.
+pub fn max_pool3d_with_indices_out(
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    out: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = crate::ops::max_pool3d_with_indices(self_, kernel_size, stride, padding, dilation, ceil_mode)?;
+    crate::variants::write_outs(
+        "aten::max_pool3d_with_indices.out",
+        &[out, indices],
+        &[self_],
+        &[Some(&result.0), Some(&result.1)],
+    )?;
+    Ok((out.clone(), indices.clone()))
+}
+
+/// Kernel of `aten::max_pool3d_with_indices_backward.grad_input`: `aten::max_pool3d_with_indices_backward`, then written into `grad_input`.
+pub fn max_pool3d_with_indices_backward_grad_input(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+    indices: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::max_pool3d_with_indices_backward(
+        grad_output,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        indices,
+    )?;
+    crate::variants::write_out(
+        "aten::max_pool3d_with_indices_backward.grad_input",
+        grad_input,
+        &[grad_output, self_, indices],
+        &result,
+    )
+}
+
+/// Kernel of `aten::native_layer_norm.out`: `aten::native_layer_norm`, then each result written into its `out` tensor.
+pub fn native_layer_norm_out(
+    input: &Tensor,
+    normalized_shape: &[i64],
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let result = crate::ops::native_layer_norm(input, normalized_shape, weight, bias, eps)?;
+    crate::variants::write_outs(
+        "aten::native_layer_norm.out",
+        &[out0, out1, out2],
+        &[input],
+        &[Some(&result.0), Some(&result.1), Some(&result.2)],
+    )?;
+    Ok((out0.clone(), out1.clone(), out2.clone()))
+}
+
+/// Kernel of `aten::native_group_norm.out`: `aten::native_group_norm`, then each result written into its `out` tensor.
+pub fn native_group_norm_out(
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    n: i64,
+    c: i64,
+    hx_w: i64,
+    group: i64,
+    eps: f64,
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let result = crate::ops::native_group_norm(input, weight, bias, n, c, hx_w, group, eps)?;
+    crate::variants::write_outs(
+        "aten::native_group_norm.out",
+        &[out0, out1, out2],
+        &[input],
+        &[Some(&result.0), Some(&result.1), Some(&result.2)],
+    )?;
+    Ok((out0.clone(), out1.clone(), out2.clone()))
+}
+
+/// Kernel of `aten::_native_batch_norm_legit.no_stats_out`: `aten::_native_batch_norm_legit.no_stats`, then each result written into its `out` tensor.
+pub fn native_batch_norm_legit_no_stats_out(
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+    out: &Tensor,
+    save_mean: &Tensor,
+    save_invstd: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let result = crate::ops::_native_batch_norm_legit_no_stats(input, weight, bias, training, momentum, eps)?;
+    crate::variants::write_outs(
+        "aten::_native_batch_norm_legit.no_stats_out",
+        &[out, save_mean, save_invstd],
+        &[input],
+        &[Some(&result.0), Some(&result.1), Some(&result.2)],
+    )?;
+    Ok((out.clone(), save_mean.clone(), save_invstd.clone()))
+}
+
+/// Kernel of `aten::_native_batch_norm_legit_no_training.out`: `aten::_native_batch_norm_legit_no_training`, then each result written into its `out` tensor.
+pub fn native_batch_norm_legit_no_training_out(
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    momentum: f64,
+    eps: f64,
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let result = crate::ops::_native_batch_norm_legit_no_training(
+        input,
+        weight,
+        bias,
+        running_mean,
+        running_var,
+        momentum,
+        eps,
+    )?;
+    crate::variants::write_outs(
+        "aten::_native_batch_norm_legit_no_training.out",
+        &[out0, out1, out2],
+        &[input, running_mean, running_var],
+        &[Some(&result.0), Some(&result.1), Some(&result.2)],
+    )?;
+    Ok((out0.clone(), out1.clone(), out2.clone()))
+}
+
+/// Kernel of `aten::_cdist_forward.out`: `aten::_cdist_forward`, then written into `out`.
+pub fn cdist_forward_out(x1: &Tensor, x2: &Tensor, p: f64, compute_mode: Option<i64>, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::_cdist_forward(x1, x2, p, compute_mode)?;
+    crate::variants::write_out("aten::_cdist_forward.out", out, &[x1, x2], &result)
+}
+
+/// Kernel of `aten::_cdist_backward.out`: `aten::_cdist_backward`, then written into `out`.
+pub fn cdist_backward_out(
+    grad_output: &Tensor,
+    x1: &Tensor,
+    x2: &Tensor,
+    p: f64,
+    cdist: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::_cdist_backward(grad_output, x1, x2, p, cdist)?;
+    crate::variants::write_out("aten::_cdist_backward.out", out, &[grad_output, x1, x2, cdist], &result)
+}
+
+/// Kernel of `aten::_pdist_forward.out`: `aten::_pdist_forward`, then written into `out`.
+pub fn pdist_forward_out(self_: &Tensor, p: f64, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::_pdist_forward(self_, p)?;
+    crate::variants::write_out("aten::_pdist_forward.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::_pdist_backward.out`: `aten::_pdist_backward`, then written into `out`.
+pub fn pdist_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    p: f64,
+    pdist: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::_pdist_backward(grad_output, self_, p, pdist)?;
+    crate::variants::write_out("aten::_pdist_backward.out", out, &[grad_output, self_, pdist], &result)
+}
+
+/// Kernel of `aten::native_dropout.out`: `aten::native_dropout`, then each result written into its `out` tensor.
+pub fn native_dropout_out(
+    input: &Tensor,
+    p: f64,
+    train: Option<bool>,
+    out0: &Tensor,
+    out1: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = crate::ops::native_dropout(input, p, train)?;
+    crate::variants::write_outs(
+        "aten::native_dropout.out",
+        &[out0, out1],
+        &[input],
+        &[Some(&result.0), Some(&result.1)],
+    )?;
+    Ok((out0.clone(), out1.clone()))
+}
+
+/// Kernel of `aten::native_dropout_backward.out`: `aten::native_dropout_backward`, then written into `out`.
+pub fn native_dropout_backward_out(grad_output: &Tensor, mask: &Tensor, scale: f64, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::native_dropout_backward(grad_output, mask, scale)?;
+    crate::variants::write_out("aten::native_dropout_backward.out", out, &[grad_output, mask], &result)
+}
+
+/// Kernel of `aten::linear.out`: `aten::linear`, then written into `out`.
+pub fn linear_out(input: &Tensor, weight: &Tensor, bias: Option<&Tensor>, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::linear(input, weight, bias)?;
+    crate::variants::write_out("aten::linear.out", out, &[input, weight], &result)
+}
+
+/// Kernel of `aten::outer.out`: `aten::outer`, then written into `out`.
+pub fn outer_out(self_: &Tensor, vec2: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::outer(self_, vec2)?;
+    crate::variants::write_out("aten::outer.out", out, &[self_, vec2], &result)
+}
+
+/// Kernel of `aten::diag.out`: `aten::diag`, then written into `out`.
+pub fn diag_out(self_: &Tensor, diagonal: i64, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::diag(self_, diagonal)?;
+    crate::variants::write_out("aten::diag.out", out, &[self_], &result)
+}
+
 /// Kernel of `aten::dot.out`: `aten::dot`, then written into `out`.
 pub fn dot_out(self_: &Tensor, tensor: &Tensor, out: &Tensor) -> Result<Tensor> {
     let result = crate::ops::dot(self_, tensor)?;
@@ -1618,4 +2637,200 @@ pub fn baddbmm_out(
 ) -> Result<Tensor> {
     let result = crate::ops::baddbmm_full(self_, batch1, batch2, beta, alpha)?;
     crate::variants::write_out("aten::baddbmm.out", out, &[self_, batch1, batch2], &result)
+}
+
+/// Kernel of `aten::_native_batch_norm_legit.out`: `aten::_native_batch_norm_legit`, then each result written into its `out` tensor.
+pub fn native_batch_norm_legit_out(
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: &Tensor,
+    running_var: &Tensor,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+    out: &Tensor,
+    save_mean: &Tensor,
+    save_invstd: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let result =
+        crate::ops::_native_batch_norm_legit(input, weight, bias, running_mean, running_var, training, momentum, eps)?;
+    crate::variants::write_outs(
+        "aten::_native_batch_norm_legit.out",
+        &[out, save_mean, save_invstd],
+        &[input, running_mean, running_var],
+        &[Some(&result.0), Some(&result.1), Some(&result.2)],
+    )?;
+    Ok((out.clone(), save_mean.clone(), save_invstd.clone()))
+}
+
+/// Kernel of `aten::_embedding_bag.out`: `aten::_embedding_bag`, then each result written into its `out` tensor.
+pub fn embedding_bag_out(
+    weight: &Tensor,
+    indices: &Tensor,
+    offsets: &Tensor,
+    scale_grad_by_freq: bool,
+    mode: i64,
+    sparse: bool,
+    per_sample_weights: Option<&Tensor>,
+    include_last_offset: bool,
+    padding_idx: i64,
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+    out3: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor, Tensor)> {
+    let result = crate::ops::_embedding_bag(
+        weight,
+        indices,
+        offsets,
+        scale_grad_by_freq,
+        mode,
+        sparse,
+        per_sample_weights,
+        include_last_offset,
+        padding_idx,
+    )?;
+    crate::variants::write_outs(
+        "aten::_embedding_bag.out",
+        &[out0, out1, out2, out3],
+        &[weight, indices, offsets],
+        &[Some(&result.0), Some(&result.1), Some(&result.2), Some(&result.3)],
+    )?;
+    Ok((out0.clone(), out1.clone(), out2.clone(), out3.clone()))
+}
+
+/// Kernel of `aten::grid_sampler_2d.out`: `aten::grid_sampler_2d`, then written into `out`.
+pub fn grid_sampler_2d_out(
+    input: &Tensor,
+    grid: &Tensor,
+    interpolation_mode: i64,
+    padding_mode: i64,
+    align_corners: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::grid_sampler_2d(input, grid, interpolation_mode, padding_mode, align_corners)?;
+    crate::variants::write_out("aten::grid_sampler_2d.out", out, &[input, grid], &result)
+}
+
+/// Kernel of `aten::upsample_nearest2d.vec_out`: `aten::upsample_nearest2d.vec`, then written into `out`.
+pub fn upsample_nearest2d_vec_out(
+    input: &Tensor,
+    output_size: Option<&[i64]>,
+    scale_factors: Option<&[f64]>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::upsample_nearest2d_vec(input, output_size, scale_factors)?;
+    crate::variants::write_out("aten::upsample_nearest2d.vec_out", out, &[input], &result)
+}
+
+/// Kernel of `aten::upsample_bilinear2d.vec_out`: `aten::upsample_bilinear2d.vec`, then written into `out`.
+pub fn upsample_bilinear2d_vec_out(
+    input: &Tensor,
+    output_size: Option<&[i64]>,
+    align_corners: bool,
+    scale_factors: Option<&[f64]>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::upsample_bilinear2d_vec(input, output_size, align_corners, scale_factors)?;
+    crate::variants::write_out("aten::upsample_bilinear2d.vec_out", out, &[input], &result)
+}
+
+/// Kernel of `aten::convolution_backward.out`: `aten::convolution_backward`, then each result written into its `out` tensor.
+pub fn convolution_backward_out(
+    grad_output: &Tensor,
+    input: &Tensor,
+    weight: &Tensor,
+    bias_sizes: Option<&[i64]>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    transposed: bool,
+    output_padding: &[i64],
+    groups: i64,
+    output_mask: &[bool],
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let result = crate::ops::convolution_backward(
+        grad_output,
+        input,
+        weight,
+        bias_sizes,
+        stride,
+        padding,
+        dilation,
+        transposed,
+        output_padding,
+        groups,
+        output_mask,
+    )?;
+    crate::variants::write_outs(
+        "aten::convolution_backward.out",
+        &[out0, out1, out2],
+        &[grad_output, input, weight],
+        &[result.0.as_ref(), result.1.as_ref(), result.2.as_ref()],
+    )?;
+    Ok((out0.clone(), out1.clone(), out2.clone()))
+}
+
+/// Kernel of `aten::native_layer_norm_backward.out`: `aten::native_layer_norm_backward`, then each result written into its `out` tensor.
+pub fn native_layer_norm_backward_out(
+    grad_out: &Tensor,
+    input: &Tensor,
+    normalized_shape: &[i64],
+    mean: &Tensor,
+    rstd: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    output_mask: &[bool],
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let result = crate::ops::native_layer_norm_backward(
+        grad_out,
+        input,
+        normalized_shape,
+        mean,
+        rstd,
+        weight,
+        bias,
+        output_mask,
+    )?;
+    crate::variants::write_outs(
+        "aten::native_layer_norm_backward.out",
+        &[out0, out1, out2],
+        &[grad_out, input, mean, rstd],
+        &[result.0.as_ref(), result.1.as_ref(), result.2.as_ref()],
+    )?;
+    Ok((out0.clone(), out1.clone(), out2.clone()))
+}
+
+/// Kernel of `aten::native_group_norm_backward.out`: `aten::native_group_norm_backward`, then each result written into its `out` tensor.
+pub fn native_group_norm_backward_out(
+    grad_out: &Tensor,
+    input: &Tensor,
+    mean: &Tensor,
+    rstd: &Tensor,
+    weight: Option<&Tensor>,
+    n: i64,
+    c: i64,
+    hx_w: i64,
+    group: i64,
+    output_mask: &[bool],
+    out0: &Tensor,
+    out1: &Tensor,
+    out2: &Tensor,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let result =
+        crate::ops::native_group_norm_backward(grad_out, input, mean, rstd, weight, n, c, hx_w, group, output_mask)?;
+    crate::variants::write_outs(
+        "aten::native_group_norm_backward.out",
+        &[out0, out1, out2],
+        &[grad_out, input, mean, rstd],
+        &[result.0.as_ref(), result.1.as_ref(), result.2.as_ref()],
+    )?;
+    Ok((out0.clone(), out1.clone(), out2.clone()))
 }

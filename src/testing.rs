@@ -208,13 +208,54 @@ pub fn out_like(result: &Tensor) -> Tensor {
     Tensor::zeros_contiguous(result.sizes(), result.dtype())
 }
 
-/// Passes an `out=` call's result through, checking that it is `out` itself.
+/// The `out` tensor for an output an `output_mask` left undefined: an empty
+/// f32 tensor (PyTorch refuses to write an undefined result into it).
+pub fn out_like_opt(result: Option<&Tensor>) -> Tensor {
+    result.map_or_else(|| Tensor::zeros_contiguous(&[0], DType::F32), out_like)
+}
+
+/// The tensors an `out=` call returns: one, or a tuple of them.
+pub trait OutTensors {
+    /// The returned tensors in order.
+    fn tensors(&self) -> Vec<&Tensor>;
+}
+
+impl OutTensors for Tensor {
+    fn tensors(&self) -> Vec<&Tensor> {
+        vec![self]
+    }
+}
+
+impl OutTensors for (Tensor, Tensor) {
+    fn tensors(&self) -> Vec<&Tensor> {
+        vec![&self.0, &self.1]
+    }
+}
+
+impl OutTensors for (Tensor, Tensor, Tensor) {
+    fn tensors(&self) -> Vec<&Tensor> {
+        vec![&self.0, &self.1, &self.2]
+    }
+}
+
+impl OutTensors for (Tensor, Tensor, Tensor, Tensor) {
+    fn tensors(&self) -> Vec<&Tensor> {
+        vec![&self.0, &self.1, &self.2, &self.3]
+    }
+}
+
+/// Passes an `out=` call's result through, checking that it returns its
+/// `out` tensors themselves, in order.
 ///
 /// # Panics
-/// When the op returned another tensor than `out`.
-pub fn returns_out(result: Result<Tensor>, out: &Tensor) -> Result<Tensor> {
+/// When the op returned other tensors than `outs`.
+pub fn returns_out<R: OutTensors>(result: Result<R>, outs: &[Tensor]) -> Result<R> {
     let r = result?;
-    assert!(r.is_same(out), "an out= variant must return its out tensor");
+    let returned = r.tensors();
+    assert!(
+        returned.len() == outs.len() && returned.iter().zip(outs).all(|(a, b)| a.is_same(b)),
+        "an out= variant must return its out tensors"
+    );
     Ok(r)
 }
 

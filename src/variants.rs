@@ -53,6 +53,66 @@ pub fn write_out(op: &str, out: &Tensor, inputs: &[&Tensor], result: &Tensor) ->
     write(op, out, inputs, result)
 }
 
+/// Writes the results of a multi-output op into its `out` tensors
+/// (`max.dim_max`, `sort.values`, `native_layer_norm.out`). PyTorch's rule
+/// for these is stricter than for one output: each `out` must have its
+/// result's dtype exactly, and a result an `output_mask` left undefined
+/// (`None`) cannot be written at all. Every `out` is checked (shape as in
+/// [`write_out`], overlap) before any is written, so a refused call changes
+/// nothing.
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// let x = Tensor::from_vec(vec![3.0f32, 1.0, 2.0], &[3]).unwrap();
+/// let (v, i) = frankentorch::ops::sort(&x, 0, false).unwrap();
+/// let (vo, io) = (Tensor::zeros_contiguous(&[3], DType::F32), Tensor::zeros_contiguous(&[3], DType::I64));
+/// frankentorch::variants::write_outs("aten::sort.values", &[&vo, &io], &[&x], &[Some(&v), Some(&i)]).unwrap();
+/// assert_eq!(vo.to_vec::<f32>().unwrap(), vec![1.0, 2.0, 3.0]);
+/// let wrong = Tensor::zeros_contiguous(&[3], DType::F64);
+/// assert!(frankentorch::variants::write_outs("aten::sort.values", &[&wrong, &io], &[&x], &[Some(&v), Some(&i)]).is_err());
+/// ```
+pub fn write_outs(op: &str, outs: &[&Tensor], inputs: &[&Tensor], results: &[Option<&Tensor>]) -> Result<()> {
+    for (out, result) in outs.iter().zip(results) {
+        let Some(result) = result else {
+            return Err(Error::invalid(
+                op,
+                format!(
+                    "Expected out tensor to have dtype nullptr (uninitialized), but got {} instead: output_mask left this result undefined, so it cannot be written",
+                    out.dtype().scalar_type_name()
+                ),
+            ));
+        };
+        if result.dtype() != out.dtype() {
+            return Err(Error::dtype(
+                op,
+                format!(
+                    "Expected out tensor to have dtype {}, but got {} instead",
+                    result.dtype().scalar_type_name(),
+                    out.dtype().scalar_type_name()
+                ),
+            ));
+        }
+        if result.sizes() != out.sizes() {
+            return Err(Error::shape(
+                op,
+                format!(
+                    "out= tensor has shape {:?} but the result has shape {:?}; FrankenTorch does not resize out= tensors, pass one of the result's shape",
+                    out.sizes(),
+                    result.sizes()
+                ),
+            ));
+        }
+        let others = outs.iter().filter(|o| !o.is_same(out));
+        let mut all_inputs: Vec<&Tensor> = inputs.to_vec();
+        all_inputs.extend(others);
+        check_write(op, out, &all_inputs, result)?;
+    }
+    for (out, result) in outs.iter().zip(results.iter().flatten()) {
+        copy::copy_(out, result, false)?;
+    }
+    Ok(())
+}
+
 /// PyTorch's rule for in-place and `out=` calls given an explicit `dtype=`:
 /// the written tensor must already have that dtype (no cast).
 ///

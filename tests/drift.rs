@@ -183,3 +183,25 @@ fn native_group_norm_backward_is_not_twice_differentiable() {
     assert!(gw.is_none() && gb.is_some());
     assert_no_double_backward(&gi.unwrap(), &[go, x, w]);
 }
+
+#[test]
+fn batch_norm_out_of_non_contiguous_input_matches_functional() {
+    // A transposed input: PyTorch 2.15's out kernel would read it as contiguous.
+    let base = Tensor::from_vec((0..12).map(|i| ((i * 7) % 5) as f64 - 1.5).collect(), &[3, 4]).unwrap();
+    let input = base.t().unwrap();
+    let (want, want_mean, want_invstd) =
+        ops::_native_batch_norm_legit_no_stats(&input, None, None, true, 0.1, 1e-5).unwrap();
+    let outs = [
+        Tensor::zeros_contiguous(&[4, 3], DType::F64),
+        Tensor::zeros_contiguous(&[3], DType::F64),
+        Tensor::zeros_contiguous(&[3], DType::F64),
+    ];
+    ops::_native_batch_norm_legit_no_stats_out(&input, None, None, true, 0.1, 1e-5, &outs[0], &outs[1], &outs[2])
+        .unwrap();
+    assert_eq!(
+        outs[0].to_vec::<f64>().unwrap(),
+        want.contiguous().unwrap().to_vec::<f64>().unwrap()
+    );
+    assert_eq!(outs[1].to_vec::<f64>().unwrap(), want_mean.to_vec::<f64>().unwrap());
+    assert_eq!(outs[2].to_vec::<f64>().unwrap(), want_invstd.to_vec::<f64>().unwrap());
+}

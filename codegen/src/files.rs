@@ -56,9 +56,34 @@ pub struct OpEntry {
     /// Generate the `out=` variant with this overload name (`"out"`,
     /// `"Scalar_out"`: PyTorch's names are irregular, so they are spelled out).
     pub out: Option<String>,
-    /// Name of the written argument of the `out=` variant (default `out`;
-    /// PyTorch also has e.g. `grad_input`).
-    pub out_name: Option<String>,
+    /// Names of the written arguments of the `out=` variant: one name
+    /// (default `out`; PyTorch also has e.g. `grad_input`), or one per
+    /// return of a multi-output op (`["values", "indices"]`).
+    pub out_name: Option<OutName>,
+    /// `"functional"`: the `out=` variant's fixtures record the functional
+    /// op's result where PyTorch's out kernel disagrees with it (a PyTorch
+    /// bug we do not reproduce; the op carries an `[[op.drift]]` entry).
+    pub out_oracle: Option<String>,
+}
+
+/// The `out_name` field of an `[[op]]`: one name or one per return.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum OutName {
+    /// `out_name = "grad_input"`.
+    One(String),
+    /// `out_name = ["values", "indices"]`.
+    Many(Vec<String>),
+}
+
+impl OutName {
+    /// The names as a list.
+    pub fn names(&self) -> Vec<String> {
+        match self {
+            OutName::One(n) => vec![n.clone()],
+            OutName::Many(v) => v.clone(),
+        }
+    }
 }
 
 /// The `inplace` field of an `[[op]]`: a flag, or the in-place overload name.

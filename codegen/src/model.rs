@@ -140,6 +140,8 @@ pub struct Derived {
     pub functional: String,
     /// The functional op's full Rust API name (`add_full`).
     pub functional_full_name: String,
+    /// The functional op returns `Option<Tensor>`s (an `output_mask` op).
+    pub functional_masked: bool,
 }
 
 impl OpModel {
@@ -496,6 +498,7 @@ pub fn build(ops_text: &str, derivs_text: &str) -> Result<Model, Vec<SchemaError
             kind: VariantKind::Inplace,
             functional: functional.qualified.clone(),
             functional_full_name: functional.full_name(),
+            functional_masked: crate::types::masked_outputs(&functional.sig),
         };
         entries.push(e.clone());
         ops.push(functional);

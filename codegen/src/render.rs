@@ -383,13 +383,14 @@ fn render_autograd_kernel(op: &OpModel, node: &NodeModel) -> String {
     s
 }
 
-/// The written argument of an `out=` variant (`out`, or e.g. `grad_input`).
-pub fn out_arg_name(op: &OpModel) -> &str {
+/// The written arguments of an `out=` variant (`out`, `grad_input`, or one
+/// per return of a multi-output op): its keyword-only written tensors.
+pub fn out_arg_names(op: &OpModel) -> Vec<&str> {
     op.args
         .iter()
-        .rev()
-        .find(|a| a.ty.alias.as_ref().is_some_and(|al| al.write))
-        .map_or("out", |a| a.name.as_str())
+        .filter(|a| a.kwarg_only && a.ty.alias.as_ref().is_some_and(|al| al.write))
+        .map(|a| a.name.as_str())
+        .collect()
 }
 
 fn is_out_variant(op: &OpModel) -> bool {
@@ -399,11 +400,11 @@ fn is_out_variant(op: &OpModel) -> bool {
 /// The Autograd kernel of an `out=` variant: PyTorch refuses to record
 /// gradients through `out=`, so it errors when an input requires grad.
 fn render_out_autograd_kernel(op: &OpModel) -> String {
-    let out_name = out_arg_name(op);
+    let out_names = out_arg_names(op);
     let inputs: Vec<String> = op
         .args
         .iter()
-        .filter(|a| a.ty.base == BaseType::Tensor && a.name != out_name)
+        .filter(|a| a.ty.base == BaseType::Tensor && !out_names.contains(&a.name.as_str()))
         .map(|a| {
             if a.ty.is_optional() {
                 format!("{}.is_some_and(|t| t.requires_grad())", a.ident)
@@ -432,11 +433,17 @@ fn render_out_autograd_kernel(op: &OpModel) -> String {
 /// then the checked write (see `src/variants.rs`).
 fn render_variant_kernel(op: &OpModel) -> Option<String> {
     let d = op.derived.as_ref()?;
-    let out_name = out_arg_name(op);
-    let out_ident = crate::types::rust_ident(out_name);
+    let out_names = out_arg_names(op);
+    let out_idents: Vec<String> = out_names.iter().map(|n| crate::types::rust_ident(n)).collect();
     let (target, inputs): (&str, Vec<&crate::model::ArgModel>) = match d.kind {
         VariantKind::Inplace => ("self_", op.args.iter().collect()),
-        VariantKind::Out => (&out_ident, op.args.iter().filter(|a| a.name != out_name).collect()),
+        VariantKind::Out => (
+            out_idents.first().map_or("out", |s| s.as_str()),
+            op.args
+                .iter()
+                .filter(|a| !out_names.contains(&a.name.as_str()))
+                .collect(),
+        ),
     };
     let functional_args: Vec<String> = inputs.iter().map(|a| a.ident.clone()).collect();
     let tensors: Vec<String> = inputs
@@ -459,6 +466,9 @@ fn render_variant_kernel(op: &OpModel) -> Option<String> {
             fa = args.join(", "),
             ts = tensors.join(", "),
         ));
+    }
+    if d.kind == VariantKind::Out && op.sig.returns.len() > 1 {
+        return Some(render_multi_out_kernel(op, d, &out_idents, &functional_args, &tensors));
     }
     let write = match d.kind {
         VariantKind::Inplace => "write_inplace",
@@ -488,6 +498,41 @@ fn render_variant_kernel(op: &OpModel) -> Option<String> {
         fa = functional_args.join(", "),
         ts = tensors.join(", "),
     ))
+}
+
+/// The kernel of the `out=` variant of a multi-output op: the functional op,
+/// then every result written into its `out` tensor (all checked first).
+fn render_multi_out_kernel(
+    op: &OpModel,
+    d: &crate::model::Derived,
+    outs: &[String],
+    functional_args: &[String],
+    tensors: &[String],
+) -> String {
+    let masked = d.functional_masked;
+    let results: Vec<String> = (0..outs.len())
+        .map(|i| {
+            if masked {
+                format!("result.{i}.as_ref()")
+            } else {
+                format!("Some(&result.{i})")
+            }
+        })
+        .collect();
+    format!(
+        "/// Kernel of `aten::{q}`: `aten::{f}`, then each result written into its `out` tensor.\npub fn {k}({p}) -> Result<{r}> {{\n    let result = crate::ops::{ff}({fa})?;\n    crate::variants::write_outs(\"aten::{q}\", &[{o}], &[{ts}], &[{rs}])?;\n    Ok(({c}))\n}}\n",
+        q = op.qualified,
+        f = d.functional,
+        k = op.key,
+        p = params(op),
+        r = op.ret_type,
+        ff = d.functional_full_name,
+        fa = functional_args.join(", "),
+        o = outs.join(", "),
+        ts = tensors.join(", "),
+        rs = results.join(", "),
+        c = outs.iter().map(|o| format!("{o}.clone()")).collect::<Vec<_>>().join(", "),
+    )
 }
 
 fn params(op: &OpModel) -> String {
@@ -581,14 +626,27 @@ fn op_view(op: &OpModel, model: &Model) -> OpView {
         AutogradMode::Fallthrough => registrations.push("(KernelKey::Autograd, Kernel::Fallthrough)".into()),
         AutogradMode::Composite => {}
     }
-    let ad_inplace = op.sig.mutates().then(|| {
+    // PyTorch bumps the versions of the written tensors an op returns (its
+    // `self` or `out=` arguments); an op that writes an argument it does not
+    // return (`_native_batch_norm_legit`'s running stats) bumps nothing.
+    let returned_sets: Vec<&str> = op
+        .sig
+        .returns
+        .iter()
+        .filter_map(|r| r.ty.alias.as_ref().filter(|al| al.write).map(|al| al.set.as_str()))
+        .collect();
+    let bumps: Vec<String> = op
+        .args
+        .iter()
+        .filter(|a| {
+            a.ty.alias
+                .as_ref()
+                .is_some_and(|al| al.write && returned_sets.contains(&al.set.as_str()))
+        })
+        .map(|a| format!("    {}.version_counter().bump();\n", a.ident))
+        .collect();
+    let ad_inplace = (!bumps.is_empty()).then(|| {
         registrations.push(format!("(KernelKey::Key(DispatchKey::ADInplaceOrView), Kernel::Fn({}_ad_inplace_or_view))", op.key));
-        let bumps: Vec<String> = op
-            .args
-            .iter()
-            .filter(|a| a.ty.alias.as_ref().is_some_and(|al| al.write))
-            .map(|a| format!("    {}.version_counter().bump();\n", a.ident))
-            .collect();
         format!(
             "/// Bumps the version counter of the tensors `aten::{q}` writes.\nfn {k}_ad_inplace_or_view(ks: DispatchKeySet{sep}{p}) -> Result<{r}> {{\n    let result = {{\n        let _below = tls::below_ad_inplace_or_view();\n        {k}_call(ks.below(DispatchKey::ADInplaceOrView){sep}{a})?\n    }};\n{b}    Ok(result)\n}}",
             q = op.qualified,

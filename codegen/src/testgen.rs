@@ -105,7 +105,11 @@ fn sample_arg(
             (some(format!("&t[{k}]")), format!("Value::Tensor(t[{k}].clone())"))
         }
         (BaseType::Tensor, None, toml::Value::String(r)) if r == crate::variants::OUT_LIKE_RESULT => {
-            ("&out".to_string(), "Value::Tensor(out.clone())".to_string())
+            let k = crate::render::out_arg_names(op)
+                .iter()
+                .position(|n| *n == a.name)
+                .ok_or_else(|| format!("`{}` is not a written argument of an out= variant", a.name))?;
+            (format!("&outs[{k}]"), format!("Value::Tensor(outs[{k}].clone())"))
         }
         (BaseType::Tensor, None, toml::Value::String(none)) if none == "none" && opt => {
             ("None".to_string(), "Value::None".to_string())
@@ -285,24 +289,34 @@ pub fn sample_tests(op: &OpModel, twice: bool) -> Result<Vec<TestView>, String> 
         let mut setup = String::new();
         let mut typed_call = format!("ops::{}({})", op.full_name(), typed.join(", "));
         if let Some(d) = op.derived.as_ref().filter(|d| d.kind == crate::model::VariantKind::Out) {
-            let out_name = crate::render::out_arg_name(op);
+            let out_names = crate::render::out_arg_names(op);
             let functional_args: Vec<&String> = op
                 .args
                 .iter()
                 .zip(&typed)
-                .filter(|(a, _)| a.name != out_name)
+                .filter(|(a, _)| !out_names.contains(&a.name.as_str()))
                 .map(|(_, t)| t)
                 .collect();
+            let likes: Vec<String> = match out_names.len() {
+                1 => vec!["frankentorch::testing::out_like(&like)".to_string()],
+                n if d.functional_masked => (0..n)
+                    .map(|i| format!("frankentorch::testing::out_like_opt(like.{i}.as_ref())"))
+                    .collect(),
+                n => (0..n)
+                    .map(|i| format!("frankentorch::testing::out_like(&like.{i})"))
+                    .collect(),
+            };
             setup = format!(
-                "let out = frankentorch::testing::out_like(&ops::{}({})?);",
+                "let like = ops::{}({})?; let outs = [{}];",
                 d.functional_full_name,
                 functional_args
                     .iter()
                     .map(|s| s.as_str())
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(", "),
+                likes.join(", ")
             );
-            typed_call = format!("frankentorch::testing::returns_out({typed_call}, &out)");
+            typed_call = format!("frankentorch::testing::returns_out({typed_call}, &outs)");
         }
         let float64 = specs.iter().any(|s| s.starts_with("f64"))
             && !specs

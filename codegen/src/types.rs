@@ -327,7 +327,7 @@ pub fn masked_outputs(sig: &crate::signature::Signature) -> bool {
         && sig
             .returns
             .iter()
-            .all(|r| r.ty.base == BaseType::Tensor && r.ty.list.is_none())
+            .all(|r| r.ty.base == BaseType::Tensor && r.ty.list.is_none() && r.ty.alias.is_none())
 }
 
 /// The Rust type of an op's return value(s) (see [`masked_outputs`] for the

@@ -303,7 +303,8 @@ fn non_tensor_returns_are_not_differentiable() {
 
 /// A written non-self argument (`Tensor(a!) stats`, like batch norm's running
 /// statistics) read by a formula is saved after the op wrote it, its version
-/// counter is bumped, and the generated tests hold it constant (`frozen`).
+/// counter is not bumped (PyTorch bumps only the written tensors an op
+/// returns), and the generated tests hold it constant (`frozen`).
 #[test]
 fn written_argument_is_saved_after_the_op_and_frozen_in_tests() {
     let ops = r#"
@@ -332,7 +333,7 @@ non_differentiable = ["stats"]
         autograd.contains("stats_: SavedVariable::new(stats, false)"),
         "stats must be saved after the forward call:\n{autograd}"
     );
-    assert!(file("generated/ops.rs").contains("stats.version_counter().bump();"));
+    assert!(!file("generated/ops.rs").contains("stats.version_counter().bump();"));
     let tests = file("tests/generated/ops.rs");
     assert!(
         tests.contains("frozen: &[1]"),
@@ -501,6 +502,56 @@ samples = [{ grad_output = "f64[3]", self = "f64[3]", indices = ["none"] }, { gr
     );
     assert_contains(
         file(&files, "tests/generated/ops.rs"),
-        &["(\"grad_input\".to_string(), Value::Tensor(out.clone()))"],
+        &["(\"grad_input\".to_string(), Value::Tensor(outs[0].clone()))"],
+    );
+}
+
+/// A multi-output op's `out=` variant names one written argument per
+/// return: the derived signature returns them as a tuple of written aliases,
+/// the kernel writes every result with `write_outs`, and the generated test
+/// passes zeros like each functional result. A name count that does not
+/// match the returns is refused.
+#[test]
+fn multi_output_out_variants_render() {
+    let ops = r#"
+[[op]]
+signature = "max.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)"
+kernels = { CPU = "k::max_dim" }
+differentiable = false
+out = "dim_max"
+out_name = ["max", "max_values"]
+samples = [{ self = "f64[3]", dim = 0 }, { self = "f64[2,3]:t", dim = 1 }, { self = "f64[]", dim = 0 }]
+"#;
+    let model = match build(ops, "") {
+        Ok(m) => m,
+        Err(es) => panic!("{es:?}"),
+    };
+    let out = model
+        .ops
+        .iter()
+        .find(|o| o.qualified == "max.dim_max")
+        .expect("derived");
+    assert_eq!(
+        out.signature_text,
+        "max.dim_max(Tensor self, int dim, bool keepdim=False, *, Tensor(a!) max, Tensor(b!) max_values) -> (Tensor(a!) values, Tensor(b!) indices)"
+    );
+    let files = ft_codegen::render::render(&model).expect("renders");
+    assert_contains(
+        file(&files, "generated/variants.rs"),
+        &[
+            "crate::variants::write_outs(",
+            "Some(&result.0), Some(&result.1)",
+            "Ok((max.clone(), max_values.clone()))",
+        ],
+    );
+    assert_contains(
+        file(&files, "tests/generated/ops.rs"),
+        &["frankentorch::testing::out_like(&like.1)", "returns_out("],
+    );
+    let wrong = ops.replace(r#"["max", "max_values"]"#, r#""max""#);
+    let errors = build(&wrong, "").err().expect("one name for two returns is refused");
+    assert!(
+        format!("{errors:?}").contains("`out_name` gives 1 name(s) but the op returns 2"),
+        "{errors:?}"
     );
 }
