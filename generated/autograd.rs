@@ -6453,6 +6453,42 @@ impl BackwardFn for GridSampler2dBackward0 {
     }
 }
 
+/// Backward of `aten::copy`.
+pub struct CopyNotImplemented {}
+
+impl BackwardFn for CopyNotImplemented {
+    fn name(&self) -> String {
+        "torch::autograd::NotImplemented".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        Err(Error::autograd(
+            "aten::copy",
+            "derivative for aten::copy is not implemented",
+        ))
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::floor_divide`.
+pub struct FloorDivideNotImplemented {}
+
+impl BackwardFn for FloorDivideNotImplemented {
+    fn name(&self) -> String {
+        "torch::autograd::NotImplemented".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        Err(Error::autograd(
+            "aten::floor_divide",
+            "derivative for aten::floor_divide is not implemented",
+        ))
+    }
+
+    fn release_variables(&self) {}
+}
+
 /// Autograd kernel of `aten::add.Tensor`: records `AddBackward0` when an input requires grad.
 pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -9912,6 +9948,26 @@ pub(crate) fn copy_inplace_autograd(
     if let Some(()) = saved {
         let node = Node::new(CopyBackward0 {}, next_edges);
         rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::copy`: records `CopyNotImplemented` when an input requires grad.
+pub(crate) fn copy_autograd(ks: DispatchKeySet, self_: &Tensor, src: &Tensor, non_blocking: bool) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, src]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, src])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        copy_call(ks.below(DispatchKey::AutogradCPU), self_, src, non_blocking)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(CopyNotImplemented {}, next_edges);
+        set_history(&result, &node);
     }
     Ok(result)
 }
@@ -14973,6 +15029,51 @@ pub(crate) fn clamp_max_out_autograd(ks: DispatchKeySet, self_: &Tensor, max: Sc
     }
     let _below = tls::below_ad_inplace_or_view();
     clamp_max_out_call(ks.below(DispatchKey::AutogradCPU), self_, max, out)
+}
+
+/// Autograd kernel of `aten::floor_divide`: records `FloorDivideNotImplemented` when an input requires grad.
+pub(crate) fn floor_divide_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, other]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        floor_divide_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(FloorDivideNotImplemented {}, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::floor_divide_.Tensor`: records `FloorDivideNotImplemented` when an input requires grad.
+pub(crate) fn floor_divide_tensor_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, other]);
+    check_inplace("aten::floor_divide_.Tensor", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, other])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        floor_divide_tensor_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, other)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(FloorDivideNotImplemented {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
 }
 
 /// Autograd kernel of `aten::floor_divide.out`: `out=` variants do not record gradients.

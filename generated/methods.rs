@@ -613,6 +613,8 @@ pub trait TensorOps {
     fn clamp_max_(&self, max: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::floor_divide`].
     fn floor_divide(&self, other: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::floor_divide_`].
+    fn floor_divide_(&self, other: &Tensor) -> Result<Tensor>;
     /// Method form of [`ops::lerp`].
     fn lerp(&self, end: &Tensor, weight: impl Into<Scalar>) -> Result<Tensor>;
     /// Method form of [`ops::lerp_`].
@@ -1570,6 +1572,9 @@ impl TensorOps for Tensor {
     }
     fn floor_divide(&self, other: &Tensor) -> Result<Tensor> {
         ops::floor_divide(self, other)
+    }
+    fn floor_divide_(&self, other: &Tensor) -> Result<Tensor> {
+        ops::floor_divide_(self, other)
     }
     fn lerp(&self, end: &Tensor, weight: impl Into<Scalar>) -> Result<Tensor> {
         ops::lerp(self, end, weight)

@@ -20825,7 +20825,10 @@ pub static COPY: Op<CopyFn> = Op::new(
             KernelKey::CompositeExplicitAutograd,
             Kernel::Fn(copy_composite_explicit_autograd),
         ),
-        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::copy_autograd),
+        ),
     ],
 );
 
@@ -53244,17 +53247,23 @@ pub static FLOOR_DIVIDE_SCHEMA: OpSchema = OpSchema {
 /// Typed kernel signature of `aten::floor_divide`.
 pub type FloorDivideFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
 
-fn floor_divide_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+fn floor_divide_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
     crate::composite_pointwise::floor_divide(self_, other)
 }
 
 /// Dispatch entry of `aten::floor_divide`.
 pub static FLOOR_DIVIDE: Op<FloorDivideFn> = Op::new(
     &FLOOR_DIVIDE_SCHEMA,
-    &[(
-        KernelKey::CompositeImplicitAutograd,
-        Kernel::Fn(floor_divide_composite_implicit_autograd),
-    )],
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(floor_divide_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::floor_divide_autograd),
+        ),
+    ],
 );
 
 /// Calls `aten::floor_divide` through the dispatcher with explicit keys.
@@ -53293,6 +53302,126 @@ impl BoxedOp for FloorDivideBoxed {
         let self_ = u.tensor()?;
         let other = u.tensor()?;
         let r = floor_divide(&self_, &other)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::floor_divide_.Tensor
+
+/// Schema of `aten::floor_divide_.Tensor`.
+pub static FLOOR_DIVIDE_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::floor_divide_",
+    overload: "Tensor",
+    signature: "floor_divide_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "other",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::floor_divide_.Tensor`.
+pub type FloorDivideTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn floor_divide_tensor_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::floor_divide_tensor_inplace(self_, other)
+}
+
+/// Bumps the version counter of the tensors `aten::floor_divide_.Tensor` writes.
+fn floor_divide_tensor_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    other: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        floor_divide_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, other)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::floor_divide_.Tensor`.
+pub static FLOOR_DIVIDE_TENSOR_INPLACE: Op<FloorDivideTensorInplaceFn> = Op::new(
+    &FLOOR_DIVIDE_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(floor_divide_tensor_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::floor_divide_tensor_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(floor_divide_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::floor_divide_.Tensor` through the dispatcher with explicit keys.
+pub fn floor_divide_tensor_inplace_call(ks: DispatchKeySet, self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    match FLOOR_DIVIDE_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, other),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(other.clone())];
+            fallback(&FLOOR_DIVIDE_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::floor_divide_.Tensor",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `floor_divide`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::floor_divide_.Tensor`: `floor_divide_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`
+pub fn floor_divide_(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, other]);
+    floor_divide_tensor_inplace_call(ks, self_, other)
+}
+
+struct FloorDivideTensorInplaceBoxed;
+
+impl BoxedOp for FloorDivideTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FLOOR_DIVIDE_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FLOOR_DIVIDE_TENSOR_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let other = u.tensor()?;
+        let r = floor_divide_(&self_, &other)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -75006,6 +75135,7 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &ClampMaxInplaceBoxed,
     &ClampMaxOutBoxed,
     &FloorDivideBoxed,
+    &FloorDivideTensorInplaceBoxed,
     &FloorDivideOutBoxed,
     &LerpScalarBoxed,
     &LerpScalarInplaceBoxed,

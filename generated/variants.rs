@@ -1830,6 +1830,12 @@ pub fn clamp_max_out(self_: &Tensor, max: Scalar, out: &Tensor) -> Result<Tensor
     crate::variants::write_out("aten::clamp_max.out", out, &[self_], &result)
 }
 
+/// Kernel of `aten::floor_divide_.Tensor`: `aten::floor_divide`, then written into `self_`.
+pub fn floor_divide_tensor_inplace(self_: &Tensor, other: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::floor_divide(self_, other)?;
+    crate::variants::write_inplace("aten::floor_divide_.Tensor", self_, &[self_, other], &result)
+}
+
 /// Kernel of `aten::floor_divide.out`: `aten::floor_divide`, then written into `out`.
 pub fn floor_divide_out(self_: &Tensor, other: &Tensor, out: &Tensor) -> Result<Tensor> {
     let result = crate::ops::floor_divide(self_, other)?;

@@ -113,6 +113,8 @@ fn coverage_row(root: &Path, model: &Model, c: &CoreOverload) -> String {
         "implemented; `out=` records no gradient, as in PyTorch".to_string()
     } else if op.autograd == AutogradMode::Fallthrough {
         "implemented; not differentiable in PyTorch".to_string()
+    } else if matches!(op.autograd, AutogradMode::Formula(i) if model.nodes[i].not_implemented) {
+        "implemented; backward raises \"not implemented\", as in PyTorch".to_string()
     } else {
         "implemented".to_string()
     };

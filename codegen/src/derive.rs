@@ -466,10 +466,15 @@ pub fn build_nodes(
             continue;
         };
         let base = node_base_name(&op.sig.name);
-        let n = counters.entry(base.clone()).or_default();
-        let name = format!("{base}Backward{n}");
-        *n += 1;
-        match build_node(&name, op, entry, &snapshot, helpers) {
+        let built = if entry.not_implemented {
+            not_implemented_node(&format!("{base}NotImplemented"), op, entry)
+        } else {
+            let n = counters.entry(base.clone()).or_default();
+            let name = format!("{base}Backward{n}");
+            *n += 1;
+            build_node(&name, op, entry, &snapshot, helpers)
+        };
+        match built {
             Ok((node, called)) => {
                 node_of_entry.insert(entry.of.clone(), nodes.len());
                 nodes.push(node);
@@ -574,6 +579,8 @@ fn build_node(
     let (fields, prelude, release) = saved_fields(&ctx, name, &inputs, &entry.output_differentiability);
     let node = NodeModel {
         name: name.to_string(),
+        display_name: None,
+        not_implemented: false,
         of: q.clone(),
         fields,
         prelude,
@@ -593,6 +600,48 @@ fn build_node(
         return Err(derivs_err(q, "output_differentiability needs one entry per output"));
     }
     Ok((node, ctx.called))
+}
+
+/// The node of a `not_implemented` derivative: edges to every differentiable
+/// input, nothing saved, and an `apply` that fails like PyTorch's
+/// `NotImplemented` node.
+fn not_implemented_node(
+    name: &str,
+    op: &OpModel,
+    entry: &DerivativeEntry,
+) -> Result<(NodeModel, BTreeSet<String>), SchemaError> {
+    let q = &entry.of;
+    if !entry.formulas.is_empty() || entry.output_differentiability.is_some() {
+        return Err(derivs_err(
+            q,
+            "`not_implemented = true` takes no formulas and no output_differentiability",
+        ));
+    }
+    let groups: Vec<(Vec<String>, String)> = op
+        .sig
+        .args
+        .iter()
+        .filter(|a| a.ty.base == BaseType::Tensor && !entry.non_differentiable.contains(&a.name))
+        .map(|a| (vec![a.name.clone()], String::new()))
+        .collect();
+    let inputs = differentiable_inputs(op, entry, &groups)?;
+    let node = NodeModel {
+        name: name.to_string(),
+        display_name: Some("torch::autograd::NotImplemented".into()),
+        not_implemented: true,
+        of: q.clone(),
+        fields: Vec::new(),
+        prelude: Vec::new(),
+        formulas: Vec::new(),
+        inputs,
+        grads_used: Vec::new(),
+        all_grads: false,
+        release: Vec::new(),
+        twice_differentiable: false,
+        num_outputs: op.sig.returns.len(),
+        output_differentiability: vec![true; op.sig.returns.len()],
+    };
+    Ok((node, BTreeSet::new()))
 }
 
 /// The op's differentiable tensor inputs, checking that every one has

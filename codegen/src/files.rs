@@ -165,6 +165,11 @@ pub struct DerivativeEntry {
     pub non_differentiable: Vec<String>,
     /// Which outputs are differentiable (default: all).
     pub output_differentiability: Option<Vec<bool>>,
+    /// PyTorch records a `NotImplemented` node for the op: the result
+    /// requires grad, and backward through it is an error (`copy`,
+    /// `floor_divide`). No formulas go with it.
+    #[serde(default)]
+    pub not_implemented: bool,
     /// Input name -> formula.
     #[serde(flatten)]
     pub formulas: BTreeMap<String, toml::Value>,

@@ -182,8 +182,14 @@ pub struct FieldModel {
 /// A generated backward node struct.
 #[derive(Debug, Clone)]
 pub struct NodeModel {
-    /// `AddBackward0`.
+    /// `AddBackward0` (the struct; also what `name()` reports unless
+    /// `display_name` says otherwise).
     pub name: String,
+    /// What the node's `name()` reports when it is not `name`
+    /// (`torch::autograd::NotImplemented`).
+    pub display_name: Option<String>,
+    /// Backward through the node is an error (PyTorch's `NotImplemented`).
+    pub not_implemented: bool,
     /// The op it differentiates (`add.Tensor`).
     pub of: String,
     /// Saved fields.

@@ -56,6 +56,7 @@ struct MethodView {
 #[derive(Serialize)]
 struct NodeView {
     name: String,
+    display_name: String,
     of: String,
     fields: Vec<String>,
     apply_body: String,
@@ -159,6 +160,13 @@ fn boxed_ret(op: &OpModel) -> String {
 /// The body of a node's `apply`: next-edge slots, output gradients, saved
 /// values, then each formula guarded by whether its inputs need gradients.
 fn apply_body(node: &NodeModel) -> String {
+    if node.not_implemented {
+        let name = node.of.split('.').next().unwrap_or(&node.of);
+        return format!(
+            "Err(Error::autograd(\"aten::{}\", \"derivative for aten::{name} is not implemented\"))",
+            node.of
+        );
+    }
     let mut s = String::new();
     let has_list = node.inputs.iter().any(|i| i.kind == InputKind::List);
     // Slot of each input: constants unless a list input makes them dynamic.
@@ -755,6 +763,7 @@ fn op_view(op: &OpModel, model: &Model) -> OpView {
 fn node_view(n: &NodeModel) -> NodeView {
     NodeView {
         name: n.name.clone(),
+        display_name: n.display_name.clone().unwrap_or_else(|| n.name.clone()),
         of: n.of.clone(),
         fields: n.fields.iter().map(|f| format!("{}: {}", f.name, f.ty)).collect(),
         apply_body: apply_body(n),

@@ -549,9 +549,36 @@ samples = [{ self = "f64[3]", dim = 0 }, { self = "f64[2,3]:t", dim = 1 }, { sel
         &["frankentorch::testing::out_like(&like.1)", "returns_out("],
     );
     let wrong = ops.replace(r#"["max", "max_values"]"#, r#""max""#);
-    let errors = build(&wrong, "").err().expect("one name for two returns is refused");
+    let errors = build(&wrong, "").expect_err("one name for two returns is refused");
     assert!(
         format!("{errors:?}").contains("`out_name` gives 1 name(s) but the op returns 2"),
         "{errors:?}"
     );
+}
+
+/// `not_implemented = true` records PyTorch's `NotImplemented` node: edges to
+/// the differentiable inputs, a `name()` of `torch::autograd::NotImplemented`,
+/// an `apply` that fails, and no gradcheck in the generated tests.
+#[test]
+fn not_implemented_derivatives_record_a_failing_node() {
+    let ops = r#"
+[[op]]
+signature = "copy(Tensor self, Tensor src, bool non_blocking=False) -> Tensor"
+kernels = { CompositeExplicitAutograd = "k::copy" }
+samples = [{ self = "f64[3]", src = "f64[3]" }, { self = "f64[2,3]:t", src = "f64[3]" }, { self = "f64[]", src = "f64[]" }]
+"#;
+    let derivs = "[[derivative]]\nof = \"copy\"\nnot_implemented = true\n";
+    let files = render_files(ops, derivs);
+    assert_contains(
+        file(&files, "generated/autograd.rs"),
+        &[
+            "pub struct CopyNotImplemented",
+            "\"torch::autograd::NotImplemented\".to_string()",
+            "derivative for aten::copy is not implemented",
+        ],
+    );
+    assert_contains(file(&files, "tests/generated/ops.rs"), &["gradcheck: false"]);
+    let with_formula = format!("{derivs}self = \"grad\"\n");
+    let errors = build(ops, &with_formula).expect_err("formulas beside not_implemented are refused");
+    assert!(format!("{errors:?}").contains("takes no formulas"), "{errors:?}");
 }

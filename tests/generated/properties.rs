@@ -34869,6 +34869,269 @@ fn clamp_max_inplace_sample_14_bumps_version_once() {
 }
 
 #[test]
+fn floor_divide_tensor_inplace_sample_0_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]", 0), sample_tensor("f64[4]:positive", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::floor_divide_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn floor_divide_tensor_inplace_sample_1_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[4,3]:t", 0), sample_tensor("f64[]", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::floor_divide_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn floor_divide_tensor_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[0,3]", 0), sample_tensor("f64[3]:positive", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::floor_divide_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn floor_divide_tensor_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[2,3]", 0), sample_tensor("i32[3]:positive", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::floor_divide_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn floor_divide_tensor_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[2,3]", 0), sample_tensor("u8[3]:expand:positive", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::floor_divide_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn floor_divide_tensor_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[2,3]", 0), sample_tensor("i8[3]:expand:positive", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::floor_divide_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn floor_divide_tensor_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[2,3]", 0), sample_tensor("i16[3]:expand:positive", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::floor_divide_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn floor_divide_tensor_inplace_sample_7_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[2,3]", 0), sample_tensor("i32[3]:expand:positive", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::floor_divide_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn floor_divide_tensor_inplace_sample_8_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[2,3]", 0), sample_tensor("i64[3]:expand:positive", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::floor_divide_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn floor_divide_tensor_inplace_sample_9_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[2,3]", 0), sample_tensor("f16[3]:expand:positive", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::floor_divide_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn floor_divide_tensor_inplace_sample_10_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("bf16[2,3]", 0),
+        sample_tensor("bf16[3]:expand:positive", 1),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::floor_divide_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn floor_divide_tensor_inplace_sample_11_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[2,3]", 0), sample_tensor("f32[3]:expand:positive", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::floor_divide_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn floor_divide_tensor_inplace_sample_12_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,3]", 0), sample_tensor("f64[3]:expand:positive", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    // A generated variant may refuse a sample its functional op accepts
+    // (shape or dtype of self); a refused write must leave self untouched.
+    let Ok(r) = ops::floor_divide_(&t[0], &t[1]) else {
+        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
+        return;
+    };
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
 fn lerp_scalar_inplace_sample_0_bumps_version_once() {
     let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]", 0), sample_tensor("f64[4]", 1)];
     let alias = ops::unsqueeze(&t[0], 0).unwrap();

@@ -241,7 +241,8 @@ fn check_grads(here: &str, sample: &toml::Table, specs: &[&str], names: &[&str],
         .and_then(|g| g.as_array())
         .map(|a| a.iter().filter_map(|t| t.as_table()).collect())
         .unwrap_or_default();
-    if recorded.is_empty() {
+    let backward_error = sample.get("backward_error").and_then(|e| e.as_str());
+    if recorded.is_empty() && backward_error.is_none() {
         return;
     }
     let leaves: Vec<Tensor> = specs
@@ -270,6 +271,18 @@ fn check_grads(here: &str, sample: &toml::Table, specs: &[&str], names: &[&str],
         .filter(|(_, t)| t.requires_grad())
         .collect();
     let inputs: Vec<Tensor> = diff.iter().map(|(_, t)| t.clone()).collect();
+    if let Some(message) = backward_error {
+        // PyTorch's NotImplemented node: the result requires grad, backward fails.
+        assert!(
+            !outs.is_empty(),
+            "{here}: PyTorch records a node ({message}), our result does not require grad"
+        );
+        match grad(&outs, &inputs, &ups, None, false, true) {
+            Err(e) => assert_eq!(e.kind(), ErrorKind::Autograd, "{here}: wrong backward error kind: {e}"),
+            Ok(_) => panic!("{here}: PyTorch's backward raises \"{message}\", ours succeeds"),
+        }
+        return;
+    }
     let grads =
         grad(&outs, &inputs, &ups, None, false, true).unwrap_or_else(|e| panic!("{here}: backward failed: {e}"));
     for ((i, _), g) in diff.iter().zip(grads) {

@@ -563,6 +563,13 @@ def run_sample(op, sig, sample, index, notes, non_diff):
         )
     except SchemaError:
         raise
+    except RuntimeError as e:
+        if re.match(r"derivative for \S+ is not implemented", str(e)):
+            # PyTorch's NotImplemented node (FORMAT.md §4): backward must fail.
+            # A key of the [[sample]] table itself: before its sub-tables.
+            lines.insert(3, f"backward_error = {toml_str(str(e).splitlines()[0])}")
+            return lines
+        raise SchemaError(f"{qn} sample {index}: gradient run failed ({type(e).__name__}: {e}); mark the op `differentiable = false`?") from e
     except Exception as e:
         raise SchemaError(f"{qn} sample {index}: gradient run failed ({type(e).__name__}: {e}); mark the op `differentiable = false`?") from e
     for (name, _), g in zip(leaves, grads):
