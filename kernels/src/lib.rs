@@ -26,6 +26,7 @@ pub mod metadata;
 pub mod nn;
 pub mod pointwise;
 pub mod pow;
+pub mod distributions;
 pub mod random;
 mod random_avx;
 pub mod reduce;
