@@ -65417,6 +65417,905 @@ impl BoxedOp for RandintLikeLowGeneratorDtypeBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::dropout
+
+/// Schema of `aten::dropout`.
+pub static DROPOUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::dropout",
+    overload: "",
+    signature: "dropout(Tensor input, float p, bool train) -> Tensor",
+    args: &[
+        Arg {
+            name: "input",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "train",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::dropout`.
+pub type DropoutFn = fn(DispatchKeySet, &Tensor, f64, bool) -> Result<Tensor>;
+
+fn dropout_composite_implicit_autograd(_ks: DispatchKeySet, input: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    crate::composite_dropout::dropout(input, p, train)
+}
+
+/// Dispatch entry of `aten::dropout`.
+pub static DROPOUT: Op<DropoutFn> = Op::new(
+    &DROPOUT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(dropout_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::dropout` through the dispatcher with explicit keys.
+pub fn dropout_call(ks: DispatchKeySet, input: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    match DROPOUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, p, train),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(input.clone()), Value::Float(p), Value::Bool(train)];
+            fallback(&DROPOUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::dropout", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Zeroes each element with probability `p` (a `bernoulli_(1 - p)` noise from the default generator) and scales the rest by 1/(1-p) when `train`; the input itself when not training or p = 0.
+///
+/// `aten::dropout`: `dropout(Tensor input, float p, bool train) -> Tensor`
+pub fn dropout(input: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[input]);
+    dropout_call(ks, input, p, train)
+}
+
+struct DropoutBoxed;
+
+impl BoxedOp for DropoutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DROPOUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DROPOUT_SCHEMA, bound);
+        let input = u.tensor()?;
+        let p = u.float()?;
+        let train = u.bool()?;
+        let r = dropout(&input, p, train)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::dropout_
+
+/// Schema of `aten::dropout_`.
+pub static DROPOUT_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::dropout_",
+    overload: "",
+    signature: "dropout_(Tensor(a!) self, float p, bool train) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "train",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["inplace", "nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::dropout_`.
+pub type DropoutInplaceFn = fn(DispatchKeySet, &Tensor, f64, bool) -> Result<Tensor>;
+
+fn dropout_inplace_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    p: f64,
+    train: bool,
+) -> Result<Tensor> {
+    crate::composite_dropout::dropout_(self_, p, train)
+}
+
+/// Bumps the version counter of the tensors `aten::dropout_` writes.
+fn dropout_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        dropout_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, p, train)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::dropout_`.
+pub static DROPOUT_INPLACE: Op<DropoutInplaceFn> = Op::new(
+    &DROPOUT_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeImplicitAutograd,
+            Kernel::Fn(dropout_inplace_composite_implicit_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(dropout_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::dropout_` through the dispatcher with explicit keys.
+pub fn dropout_inplace_call(ks: DispatchKeySet, self_: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    match DROPOUT_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, p, train),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Float(p), Value::Bool(train)];
+            fallback(&DROPOUT_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::dropout_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `dropout` written into `self`.
+///
+/// `aten::dropout_`: `dropout_(Tensor(a!) self, float p, bool train) -> Tensor(a!)`
+pub fn dropout_(self_: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    dropout_inplace_call(ks, self_, p, train)
+}
+
+struct DropoutInplaceBoxed;
+
+impl BoxedOp for DropoutInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DROPOUT_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DROPOUT_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let p = u.float()?;
+        let train = u.bool()?;
+        let r = dropout_(&self_, p, train)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::feature_dropout
+
+/// Schema of `aten::feature_dropout`.
+pub static FEATURE_DROPOUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::feature_dropout",
+    overload: "",
+    signature: "feature_dropout(Tensor input, float p, bool train) -> Tensor",
+    args: &[
+        Arg {
+            name: "input",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "train",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::feature_dropout`.
+pub type FeatureDropoutFn = fn(DispatchKeySet, &Tensor, f64, bool) -> Result<Tensor>;
+
+fn feature_dropout_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    p: f64,
+    train: bool,
+) -> Result<Tensor> {
+    crate::composite_dropout::feature_dropout(input, p, train)
+}
+
+/// Dispatch entry of `aten::feature_dropout`.
+pub static FEATURE_DROPOUT: Op<FeatureDropoutFn> = Op::new(
+    &FEATURE_DROPOUT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(feature_dropout_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::feature_dropout` through the dispatcher with explicit keys.
+pub fn feature_dropout_call(ks: DispatchKeySet, input: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    match FEATURE_DROPOUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, p, train),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(input.clone()), Value::Float(p), Value::Bool(train)];
+            fallback(&FEATURE_DROPOUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::feature_dropout",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Zeroes whole channels `input[n, c]` with probability `p` (noise of shape [N, C, 1, ...]), scaling the rest by 1/(1-p) when `train`.
+///
+/// `aten::feature_dropout`: `feature_dropout(Tensor input, float p, bool train) -> Tensor`
+pub fn feature_dropout(input: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[input]);
+    feature_dropout_call(ks, input, p, train)
+}
+
+struct FeatureDropoutBoxed;
+
+impl BoxedOp for FeatureDropoutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FEATURE_DROPOUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FEATURE_DROPOUT_SCHEMA, bound);
+        let input = u.tensor()?;
+        let p = u.float()?;
+        let train = u.bool()?;
+        let r = feature_dropout(&input, p, train)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::feature_dropout_
+
+/// Schema of `aten::feature_dropout_`.
+pub static FEATURE_DROPOUT_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::feature_dropout_",
+    overload: "",
+    signature: "feature_dropout_(Tensor(a!) self, float p, bool train) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "train",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["inplace", "nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::feature_dropout_`.
+pub type FeatureDropoutInplaceFn = fn(DispatchKeySet, &Tensor, f64, bool) -> Result<Tensor>;
+
+fn feature_dropout_inplace_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    p: f64,
+    train: bool,
+) -> Result<Tensor> {
+    crate::composite_dropout::feature_dropout_(self_, p, train)
+}
+
+/// Bumps the version counter of the tensors `aten::feature_dropout_` writes.
+fn feature_dropout_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    p: f64,
+    train: bool,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        feature_dropout_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, p, train)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::feature_dropout_`.
+pub static FEATURE_DROPOUT_INPLACE: Op<FeatureDropoutInplaceFn> = Op::new(
+    &FEATURE_DROPOUT_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeImplicitAutograd,
+            Kernel::Fn(feature_dropout_inplace_composite_implicit_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(feature_dropout_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::feature_dropout_` through the dispatcher with explicit keys.
+pub fn feature_dropout_inplace_call(ks: DispatchKeySet, self_: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    match FEATURE_DROPOUT_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, p, train),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Float(p), Value::Bool(train)];
+            fallback(&FEATURE_DROPOUT_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::feature_dropout_",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `feature_dropout` written into `self`.
+///
+/// `aten::feature_dropout_`: `feature_dropout_(Tensor(a!) self, float p, bool train) -> Tensor(a!)`
+pub fn feature_dropout_(self_: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    feature_dropout_inplace_call(ks, self_, p, train)
+}
+
+struct FeatureDropoutInplaceBoxed;
+
+impl BoxedOp for FeatureDropoutInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FEATURE_DROPOUT_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FEATURE_DROPOUT_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let p = u.float()?;
+        let train = u.bool()?;
+        let r = feature_dropout_(&self_, p, train)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::alpha_dropout
+
+/// Schema of `aten::alpha_dropout`.
+pub static ALPHA_DROPOUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::alpha_dropout",
+    overload: "",
+    signature: "alpha_dropout(Tensor input, float p, bool train) -> Tensor",
+    args: &[
+        Arg {
+            name: "input",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "train",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::alpha_dropout`.
+pub type AlphaDropoutFn = fn(DispatchKeySet, &Tensor, f64, bool) -> Result<Tensor>;
+
+fn alpha_dropout_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    p: f64,
+    train: bool,
+) -> Result<Tensor> {
+    crate::composite_dropout::alpha_dropout(input, p, train)
+}
+
+/// Dispatch entry of `aten::alpha_dropout`.
+pub static ALPHA_DROPOUT: Op<AlphaDropoutFn> = Op::new(
+    &ALPHA_DROPOUT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(alpha_dropout_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::alpha_dropout` through the dispatcher with explicit keys.
+pub fn alpha_dropout_call(ks: DispatchKeySet, input: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    match ALPHA_DROPOUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, p, train),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(input.clone()), Value::Float(p), Value::Bool(train)];
+            fallback(&ALPHA_DROPOUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::alpha_dropout",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Dropout that keeps SELU's self-normalisation: dropped units go to -1.7581 and the output is scaled by a and shifted by b so mean and variance are kept.
+///
+/// `aten::alpha_dropout`: `alpha_dropout(Tensor input, float p, bool train) -> Tensor`
+pub fn alpha_dropout(input: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[input]);
+    alpha_dropout_call(ks, input, p, train)
+}
+
+struct AlphaDropoutBoxed;
+
+impl BoxedOp for AlphaDropoutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ALPHA_DROPOUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ALPHA_DROPOUT_SCHEMA, bound);
+        let input = u.tensor()?;
+        let p = u.float()?;
+        let train = u.bool()?;
+        let r = alpha_dropout(&input, p, train)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::alpha_dropout_
+
+/// Schema of `aten::alpha_dropout_`.
+pub static ALPHA_DROPOUT_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::alpha_dropout_",
+    overload: "",
+    signature: "alpha_dropout_(Tensor(a!) self, float p, bool train) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "train",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["inplace", "nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::alpha_dropout_`.
+pub type AlphaDropoutInplaceFn = fn(DispatchKeySet, &Tensor, f64, bool) -> Result<Tensor>;
+
+fn alpha_dropout_inplace_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    p: f64,
+    train: bool,
+) -> Result<Tensor> {
+    crate::composite_dropout::alpha_dropout_(self_, p, train)
+}
+
+/// Bumps the version counter of the tensors `aten::alpha_dropout_` writes.
+fn alpha_dropout_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        alpha_dropout_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, p, train)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::alpha_dropout_`.
+pub static ALPHA_DROPOUT_INPLACE: Op<AlphaDropoutInplaceFn> = Op::new(
+    &ALPHA_DROPOUT_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeImplicitAutograd,
+            Kernel::Fn(alpha_dropout_inplace_composite_implicit_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(alpha_dropout_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::alpha_dropout_` through the dispatcher with explicit keys.
+pub fn alpha_dropout_inplace_call(ks: DispatchKeySet, self_: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    match ALPHA_DROPOUT_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, p, train),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Float(p), Value::Bool(train)];
+            fallback(&ALPHA_DROPOUT_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::alpha_dropout_",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `alpha_dropout` written into `self`.
+///
+/// `aten::alpha_dropout_`: `alpha_dropout_(Tensor(a!) self, float p, bool train) -> Tensor(a!)`
+pub fn alpha_dropout_(self_: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    alpha_dropout_inplace_call(ks, self_, p, train)
+}
+
+struct AlphaDropoutInplaceBoxed;
+
+impl BoxedOp for AlphaDropoutInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ALPHA_DROPOUT_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ALPHA_DROPOUT_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let p = u.float()?;
+        let train = u.bool()?;
+        let r = alpha_dropout_(&self_, p, train)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::feature_alpha_dropout
+
+/// Schema of `aten::feature_alpha_dropout`.
+pub static FEATURE_ALPHA_DROPOUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::feature_alpha_dropout",
+    overload: "",
+    signature: "feature_alpha_dropout(Tensor input, float p, bool train) -> Tensor",
+    args: &[
+        Arg {
+            name: "input",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "train",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::feature_alpha_dropout`.
+pub type FeatureAlphaDropoutFn = fn(DispatchKeySet, &Tensor, f64, bool) -> Result<Tensor>;
+
+fn feature_alpha_dropout_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    p: f64,
+    train: bool,
+) -> Result<Tensor> {
+    crate::composite_dropout::feature_alpha_dropout(input, p, train)
+}
+
+/// Dispatch entry of `aten::feature_alpha_dropout`.
+pub static FEATURE_ALPHA_DROPOUT: Op<FeatureAlphaDropoutFn> = Op::new(
+    &FEATURE_ALPHA_DROPOUT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(feature_alpha_dropout_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::feature_alpha_dropout` through the dispatcher with explicit keys.
+pub fn feature_alpha_dropout_call(ks: DispatchKeySet, input: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    match FEATURE_ALPHA_DROPOUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, p, train),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(input.clone()), Value::Float(p), Value::Bool(train)];
+            fallback(&FEATURE_ALPHA_DROPOUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::feature_alpha_dropout",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Alpha dropout of whole channels `input[n, c]` (noise of shape [N, C, 1, ...]).
+///
+/// `aten::feature_alpha_dropout`: `feature_alpha_dropout(Tensor input, float p, bool train) -> Tensor`
+pub fn feature_alpha_dropout(input: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[input]);
+    feature_alpha_dropout_call(ks, input, p, train)
+}
+
+struct FeatureAlphaDropoutBoxed;
+
+impl BoxedOp for FeatureAlphaDropoutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FEATURE_ALPHA_DROPOUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FEATURE_ALPHA_DROPOUT_SCHEMA, bound);
+        let input = u.tensor()?;
+        let p = u.float()?;
+        let train = u.bool()?;
+        let r = feature_alpha_dropout(&input, p, train)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::feature_alpha_dropout_
+
+/// Schema of `aten::feature_alpha_dropout_`.
+pub static FEATURE_ALPHA_DROPOUT_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::feature_alpha_dropout_",
+    overload: "",
+    signature: "feature_alpha_dropout_(Tensor(a!) self, float p, bool train) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "train",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["inplace", "nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::feature_alpha_dropout_`.
+pub type FeatureAlphaDropoutInplaceFn = fn(DispatchKeySet, &Tensor, f64, bool) -> Result<Tensor>;
+
+fn feature_alpha_dropout_inplace_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    p: f64,
+    train: bool,
+) -> Result<Tensor> {
+    crate::composite_dropout::feature_alpha_dropout_(self_, p, train)
+}
+
+/// Bumps the version counter of the tensors `aten::feature_alpha_dropout_` writes.
+fn feature_alpha_dropout_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    p: f64,
+    train: bool,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        feature_alpha_dropout_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, p, train)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::feature_alpha_dropout_`.
+pub static FEATURE_ALPHA_DROPOUT_INPLACE: Op<FeatureAlphaDropoutInplaceFn> = Op::new(
+    &FEATURE_ALPHA_DROPOUT_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeImplicitAutograd,
+            Kernel::Fn(feature_alpha_dropout_inplace_composite_implicit_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(feature_alpha_dropout_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::feature_alpha_dropout_` through the dispatcher with explicit keys.
+pub fn feature_alpha_dropout_inplace_call(ks: DispatchKeySet, self_: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    match FEATURE_ALPHA_DROPOUT_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, p, train),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Float(p), Value::Bool(train)];
+            fallback(&FEATURE_ALPHA_DROPOUT_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::feature_alpha_dropout_",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `feature_alpha_dropout` written into `self`.
+///
+/// `aten::feature_alpha_dropout_`: `feature_alpha_dropout_(Tensor(a!) self, float p, bool train) -> Tensor(a!)`
+pub fn feature_alpha_dropout_(self_: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    feature_alpha_dropout_inplace_call(ks, self_, p, train)
+}
+
+struct FeatureAlphaDropoutInplaceBoxed;
+
+impl BoxedOp for FeatureAlphaDropoutInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FEATURE_ALPHA_DROPOUT_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FEATURE_ALPHA_DROPOUT_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let p = u.float()?;
+        let train = u.bool()?;
+        let r = feature_alpha_dropout_(&self_, p, train)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -65981,4 +66880,12 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &RandintLikeGeneratorBoxed,
     &RandintLikeLowDtypeBoxed,
     &RandintLikeLowGeneratorDtypeBoxed,
+    &DropoutBoxed,
+    &DropoutInplaceBoxed,
+    &FeatureDropoutBoxed,
+    &FeatureDropoutInplaceBoxed,
+    &AlphaDropoutBoxed,
+    &AlphaDropoutInplaceBoxed,
+    &FeatureAlphaDropoutBoxed,
+    &FeatureAlphaDropoutInplaceBoxed,
 ];

@@ -21,8 +21,8 @@
 
 use crate::iter;
 use crate::random::{
-    factory_sizes, fill_float, generator_or_default, memory_order_view, not_implemented,
-    random_float_factory, randperm_impl, uniform_f64, write_memory_order, FloatDraw,
+    factory_sizes, fill_float, generator_or_default, memory_order_view, not_implemented, random_float_factory,
+    randperm_impl, uniform_f64, write_memory_order, FloatDraw,
 };
 use ft_runtime::random::{Generator, GeneratorGuard};
 use ft_runtime::{DType, Device, Error, Layout, MemoryFormat, Result, Scalar, Tensor};
@@ -224,7 +224,13 @@ fn check_std_tensor(op: &str, std: &Tensor) -> Result<()> {
 
 /// `out * std + mean` with the in-place semantics PyTorch uses
 /// (`out.mul_(std).add_(mean)`: each step rounded to `out`'s dtype).
-fn scale_shift(op: &str, out: &Tensor, std: Option<&Tensor>, mean: Option<&Tensor>, mean_scalar: f64) -> Result<Tensor> {
+fn scale_shift(
+    op: &str,
+    out: &Tensor,
+    std: Option<&Tensor>,
+    mean: Option<&Tensor>,
+    mean_scalar: f64,
+) -> Result<Tensor> {
     let dtype = out.dtype();
     let mut r = out.clone();
     if let Some(std) = std {
@@ -315,7 +321,17 @@ pub fn normal_float_float(
     const OP: &str = "aten::normal";
     check_std(OP, std)?;
     let how = FloatDraw::Normal(mean, std);
-    random_float_factory(OP, "normal_kernel_cpu", size, dtype, layout, device, pin_memory, generator, how)
+    random_float_factory(
+        OP,
+        "normal_kernel_cpu",
+        size,
+        dtype,
+        layout,
+        device,
+        pin_memory,
+        generator,
+        how,
+    )
 }
 
 // ---------------------------------------------------------------- per-element draws
@@ -414,7 +430,7 @@ fn permute_like(t: &Tensor, like: &Tensor, order: &Tensor) -> Result<Tensor> {
     t.as_view(&sizes, &strides, t.storage_offset())
 }
 
-/// A new tensor like `self_` (its dtype and strides) of 0/1 draws with
+/// A new contiguous tensor of `self_`'s shape and dtype of 0/1 draws with
 /// probabilities `self_` (`torch.bernoulli(p)`).
 ///
 /// ```
@@ -424,12 +440,12 @@ fn permute_like(t: &Tensor, like: &Tensor, order: &Tensor) -> Result<Tensor> {
 /// assert_eq!(bernoulli(&p, None).unwrap().to_vec::<f32>().unwrap(), vec![1.0, 0.0]);
 /// ```
 pub fn bernoulli(self_: &Tensor, generator: Option<&Generator>) -> Result<Tensor> {
-    let out = empty_like_preserve("aten::bernoulli", self_, self_.dtype())?;
+    let out = iter::empty_contiguous("aten::bernoulli", self_.sizes(), self_.dtype())?;
     bernoulli_tensor_(&out, self_, generator).map_err(|e| e.with_op("aten::bernoulli"))
 }
 
-/// A new tensor like `self_` of 0/1 draws with probability `p`
-/// (`aten::bernoulli.p`).
+/// A new contiguous tensor of `self_`'s shape and dtype of 0/1 draws with
+/// probability `p` (`aten::bernoulli.p`).
 ///
 /// ```
 /// use ft_kernels::distributions::bernoulli_p;
@@ -438,7 +454,7 @@ pub fn bernoulli(self_: &Tensor, generator: Option<&Generator>) -> Result<Tensor
 /// assert_eq!(bernoulli_p(&x, 0.0, None).unwrap().to_vec::<f64>().unwrap(), vec![0.0; 3]);
 /// ```
 pub fn bernoulli_p(self_: &Tensor, p: f64, generator: Option<&Generator>) -> Result<Tensor> {
-    let out = empty_like_preserve("aten::bernoulli", self_, self_.dtype())?;
+    let out = iter::empty_contiguous("aten::bernoulli", self_.sizes(), self_.dtype())?;
     bernoulli_(&out, p, generator).map_err(|e| e.with_op("aten::bernoulli"))
 }
 
@@ -907,7 +923,17 @@ pub fn randint_like_generator(
     pin_memory: Option<bool>,
     memory_format: Option<MemoryFormat>,
 ) -> Result<Tensor> {
-    randint_like_low_generator_dtype(self_, 0, high, generator, dtype, layout, device, pin_memory, memory_format)
+    randint_like_low_generator_dtype(
+        self_,
+        0,
+        high,
+        generator,
+        dtype,
+        layout,
+        device,
+        pin_memory,
+        memory_format,
+    )
 }
 
 /// Random integers in `[low, high)` shaped like `self_` (`aten::randint_like.low_dtype`).
@@ -974,7 +1000,12 @@ pub fn randint_like_low_generator_dtype(
 /// let r = multinomial(&p, 1, true, None).unwrap();
 /// assert_eq!(r.to_vec::<i64>().unwrap(), vec![1]);
 /// ```
-pub fn multinomial(self_: &Tensor, num_samples: i64, replacement: bool, generator: Option<&Generator>) -> Result<Tensor> {
+pub fn multinomial(
+    self_: &Tensor,
+    num_samples: i64,
+    replacement: bool,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
     const OP: &str = "aten::multinomial";
     let (n_dist, n_cat) = check_multinomial(OP, self_, num_samples, replacement)?;
     let mut out_sizes: Vec<usize> = if self_.dim() == 2 { vec![n_dist] } else { vec![] };
@@ -1035,14 +1066,19 @@ fn check_multinomial(op: &str, self_: &Tensor, num_samples: i64, replacement: bo
         ));
     }
     if n_cat > 0 && values.chunks(n_cat).any(|row| row.iter().all(|&v| v == 0.0)) {
-        return Err(Error::invalid(op, "invalid multinomial distribution (sum of probabilities <= 0)"));
+        return Err(Error::invalid(
+            op,
+            "invalid multinomial distribution (sum of probabilities <= 0)",
+        ));
     }
     Ok((n_dist, n_cat))
 }
 
 fn rows_of(self_: &Tensor, n_dist: usize, n_cat: usize) -> Vec<Vec<f64>> {
     let values = self_.to_f64_vec();
-    (0..n_dist).map(|i| values[i * n_cat..(i + 1) * n_cat].to_vec()).collect()
+    (0..n_dist)
+        .map(|i| values[i * n_cat..(i + 1) * n_cat].to_vec())
+        .collect()
 }
 
 /// The normalised cumulative distribution in PyTorch's accumulation type

@@ -394,7 +394,17 @@ pub fn rand(
     pin_memory: Option<bool>,
 ) -> Result<Tensor> {
     let how = FloatDraw::Uniform(0.0, 1.0);
-    random_float_factory("aten::rand", "check_uniform_bounds", size, dtype, layout, device, pin_memory, None, how)
+    random_float_factory(
+        "aten::rand",
+        "check_uniform_bounds",
+        size,
+        dtype,
+        layout,
+        device,
+        pin_memory,
+        None,
+        how,
+    )
 }
 
 /// Standard normal values (`torch.randn`), float32 unless `dtype` says
@@ -415,7 +425,17 @@ pub fn randn(
     pin_memory: Option<bool>,
 ) -> Result<Tensor> {
     let how = FloatDraw::Normal(0.0, 1.0);
-    random_float_factory("aten::randn", "normal_kernel_cpu", size, dtype, layout, device, pin_memory, None, how)
+    random_float_factory(
+        "aten::randn",
+        "normal_kernel_cpu",
+        size,
+        dtype,
+        layout,
+        device,
+        pin_memory,
+        None,
+        how,
+    )
 }
 
 /// Largest `n` randperm accepts for a float dtype (exactly representable

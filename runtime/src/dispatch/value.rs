@@ -4,8 +4,8 @@
 use super::schema::{ArgType, DefaultValue, OpSchema};
 use crate::device::{Device, Layout, MemoryFormat};
 use crate::dtype::DType;
-use crate::random::Generator;
 use crate::error::{Error, Result};
+use crate::random::Generator;
 use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 
