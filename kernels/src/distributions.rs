@@ -24,6 +24,7 @@ use crate::random::{
     factory_sizes, fill_float, generator_or_default, memory_order_view, not_implemented, random_float_factory,
     randperm_impl, uniform_f64, write_memory_order, FloatDraw,
 };
+use ft_runtime::half::{bf16, f16};
 use ft_runtime::random::{Generator, GeneratorGuard};
 use ft_runtime::{DType, Device, Error, Layout, MemoryFormat, Result, Scalar, Tensor};
 
@@ -493,9 +494,12 @@ pub fn exponential_(self_: &Tensor, lambd: f64, generator: Option<&Generator>) -
     check_writable(OP, self_)?;
     let gen = generator_or_default(generator);
     let draw = |g: &mut GeneratorGuard<'_>| -1.0 / lambd * (-uniform_f64(g)).ln_1p();
+    // Each value is rounded from double (the half types through float, as
+    // c10 casts), producing the element type directly.
     match self_.dtype() {
-        // Each value is rounded from double once (half types through float, as c10 casts).
-        DType::F16 | DType::BF16 => fill_with(self_, gen, |g| draw(g) as f32),
+        DType::F16 => fill_with(self_, gen, |g| f16::from_f32(draw(g) as f32)),
+        DType::BF16 => fill_with(self_, gen, |g| bf16::from_f32(draw(g) as f32)),
+        DType::F32 => fill_with(self_, gen, |g| draw(g) as f32),
         _ => fill_with(self_, gen, draw),
     }?;
     Ok(self_.clone())
