@@ -1,6 +1,8 @@
 //! Random tensors drawn from the default generator, value for value as
 //! PyTorch's CPU kernels draw them: `rand`, `randn`, `randperm`,
-//! `native_dropout` and `native_dropout_backward`.
+//! `native_dropout` and `native_dropout_backward`; also the shared uniform /
+//! normal fills (with `from`/`to`, `mean`/`std` and any generator) that
+//! `crate::distributions` builds its operators on.
 //!
 //! Facts reproduced (see `ft_runtime::random` for the engine):
 //! - uniform: float64 takes the low 53 bits of `random64()` times 2^-53;
@@ -17,6 +19,11 @@
 //! - randperm: Fisher–Yates with `random() % (n - i)`; from n = 2^32/20 on,
 //!   the inside-out variant with `random64() % (i + 1)`.
 //! - bernoulli (dropout masks): `uniform_double < p`, in memory order.
+//! - `uniform_(from, to)`: `fma(u, to - from, from)` in the type's
+//!   accumulation precision (float for the half types, with `to - from`
+//!   rounded to the type), a result reaching `to` replaced by `from`;
+//!   `normal_(mean, std)`: `fma(z, std, mean)` (double per element; float
+//!   in the float32 and half blocks).
 
 use crate::iter;
 use crate::random_avx::normal_block_f32;
