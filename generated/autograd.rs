@@ -17,6 +17,7 @@ use ft_runtime::autograd::{
     BackwardCtx, BackwardFn, Grads, Node, SavedVariable,
 };
 use ft_runtime::dispatch::{DispatchKey, DispatchKeySet};
+use ft_runtime::random::Generator;
 use ft_runtime::{tls, DType, Device, Error, Layout, MemoryFormat, Result, Scalar, Tensor};
 
 /// Backward of `aten::add.Tensor`.
@@ -6484,6 +6485,295 @@ impl BackwardFn for FloorDivideNotImplemented {
             "aten::floor_divide",
             "derivative for aten::floor_divide is not implemented",
         ))
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::normal.Tensor_float`.
+pub struct NormalBackward0 {}
+
+impl BackwardFn for NormalBackward0 {
+    fn name(&self) -> String {
+        "NormalBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_mean = ctx.needs(0);
+        if needs_mean {
+            out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::normal.float_Tensor`.
+pub struct NormalBackward1 {}
+
+impl BackwardFn for NormalBackward1 {
+    fn name(&self) -> String {
+        "NormalBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_std = ctx.needs(0);
+        if needs_std {
+            out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::normal.Tensor_Tensor`.
+pub struct NormalBackward2 {}
+
+impl BackwardFn for NormalBackward2 {
+    fn name(&self) -> String {
+        "NormalBackward2".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_mean = ctx.needs(0);
+        let needs_std = ctx.needs(1);
+        if needs_mean {
+            out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
+        }
+        if needs_std {
+            out[1] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::normal_`.
+pub struct NormalBackward3 {}
+
+impl BackwardFn for NormalBackward3 {
+    fn name(&self) -> String {
+        "NormalBackward3".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::uniform_`.
+pub struct UniformBackward0 {}
+
+impl BackwardFn for UniformBackward0 {
+    fn name(&self) -> String {
+        "UniformBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::bernoulli`.
+pub struct BernoulliBackward0 {}
+
+impl BackwardFn for BernoulliBackward0 {
+    fn name(&self) -> String {
+        "BernoulliBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::bernoulli_.float`.
+pub struct BernoulliBackward1 {}
+
+impl BackwardFn for BernoulliBackward1 {
+    fn name(&self) -> String {
+        "BernoulliBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::bernoulli_.Tensor`.
+pub struct BernoulliBackward2 {
+    p_: SavedVariable,
+}
+
+impl BackwardFn for BernoulliBackward2 {
+    fn name(&self) -> String {
+        "BernoulliBackward2".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_p = ctx.needs(1);
+        let p = self.p_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
+        }
+        if needs_p {
+            out[1] = Some(crate::ops::zeros_like_full(&p, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.p_.release();
+    }
+}
+
+/// Backward of `aten::exponential_`.
+pub struct ExponentialBackward0 {}
+
+impl BackwardFn for ExponentialBackward0 {
+    fn name(&self) -> String {
+        "ExponentialBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::random_`.
+pub struct RandomBackward0 {}
+
+impl BackwardFn for RandomBackward0 {
+    fn name(&self) -> String {
+        "RandomBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::random_.from`.
+pub struct RandomBackward1 {}
+
+impl BackwardFn for RandomBackward1 {
+    fn name(&self) -> String {
+        "RandomBackward1".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {}
+}
+
+/// Backward of `aten::random_.to`.
+pub struct RandomBackward2 {}
+
+impl BackwardFn for RandomBackward2 {
+    fn name(&self) -> String {
+        "RandomBackward2".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        if needs_self_ {
+            out[0] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
+        }
+        Ok(out)
     }
 
     fn release_variables(&self) {}
@@ -18766,4 +19056,313 @@ pub(crate) fn native_group_norm_backward_out_autograd(
         out1,
         out2,
     )
+}
+
+/// Autograd kernel of `aten::normal.Tensor_float`: records `NormalBackward0` when an input requires grad.
+pub(crate) fn normal_tensor_float_autograd(
+    ks: DispatchKeySet,
+    mean: &Tensor,
+    std: f64,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[mean]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[mean])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        normal_tensor_float_call(ks.below(DispatchKey::AutogradCPU), mean, std, generator)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(NormalBackward0 {}, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::normal.float_Tensor`: records `NormalBackward1` when an input requires grad.
+pub(crate) fn normal_float_tensor_autograd(
+    ks: DispatchKeySet,
+    mean: f64,
+    std: &Tensor,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[std]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[std])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        normal_float_tensor_call(ks.below(DispatchKey::AutogradCPU), mean, std, generator)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(NormalBackward1 {}, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::normal.Tensor_Tensor`: records `NormalBackward2` when an input requires grad.
+pub(crate) fn normal_tensor_tensor_autograd(
+    ks: DispatchKeySet,
+    mean: &Tensor,
+    std: &Tensor,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[mean, std]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[mean, std])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        normal_tensor_tensor_call(ks.below(DispatchKey::AutogradCPU), mean, std, generator)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(NormalBackward2 {}, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::normal_`: records `NormalBackward3` when an input requires grad.
+pub(crate) fn normal_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mean: f64,
+    std: f64,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::normal_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        normal_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, mean, std, generator)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(NormalBackward3 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::uniform_`: records `UniformBackward0` when an input requires grad.
+pub(crate) fn uniform_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    from: f64,
+    to: f64,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::uniform_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        uniform_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, from, to, generator)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(UniformBackward0 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::bernoulli`: records `BernoulliBackward0` when an input requires grad.
+pub(crate) fn bernoulli_autograd(ks: DispatchKeySet, self_: &Tensor, generator: Option<&Generator>) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        bernoulli_call(ks.below(DispatchKey::AutogradCPU), self_, generator)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(BernoulliBackward0 {}, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::bernoulli_.float`: records `BernoulliBackward1` when an input requires grad.
+pub(crate) fn bernoulli_float_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    p: f64,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::bernoulli_.float", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        bernoulli_float_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, p, generator)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(BernoulliBackward1 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::bernoulli_.Tensor`: records `BernoulliBackward2` when an input requires grad.
+pub(crate) fn bernoulli_tensor_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    p: &Tensor,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, p]);
+    check_inplace("aten::bernoulli_.Tensor", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, p])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(p, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        bernoulli_tensor_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, p, generator)?
+    };
+    if let Some((pre_p_,)) = saved {
+        let node = Node::new(BernoulliBackward2 { p_: pre_p_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::exponential_`: records `ExponentialBackward0` when an input requires grad.
+pub(crate) fn exponential_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    lambd: f64,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::exponential_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        exponential_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, lambd, generator)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(ExponentialBackward0 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::random_`: records `RandomBackward0` when an input requires grad.
+pub(crate) fn random_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::random_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        random_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, generator)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(RandomBackward0 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::random_.from`: records `RandomBackward1` when an input requires grad.
+pub(crate) fn random_from_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    from: i64,
+    to: Option<i64>,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::random_.from", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        random_from_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, from, to, generator)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(RandomBackward1 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::random_.to`: records `RandomBackward2` when an input requires grad.
+pub(crate) fn random_to_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    to: i64,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::random_.to", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad { Some(()) } else { None };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        random_to_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, to, generator)?
+    };
+    if let Some(()) = saved {
+        let node = Node::new(RandomBackward2 {}, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
 }

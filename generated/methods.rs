@@ -7,6 +7,7 @@
 #![allow(clippy::too_many_arguments, unused_imports)]
 
 use crate::ops;
+use ft_runtime::random::Generator;
 use ft_runtime::{DType, Device, Layout, MemoryFormat, Result, Scalar, Tensor};
 
 /// Operator methods on [`Tensor`] (`a.add(&b)`, `a.sum_dim(Some(&[1]), true)`).
@@ -679,6 +680,50 @@ pub trait TensorOps {
         beta: impl Into<Scalar>,
         alpha: impl Into<Scalar>,
     ) -> Result<Tensor>;
+    /// Method form of [`ops::normal_`].
+    fn normal_(&self, mean: f64, std: f64) -> Result<Tensor>;
+    /// Method form of [`ops::normal_full_`].
+    fn normal_full_(&self, mean: f64, std: f64, generator: Option<&Generator>) -> Result<Tensor>;
+    /// Method form of [`ops::uniform_`].
+    fn uniform_(&self, from: f64, to: f64) -> Result<Tensor>;
+    /// Method form of [`ops::uniform_full_`].
+    fn uniform_full_(&self, from: f64, to: f64, generator: Option<&Generator>) -> Result<Tensor>;
+    /// Method form of [`ops::bernoulli`].
+    fn bernoulli(&self) -> Result<Tensor>;
+    /// Method form of [`ops::bernoulli_full`].
+    fn bernoulli_full(&self, generator: Option<&Generator>) -> Result<Tensor>;
+    /// Method form of [`ops::bernoulli_p`].
+    fn bernoulli_p(&self, p: f64) -> Result<Tensor>;
+    /// Method form of [`ops::bernoulli_p_full`].
+    fn bernoulli_p_full(&self, p: f64, generator: Option<&Generator>) -> Result<Tensor>;
+    /// Method form of [`ops::bernoulli_`].
+    fn bernoulli_(&self, p: f64) -> Result<Tensor>;
+    /// Method form of [`ops::bernoulli_full_`].
+    fn bernoulli_full_(&self, p: f64, generator: Option<&Generator>) -> Result<Tensor>;
+    /// Method form of [`ops::bernoulli_tensor_`].
+    fn bernoulli_tensor_(&self, p: &Tensor) -> Result<Tensor>;
+    /// Method form of [`ops::bernoulli_tensor_full_`].
+    fn bernoulli_tensor_full_(&self, p: &Tensor, generator: Option<&Generator>) -> Result<Tensor>;
+    /// Method form of [`ops::exponential_`].
+    fn exponential_(&self, lambd: f64) -> Result<Tensor>;
+    /// Method form of [`ops::exponential_full_`].
+    fn exponential_full_(&self, lambd: f64, generator: Option<&Generator>) -> Result<Tensor>;
+    /// Method form of [`ops::random_`].
+    fn random_(&self) -> Result<Tensor>;
+    /// Method form of [`ops::random_full_`].
+    fn random_full_(&self, generator: Option<&Generator>) -> Result<Tensor>;
+    /// Method form of [`ops::random_from_`].
+    fn random_from_(&self, from: i64, to: Option<i64>) -> Result<Tensor>;
+    /// Method form of [`ops::random_from_full_`].
+    fn random_from_full_(&self, from: i64, to: Option<i64>, generator: Option<&Generator>) -> Result<Tensor>;
+    /// Method form of [`ops::random_to_`].
+    fn random_to_(&self, to: i64) -> Result<Tensor>;
+    /// Method form of [`ops::random_to_full_`].
+    fn random_to_full_(&self, to: i64, generator: Option<&Generator>) -> Result<Tensor>;
+    /// Method form of [`ops::multinomial`].
+    fn multinomial(&self, num_samples: i64, replacement: bool) -> Result<Tensor>;
+    /// Method form of [`ops::multinomial_full`].
+    fn multinomial_full(&self, num_samples: i64, replacement: bool, generator: Option<&Generator>) -> Result<Tensor>;
 }
 
 impl TensorOps for Tensor {
@@ -1665,5 +1710,71 @@ impl TensorOps for Tensor {
         alpha: impl Into<Scalar>,
     ) -> Result<Tensor> {
         ops::baddbmm_full_(self, batch1, batch2, beta, alpha)
+    }
+    fn normal_(&self, mean: f64, std: f64) -> Result<Tensor> {
+        ops::normal_(self, mean, std)
+    }
+    fn normal_full_(&self, mean: f64, std: f64, generator: Option<&Generator>) -> Result<Tensor> {
+        ops::normal_full_(self, mean, std, generator)
+    }
+    fn uniform_(&self, from: f64, to: f64) -> Result<Tensor> {
+        ops::uniform_(self, from, to)
+    }
+    fn uniform_full_(&self, from: f64, to: f64, generator: Option<&Generator>) -> Result<Tensor> {
+        ops::uniform_full_(self, from, to, generator)
+    }
+    fn bernoulli(&self) -> Result<Tensor> {
+        ops::bernoulli(self)
+    }
+    fn bernoulli_full(&self, generator: Option<&Generator>) -> Result<Tensor> {
+        ops::bernoulli_full(self, generator)
+    }
+    fn bernoulli_p(&self, p: f64) -> Result<Tensor> {
+        ops::bernoulli_p(self, p)
+    }
+    fn bernoulli_p_full(&self, p: f64, generator: Option<&Generator>) -> Result<Tensor> {
+        ops::bernoulli_p_full(self, p, generator)
+    }
+    fn bernoulli_(&self, p: f64) -> Result<Tensor> {
+        ops::bernoulli_(self, p)
+    }
+    fn bernoulli_full_(&self, p: f64, generator: Option<&Generator>) -> Result<Tensor> {
+        ops::bernoulli_full_(self, p, generator)
+    }
+    fn bernoulli_tensor_(&self, p: &Tensor) -> Result<Tensor> {
+        ops::bernoulli_tensor_(self, p)
+    }
+    fn bernoulli_tensor_full_(&self, p: &Tensor, generator: Option<&Generator>) -> Result<Tensor> {
+        ops::bernoulli_tensor_full_(self, p, generator)
+    }
+    fn exponential_(&self, lambd: f64) -> Result<Tensor> {
+        ops::exponential_(self, lambd)
+    }
+    fn exponential_full_(&self, lambd: f64, generator: Option<&Generator>) -> Result<Tensor> {
+        ops::exponential_full_(self, lambd, generator)
+    }
+    fn random_(&self) -> Result<Tensor> {
+        ops::random_(self)
+    }
+    fn random_full_(&self, generator: Option<&Generator>) -> Result<Tensor> {
+        ops::random_full_(self, generator)
+    }
+    fn random_from_(&self, from: i64, to: Option<i64>) -> Result<Tensor> {
+        ops::random_from_(self, from, to)
+    }
+    fn random_from_full_(&self, from: i64, to: Option<i64>, generator: Option<&Generator>) -> Result<Tensor> {
+        ops::random_from_full_(self, from, to, generator)
+    }
+    fn random_to_(&self, to: i64) -> Result<Tensor> {
+        ops::random_to_(self, to)
+    }
+    fn random_to_full_(&self, to: i64, generator: Option<&Generator>) -> Result<Tensor> {
+        ops::random_to_full_(self, to, generator)
+    }
+    fn multinomial(&self, num_samples: i64, replacement: bool) -> Result<Tensor> {
+        ops::multinomial(self, num_samples, replacement)
+    }
+    fn multinomial_full(&self, num_samples: i64, replacement: bool, generator: Option<&Generator>) -> Result<Tensor> {
+        ops::multinomial_full(self, num_samples, replacement, generator)
     }
 }

@@ -11,6 +11,7 @@ use ft_runtime::dispatch::{
     self, Arg, ArgType, BoxedOp, DefaultValue, DispatchKey, DispatchKeySet, Kernel, KernelKey, Op, OpSchema, Resolved,
     Ret, Stack, Unboxer, Value,
 };
+use ft_runtime::random::Generator;
 use ft_runtime::{tls, DType, Device, Error, Layout, MemoryFormat, Result, Scalar, Tensor};
 
 // ---------------------------------------------------------------------------
@@ -74667,6 +74668,4957 @@ impl BoxedOp for NativeGroupNormBackwardOutBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::rand.generator
+
+/// Schema of `aten::rand.generator`.
+pub static RAND_GENERATOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::rand",
+    overload: "generator",
+    signature: "rand.generator(SymInt[] size, *, Generator? generator, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor",
+    args: &[
+        Arg { name: "size", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "generator", ty: ArgType::OptGenerator, default: None, kwarg_only: true, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::rand.generator`.
+pub type RandGeneratorFn = fn(
+    DispatchKeySet,
+    &[i64],
+    Option<&Generator>,
+    Option<DType>,
+    Option<Layout>,
+    Option<Device>,
+    Option<bool>,
+) -> Result<Tensor>;
+
+fn rand_generator_cpu(
+    _ks: DispatchKeySet,
+    size: &[i64],
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::rand_generator(size, generator, dtype, layout, device, pin_memory)
+}
+
+/// Dispatch entry of `aten::rand.generator`.
+pub static RAND_GENERATOR: Op<RandGeneratorFn> = Op::new(
+    &RAND_GENERATOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(rand_generator_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::rand.generator` through the dispatcher with explicit keys.
+pub fn rand_generator_call(
+    ks: DispatchKeySet,
+    size: &[i64],
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    match RAND_GENERATOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, size, generator, dtype, layout, device, pin_memory),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::IntList(size.to_vec()),
+                generator.map_or(Value::None, |g| Value::Generator(g.clone())),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+            ];
+            fallback(&RAND_GENERATOR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::rand.generator",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Uniform values in [0, 1) drawn from `generator` (the default generator when None).
+///
+/// `aten::rand.generator`: `rand.generator(SymInt[] size, *, Generator? generator, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
+pub fn rand_generator(size: &[i64], generator: Option<&Generator>) -> Result<Tensor> {
+    rand_generator_full(size, generator, None, None, None, None)
+}
+
+/// [`rand_generator`] with every argument, including keyword-only ones.
+pub fn rand_generator_full(
+    size: &[i64],
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_for_factory(device.unwrap_or_default());
+    rand_generator_call(ks, size, generator, dtype, layout, device, pin_memory)
+}
+
+struct RandGeneratorBoxed;
+
+impl BoxedOp for RandGeneratorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RAND_GENERATOR_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RAND_GENERATOR_SCHEMA, bound);
+        let size = u.int_list()?;
+        let generator = u.opt_generator()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let r = rand_generator_full(&size, generator.as_ref(), dtype, layout, device, pin_memory)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::randn.generator
+
+/// Schema of `aten::randn.generator`.
+pub static RANDN_GENERATOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::randn",
+    overload: "generator",
+    signature: "randn.generator(SymInt[] size, *, Generator? generator, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor",
+    args: &[
+        Arg { name: "size", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "generator", ty: ArgType::OptGenerator, default: None, kwarg_only: true, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::randn.generator`.
+pub type RandnGeneratorFn = fn(
+    DispatchKeySet,
+    &[i64],
+    Option<&Generator>,
+    Option<DType>,
+    Option<Layout>,
+    Option<Device>,
+    Option<bool>,
+) -> Result<Tensor>;
+
+fn randn_generator_cpu(
+    _ks: DispatchKeySet,
+    size: &[i64],
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::randn_generator(size, generator, dtype, layout, device, pin_memory)
+}
+
+/// Dispatch entry of `aten::randn.generator`.
+pub static RANDN_GENERATOR: Op<RandnGeneratorFn> = Op::new(
+    &RANDN_GENERATOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(randn_generator_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::randn.generator` through the dispatcher with explicit keys.
+pub fn randn_generator_call(
+    ks: DispatchKeySet,
+    size: &[i64],
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    match RANDN_GENERATOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, size, generator, dtype, layout, device, pin_memory),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::IntList(size.to_vec()),
+                generator.map_or(Value::None, |g| Value::Generator(g.clone())),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+            ];
+            fallback(&RANDN_GENERATOR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::randn.generator",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Standard normal values drawn from `generator` (the default generator when None).
+///
+/// `aten::randn.generator`: `randn.generator(SymInt[] size, *, Generator? generator, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
+pub fn randn_generator(size: &[i64], generator: Option<&Generator>) -> Result<Tensor> {
+    randn_generator_full(size, generator, None, None, None, None)
+}
+
+/// [`randn_generator`] with every argument, including keyword-only ones.
+pub fn randn_generator_full(
+    size: &[i64],
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_for_factory(device.unwrap_or_default());
+    randn_generator_call(ks, size, generator, dtype, layout, device, pin_memory)
+}
+
+struct RandnGeneratorBoxed;
+
+impl BoxedOp for RandnGeneratorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RANDN_GENERATOR_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RANDN_GENERATOR_SCHEMA, bound);
+        let size = u.int_list()?;
+        let generator = u.opt_generator()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let r = randn_generator_full(&size, generator.as_ref(), dtype, layout, device, pin_memory)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::randperm.generator
+
+/// Schema of `aten::randperm.generator`.
+pub static RANDPERM_GENERATOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::randperm",
+    overload: "generator",
+    signature: "randperm.generator(SymInt n, *, Generator? generator, ScalarType? dtype=4, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor",
+    args: &[
+        Arg { name: "n", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "generator", ty: ArgType::OptGenerator, default: None, kwarg_only: true, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::Int(4)), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::randperm.generator`.
+pub type RandpermGeneratorFn = fn(
+    DispatchKeySet,
+    i64,
+    Option<&Generator>,
+    Option<DType>,
+    Option<Layout>,
+    Option<Device>,
+    Option<bool>,
+) -> Result<Tensor>;
+
+fn randperm_generator_cpu(
+    _ks: DispatchKeySet,
+    n: i64,
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::randperm_generator(n, generator, dtype, layout, device, pin_memory)
+}
+
+/// Dispatch entry of `aten::randperm.generator`.
+pub static RANDPERM_GENERATOR: Op<RandpermGeneratorFn> = Op::new(
+    &RANDPERM_GENERATOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(randperm_generator_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::randperm.generator` through the dispatcher with explicit keys.
+pub fn randperm_generator_call(
+    ks: DispatchKeySet,
+    n: i64,
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    match RANDPERM_GENERATOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, n, generator, dtype, layout, device, pin_memory),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Int(n),
+                generator.map_or(Value::None, |g| Value::Generator(g.clone())),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+            ];
+            fallback(&RANDPERM_GENERATOR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::randperm.generator",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A random permutation of 0..n drawn from `generator`.
+///
+/// `aten::randperm.generator`: `randperm.generator(SymInt n, *, Generator? generator, ScalarType? dtype=4, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
+pub fn randperm_generator(n: i64, generator: Option<&Generator>) -> Result<Tensor> {
+    randperm_generator_full(n, generator, Some(DType::I64), None, None, None)
+}
+
+/// [`randperm_generator`] with every argument, including keyword-only ones.
+pub fn randperm_generator_full(
+    n: i64,
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_for_factory(device.unwrap_or_default());
+    randperm_generator_call(ks, n, generator, dtype, layout, device, pin_memory)
+}
+
+struct RandpermGeneratorBoxed;
+
+impl BoxedOp for RandpermGeneratorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RANDPERM_GENERATOR_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RANDPERM_GENERATOR_SCHEMA, bound);
+        let n = u.int()?;
+        let generator = u.opt_generator()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let r = randperm_generator_full(n, generator.as_ref(), dtype, layout, device, pin_memory)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::randint
+
+/// Schema of `aten::randint`.
+pub static RANDINT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::randint",
+    overload: "",
+    signature: "randint(SymInt high, SymInt[] size, *, ScalarType? dtype=4, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor",
+    args: &[
+        Arg { name: "high", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "size", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::Int(4)), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::randint`.
+pub type RandintFn =
+    fn(DispatchKeySet, i64, &[i64], Option<DType>, Option<Layout>, Option<Device>, Option<bool>) -> Result<Tensor>;
+
+fn randint_cpu(
+    _ks: DispatchKeySet,
+    high: i64,
+    size: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::randint(high, size, dtype, layout, device, pin_memory)
+}
+
+/// Dispatch entry of `aten::randint`.
+pub static RANDINT: Op<RandintFn> = Op::new(
+    &RANDINT_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(randint_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::randint` through the dispatcher with explicit keys.
+pub fn randint_call(
+    ks: DispatchKeySet,
+    high: i64,
+    size: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    match RANDINT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, high, size, dtype, layout, device, pin_memory),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Int(high),
+                Value::IntList(size.to_vec()),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+            ];
+            fallback(&RANDINT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::randint", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Random integers in [0, high) from the default generator: `random() % high`, or `random64() % high` from a range of 2^28 on.
+///
+/// `aten::randint`: `randint(SymInt high, SymInt[] size, *, ScalarType? dtype=4, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
+pub fn randint(high: i64, size: &[i64]) -> Result<Tensor> {
+    randint_full(high, size, Some(DType::I64), None, None, None)
+}
+
+/// [`randint`] with every argument, including keyword-only ones.
+pub fn randint_full(
+    high: i64,
+    size: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_for_factory(device.unwrap_or_default());
+    randint_call(ks, high, size, dtype, layout, device, pin_memory)
+}
+
+struct RandintBoxed;
+
+impl BoxedOp for RandintBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RANDINT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RANDINT_SCHEMA, bound);
+        let high = u.int()?;
+        let size = u.int_list()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let r = randint_full(high, &size, dtype, layout, device, pin_memory)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::randint.generator
+
+/// Schema of `aten::randint.generator`.
+pub static RANDINT_GENERATOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::randint",
+    overload: "generator",
+    signature: "randint.generator(SymInt high, SymInt[] size, *, Generator? generator, ScalarType? dtype=4, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor",
+    args: &[
+        Arg { name: "high", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "size", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "generator", ty: ArgType::OptGenerator, default: None, kwarg_only: true, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::Int(4)), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::randint.generator`.
+pub type RandintGeneratorFn = fn(
+    DispatchKeySet,
+    i64,
+    &[i64],
+    Option<&Generator>,
+    Option<DType>,
+    Option<Layout>,
+    Option<Device>,
+    Option<bool>,
+) -> Result<Tensor>;
+
+fn randint_generator_cpu(
+    _ks: DispatchKeySet,
+    high: i64,
+    size: &[i64],
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::randint_generator(high, size, generator, dtype, layout, device, pin_memory)
+}
+
+/// Dispatch entry of `aten::randint.generator`.
+pub static RANDINT_GENERATOR: Op<RandintGeneratorFn> = Op::new(
+    &RANDINT_GENERATOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(randint_generator_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::randint.generator` through the dispatcher with explicit keys.
+pub fn randint_generator_call(
+    ks: DispatchKeySet,
+    high: i64,
+    size: &[i64],
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    match RANDINT_GENERATOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, high, size, generator, dtype, layout, device, pin_memory),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Int(high),
+                Value::IntList(size.to_vec()),
+                generator.map_or(Value::None, |g| Value::Generator(g.clone())),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+            ];
+            fallback(&RANDINT_GENERATOR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::randint.generator",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Random integers in [0, high) drawn from `generator`.
+///
+/// `aten::randint.generator`: `randint.generator(SymInt high, SymInt[] size, *, Generator? generator, ScalarType? dtype=4, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
+pub fn randint_generator(high: i64, size: &[i64], generator: Option<&Generator>) -> Result<Tensor> {
+    randint_generator_full(high, size, generator, Some(DType::I64), None, None, None)
+}
+
+/// [`randint_generator`] with every argument, including keyword-only ones.
+pub fn randint_generator_full(
+    high: i64,
+    size: &[i64],
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_for_factory(device.unwrap_or_default());
+    randint_generator_call(ks, high, size, generator, dtype, layout, device, pin_memory)
+}
+
+struct RandintGeneratorBoxed;
+
+impl BoxedOp for RandintGeneratorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RANDINT_GENERATOR_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RANDINT_GENERATOR_SCHEMA, bound);
+        let high = u.int()?;
+        let size = u.int_list()?;
+        let generator = u.opt_generator()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let r = randint_generator_full(high, &size, generator.as_ref(), dtype, layout, device, pin_memory)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::randint.low
+
+/// Schema of `aten::randint.low`.
+pub static RANDINT_LOW_SCHEMA: OpSchema = OpSchema {
+    name: "aten::randint",
+    overload: "low",
+    signature: "randint.low(SymInt low, SymInt high, SymInt[] size, *, ScalarType? dtype=4, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor",
+    args: &[
+        Arg { name: "low", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "high", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "size", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::Int(4)), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::randint.low`.
+pub type RandintLowFn =
+    fn(DispatchKeySet, i64, i64, &[i64], Option<DType>, Option<Layout>, Option<Device>, Option<bool>) -> Result<Tensor>;
+
+fn randint_low_cpu(
+    _ks: DispatchKeySet,
+    low: i64,
+    high: i64,
+    size: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::randint_low(low, high, size, dtype, layout, device, pin_memory)
+}
+
+/// Dispatch entry of `aten::randint.low`.
+pub static RANDINT_LOW: Op<RandintLowFn> = Op::new(
+    &RANDINT_LOW_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(randint_low_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::randint.low` through the dispatcher with explicit keys.
+pub fn randint_low_call(
+    ks: DispatchKeySet,
+    low: i64,
+    high: i64,
+    size: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    match RANDINT_LOW.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, low, high, size, dtype, layout, device, pin_memory),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Int(low),
+                Value::Int(high),
+                Value::IntList(size.to_vec()),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+            ];
+            fallback(&RANDINT_LOW_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::randint.low", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Random integers in [low, high) from the default generator.
+///
+/// `aten::randint.low`: `randint.low(SymInt low, SymInt high, SymInt[] size, *, ScalarType? dtype=4, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
+pub fn randint_low(low: i64, high: i64, size: &[i64]) -> Result<Tensor> {
+    randint_low_full(low, high, size, Some(DType::I64), None, None, None)
+}
+
+/// [`randint_low`] with every argument, including keyword-only ones.
+pub fn randint_low_full(
+    low: i64,
+    high: i64,
+    size: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_for_factory(device.unwrap_or_default());
+    randint_low_call(ks, low, high, size, dtype, layout, device, pin_memory)
+}
+
+struct RandintLowBoxed;
+
+impl BoxedOp for RandintLowBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RANDINT_LOW_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RANDINT_LOW_SCHEMA, bound);
+        let low = u.int()?;
+        let high = u.int()?;
+        let size = u.int_list()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let r = randint_low_full(low, high, &size, dtype, layout, device, pin_memory)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::randint.low_generator
+
+/// Schema of `aten::randint.low_generator`.
+pub static RANDINT_LOW_GENERATOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::randint",
+    overload: "low_generator",
+    signature: "randint.low_generator(SymInt low, SymInt high, SymInt[] size, *, Generator? generator, ScalarType? dtype=4, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor",
+    args: &[
+        Arg { name: "low", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "high", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "size", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "generator", ty: ArgType::OptGenerator, default: None, kwarg_only: true, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::Int(4)), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::randint.low_generator`.
+pub type RandintLowGeneratorFn = fn(
+    DispatchKeySet,
+    i64,
+    i64,
+    &[i64],
+    Option<&Generator>,
+    Option<DType>,
+    Option<Layout>,
+    Option<Device>,
+    Option<bool>,
+) -> Result<Tensor>;
+
+fn randint_low_generator_cpu(
+    _ks: DispatchKeySet,
+    low: i64,
+    high: i64,
+    size: &[i64],
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::randint_low_generator(low, high, size, generator, dtype, layout, device, pin_memory)
+}
+
+/// Dispatch entry of `aten::randint.low_generator`.
+pub static RANDINT_LOW_GENERATOR: Op<RandintLowGeneratorFn> = Op::new(
+    &RANDINT_LOW_GENERATOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(randint_low_generator_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::randint.low_generator` through the dispatcher with explicit keys.
+pub fn randint_low_generator_call(
+    ks: DispatchKeySet,
+    low: i64,
+    high: i64,
+    size: &[i64],
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    match RANDINT_LOW_GENERATOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, low, high, size, generator, dtype, layout, device, pin_memory),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Int(low),
+                Value::Int(high),
+                Value::IntList(size.to_vec()),
+                generator.map_or(Value::None, |g| Value::Generator(g.clone())),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+            ];
+            fallback(&RANDINT_LOW_GENERATOR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::randint.low_generator",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Random integers in [low, high) drawn from `generator`.
+///
+/// `aten::randint.low_generator`: `randint.low_generator(SymInt low, SymInt high, SymInt[] size, *, Generator? generator, ScalarType? dtype=4, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
+pub fn randint_low_generator(low: i64, high: i64, size: &[i64], generator: Option<&Generator>) -> Result<Tensor> {
+    randint_low_generator_full(low, high, size, generator, Some(DType::I64), None, None, None)
+}
+
+/// [`randint_low_generator`] with every argument, including keyword-only ones.
+pub fn randint_low_generator_full(
+    low: i64,
+    high: i64,
+    size: &[i64],
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_for_factory(device.unwrap_or_default());
+    randint_low_generator_call(ks, low, high, size, generator, dtype, layout, device, pin_memory)
+}
+
+struct RandintLowGeneratorBoxed;
+
+impl BoxedOp for RandintLowGeneratorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RANDINT_LOW_GENERATOR_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RANDINT_LOW_GENERATOR_SCHEMA, bound);
+        let low = u.int()?;
+        let high = u.int()?;
+        let size = u.int_list()?;
+        let generator = u.opt_generator()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let r = randint_low_generator_full(low, high, &size, generator.as_ref(), dtype, layout, device, pin_memory)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::normal.Tensor_float
+
+/// Schema of `aten::normal.Tensor_float`.
+pub static NORMAL_TENSOR_FLOAT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::normal",
+    overload: "Tensor_float",
+    signature: "normal.Tensor_float(Tensor mean, float std=1., *, Generator? generator=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "mean",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "std",
+            ty: ArgType::Float,
+            default: Some(DefaultValue::Float(1.0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "generator",
+            ty: ArgType::OptGenerator,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::normal.Tensor_float`.
+pub type NormalTensorFloatFn = fn(DispatchKeySet, &Tensor, f64, Option<&Generator>) -> Result<Tensor>;
+
+fn normal_tensor_float_cpu(
+    _ks: DispatchKeySet,
+    mean: &Tensor,
+    std: f64,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::normal_tensor_float(mean, std, generator)
+}
+
+/// Dispatch entry of `aten::normal.Tensor_float`.
+pub static NORMAL_TENSOR_FLOAT: Op<NormalTensorFloatFn> = Op::new(
+    &NORMAL_TENSOR_FLOAT_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(normal_tensor_float_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::normal_tensor_float_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::normal.Tensor_float` through the dispatcher with explicit keys.
+pub fn normal_tensor_float_call(
+    ks: DispatchKeySet,
+    mean: &Tensor,
+    std: f64,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    match NORMAL_TENSOR_FLOAT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, mean, std, generator),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(mean.clone()),
+                Value::Float(std),
+                generator.map_or(Value::None, |g| Value::Generator(g.clone())),
+            ];
+            fallback(&NORMAL_TENSOR_FLOAT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::normal.Tensor_float",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Normal values with per-element means `mean` and standard deviation `std`: `normal_(0, std)` shaped like `mean`, plus `mean`.
+///
+/// `aten::normal.Tensor_float`: `normal.Tensor_float(Tensor mean, float std=1., *, Generator? generator=None) -> Tensor`
+pub fn normal_tensor_float(mean: &Tensor, std: f64) -> Result<Tensor> {
+    normal_tensor_float_full(mean, std, None)
+}
+
+/// [`normal_tensor_float`] with every argument, including keyword-only ones.
+pub fn normal_tensor_float_full(mean: &Tensor, std: f64, generator: Option<&Generator>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[mean]);
+    normal_tensor_float_call(ks, mean, std, generator)
+}
+
+struct NormalTensorFloatBoxed;
+
+impl BoxedOp for NormalTensorFloatBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NORMAL_TENSOR_FLOAT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NORMAL_TENSOR_FLOAT_SCHEMA, bound);
+        let mean = u.tensor()?;
+        let std = u.float()?;
+        let generator = u.opt_generator()?;
+        let r = normal_tensor_float_full(&mean, std, generator.as_ref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::normal.float_Tensor
+
+/// Schema of `aten::normal.float_Tensor`.
+pub static NORMAL_FLOAT_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::normal",
+    overload: "float_Tensor",
+    signature: "normal.float_Tensor(float mean, Tensor std, *, Generator? generator=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "mean",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "std",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "generator",
+            ty: ArgType::OptGenerator,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::normal.float_Tensor`.
+pub type NormalFloatTensorFn = fn(DispatchKeySet, f64, &Tensor, Option<&Generator>) -> Result<Tensor>;
+
+fn normal_float_tensor_cpu(
+    _ks: DispatchKeySet,
+    mean: f64,
+    std: &Tensor,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::normal_float_tensor(mean, std, generator)
+}
+
+/// Dispatch entry of `aten::normal.float_Tensor`.
+pub static NORMAL_FLOAT_TENSOR: Op<NormalFloatTensorFn> = Op::new(
+    &NORMAL_FLOAT_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(normal_float_tensor_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::normal_float_tensor_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::normal.float_Tensor` through the dispatcher with explicit keys.
+pub fn normal_float_tensor_call(
+    ks: DispatchKeySet,
+    mean: f64,
+    std: &Tensor,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    match NORMAL_FLOAT_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, mean, std, generator),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Float(mean),
+                Value::Tensor(std.clone()),
+                generator.map_or(Value::None, |g| Value::Generator(g.clone())),
+            ];
+            fallback(&NORMAL_FLOAT_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::normal.float_Tensor",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Normal values with mean `mean` and per-element standard deviations `std`: `normal_(0, 1) * std + mean`.
+///
+/// `aten::normal.float_Tensor`: `normal.float_Tensor(float mean, Tensor std, *, Generator? generator=None) -> Tensor`
+pub fn normal_float_tensor(mean: f64, std: &Tensor) -> Result<Tensor> {
+    normal_float_tensor_full(mean, std, None)
+}
+
+/// [`normal_float_tensor`] with every argument, including keyword-only ones.
+pub fn normal_float_tensor_full(mean: f64, std: &Tensor, generator: Option<&Generator>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[std]);
+    normal_float_tensor_call(ks, mean, std, generator)
+}
+
+struct NormalFloatTensorBoxed;
+
+impl BoxedOp for NormalFloatTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NORMAL_FLOAT_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NORMAL_FLOAT_TENSOR_SCHEMA, bound);
+        let mean = u.float()?;
+        let std = u.tensor()?;
+        let generator = u.opt_generator()?;
+        let r = normal_float_tensor_full(mean, &std, generator.as_ref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::normal.Tensor_Tensor
+
+/// Schema of `aten::normal.Tensor_Tensor`.
+pub static NORMAL_TENSOR_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::normal",
+    overload: "Tensor_Tensor",
+    signature: "normal.Tensor_Tensor(Tensor mean, Tensor std, *, Generator? generator=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "mean",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "std",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "generator",
+            ty: ArgType::OptGenerator,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::normal.Tensor_Tensor`.
+pub type NormalTensorTensorFn = fn(DispatchKeySet, &Tensor, &Tensor, Option<&Generator>) -> Result<Tensor>;
+
+fn normal_tensor_tensor_cpu(
+    _ks: DispatchKeySet,
+    mean: &Tensor,
+    std: &Tensor,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::normal_tensor_tensor(mean, std, generator)
+}
+
+/// Dispatch entry of `aten::normal.Tensor_Tensor`.
+pub static NORMAL_TENSOR_TENSOR: Op<NormalTensorTensorFn> = Op::new(
+    &NORMAL_TENSOR_TENSOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(normal_tensor_tensor_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::normal_tensor_tensor_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::normal.Tensor_Tensor` through the dispatcher with explicit keys.
+pub fn normal_tensor_tensor_call(
+    ks: DispatchKeySet,
+    mean: &Tensor,
+    std: &Tensor,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    match NORMAL_TENSOR_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, mean, std, generator),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(mean.clone()),
+                Value::Tensor(std.clone()),
+                generator.map_or(Value::None, |g| Value::Generator(g.clone())),
+            ];
+            fallback(&NORMAL_TENSOR_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::normal.Tensor_Tensor",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Normal values with per-element means and standard deviations broadcast together; the result has `mean`'s dtype.
+///
+/// `aten::normal.Tensor_Tensor`: `normal.Tensor_Tensor(Tensor mean, Tensor std, *, Generator? generator=None) -> Tensor`
+pub fn normal_tensor_tensor(mean: &Tensor, std: &Tensor) -> Result<Tensor> {
+    normal_tensor_tensor_full(mean, std, None)
+}
+
+/// [`normal_tensor_tensor`] with every argument, including keyword-only ones.
+pub fn normal_tensor_tensor_full(mean: &Tensor, std: &Tensor, generator: Option<&Generator>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[mean, std]);
+    normal_tensor_tensor_call(ks, mean, std, generator)
+}
+
+struct NormalTensorTensorBoxed;
+
+impl BoxedOp for NormalTensorTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NORMAL_TENSOR_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NORMAL_TENSOR_TENSOR_SCHEMA, bound);
+        let mean = u.tensor()?;
+        let std = u.tensor()?;
+        let generator = u.opt_generator()?;
+        let r = normal_tensor_tensor_full(&mean, &std, generator.as_ref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::normal.float_float
+
+/// Schema of `aten::normal.float_float`.
+pub static NORMAL_FLOAT_FLOAT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::normal",
+    overload: "float_float",
+    signature: "normal.float_float(float mean, float std, SymInt[] size, *, Generator? generator=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor",
+    args: &[
+        Arg { name: "mean", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "std", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "size", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "generator", ty: ArgType::OptGenerator, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::normal.float_float`.
+pub type NormalFloatFloatFn = fn(
+    DispatchKeySet,
+    f64,
+    f64,
+    &[i64],
+    Option<&Generator>,
+    Option<DType>,
+    Option<Layout>,
+    Option<Device>,
+    Option<bool>,
+) -> Result<Tensor>;
+
+fn normal_float_float_cpu(
+    _ks: DispatchKeySet,
+    mean: f64,
+    std: f64,
+    size: &[i64],
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::normal_float_float(mean, std, size, generator, dtype, layout, device, pin_memory)
+}
+
+/// Dispatch entry of `aten::normal.float_float`.
+pub static NORMAL_FLOAT_FLOAT: Op<NormalFloatFloatFn> = Op::new(
+    &NORMAL_FLOAT_FLOAT_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(normal_float_float_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::normal.float_float` through the dispatcher with explicit keys.
+pub fn normal_float_float_call(
+    ks: DispatchKeySet,
+    mean: f64,
+    std: f64,
+    size: &[i64],
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    match NORMAL_FLOAT_FLOAT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, mean, std, size, generator, dtype, layout, device, pin_memory),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Float(mean),
+                Value::Float(std),
+                Value::IntList(size.to_vec()),
+                generator.map_or(Value::None, |g| Value::Generator(g.clone())),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+            ];
+            fallback(&NORMAL_FLOAT_FLOAT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::normal.float_float",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// A new tensor of `size` with normal values of mean `mean` and standard deviation `std`.
+///
+/// `aten::normal.float_float`: `normal.float_float(float mean, float std, SymInt[] size, *, Generator? generator=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
+pub fn normal_float_float(mean: f64, std: f64, size: &[i64]) -> Result<Tensor> {
+    normal_float_float_full(mean, std, size, None, None, None, None, None)
+}
+
+/// [`normal_float_float`] with every argument, including keyword-only ones.
+pub fn normal_float_float_full(
+    mean: f64,
+    std: f64,
+    size: &[i64],
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_for_factory(device.unwrap_or_default());
+    normal_float_float_call(ks, mean, std, size, generator, dtype, layout, device, pin_memory)
+}
+
+struct NormalFloatFloatBoxed;
+
+impl BoxedOp for NormalFloatFloatBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NORMAL_FLOAT_FLOAT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NORMAL_FLOAT_FLOAT_SCHEMA, bound);
+        let mean = u.float()?;
+        let std = u.float()?;
+        let size = u.int_list()?;
+        let generator = u.opt_generator()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let r = normal_float_float_full(mean, std, &size, generator.as_ref(), dtype, layout, device, pin_memory)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::normal_
+
+/// Schema of `aten::normal_`.
+pub static NORMAL_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::normal_",
+    overload: "",
+    signature: "normal_(Tensor(a!) self, float mean=0., float std=1., *, Generator? generator=None) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "mean",
+            ty: ArgType::Float,
+            default: Some(DefaultValue::Float(0.0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "std",
+            ty: ArgType::Float,
+            default: Some(DefaultValue::Float(1.0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "generator",
+            ty: ArgType::OptGenerator,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::normal_`.
+pub type NormalInplaceFn = fn(DispatchKeySet, &Tensor, f64, f64, Option<&Generator>) -> Result<Tensor>;
+
+fn normal_inplace_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    mean: f64,
+    std: f64,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::normal_(self_, mean, std, generator)
+}
+
+/// Bumps the version counter of the tensors `aten::normal_` writes.
+fn normal_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mean: f64,
+    std: f64,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        normal_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, mean, std, generator)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::normal_`.
+pub static NORMAL_INPLACE: Op<NormalInplaceFn> = Op::new(
+    &NORMAL_INPLACE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(normal_inplace_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::normal_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(normal_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::normal_` through the dispatcher with explicit keys.
+pub fn normal_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    mean: f64,
+    std: f64,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    match NORMAL_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, mean, std, generator),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Float(mean),
+                Value::Float(std),
+                generator.map_or(Value::None, |g| Value::Generator(g.clone())),
+            ];
+            fallback(&NORMAL_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::normal_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Fills `self` with normal values: blocks of 16 (torch's vectorised Box–Muller) for a contiguous tensor of 16 elements or more, per element otherwise.
+///
+/// `aten::normal_`: `normal_(Tensor(a!) self, float mean=0., float std=1., *, Generator? generator=None) -> Tensor(a!)`
+pub fn normal_(self_: &Tensor, mean: f64, std: f64) -> Result<Tensor> {
+    normal_full_(self_, mean, std, None)
+}
+
+/// [`normal_`] with every argument, including keyword-only ones.
+pub fn normal_full_(self_: &Tensor, mean: f64, std: f64, generator: Option<&Generator>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    normal_inplace_call(ks, self_, mean, std, generator)
+}
+
+struct NormalInplaceBoxed;
+
+impl BoxedOp for NormalInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NORMAL_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NORMAL_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let mean = u.float()?;
+        let std = u.float()?;
+        let generator = u.opt_generator()?;
+        let r = normal_full_(&self_, mean, std, generator.as_ref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::uniform_
+
+/// Schema of `aten::uniform_`.
+pub static UNIFORM_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::uniform_",
+    overload: "",
+    signature: "uniform_(Tensor(a!) self, float from=0., float to=1., *, Generator? generator=None) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "from",
+            ty: ArgType::Float,
+            default: Some(DefaultValue::Float(0.0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "to",
+            ty: ArgType::Float,
+            default: Some(DefaultValue::Float(1.0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "generator",
+            ty: ArgType::OptGenerator,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::uniform_`.
+pub type UniformInplaceFn = fn(DispatchKeySet, &Tensor, f64, f64, Option<&Generator>) -> Result<Tensor>;
+
+fn uniform_inplace_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    from: f64,
+    to: f64,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::uniform_(self_, from, to, generator)
+}
+
+/// Bumps the version counter of the tensors `aten::uniform_` writes.
+fn uniform_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    from: f64,
+    to: f64,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        uniform_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, from, to, generator)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::uniform_`.
+pub static UNIFORM_INPLACE: Op<UniformInplaceFn> = Op::new(
+    &UNIFORM_INPLACE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(uniform_inplace_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::uniform_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(uniform_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::uniform_` through the dispatcher with explicit keys.
+pub fn uniform_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    from: f64,
+    to: f64,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    match UNIFORM_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, from, to, generator),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Float(from),
+                Value::Float(to),
+                generator.map_or(Value::None, |g| Value::Generator(g.clone())),
+            ];
+            fallback(&UNIFORM_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::uniform_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Fills `self` with uniform values in [from, to), one draw per element in memory order.
+///
+/// `aten::uniform_`: `uniform_(Tensor(a!) self, float from=0., float to=1., *, Generator? generator=None) -> Tensor(a!)`
+pub fn uniform_(self_: &Tensor, from: f64, to: f64) -> Result<Tensor> {
+    uniform_full_(self_, from, to, None)
+}
+
+/// [`uniform_`] with every argument, including keyword-only ones.
+pub fn uniform_full_(self_: &Tensor, from: f64, to: f64, generator: Option<&Generator>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    uniform_inplace_call(ks, self_, from, to, generator)
+}
+
+struct UniformInplaceBoxed;
+
+impl BoxedOp for UniformInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &UNIFORM_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&UNIFORM_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let from = u.float()?;
+        let to = u.float()?;
+        let generator = u.opt_generator()?;
+        let r = uniform_full_(&self_, from, to, generator.as_ref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bernoulli
+
+/// Schema of `aten::bernoulli`.
+pub static BERNOULLI_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bernoulli",
+    overload: "",
+    signature: "bernoulli(Tensor self, *, Generator? generator=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "generator",
+            ty: ArgType::OptGenerator,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::bernoulli`.
+pub type BernoulliFn = fn(DispatchKeySet, &Tensor, Option<&Generator>) -> Result<Tensor>;
+
+fn bernoulli_cpu(_ks: DispatchKeySet, self_: &Tensor, generator: Option<&Generator>) -> Result<Tensor> {
+    ft_kernels::distributions::bernoulli(self_, generator)
+}
+
+/// Dispatch entry of `aten::bernoulli`.
+pub static BERNOULLI: Op<BernoulliFn> = Op::new(
+    &BERNOULLI_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(bernoulli_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::bernoulli_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::bernoulli` through the dispatcher with explicit keys.
+pub fn bernoulli_call(ks: DispatchKeySet, self_: &Tensor, generator: Option<&Generator>) -> Result<Tensor> {
+    match BERNOULLI.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, generator),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                generator.map_or(Value::None, |g| Value::Generator(g.clone())),
+            ];
+            fallback(&BERNOULLI_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::bernoulli", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// 0/1 draws with probabilities `self` (float64 probabilities compare a double uniform, the others a float one).
+///
+/// `aten::bernoulli`: `bernoulli(Tensor self, *, Generator? generator=None) -> Tensor`
+pub fn bernoulli(self_: &Tensor) -> Result<Tensor> {
+    bernoulli_full(self_, None)
+}
+
+/// [`bernoulli`] with every argument, including keyword-only ones.
+pub fn bernoulli_full(self_: &Tensor, generator: Option<&Generator>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    bernoulli_call(ks, self_, generator)
+}
+
+struct BernoulliBoxed;
+
+impl BoxedOp for BernoulliBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BERNOULLI_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BERNOULLI_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let generator = u.opt_generator()?;
+        let r = bernoulli_full(&self_, generator.as_ref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bernoulli.p
+
+/// Schema of `aten::bernoulli.p`.
+pub static BERNOULLI_P_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bernoulli",
+    overload: "p",
+    signature: "bernoulli.p(Tensor self, float p, *, Generator? generator=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "generator",
+            ty: ArgType::OptGenerator,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::bernoulli.p`.
+pub type BernoulliPFn = fn(DispatchKeySet, &Tensor, f64, Option<&Generator>) -> Result<Tensor>;
+
+fn bernoulli_p_cpu(_ks: DispatchKeySet, self_: &Tensor, p: f64, generator: Option<&Generator>) -> Result<Tensor> {
+    ft_kernels::distributions::bernoulli_p(self_, p, generator)
+}
+
+/// Dispatch entry of `aten::bernoulli.p`.
+pub static BERNOULLI_P: Op<BernoulliPFn> = Op::new(
+    &BERNOULLI_P_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(bernoulli_p_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::bernoulli.p` through the dispatcher with explicit keys.
+pub fn bernoulli_p_call(ks: DispatchKeySet, self_: &Tensor, p: f64, generator: Option<&Generator>) -> Result<Tensor> {
+    match BERNOULLI_P.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, p, generator),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Float(p),
+                generator.map_or(Value::None, |g| Value::Generator(g.clone())),
+            ];
+            fallback(&BERNOULLI_P_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::bernoulli.p", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// 0/1 draws with probability `p`, shaped and typed like `self`.
+///
+/// `aten::bernoulli.p`: `bernoulli.p(Tensor self, float p, *, Generator? generator=None) -> Tensor`
+pub fn bernoulli_p(self_: &Tensor, p: f64) -> Result<Tensor> {
+    bernoulli_p_full(self_, p, None)
+}
+
+/// [`bernoulli_p`] with every argument, including keyword-only ones.
+pub fn bernoulli_p_full(self_: &Tensor, p: f64, generator: Option<&Generator>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    bernoulli_p_call(ks, self_, p, generator)
+}
+
+struct BernoulliPBoxed;
+
+impl BoxedOp for BernoulliPBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BERNOULLI_P_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BERNOULLI_P_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let p = u.float()?;
+        let generator = u.opt_generator()?;
+        let r = bernoulli_p_full(&self_, p, generator.as_ref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bernoulli_.float
+
+/// Schema of `aten::bernoulli_.float`.
+pub static BERNOULLI_FLOAT_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bernoulli_",
+    overload: "float",
+    signature: "bernoulli_.float(Tensor(a!) self, float p=0.5, *, Generator? generator=None) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: Some(DefaultValue::Float(0.5)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "generator",
+            ty: ArgType::OptGenerator,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::bernoulli_.float`.
+pub type BernoulliFloatInplaceFn = fn(DispatchKeySet, &Tensor, f64, Option<&Generator>) -> Result<Tensor>;
+
+fn bernoulli_float_inplace_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    p: f64,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::bernoulli_(self_, p, generator)
+}
+
+/// Bumps the version counter of the tensors `aten::bernoulli_.float` writes.
+fn bernoulli_float_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    p: f64,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        bernoulli_float_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, p, generator)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::bernoulli_.float`.
+pub static BERNOULLI_FLOAT_INPLACE: Op<BernoulliFloatInplaceFn> = Op::new(
+    &BERNOULLI_FLOAT_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(bernoulli_float_inplace_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::bernoulli_float_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(bernoulli_float_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::bernoulli_.float` through the dispatcher with explicit keys.
+pub fn bernoulli_float_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    p: f64,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    match BERNOULLI_FLOAT_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, p, generator),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Float(p),
+                generator.map_or(Value::None, |g| Value::Generator(g.clone())),
+            ];
+            fallback(&BERNOULLI_FLOAT_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bernoulli_.float",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Fills `self` with 0/1 draws, 1 with probability `p` (`uniform_double < p`, in memory order).
+///
+/// `aten::bernoulli_.float`: `bernoulli_.float(Tensor(a!) self, float p=0.5, *, Generator? generator=None) -> Tensor(a!)`
+pub fn bernoulli_(self_: &Tensor, p: f64) -> Result<Tensor> {
+    bernoulli_full_(self_, p, None)
+}
+
+/// [`bernoulli_`] with every argument, including keyword-only ones.
+pub fn bernoulli_full_(self_: &Tensor, p: f64, generator: Option<&Generator>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    bernoulli_float_inplace_call(ks, self_, p, generator)
+}
+
+struct BernoulliFloatInplaceBoxed;
+
+impl BoxedOp for BernoulliFloatInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BERNOULLI_FLOAT_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BERNOULLI_FLOAT_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let p = u.float()?;
+        let generator = u.opt_generator()?;
+        let r = bernoulli_full_(&self_, p, generator.as_ref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bernoulli_.Tensor
+
+/// Schema of `aten::bernoulli_.Tensor`.
+pub static BERNOULLI_TENSOR_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bernoulli_",
+    overload: "Tensor",
+    signature: "bernoulli_.Tensor(Tensor(a!) self, Tensor p, *, Generator? generator=None) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "generator",
+            ty: ArgType::OptGenerator,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::bernoulli_.Tensor`.
+pub type BernoulliTensorInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor, Option<&Generator>) -> Result<Tensor>;
+
+fn bernoulli_tensor_inplace_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    p: &Tensor,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::bernoulli_tensor_(self_, p, generator)
+}
+
+/// Bumps the version counter of the tensors `aten::bernoulli_.Tensor` writes.
+fn bernoulli_tensor_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    p: &Tensor,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        bernoulli_tensor_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, p, generator)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::bernoulli_.Tensor`.
+pub static BERNOULLI_TENSOR_INPLACE: Op<BernoulliTensorInplaceFn> = Op::new(
+    &BERNOULLI_TENSOR_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(bernoulli_tensor_inplace_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::bernoulli_tensor_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(bernoulli_tensor_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::bernoulli_.Tensor` through the dispatcher with explicit keys.
+pub fn bernoulli_tensor_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    p: &Tensor,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    match BERNOULLI_TENSOR_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, p, generator),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(p.clone()),
+                generator.map_or(Value::None, |g| Value::Generator(g.clone())),
+            ];
+            fallback(&BERNOULLI_TENSOR_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bernoulli_.Tensor",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Fills `self` with 0/1 draws, element i being 1 with probability `p[i]` (`p` broadcast to `self`).
+///
+/// `aten::bernoulli_.Tensor`: `bernoulli_.Tensor(Tensor(a!) self, Tensor p, *, Generator? generator=None) -> Tensor(a!)`
+pub fn bernoulli_tensor_(self_: &Tensor, p: &Tensor) -> Result<Tensor> {
+    bernoulli_tensor_full_(self_, p, None)
+}
+
+/// [`bernoulli_tensor_`] with every argument, including keyword-only ones.
+pub fn bernoulli_tensor_full_(self_: &Tensor, p: &Tensor, generator: Option<&Generator>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, p]);
+    bernoulli_tensor_inplace_call(ks, self_, p, generator)
+}
+
+struct BernoulliTensorInplaceBoxed;
+
+impl BoxedOp for BernoulliTensorInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BERNOULLI_TENSOR_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BERNOULLI_TENSOR_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let p = u.tensor()?;
+        let generator = u.opt_generator()?;
+        let r = bernoulli_tensor_full_(&self_, &p, generator.as_ref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::exponential_
+
+/// Schema of `aten::exponential_`.
+pub static EXPONENTIAL_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::exponential_",
+    overload: "",
+    signature: "exponential_(Tensor(a!) self, float lambd=1., *, Generator? generator=None) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "lambd",
+            ty: ArgType::Float,
+            default: Some(DefaultValue::Float(1.0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "generator",
+            ty: ArgType::OptGenerator,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::exponential_`.
+pub type ExponentialInplaceFn = fn(DispatchKeySet, &Tensor, f64, Option<&Generator>) -> Result<Tensor>;
+
+fn exponential_inplace_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    lambd: f64,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::exponential_(self_, lambd, generator)
+}
+
+/// Bumps the version counter of the tensors `aten::exponential_` writes.
+fn exponential_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    lambd: f64,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        exponential_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, lambd, generator)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::exponential_`.
+pub static EXPONENTIAL_INPLACE: Op<ExponentialInplaceFn> = Op::new(
+    &EXPONENTIAL_INPLACE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(exponential_inplace_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::exponential_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(exponential_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::exponential_` through the dispatcher with explicit keys.
+pub fn exponential_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    lambd: f64,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    match EXPONENTIAL_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, lambd, generator),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Float(lambd),
+                generator.map_or(Value::None, |g| Value::Generator(g.clone())),
+            ];
+            fallback(&EXPONENTIAL_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::exponential_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Fills `self` with exponential values of rate `lambd`: `-1/lambd * log1p(-u)` per element in double, then rounded.
+///
+/// `aten::exponential_`: `exponential_(Tensor(a!) self, float lambd=1., *, Generator? generator=None) -> Tensor(a!)`
+pub fn exponential_(self_: &Tensor, lambd: f64) -> Result<Tensor> {
+    exponential_full_(self_, lambd, None)
+}
+
+/// [`exponential_`] with every argument, including keyword-only ones.
+pub fn exponential_full_(self_: &Tensor, lambd: f64, generator: Option<&Generator>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    exponential_inplace_call(ks, self_, lambd, generator)
+}
+
+struct ExponentialInplaceBoxed;
+
+impl BoxedOp for ExponentialInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EXPONENTIAL_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EXPONENTIAL_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let lambd = u.float()?;
+        let generator = u.opt_generator()?;
+        let r = exponential_full_(&self_, lambd, generator.as_ref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::random_
+
+/// Schema of `aten::random_`.
+pub static RANDOM_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::random_",
+    overload: "",
+    signature: "random_(Tensor(a!) self, *, Generator? generator=None) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "generator",
+            ty: ArgType::OptGenerator,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::random_`.
+pub type RandomInplaceFn = fn(DispatchKeySet, &Tensor, Option<&Generator>) -> Result<Tensor>;
+
+fn random_inplace_cpu(_ks: DispatchKeySet, self_: &Tensor, generator: Option<&Generator>) -> Result<Tensor> {
+    ft_kernels::distributions::random_(self_, generator)
+}
+
+/// Bumps the version counter of the tensors `aten::random_` writes.
+fn random_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        random_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, generator)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::random_`.
+pub static RANDOM_INPLACE: Op<RandomInplaceFn> = Op::new(
+    &RANDOM_INPLACE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(random_inplace_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::random_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(random_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::random_` through the dispatcher with explicit keys.
+pub fn random_inplace_call(ks: DispatchKeySet, self_: &Tensor, generator: Option<&Generator>) -> Result<Tensor> {
+    match RANDOM_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, generator),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                generator.map_or(Value::None, |g| Value::Generator(g.clone())),
+            ];
+            fallback(&RANDOM_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::random_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Fills `self` with integers in [0, max] of its dtype (floats: [0, 2^digits], bool: 0/1).
+///
+/// `aten::random_`: `random_(Tensor(a!) self, *, Generator? generator=None) -> Tensor(a!)`
+pub fn random_(self_: &Tensor) -> Result<Tensor> {
+    random_full_(self_, None)
+}
+
+/// [`random_`] with every argument, including keyword-only ones.
+pub fn random_full_(self_: &Tensor, generator: Option<&Generator>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    random_inplace_call(ks, self_, generator)
+}
+
+struct RandomInplaceBoxed;
+
+impl BoxedOp for RandomInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RANDOM_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RANDOM_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let generator = u.opt_generator()?;
+        let r = random_full_(&self_, generator.as_ref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::random_.from
+
+/// Schema of `aten::random_.from`.
+pub static RANDOM_FROM_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::random_",
+    overload: "from",
+    signature: "random_.from(Tensor(a!) self, int from, int? to, *, Generator? generator=None) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "from",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "to",
+            ty: ArgType::OptInt,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "generator",
+            ty: ArgType::OptGenerator,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::random_.from`.
+pub type RandomFromInplaceFn = fn(DispatchKeySet, &Tensor, i64, Option<i64>, Option<&Generator>) -> Result<Tensor>;
+
+fn random_from_inplace_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    from: i64,
+    to: Option<i64>,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::random_from_(self_, from, to, generator)
+}
+
+/// Bumps the version counter of the tensors `aten::random_.from` writes.
+fn random_from_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    from: i64,
+    to: Option<i64>,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        random_from_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, from, to, generator)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::random_.from`.
+pub static RANDOM_FROM_INPLACE: Op<RandomFromInplaceFn> = Op::new(
+    &RANDOM_FROM_INPLACE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(random_from_inplace_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::random_from_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(random_from_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::random_.from` through the dispatcher with explicit keys.
+pub fn random_from_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    from: i64,
+    to: Option<i64>,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    match RANDOM_FROM_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, from, to, generator),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(from),
+                to.map_or(Value::None, Value::Int),
+                generator.map_or(Value::None, |g| Value::Generator(g.clone())),
+            ];
+            fallback(&RANDOM_FROM_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::random_.from", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Fills `self` with integers in [from, to) (`to = None`: up to the dtype's maximum).
+///
+/// `aten::random_.from`: `random_.from(Tensor(a!) self, int from, int? to, *, Generator? generator=None) -> Tensor(a!)`
+pub fn random_from_(self_: &Tensor, from: i64, to: Option<i64>) -> Result<Tensor> {
+    random_from_full_(self_, from, to, None)
+}
+
+/// [`random_from_`] with every argument, including keyword-only ones.
+pub fn random_from_full_(self_: &Tensor, from: i64, to: Option<i64>, generator: Option<&Generator>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    random_from_inplace_call(ks, self_, from, to, generator)
+}
+
+struct RandomFromInplaceBoxed;
+
+impl BoxedOp for RandomFromInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RANDOM_FROM_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RANDOM_FROM_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let from = u.int()?;
+        let to = u.opt_int()?;
+        let generator = u.opt_generator()?;
+        let r = random_from_full_(&self_, from, to, generator.as_ref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::random_.to
+
+/// Schema of `aten::random_.to`.
+pub static RANDOM_TO_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::random_",
+    overload: "to",
+    signature: "random_.to(Tensor(a!) self, int to, *, Generator? generator=None) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "to",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "generator",
+            ty: ArgType::OptGenerator,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::random_.to`.
+pub type RandomToInplaceFn = fn(DispatchKeySet, &Tensor, i64, Option<&Generator>) -> Result<Tensor>;
+
+fn random_to_inplace_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    to: i64,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::random_to_(self_, to, generator)
+}
+
+/// Bumps the version counter of the tensors `aten::random_.to` writes.
+fn random_to_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    to: i64,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        random_to_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, to, generator)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::random_.to`.
+pub static RANDOM_TO_INPLACE: Op<RandomToInplaceFn> = Op::new(
+    &RANDOM_TO_INPLACE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(random_to_inplace_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::random_to_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(random_to_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::random_.to` through the dispatcher with explicit keys.
+pub fn random_to_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    to: i64,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    match RANDOM_TO_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, to, generator),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(to),
+                generator.map_or(Value::None, |g| Value::Generator(g.clone())),
+            ];
+            fallback(&RANDOM_TO_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::random_.to", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Fills `self` with integers in [0, to).
+///
+/// `aten::random_.to`: `random_.to(Tensor(a!) self, int to, *, Generator? generator=None) -> Tensor(a!)`
+pub fn random_to_(self_: &Tensor, to: i64) -> Result<Tensor> {
+    random_to_full_(self_, to, None)
+}
+
+/// [`random_to_`] with every argument, including keyword-only ones.
+pub fn random_to_full_(self_: &Tensor, to: i64, generator: Option<&Generator>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    random_to_inplace_call(ks, self_, to, generator)
+}
+
+struct RandomToInplaceBoxed;
+
+impl BoxedOp for RandomToInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RANDOM_TO_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RANDOM_TO_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let to = u.int()?;
+        let generator = u.opt_generator()?;
+        let r = random_to_full_(&self_, to, generator.as_ref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::multinomial
+
+/// Schema of `aten::multinomial`.
+pub static MULTINOMIAL_SCHEMA: OpSchema = OpSchema {
+    name: "aten::multinomial",
+    overload: "",
+    signature:
+        "multinomial(Tensor self, SymInt num_samples, bool replacement=False, *, Generator? generator=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "num_samples",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "replacement",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "generator",
+            ty: ArgType::OptGenerator,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::multinomial`.
+pub type MultinomialFn = fn(DispatchKeySet, &Tensor, i64, bool, Option<&Generator>) -> Result<Tensor>;
+
+fn multinomial_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    num_samples: i64,
+    replacement: bool,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::multinomial(self_, num_samples, replacement, generator)
+}
+
+/// Dispatch entry of `aten::multinomial`.
+pub static MULTINOMIAL: Op<MultinomialFn> = Op::new(
+    &MULTINOMIAL_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(multinomial_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::multinomial` through the dispatcher with explicit keys.
+pub fn multinomial_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    num_samples: i64,
+    replacement: bool,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    match MULTINOMIAL.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, num_samples, replacement, generator),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(num_samples),
+                Value::Bool(replacement),
+                generator.map_or(Value::None, |g| Value::Generator(g.clone())),
+            ];
+            fallback(&MULTINOMIAL_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::multinomial", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Category indices drawn from the rows of a probability table: without replacement by the exponential trick (`topk` of `p / Exp(1)`), with replacement by binary search in the normalised cumulative sum.
+///
+/// `aten::multinomial`: `multinomial(Tensor self, SymInt num_samples, bool replacement=False, *, Generator? generator=None) -> Tensor`
+pub fn multinomial(self_: &Tensor, num_samples: i64, replacement: bool) -> Result<Tensor> {
+    multinomial_full(self_, num_samples, replacement, None)
+}
+
+/// [`multinomial`] with every argument, including keyword-only ones.
+pub fn multinomial_full(
+    self_: &Tensor,
+    num_samples: i64,
+    replacement: bool,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    multinomial_call(ks, self_, num_samples, replacement, generator)
+}
+
+struct MultinomialBoxed;
+
+impl BoxedOp for MultinomialBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MULTINOMIAL_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MULTINOMIAL_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let num_samples = u.int()?;
+        let replacement = u.bool()?;
+        let generator = u.opt_generator()?;
+        let r = multinomial_full(&self_, num_samples, replacement, generator.as_ref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::rand_like
+
+/// Schema of `aten::rand_like`.
+pub static RAND_LIKE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::rand_like",
+    overload: "",
+    signature: "rand_like(Tensor self, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "memory_format", ty: ArgType::OptMemoryFormat, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::rand_like`.
+pub type RandLikeFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    Option<DType>,
+    Option<Layout>,
+    Option<Device>,
+    Option<bool>,
+    Option<MemoryFormat>,
+) -> Result<Tensor>;
+
+fn rand_like_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::rand_like(self_, dtype, layout, device, pin_memory, memory_format)
+}
+
+/// Dispatch entry of `aten::rand_like`.
+pub static RAND_LIKE: Op<RandLikeFn> = Op::new(
+    &RAND_LIKE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(rand_like_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::rand_like` through the dispatcher with explicit keys.
+pub fn rand_like_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    match RAND_LIKE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dtype, layout, device, pin_memory, memory_format),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+                memory_format.map_or(Value::None, Value::MemoryFormat),
+            ];
+            fallback(&RAND_LIKE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::rand_like", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Uniform values in [0, 1) shaped like `self` (its strides preserved, drawn in memory order).
+///
+/// `aten::rand_like`: `rand_like(Tensor self, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor`
+pub fn rand_like(self_: &Tensor) -> Result<Tensor> {
+    rand_like_full(self_, None, None, None, None, None)
+}
+
+/// [`rand_like`] with every argument, including keyword-only ones.
+pub fn rand_like_full(
+    self_: &Tensor,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    rand_like_call(ks, self_, dtype, layout, device, pin_memory, memory_format)
+}
+
+struct RandLikeBoxed;
+
+impl BoxedOp for RandLikeBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RAND_LIKE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RAND_LIKE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let memory_format = u.opt_memory_format()?;
+        let r = rand_like_full(&self_, dtype, layout, device, pin_memory, memory_format)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::rand_like.generator
+
+/// Schema of `aten::rand_like.generator`.
+pub static RAND_LIKE_GENERATOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::rand_like",
+    overload: "generator",
+    signature: "rand_like.generator(Tensor self, *, Generator? generator, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "generator", ty: ArgType::OptGenerator, default: None, kwarg_only: true, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "memory_format", ty: ArgType::OptMemoryFormat, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::rand_like.generator`.
+pub type RandLikeGeneratorFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    Option<&Generator>,
+    Option<DType>,
+    Option<Layout>,
+    Option<Device>,
+    Option<bool>,
+    Option<MemoryFormat>,
+) -> Result<Tensor>;
+
+fn rand_like_generator_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::rand_like_generator(self_, generator, dtype, layout, device, pin_memory, memory_format)
+}
+
+/// Dispatch entry of `aten::rand_like.generator`.
+pub static RAND_LIKE_GENERATOR: Op<RandLikeGeneratorFn> = Op::new(
+    &RAND_LIKE_GENERATOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(rand_like_generator_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::rand_like.generator` through the dispatcher with explicit keys.
+pub fn rand_like_generator_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    match RAND_LIKE_GENERATOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, generator, dtype, layout, device, pin_memory, memory_format),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                generator.map_or(Value::None, |g| Value::Generator(g.clone())),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+                memory_format.map_or(Value::None, Value::MemoryFormat),
+            ];
+            fallback(&RAND_LIKE_GENERATOR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::rand_like.generator",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `rand_like` drawing from `generator`.
+///
+/// `aten::rand_like.generator`: `rand_like.generator(Tensor self, *, Generator? generator, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor`
+pub fn rand_like_generator(self_: &Tensor, generator: Option<&Generator>) -> Result<Tensor> {
+    rand_like_generator_full(self_, generator, None, None, None, None, None)
+}
+
+/// [`rand_like_generator`] with every argument, including keyword-only ones.
+pub fn rand_like_generator_full(
+    self_: &Tensor,
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    rand_like_generator_call(ks, self_, generator, dtype, layout, device, pin_memory, memory_format)
+}
+
+struct RandLikeGeneratorBoxed;
+
+impl BoxedOp for RandLikeGeneratorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RAND_LIKE_GENERATOR_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RAND_LIKE_GENERATOR_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let generator = u.opt_generator()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let memory_format = u.opt_memory_format()?;
+        let r = rand_like_generator_full(
+            &self_,
+            generator.as_ref(),
+            dtype,
+            layout,
+            device,
+            pin_memory,
+            memory_format,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::randn_like
+
+/// Schema of `aten::randn_like`.
+pub static RANDN_LIKE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::randn_like",
+    overload: "",
+    signature: "randn_like(Tensor self, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "memory_format", ty: ArgType::OptMemoryFormat, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::randn_like`.
+pub type RandnLikeFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    Option<DType>,
+    Option<Layout>,
+    Option<Device>,
+    Option<bool>,
+    Option<MemoryFormat>,
+) -> Result<Tensor>;
+
+fn randn_like_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::randn_like(self_, dtype, layout, device, pin_memory, memory_format)
+}
+
+/// Dispatch entry of `aten::randn_like`.
+pub static RANDN_LIKE: Op<RandnLikeFn> = Op::new(
+    &RANDN_LIKE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(randn_like_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::randn_like` through the dispatcher with explicit keys.
+pub fn randn_like_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    match RANDN_LIKE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dtype, layout, device, pin_memory, memory_format),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+                memory_format.map_or(Value::None, Value::MemoryFormat),
+            ];
+            fallback(&RANDN_LIKE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::randn_like", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Standard normal values shaped like `self`; a non-contiguous result is drawn per element (torch's serial path).
+///
+/// `aten::randn_like`: `randn_like(Tensor self, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor`
+pub fn randn_like(self_: &Tensor) -> Result<Tensor> {
+    randn_like_full(self_, None, None, None, None, None)
+}
+
+/// [`randn_like`] with every argument, including keyword-only ones.
+pub fn randn_like_full(
+    self_: &Tensor,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    randn_like_call(ks, self_, dtype, layout, device, pin_memory, memory_format)
+}
+
+struct RandnLikeBoxed;
+
+impl BoxedOp for RandnLikeBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RANDN_LIKE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RANDN_LIKE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let memory_format = u.opt_memory_format()?;
+        let r = randn_like_full(&self_, dtype, layout, device, pin_memory, memory_format)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::randn_like.generator
+
+/// Schema of `aten::randn_like.generator`.
+pub static RANDN_LIKE_GENERATOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::randn_like",
+    overload: "generator",
+    signature: "randn_like.generator(Tensor self, *, Generator? generator, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "generator", ty: ArgType::OptGenerator, default: None, kwarg_only: true, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "memory_format", ty: ArgType::OptMemoryFormat, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::randn_like.generator`.
+pub type RandnLikeGeneratorFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    Option<&Generator>,
+    Option<DType>,
+    Option<Layout>,
+    Option<Device>,
+    Option<bool>,
+    Option<MemoryFormat>,
+) -> Result<Tensor>;
+
+fn randn_like_generator_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::randn_like_generator(self_, generator, dtype, layout, device, pin_memory, memory_format)
+}
+
+/// Dispatch entry of `aten::randn_like.generator`.
+pub static RANDN_LIKE_GENERATOR: Op<RandnLikeGeneratorFn> = Op::new(
+    &RANDN_LIKE_GENERATOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(randn_like_generator_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::randn_like.generator` through the dispatcher with explicit keys.
+pub fn randn_like_generator_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    match RANDN_LIKE_GENERATOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, generator, dtype, layout, device, pin_memory, memory_format),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                generator.map_or(Value::None, |g| Value::Generator(g.clone())),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+                memory_format.map_or(Value::None, Value::MemoryFormat),
+            ];
+            fallback(&RANDN_LIKE_GENERATOR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::randn_like.generator",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `randn_like` drawing from `generator`.
+///
+/// `aten::randn_like.generator`: `randn_like.generator(Tensor self, *, Generator? generator, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor`
+pub fn randn_like_generator(self_: &Tensor, generator: Option<&Generator>) -> Result<Tensor> {
+    randn_like_generator_full(self_, generator, None, None, None, None, None)
+}
+
+/// [`randn_like_generator`] with every argument, including keyword-only ones.
+pub fn randn_like_generator_full(
+    self_: &Tensor,
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    randn_like_generator_call(ks, self_, generator, dtype, layout, device, pin_memory, memory_format)
+}
+
+struct RandnLikeGeneratorBoxed;
+
+impl BoxedOp for RandnLikeGeneratorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RANDN_LIKE_GENERATOR_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RANDN_LIKE_GENERATOR_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let generator = u.opt_generator()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let memory_format = u.opt_memory_format()?;
+        let r = randn_like_generator_full(
+            &self_,
+            generator.as_ref(),
+            dtype,
+            layout,
+            device,
+            pin_memory,
+            memory_format,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::randint_like
+
+/// Schema of `aten::randint_like`.
+pub static RANDINT_LIKE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::randint_like",
+    overload: "",
+    signature: "randint_like(Tensor self, SymInt high, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "high", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "memory_format", ty: ArgType::OptMemoryFormat, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::randint_like`.
+pub type RandintLikeFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    i64,
+    Option<DType>,
+    Option<Layout>,
+    Option<Device>,
+    Option<bool>,
+    Option<MemoryFormat>,
+) -> Result<Tensor>;
+
+fn randint_like_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    high: i64,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::randint_like(self_, high, dtype, layout, device, pin_memory, memory_format)
+}
+
+/// Dispatch entry of `aten::randint_like`.
+pub static RANDINT_LIKE: Op<RandintLikeFn> = Op::new(
+    &RANDINT_LIKE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(randint_like_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::randint_like` through the dispatcher with explicit keys.
+pub fn randint_like_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    high: i64,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    match RANDINT_LIKE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, high, dtype, layout, device, pin_memory, memory_format),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(high),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+                memory_format.map_or(Value::None, Value::MemoryFormat),
+            ];
+            fallback(&RANDINT_LIKE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::randint_like", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Random integers in [0, high) shaped and typed like `self`.
+///
+/// `aten::randint_like`: `randint_like(Tensor self, SymInt high, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor`
+pub fn randint_like(self_: &Tensor, high: i64) -> Result<Tensor> {
+    randint_like_full(self_, high, None, None, None, None, None)
+}
+
+/// [`randint_like`] with every argument, including keyword-only ones.
+pub fn randint_like_full(
+    self_: &Tensor,
+    high: i64,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    randint_like_call(ks, self_, high, dtype, layout, device, pin_memory, memory_format)
+}
+
+struct RandintLikeBoxed;
+
+impl BoxedOp for RandintLikeBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RANDINT_LIKE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RANDINT_LIKE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let high = u.int()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let memory_format = u.opt_memory_format()?;
+        let r = randint_like_full(&self_, high, dtype, layout, device, pin_memory, memory_format)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::randint_like.generator
+
+/// Schema of `aten::randint_like.generator`.
+pub static RANDINT_LIKE_GENERATOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::randint_like",
+    overload: "generator",
+    signature: "randint_like.generator(Tensor self, SymInt high, *, Generator? generator, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "high", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "generator", ty: ArgType::OptGenerator, default: None, kwarg_only: true, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "memory_format", ty: ArgType::OptMemoryFormat, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::randint_like.generator`.
+pub type RandintLikeGeneratorFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    i64,
+    Option<&Generator>,
+    Option<DType>,
+    Option<Layout>,
+    Option<Device>,
+    Option<bool>,
+    Option<MemoryFormat>,
+) -> Result<Tensor>;
+
+fn randint_like_generator_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    high: i64,
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::randint_like_generator(
+        self_,
+        high,
+        generator,
+        dtype,
+        layout,
+        device,
+        pin_memory,
+        memory_format,
+    )
+}
+
+/// Dispatch entry of `aten::randint_like.generator`.
+pub static RANDINT_LIKE_GENERATOR: Op<RandintLikeGeneratorFn> = Op::new(
+    &RANDINT_LIKE_GENERATOR_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(randint_like_generator_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::randint_like.generator` through the dispatcher with explicit keys.
+pub fn randint_like_generator_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    high: i64,
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    match RANDINT_LIKE_GENERATOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            self_,
+            high,
+            generator,
+            dtype,
+            layout,
+            device,
+            pin_memory,
+            memory_format,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(high),
+                generator.map_or(Value::None, |g| Value::Generator(g.clone())),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+                memory_format.map_or(Value::None, Value::MemoryFormat),
+            ];
+            fallback(&RANDINT_LIKE_GENERATOR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::randint_like.generator",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `randint_like(self, high)` drawing from `generator`.
+///
+/// `aten::randint_like.generator`: `randint_like.generator(Tensor self, SymInt high, *, Generator? generator, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor`
+pub fn randint_like_generator(self_: &Tensor, high: i64, generator: Option<&Generator>) -> Result<Tensor> {
+    randint_like_generator_full(self_, high, generator, None, None, None, None, None)
+}
+
+/// [`randint_like_generator`] with every argument, including keyword-only ones.
+pub fn randint_like_generator_full(
+    self_: &Tensor,
+    high: i64,
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    randint_like_generator_call(
+        ks,
+        self_,
+        high,
+        generator,
+        dtype,
+        layout,
+        device,
+        pin_memory,
+        memory_format,
+    )
+}
+
+struct RandintLikeGeneratorBoxed;
+
+impl BoxedOp for RandintLikeGeneratorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RANDINT_LIKE_GENERATOR_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RANDINT_LIKE_GENERATOR_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let high = u.int()?;
+        let generator = u.opt_generator()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let memory_format = u.opt_memory_format()?;
+        let r = randint_like_generator_full(
+            &self_,
+            high,
+            generator.as_ref(),
+            dtype,
+            layout,
+            device,
+            pin_memory,
+            memory_format,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::randint_like.low_dtype
+
+/// Schema of `aten::randint_like.low_dtype`.
+pub static RANDINT_LIKE_LOW_DTYPE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::randint_like",
+    overload: "low_dtype",
+    signature: "randint_like.low_dtype(Tensor self, SymInt low, SymInt high, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "low", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "high", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "memory_format", ty: ArgType::OptMemoryFormat, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::randint_like.low_dtype`.
+pub type RandintLikeLowDtypeFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    i64,
+    i64,
+    Option<DType>,
+    Option<Layout>,
+    Option<Device>,
+    Option<bool>,
+    Option<MemoryFormat>,
+) -> Result<Tensor>;
+
+fn randint_like_low_dtype_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    low: i64,
+    high: i64,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::randint_like_low_dtype(
+        self_,
+        low,
+        high,
+        dtype,
+        layout,
+        device,
+        pin_memory,
+        memory_format,
+    )
+}
+
+/// Dispatch entry of `aten::randint_like.low_dtype`.
+pub static RANDINT_LIKE_LOW_DTYPE: Op<RandintLikeLowDtypeFn> = Op::new(
+    &RANDINT_LIKE_LOW_DTYPE_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(randint_like_low_dtype_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::randint_like.low_dtype` through the dispatcher with explicit keys.
+pub fn randint_like_low_dtype_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    low: i64,
+    high: i64,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    match RANDINT_LIKE_LOW_DTYPE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, low, high, dtype, layout, device, pin_memory, memory_format),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(low),
+                Value::Int(high),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+                memory_format.map_or(Value::None, Value::MemoryFormat),
+            ];
+            fallback(&RANDINT_LIKE_LOW_DTYPE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::randint_like.low_dtype",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Random integers in [low, high) shaped like `self`.
+///
+/// `aten::randint_like.low_dtype`: `randint_like.low_dtype(Tensor self, SymInt low, SymInt high, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor`
+pub fn randint_like_low_dtype(self_: &Tensor, low: i64, high: i64) -> Result<Tensor> {
+    randint_like_low_dtype_full(self_, low, high, None, None, None, None, None)
+}
+
+/// [`randint_like_low_dtype`] with every argument, including keyword-only ones.
+pub fn randint_like_low_dtype_full(
+    self_: &Tensor,
+    low: i64,
+    high: i64,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    randint_like_low_dtype_call(ks, self_, low, high, dtype, layout, device, pin_memory, memory_format)
+}
+
+struct RandintLikeLowDtypeBoxed;
+
+impl BoxedOp for RandintLikeLowDtypeBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RANDINT_LIKE_LOW_DTYPE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RANDINT_LIKE_LOW_DTYPE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let low = u.int()?;
+        let high = u.int()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let memory_format = u.opt_memory_format()?;
+        let r = randint_like_low_dtype_full(&self_, low, high, dtype, layout, device, pin_memory, memory_format)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::randint_like.low_generator_dtype
+
+/// Schema of `aten::randint_like.low_generator_dtype`.
+pub static RANDINT_LIKE_LOW_GENERATOR_DTYPE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::randint_like",
+    overload: "low_generator_dtype",
+    signature: "randint_like.low_generator_dtype(Tensor self, SymInt low, SymInt high, *, Generator? generator, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "low", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "high", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "generator", ty: ArgType::OptGenerator, default: None, kwarg_only: true, is_write: false },
+        Arg { name: "dtype", ty: ArgType::OptScalarType, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "layout", ty: ArgType::OptLayout, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "device", ty: ArgType::OptDevice, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "pin_memory", ty: ArgType::OptBool, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "memory_format", ty: ArgType::OptMemoryFormat, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::randint_like.low_generator_dtype`.
+pub type RandintLikeLowGeneratorDtypeFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    i64,
+    i64,
+    Option<&Generator>,
+    Option<DType>,
+    Option<Layout>,
+    Option<Device>,
+    Option<bool>,
+    Option<MemoryFormat>,
+) -> Result<Tensor>;
+
+fn randint_like_low_generator_dtype_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    low: i64,
+    high: i64,
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    ft_kernels::distributions::randint_like_low_generator_dtype(
+        self_,
+        low,
+        high,
+        generator,
+        dtype,
+        layout,
+        device,
+        pin_memory,
+        memory_format,
+    )
+}
+
+/// Dispatch entry of `aten::randint_like.low_generator_dtype`.
+pub static RANDINT_LIKE_LOW_GENERATOR_DTYPE: Op<RandintLikeLowGeneratorDtypeFn> = Op::new(
+    &RANDINT_LIKE_LOW_GENERATOR_DTYPE_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(randint_like_low_generator_dtype_cpu),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::randint_like.low_generator_dtype` through the dispatcher with explicit keys.
+pub fn randint_like_low_generator_dtype_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    low: i64,
+    high: i64,
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    match RANDINT_LIKE_LOW_GENERATOR_DTYPE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            self_,
+            low,
+            high,
+            generator,
+            dtype,
+            layout,
+            device,
+            pin_memory,
+            memory_format,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(low),
+                Value::Int(high),
+                generator.map_or(Value::None, |g| Value::Generator(g.clone())),
+                dtype.map_or(Value::None, Value::DType),
+                layout.map_or(Value::None, Value::Layout),
+                device.map_or(Value::None, Value::Device),
+                pin_memory.map_or(Value::None, Value::Bool),
+                memory_format.map_or(Value::None, Value::MemoryFormat),
+            ];
+            fallback(&RANDINT_LIKE_LOW_GENERATOR_DTYPE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::randint_like.low_generator_dtype",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `randint_like(self, low, high)` drawing from `generator`.
+///
+/// `aten::randint_like.low_generator_dtype`: `randint_like.low_generator_dtype(Tensor self, SymInt low, SymInt high, *, Generator? generator, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, MemoryFormat? memory_format=None) -> Tensor`
+pub fn randint_like_low_generator_dtype(
+    self_: &Tensor,
+    low: i64,
+    high: i64,
+    generator: Option<&Generator>,
+) -> Result<Tensor> {
+    randint_like_low_generator_dtype_full(self_, low, high, generator, None, None, None, None, None)
+}
+
+/// [`randint_like_low_generator_dtype`] with every argument, including keyword-only ones.
+pub fn randint_like_low_generator_dtype_full(
+    self_: &Tensor,
+    low: i64,
+    high: i64,
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    memory_format: Option<MemoryFormat>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    randint_like_low_generator_dtype_call(
+        ks,
+        self_,
+        low,
+        high,
+        generator,
+        dtype,
+        layout,
+        device,
+        pin_memory,
+        memory_format,
+    )
+}
+
+struct RandintLikeLowGeneratorDtypeBoxed;
+
+impl BoxedOp for RandintLikeLowGeneratorDtypeBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RANDINT_LIKE_LOW_GENERATOR_DTYPE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RANDINT_LIKE_LOW_GENERATOR_DTYPE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let low = u.int()?;
+        let high = u.int()?;
+        let generator = u.opt_generator()?;
+        let dtype = u.opt_scalar_type()?;
+        let layout = u.opt_layout()?;
+        let device = u.opt_device()?;
+        let pin_memory = u.opt_bool()?;
+        let memory_format = u.opt_memory_format()?;
+        let r = randint_like_low_generator_dtype_full(
+            &self_,
+            low,
+            high,
+            generator.as_ref(),
+            dtype,
+            layout,
+            device,
+            pin_memory,
+            memory_format,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::dropout
+
+/// Schema of `aten::dropout`.
+pub static DROPOUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::dropout",
+    overload: "",
+    signature: "dropout(Tensor input, float p, bool train) -> Tensor",
+    args: &[
+        Arg {
+            name: "input",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "train",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::dropout`.
+pub type DropoutFn = fn(DispatchKeySet, &Tensor, f64, bool) -> Result<Tensor>;
+
+fn dropout_composite_implicit_autograd(_ks: DispatchKeySet, input: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    crate::composite_dropout::dropout(input, p, train)
+}
+
+/// Dispatch entry of `aten::dropout`.
+pub static DROPOUT: Op<DropoutFn> = Op::new(
+    &DROPOUT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(dropout_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::dropout` through the dispatcher with explicit keys.
+pub fn dropout_call(ks: DispatchKeySet, input: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    match DROPOUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, p, train),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(input.clone()), Value::Float(p), Value::Bool(train)];
+            fallback(&DROPOUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::dropout", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Zeroes each element with probability `p` (a `bernoulli_(1 - p)` noise from the default generator) and scales the rest by 1/(1-p) when `train`; the input itself when not training or p = 0.
+///
+/// `aten::dropout`: `dropout(Tensor input, float p, bool train) -> Tensor`
+pub fn dropout(input: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[input]);
+    dropout_call(ks, input, p, train)
+}
+
+struct DropoutBoxed;
+
+impl BoxedOp for DropoutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DROPOUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DROPOUT_SCHEMA, bound);
+        let input = u.tensor()?;
+        let p = u.float()?;
+        let train = u.bool()?;
+        let r = dropout(&input, p, train)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::dropout_
+
+/// Schema of `aten::dropout_`.
+pub static DROPOUT_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::dropout_",
+    overload: "",
+    signature: "dropout_(Tensor(a!) self, float p, bool train) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "train",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["inplace", "nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::dropout_`.
+pub type DropoutInplaceFn = fn(DispatchKeySet, &Tensor, f64, bool) -> Result<Tensor>;
+
+fn dropout_inplace_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    p: f64,
+    train: bool,
+) -> Result<Tensor> {
+    crate::composite_dropout::dropout_(self_, p, train)
+}
+
+/// Bumps the version counter of the tensors `aten::dropout_` writes.
+fn dropout_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        dropout_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, p, train)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::dropout_`.
+pub static DROPOUT_INPLACE: Op<DropoutInplaceFn> = Op::new(
+    &DROPOUT_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeImplicitAutograd,
+            Kernel::Fn(dropout_inplace_composite_implicit_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(dropout_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::dropout_` through the dispatcher with explicit keys.
+pub fn dropout_inplace_call(ks: DispatchKeySet, self_: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    match DROPOUT_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, p, train),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Float(p), Value::Bool(train)];
+            fallback(&DROPOUT_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::dropout_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `dropout` written into `self`.
+///
+/// `aten::dropout_`: `dropout_(Tensor(a!) self, float p, bool train) -> Tensor(a!)`
+pub fn dropout_(self_: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    dropout_inplace_call(ks, self_, p, train)
+}
+
+struct DropoutInplaceBoxed;
+
+impl BoxedOp for DropoutInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &DROPOUT_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&DROPOUT_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let p = u.float()?;
+        let train = u.bool()?;
+        let r = dropout_(&self_, p, train)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::feature_dropout
+
+/// Schema of `aten::feature_dropout`.
+pub static FEATURE_DROPOUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::feature_dropout",
+    overload: "",
+    signature: "feature_dropout(Tensor input, float p, bool train) -> Tensor",
+    args: &[
+        Arg {
+            name: "input",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "train",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::feature_dropout`.
+pub type FeatureDropoutFn = fn(DispatchKeySet, &Tensor, f64, bool) -> Result<Tensor>;
+
+fn feature_dropout_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    p: f64,
+    train: bool,
+) -> Result<Tensor> {
+    crate::composite_dropout::feature_dropout(input, p, train)
+}
+
+/// Dispatch entry of `aten::feature_dropout`.
+pub static FEATURE_DROPOUT: Op<FeatureDropoutFn> = Op::new(
+    &FEATURE_DROPOUT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(feature_dropout_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::feature_dropout` through the dispatcher with explicit keys.
+pub fn feature_dropout_call(ks: DispatchKeySet, input: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    match FEATURE_DROPOUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, p, train),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(input.clone()), Value::Float(p), Value::Bool(train)];
+            fallback(&FEATURE_DROPOUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::feature_dropout",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Zeroes whole channels `input[n, c]` with probability `p` (noise of shape [N, C, 1, ...]), scaling the rest by 1/(1-p) when `train`.
+///
+/// `aten::feature_dropout`: `feature_dropout(Tensor input, float p, bool train) -> Tensor`
+pub fn feature_dropout(input: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[input]);
+    feature_dropout_call(ks, input, p, train)
+}
+
+struct FeatureDropoutBoxed;
+
+impl BoxedOp for FeatureDropoutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FEATURE_DROPOUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FEATURE_DROPOUT_SCHEMA, bound);
+        let input = u.tensor()?;
+        let p = u.float()?;
+        let train = u.bool()?;
+        let r = feature_dropout(&input, p, train)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::feature_dropout_
+
+/// Schema of `aten::feature_dropout_`.
+pub static FEATURE_DROPOUT_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::feature_dropout_",
+    overload: "",
+    signature: "feature_dropout_(Tensor(a!) self, float p, bool train) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "train",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["inplace", "nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::feature_dropout_`.
+pub type FeatureDropoutInplaceFn = fn(DispatchKeySet, &Tensor, f64, bool) -> Result<Tensor>;
+
+fn feature_dropout_inplace_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    p: f64,
+    train: bool,
+) -> Result<Tensor> {
+    crate::composite_dropout::feature_dropout_(self_, p, train)
+}
+
+/// Bumps the version counter of the tensors `aten::feature_dropout_` writes.
+fn feature_dropout_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    p: f64,
+    train: bool,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        feature_dropout_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, p, train)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::feature_dropout_`.
+pub static FEATURE_DROPOUT_INPLACE: Op<FeatureDropoutInplaceFn> = Op::new(
+    &FEATURE_DROPOUT_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeImplicitAutograd,
+            Kernel::Fn(feature_dropout_inplace_composite_implicit_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(feature_dropout_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::feature_dropout_` through the dispatcher with explicit keys.
+pub fn feature_dropout_inplace_call(ks: DispatchKeySet, self_: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    match FEATURE_DROPOUT_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, p, train),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Float(p), Value::Bool(train)];
+            fallback(&FEATURE_DROPOUT_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::feature_dropout_",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `feature_dropout` written into `self`.
+///
+/// `aten::feature_dropout_`: `feature_dropout_(Tensor(a!) self, float p, bool train) -> Tensor(a!)`
+pub fn feature_dropout_(self_: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    feature_dropout_inplace_call(ks, self_, p, train)
+}
+
+struct FeatureDropoutInplaceBoxed;
+
+impl BoxedOp for FeatureDropoutInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FEATURE_DROPOUT_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FEATURE_DROPOUT_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let p = u.float()?;
+        let train = u.bool()?;
+        let r = feature_dropout_(&self_, p, train)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::alpha_dropout
+
+/// Schema of `aten::alpha_dropout`.
+pub static ALPHA_DROPOUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::alpha_dropout",
+    overload: "",
+    signature: "alpha_dropout(Tensor input, float p, bool train) -> Tensor",
+    args: &[
+        Arg {
+            name: "input",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "train",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::alpha_dropout`.
+pub type AlphaDropoutFn = fn(DispatchKeySet, &Tensor, f64, bool) -> Result<Tensor>;
+
+fn alpha_dropout_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    p: f64,
+    train: bool,
+) -> Result<Tensor> {
+    crate::composite_dropout::alpha_dropout(input, p, train)
+}
+
+/// Dispatch entry of `aten::alpha_dropout`.
+pub static ALPHA_DROPOUT: Op<AlphaDropoutFn> = Op::new(
+    &ALPHA_DROPOUT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(alpha_dropout_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::alpha_dropout` through the dispatcher with explicit keys.
+pub fn alpha_dropout_call(ks: DispatchKeySet, input: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    match ALPHA_DROPOUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, p, train),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(input.clone()), Value::Float(p), Value::Bool(train)];
+            fallback(&ALPHA_DROPOUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::alpha_dropout",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Dropout that keeps SELU's self-normalisation: dropped units go to -1.7581 and the output is scaled by a and shifted by b so mean and variance are kept.
+///
+/// `aten::alpha_dropout`: `alpha_dropout(Tensor input, float p, bool train) -> Tensor`
+pub fn alpha_dropout(input: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[input]);
+    alpha_dropout_call(ks, input, p, train)
+}
+
+struct AlphaDropoutBoxed;
+
+impl BoxedOp for AlphaDropoutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ALPHA_DROPOUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ALPHA_DROPOUT_SCHEMA, bound);
+        let input = u.tensor()?;
+        let p = u.float()?;
+        let train = u.bool()?;
+        let r = alpha_dropout(&input, p, train)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::alpha_dropout_
+
+/// Schema of `aten::alpha_dropout_`.
+pub static ALPHA_DROPOUT_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::alpha_dropout_",
+    overload: "",
+    signature: "alpha_dropout_(Tensor(a!) self, float p, bool train) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "train",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["inplace", "nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::alpha_dropout_`.
+pub type AlphaDropoutInplaceFn = fn(DispatchKeySet, &Tensor, f64, bool) -> Result<Tensor>;
+
+fn alpha_dropout_inplace_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    p: f64,
+    train: bool,
+) -> Result<Tensor> {
+    crate::composite_dropout::alpha_dropout_(self_, p, train)
+}
+
+/// Bumps the version counter of the tensors `aten::alpha_dropout_` writes.
+fn alpha_dropout_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        alpha_dropout_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, p, train)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::alpha_dropout_`.
+pub static ALPHA_DROPOUT_INPLACE: Op<AlphaDropoutInplaceFn> = Op::new(
+    &ALPHA_DROPOUT_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeImplicitAutograd,
+            Kernel::Fn(alpha_dropout_inplace_composite_implicit_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(alpha_dropout_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::alpha_dropout_` through the dispatcher with explicit keys.
+pub fn alpha_dropout_inplace_call(ks: DispatchKeySet, self_: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    match ALPHA_DROPOUT_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, p, train),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Float(p), Value::Bool(train)];
+            fallback(&ALPHA_DROPOUT_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::alpha_dropout_",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `alpha_dropout` written into `self`.
+///
+/// `aten::alpha_dropout_`: `alpha_dropout_(Tensor(a!) self, float p, bool train) -> Tensor(a!)`
+pub fn alpha_dropout_(self_: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    alpha_dropout_inplace_call(ks, self_, p, train)
+}
+
+struct AlphaDropoutInplaceBoxed;
+
+impl BoxedOp for AlphaDropoutInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ALPHA_DROPOUT_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ALPHA_DROPOUT_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let p = u.float()?;
+        let train = u.bool()?;
+        let r = alpha_dropout_(&self_, p, train)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::feature_alpha_dropout
+
+/// Schema of `aten::feature_alpha_dropout`.
+pub static FEATURE_ALPHA_DROPOUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::feature_alpha_dropout",
+    overload: "",
+    signature: "feature_alpha_dropout(Tensor input, float p, bool train) -> Tensor",
+    args: &[
+        Arg {
+            name: "input",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "train",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::feature_alpha_dropout`.
+pub type FeatureAlphaDropoutFn = fn(DispatchKeySet, &Tensor, f64, bool) -> Result<Tensor>;
+
+fn feature_alpha_dropout_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    p: f64,
+    train: bool,
+) -> Result<Tensor> {
+    crate::composite_dropout::feature_alpha_dropout(input, p, train)
+}
+
+/// Dispatch entry of `aten::feature_alpha_dropout`.
+pub static FEATURE_ALPHA_DROPOUT: Op<FeatureAlphaDropoutFn> = Op::new(
+    &FEATURE_ALPHA_DROPOUT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(feature_alpha_dropout_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::feature_alpha_dropout` through the dispatcher with explicit keys.
+pub fn feature_alpha_dropout_call(ks: DispatchKeySet, input: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    match FEATURE_ALPHA_DROPOUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, p, train),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(input.clone()), Value::Float(p), Value::Bool(train)];
+            fallback(&FEATURE_ALPHA_DROPOUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::feature_alpha_dropout",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Alpha dropout of whole channels `input[n, c]` (noise of shape [N, C, 1, ...]).
+///
+/// `aten::feature_alpha_dropout`: `feature_alpha_dropout(Tensor input, float p, bool train) -> Tensor`
+pub fn feature_alpha_dropout(input: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[input]);
+    feature_alpha_dropout_call(ks, input, p, train)
+}
+
+struct FeatureAlphaDropoutBoxed;
+
+impl BoxedOp for FeatureAlphaDropoutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FEATURE_ALPHA_DROPOUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FEATURE_ALPHA_DROPOUT_SCHEMA, bound);
+        let input = u.tensor()?;
+        let p = u.float()?;
+        let train = u.bool()?;
+        let r = feature_alpha_dropout(&input, p, train)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::feature_alpha_dropout_
+
+/// Schema of `aten::feature_alpha_dropout_`.
+pub static FEATURE_ALPHA_DROPOUT_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::feature_alpha_dropout_",
+    overload: "",
+    signature: "feature_alpha_dropout_(Tensor(a!) self, float p, bool train) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "train",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["inplace", "nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::feature_alpha_dropout_`.
+pub type FeatureAlphaDropoutInplaceFn = fn(DispatchKeySet, &Tensor, f64, bool) -> Result<Tensor>;
+
+fn feature_alpha_dropout_inplace_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    p: f64,
+    train: bool,
+) -> Result<Tensor> {
+    crate::composite_dropout::feature_alpha_dropout_(self_, p, train)
+}
+
+/// Bumps the version counter of the tensors `aten::feature_alpha_dropout_` writes.
+fn feature_alpha_dropout_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    p: f64,
+    train: bool,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        feature_alpha_dropout_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, p, train)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::feature_alpha_dropout_`.
+pub static FEATURE_ALPHA_DROPOUT_INPLACE: Op<FeatureAlphaDropoutInplaceFn> = Op::new(
+    &FEATURE_ALPHA_DROPOUT_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeImplicitAutograd,
+            Kernel::Fn(feature_alpha_dropout_inplace_composite_implicit_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(feature_alpha_dropout_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::feature_alpha_dropout_` through the dispatcher with explicit keys.
+pub fn feature_alpha_dropout_inplace_call(ks: DispatchKeySet, self_: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    match FEATURE_ALPHA_DROPOUT_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, p, train),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Float(p), Value::Bool(train)];
+            fallback(&FEATURE_ALPHA_DROPOUT_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::feature_alpha_dropout_",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `feature_alpha_dropout` written into `self`.
+///
+/// `aten::feature_alpha_dropout_`: `feature_alpha_dropout_(Tensor(a!) self, float p, bool train) -> Tensor(a!)`
+pub fn feature_alpha_dropout_(self_: &Tensor, p: f64, train: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    feature_alpha_dropout_inplace_call(ks, self_, p, train)
+}
+
+struct FeatureAlphaDropoutInplaceBoxed;
+
+impl BoxedOp for FeatureAlphaDropoutInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &FEATURE_ALPHA_DROPOUT_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&FEATURE_ALPHA_DROPOUT_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let p = u.float()?;
+        let train = u.bool()?;
+        let r = feature_alpha_dropout_(&self_, p, train)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -75280,4 +80232,42 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &NativeLayerNormBackwardOutBoxed,
     &NativeGroupNormBackwardBoxed,
     &NativeGroupNormBackwardOutBoxed,
+    &RandGeneratorBoxed,
+    &RandnGeneratorBoxed,
+    &RandpermGeneratorBoxed,
+    &RandintBoxed,
+    &RandintGeneratorBoxed,
+    &RandintLowBoxed,
+    &RandintLowGeneratorBoxed,
+    &NormalTensorFloatBoxed,
+    &NormalFloatTensorBoxed,
+    &NormalTensorTensorBoxed,
+    &NormalFloatFloatBoxed,
+    &NormalInplaceBoxed,
+    &UniformInplaceBoxed,
+    &BernoulliBoxed,
+    &BernoulliPBoxed,
+    &BernoulliFloatInplaceBoxed,
+    &BernoulliTensorInplaceBoxed,
+    &ExponentialInplaceBoxed,
+    &RandomInplaceBoxed,
+    &RandomFromInplaceBoxed,
+    &RandomToInplaceBoxed,
+    &MultinomialBoxed,
+    &RandLikeBoxed,
+    &RandLikeGeneratorBoxed,
+    &RandnLikeBoxed,
+    &RandnLikeGeneratorBoxed,
+    &RandintLikeBoxed,
+    &RandintLikeGeneratorBoxed,
+    &RandintLikeLowDtypeBoxed,
+    &RandintLikeLowGeneratorDtypeBoxed,
+    &DropoutBoxed,
+    &DropoutInplaceBoxed,
+    &FeatureDropoutBoxed,
+    &FeatureDropoutInplaceBoxed,
+    &AlphaDropoutBoxed,
+    &AlphaDropoutInplaceBoxed,
+    &FeatureAlphaDropoutBoxed,
+    &FeatureAlphaDropoutInplaceBoxed,
 ];

@@ -7,6 +7,7 @@
 
 #![allow(clippy::too_many_arguments, clippy::needless_borrow, unused_imports)]
 
+use ft_runtime::random::Generator;
 use ft_runtime::{DType, Device, Layout, MemoryFormat, Result, Scalar, Tensor};
 
 /// Kernel of `aten::add.out`: `aten::add.Tensor`, then written into `out`.

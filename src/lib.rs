@@ -19,6 +19,7 @@
 pub mod autograd_helpers;
 mod boxed;
 pub mod composite;
+pub mod composite_dropout;
 pub mod composite_einsum;
 pub mod composite_index;
 pub mod composite_linalg;

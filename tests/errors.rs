@@ -153,6 +153,9 @@ fn any_value(ty: frankentorch::dispatch::ArgType) -> BoxedStrategy<Value> {
         A::ScalarType => any_dtype().prop_map(Value::DType).boxed(),
         A::OptScalarType => opt(any_dtype().prop_map(Value::DType).boxed()),
         A::OptLayout | A::OptDevice | A::OptMemoryFormat => Just(Value::None).boxed(),
+        A::OptGenerator => opt((0u64..5)
+            .prop_map(|seed| Value::Generator(frankentorch::Generator::new(seed)))
+            .boxed()),
     }
 }
 

@@ -12,6 +12,10 @@
 use frankentorch::testing::seeded;
 use frankentorch::{default_generator, ops, DType, Generator, Tensor};
 
+#[path = "support/streams.rs"]
+mod streams;
+use streams::{check_call, floats, fnv1a, str_of};
+
 fn fixture() -> toml::Table {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -19,34 +23,6 @@ fn fixture() -> toml::Table {
     );
     let text = std::fs::read_to_string(path).expect("random_streams.toml exists");
     text.parse().expect("random_streams.toml parses")
-}
-
-fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u64 {
-    bytes.into_iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    })
-}
-
-fn checksum(values: &[f64]) -> String {
-    format!("{:016x}", fnv1a(values.iter().flat_map(|v| v.to_bits().to_le_bytes())))
-}
-
-fn floats(v: &toml::Value) -> Vec<f64> {
-    v.as_array()
-        .expect("an array")
-        .iter()
-        .map(|x| {
-            x.as_float()
-                .or_else(|| x.as_integer().map(|i| i as f64))
-                .expect("a number")
-        })
-        .collect()
-}
-
-fn str_of<'a>(t: &'a toml::Table, key: &str) -> &'a str {
-    t.get(key)
-        .and_then(|v| v.as_str())
-        .unwrap_or_else(|| panic!("fixture key `{key}`"))
 }
 
 /// Runs one recorded call on the default generator.
@@ -62,36 +38,6 @@ fn run_call(op: &str, dtype: DType, n: i64) -> Tensor {
         other => panic!("unknown fixture op {other}"),
     };
     r.unwrap_or_else(|e| panic!("{op}({n}, {dtype:?}) failed: {e}"))
-}
-
-/// Compares one result with its record: whole values, or checksum + probes.
-fn check_call(what: &str, got: &Tensor, rec: &toml::Table) {
-    let values = got.to_f64_vec();
-    if let Some(expected) = rec.get("values") {
-        let expected = floats(expected);
-        if let Some(i) =
-            (0..expected.len()).find(|&i| values.get(i).map(|v| v.to_bits()) != Some(expected[i].to_bits()))
-        {
-            panic!("{what}: element {i} is {:?}, torch has {}", values.get(i), expected[i]);
-        }
-        assert_eq!(values.len(), expected.len(), "{what}: length");
-        return;
-    }
-    let probes = floats(&rec["probe_index"]);
-    for (k, &p) in floats(&rec["probe_value"]).iter().enumerate() {
-        let i = probes[k] as usize;
-        assert_eq!(
-            values[i].to_bits(),
-            p.to_bits(),
-            "{what}: element {i} is {}, torch has {p}",
-            values[i]
-        );
-    }
-    assert_eq!(
-        checksum(&values),
-        str_of(rec, "checksum"),
-        "{what}: checksum of all values"
-    );
 }
 
 fn check_stream(seed: u64) {

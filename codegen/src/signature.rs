@@ -36,6 +36,8 @@ pub enum BaseType {
     Device,
     /// `MemoryFormat`
     MemoryFormat,
+    /// `Generator` (only as `Generator?`)
+    Generator,
 }
 
 impl BaseType {
@@ -51,6 +53,7 @@ impl BaseType {
             "Layout" => BaseType::Layout,
             "Device" => BaseType::Device,
             "MemoryFormat" => BaseType::MemoryFormat,
+            "Generator" => BaseType::Generator,
             _ => return None,
         })
     }

@@ -197,6 +197,11 @@ fn sample_arg(
         (BaseType::Str, None, toml::Value::String(s)) => {
             (some(format!("{s:?}")), format!("Value::Str({s:?}.to_string())"))
         }
+        // A `Generator?` given as a seed: a fresh generator seeded with it.
+        (BaseType::Generator, None, toml::Value::Integer(seed)) if *seed >= 0 => (
+            format!("Some(&frankentorch::Generator::new({seed}))"),
+            format!("Value::Generator(frankentorch::Generator::new({seed}))"),
+        ),
         _ => return Err(format!("{}: {}", op.qualified, bad())),
     })
 }

@@ -255,6 +255,15 @@ pub fn rust_type(ty: &Type) -> Option<RustType> {
             "{}",
             "ArgType::OptMemoryFormat".into(),
         ),
+        (Generator, None, true, _) => rt(
+            "Option<&Generator>",
+            "Option<Generator>",
+            "opt_generator",
+            "{}.as_ref()",
+            "{}.map_or(Value::None, |g| Value::Generator(g.clone()))",
+            "{}.cloned()",
+            "ArgType::OptGenerator".into(),
+        ),
         _ => return None,
     })
 }

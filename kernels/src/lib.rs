@@ -12,6 +12,7 @@ pub mod binary;
 pub mod bitwise;
 pub mod compare;
 pub mod copy;
+pub mod distributions;
 pub mod factory;
 pub mod fill;
 pub mod fold;

@@ -1,6 +1,8 @@
 //! Random tensors drawn from the default generator, value for value as
 //! PyTorch's CPU kernels draw them: `rand`, `randn`, `randperm`,
-//! `native_dropout` and `native_dropout_backward`.
+//! `native_dropout` and `native_dropout_backward`; also the shared uniform /
+//! normal fills (with `from`/`to`, `mean`/`std` and any generator) that
+//! `crate::distributions` builds its operators on.
 //!
 //! Facts reproduced (see `ft_runtime::random` for the engine):
 //! - uniform: float64 takes the low 53 bits of `random64()` times 2^-53;
@@ -17,48 +19,74 @@
 //! - randperm: Fisher–Yates with `random() % (n - i)`; from n = 2^32/20 on,
 //!   the inside-out variant with `random64() % (i + 1)`.
 //! - bernoulli (dropout masks): `uniform_double < p`, in memory order.
+//! - `uniform_(from, to)`: `fma(u, to - from, from)` in the type's
+//!   accumulation precision (float for the half types, with `to - from`
+//!   rounded to the type), a result reaching `to` replaced by `from`;
+//!   `normal_(mean, std)`: `fma(z, std, mean)` (double per element; float
+//!   in the float32 and half blocks).
 
 use crate::iter;
 use crate::random_avx::normal_block_f32;
 use ft_runtime::half::{bf16, f16};
-use ft_runtime::random::{default_generator, GeneratorGuard};
+use ft_runtime::random::{default_generator, Generator, GeneratorGuard};
 use ft_runtime::tensor::for_each_offset;
 use ft_runtime::{DType, Device, Error, Layout, Result, Scalar, Tensor, DEFAULT_DTYPE};
 
 /// Element types random kernels can produce from uniform and normal draws.
-trait RandomFloat: Copy {
+pub(crate) trait RandomFloat: Copy {
     /// One uniform value in [0, 1) drawn as PyTorch's
     /// `uniform_real_distribution<T>(0, 1)`.
     fn uniform(g: &mut GeneratorGuard<'_>) -> Self;
+    /// One value of `uniform_(from, to)`: the [0, 1) draw scaled with one
+    /// fused multiply-add in the type's accumulation precision, rounded to
+    /// the type; a result rounding up to `to` becomes `from` (observed in
+    /// torch 2.15).
+    fn uniform_in(g: &mut GeneratorGuard<'_>, from: f64, to: f64) -> Self;
     /// The dtype-rounded value of a double normal sample.
     fn from_f64(x: f64) -> Self;
-    /// Normals for a buffer of 16 elements or more.
-    fn fill_large_normal(g: &mut GeneratorGuard<'_>, data: &mut [Self]);
+    /// Normals (`mean + std * z`, fused) for a contiguous buffer of 16
+    /// elements or more.
+    fn fill_large_normal(g: &mut GeneratorGuard<'_>, data: &mut [Self], mean: f64, std: f64);
 }
 
 impl RandomFloat for f64 {
     fn uniform(g: &mut GeneratorGuard<'_>) -> f64 {
         uniform_f64(g)
     }
+    fn uniform_in(g: &mut GeneratorGuard<'_>, from: f64, to: f64) -> f64 {
+        let x = uniform_f64(g).mul_add(to - from, from);
+        if x >= to {
+            from
+        } else {
+            x
+        }
+    }
     fn from_f64(x: f64) -> f64 {
         x
     }
-    fn fill_large_normal(g: &mut GeneratorGuard<'_>, data: &mut [f64]) {
-        fill_normal_blocks(g, data, normal_block_f64);
+    fn fill_large_normal(g: &mut GeneratorGuard<'_>, data: &mut [f64], mean: f64, std: f64) {
+        fill_normal_blocks(g, data, &|block: &mut [f64]| normal_block_f64(block, mean, std));
     }
 }
 
-/// PyTorch's scalar `normal_fill_16` in double precision.
-fn normal_block_f64(block: &mut [f64]) {
-    {
-        for j in 0..8 {
-            let u1 = 1.0 - block[j];
-            let u2 = block[j + 8];
-            let radius = (-2.0 * u1.ln()).sqrt();
-            let theta = 2.0 * std::f64::consts::PI * u2;
-            block[j] = radius * theta.cos();
-            block[j + 8] = radius * theta.sin();
-        }
+/// PyTorch's scalar `normal_fill_16` in double precision (the scaling by
+/// `std` and shift by `mean` fused, as torch's build contracts it).
+fn normal_block_f64(block: &mut [f64], mean: f64, std: f64) {
+    for j in 0..8 {
+        let u1 = 1.0 - block[j];
+        let u2 = block[j + 8];
+        let radius = (-2.0 * u1.ln()).sqrt();
+        let theta = 2.0 * std::f64::consts::PI * u2;
+        block[j] = (radius * theta.cos()).mul_add(std, mean);
+        block[j + 8] = (radius * theta.sin()).mul_add(std, mean);
+    }
+}
+
+/// The AVX2 float block followed by `fmadd(n, std, mean)`.
+fn normal_block_f32_scaled(block: &mut [f32], mean: f32, std: f32) {
+    normal_block_f32(block);
+    for x in block.iter_mut() {
+        *x = x.mul_add(std, mean);
     }
 }
 
@@ -66,11 +94,21 @@ impl RandomFloat for f32 {
     fn uniform(g: &mut GeneratorGuard<'_>) -> f32 {
         (g.random() & ((1 << 24) - 1)) as f32 * (1.0 / (1u32 << 24) as f32)
     }
+    fn uniform_in(g: &mut GeneratorGuard<'_>, from: f64, to: f64) -> f32 {
+        let (from, to) = (from as f32, to as f32);
+        let x = <f32 as RandomFloat>::uniform(g).mul_add(to - from, from);
+        if x >= to {
+            from
+        } else {
+            x
+        }
+    }
     fn from_f64(x: f64) -> f32 {
         x as f32
     }
-    fn fill_large_normal(g: &mut GeneratorGuard<'_>, data: &mut [f32]) {
-        fill_normal_blocks(g, data, normal_block_f32);
+    fn fill_large_normal(g: &mut GeneratorGuard<'_>, data: &mut [f32], mean: f64, std: f64) {
+        let (mean, std) = (mean as f32, std as f32);
+        fill_normal_blocks(g, data, &|block: &mut [f32]| normal_block_f32_scaled(block, mean, std));
     }
 }
 
@@ -110,6 +148,20 @@ fn uniform_half<H: HalfLike>(g: &mut GeneratorGuard<'_>) -> H {
     }
 }
 
+/// `uniform_(from, to)` for the half types: bounds rounded to the type, the
+/// span `to - from` rounded to the type (c10's half arithmetic), the value
+/// computed in float32 and rounded once; a value reaching `to` becomes `from`.
+fn uniform_in_half<H: HalfLike>(g: &mut GeneratorGuard<'_>, from: f64, to: f64) -> H {
+    let (from, to) = (H::from_f32(from as f32).to_f32(), H::from_f32(to as f32).to_f32());
+    let span = H::from_f32(to - from).to_f32();
+    let x = H::from_f32(<f32 as RandomFloat>::uniform(g).mul_add(span, from));
+    if x.to_f32() >= to {
+        H::from_f32(from)
+    } else {
+        x
+    }
+}
+
 fn from_f64_half<H: HalfLike>(x: f64) -> H {
     // c10 converts double to a half type through float.
     H::from_f32(x as f32)
@@ -119,12 +171,13 @@ fn from_f64_half<H: HalfLike>(x: f64) -> H {
 /// each whole block of 16 draws 16 float32 uniforms and transforms them with
 /// the float32 kernel; a ragged tail draws 16 more and writes their
 /// transform over the last 16 elements. Values are rounded to the type once.
-fn fill_normal_half<H: HalfLike>(g: &mut GeneratorGuard<'_>, data: &mut [H]) {
+fn fill_normal_half<H: HalfLike>(g: &mut GeneratorGuard<'_>, data: &mut [H], mean: f64, std: f64) {
     let n = data.len();
     let mut block = [0f32; 16];
+    let (mean, std) = (mean as f32, std as f32);
     let mut draw_block = |g: &mut GeneratorGuard<'_>, dst: &mut [H]| {
         fill_uniform(g, &mut block);
-        normal_block_f32(&mut block);
+        normal_block_f32_scaled(&mut block, mean, std);
         for (d, &src) in dst.iter_mut().zip(block.iter()) {
             *d = H::from_f32(src);
         }
@@ -143,11 +196,14 @@ macro_rules! half_random_float {
             fn uniform(g: &mut GeneratorGuard<'_>) -> $t {
                 uniform_half::<$t>(g)
             }
+            fn uniform_in(g: &mut GeneratorGuard<'_>, from: f64, to: f64) -> $t {
+                uniform_in_half::<$t>(g, from, to)
+            }
             fn from_f64(x: f64) -> $t {
                 from_f64_half::<$t>(x)
             }
-            fn fill_large_normal(g: &mut GeneratorGuard<'_>, data: &mut [$t]) {
-                fill_normal_half::<$t>(g, data);
+            fn fill_large_normal(g: &mut GeneratorGuard<'_>, data: &mut [$t], mean: f64, std: f64) {
+                fill_normal_half::<$t>(g, data, mean, std);
             }
         }
     )*};
@@ -155,12 +211,12 @@ macro_rules! half_random_float {
 half_random_float!(f16, bf16);
 
 /// A uniform double in [0, 1) from the low 53 bits of `random64()`.
-fn uniform_f64(g: &mut GeneratorGuard<'_>) -> f64 {
+pub(crate) fn uniform_f64(g: &mut GeneratorGuard<'_>) -> f64 {
     (g.random64() & ((1u64 << 53) - 1)) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
 /// One standard normal double, using and refilling the generator's cache.
-fn normal_f64(g: &mut GeneratorGuard<'_>) -> f64 {
+pub(crate) fn normal_f64(g: &mut GeneratorGuard<'_>) -> f64 {
     if let Some(cached) = g.take_double_normal() {
         return cached;
     }
@@ -178,21 +234,33 @@ fn fill_uniform<T: RandomFloat>(g: &mut GeneratorGuard<'_>, data: &mut [T]) {
     }
 }
 
-/// Standard normal values for a contiguous buffer, PyTorch's `normal_(0, 1)`.
-fn fill_normal<T: RandomFloat>(g: &mut GeneratorGuard<'_>, data: &mut [T]) {
-    let n = data.len();
-    if n < 16 {
-        for x in data.iter_mut() {
-            *x = T::from_f64(normal_f64(g));
-        }
+/// `uniform_(from, to)` values for a buffer, one draw per element in order.
+pub(crate) fn fill_uniform_in<T: RandomFloat>(g: &mut GeneratorGuard<'_>, data: &mut [T], from: f64, to: f64) {
+    for x in data.iter_mut() {
+        *x = T::uniform_in(g, from, to);
+    }
+}
+
+/// Per-element normals (`fma(z, std, mean)` in double, then rounded), the
+/// path PyTorch takes below 16 elements or for a non-contiguous tensor.
+pub(crate) fn fill_normal_serial<T: RandomFloat>(g: &mut GeneratorGuard<'_>, data: &mut [T], mean: f64, std: f64) {
+    for x in data.iter_mut() {
+        *x = T::from_f64(normal_f64(g).mul_add(std, mean));
+    }
+}
+
+/// Normal values for a contiguous buffer, PyTorch's `normal_(mean, std)`.
+pub(crate) fn fill_normal<T: RandomFloat>(g: &mut GeneratorGuard<'_>, data: &mut [T], mean: f64, std: f64) {
+    if data.len() < 16 {
+        fill_normal_serial(g, data, mean, std);
         return;
     }
-    T::fill_large_normal(g, data);
+    T::fill_large_normal(g, data, mean, std);
 }
 
 /// Uniforms for the whole buffer, blocks of 16 transformed in place, and a
 /// ragged tail handled by redrawing and transforming the last 16.
-fn fill_normal_blocks<T: RandomFloat>(g: &mut GeneratorGuard<'_>, data: &mut [T], block_fn: fn(&mut [T])) {
+fn fill_normal_blocks<T: RandomFloat>(g: &mut GeneratorGuard<'_>, data: &mut [T], block_fn: &dyn Fn(&mut [T])) {
     let n = data.len();
     fill_uniform(g, data);
     for block in data.chunks_exact_mut(16) {
@@ -206,7 +274,7 @@ fn fill_normal_blocks<T: RandomFloat>(g: &mut GeneratorGuard<'_>, data: &mut [T]
 }
 
 /// Validates the factory options and sizes; returns the sizes as `usize`.
-fn factory_sizes(
+pub(crate) fn factory_sizes(
     op: &str,
     size: &[i64],
     layout: Option<Layout>,
@@ -227,58 +295,93 @@ fn factory_sizes(
     Ok(size.iter().map(|&d| d as usize).collect())
 }
 
-fn not_implemented(op: &str, kernel: &str, dtype: DType) -> Error {
+pub(crate) fn not_implemented(op: &str, kernel: &str, dtype: DType) -> Error {
     Error::dtype(
         op,
         format!("\"{kernel}\" not implemented for '{}'", dtype.scalar_type_name()),
     )
 }
 
-/// Builds a contiguous float tensor of `sizes` whose buffer `fill` writes
-/// while holding the default generator.
-fn random_float_tensor(
-    op: &str,
-    kernel: &str,
-    sizes: &[usize],
-    dtype: DType,
-    fill: fn(&mut GeneratorGuard<'_>, &mut dyn FillTarget),
-) -> Result<Tensor> {
-    let n: usize = sizes.iter().product();
-    let mut g = default_generator().lock();
-    match dtype {
-        DType::F64 => build(sizes, n, &mut g, fill, Vec::<f64>::new()),
-        DType::F32 => build(sizes, n, &mut g, fill, Vec::<f32>::new()),
-        DType::F16 => build(sizes, n, &mut g, fill, Vec::<f16>::new()),
-        DType::BF16 => build(sizes, n, &mut g, fill, Vec::<bf16>::new()),
+/// What a float fill draws for each element.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum FloatDraw {
+    /// `uniform_(from, to)`.
+    Uniform(f64, f64),
+    /// `normal_(mean, std)`: blocks of 16 for a contiguous tensor of 16
+    /// elements or more, per element otherwise.
+    Normal(f64, f64),
+}
+
+fn draw_float<T: RandomFloat>(g: &mut GeneratorGuard<'_>, n: usize, how: FloatDraw, contiguous: bool) -> Vec<T> {
+    let mut buf = vec![<T as RandomFloat>::from_f64(0.0); n];
+    match how {
+        FloatDraw::Uniform(from, to) => fill_uniform_in(g, &mut buf, from, to),
+        FloatDraw::Normal(mean, std) if contiguous => fill_normal(g, &mut buf, mean, std),
+        FloatDraw::Normal(mean, std) => fill_normal_serial(g, &mut buf, mean, std),
+    }
+    buf
+}
+
+/// A view of `t` whose row-major order is `t`'s memory order (dims sorted by
+/// decreasing stride): the order PyTorch's iterator visits a dense or
+/// strided output in.
+pub(crate) fn memory_order_view(t: &Tensor) -> Result<Tensor> {
+    let mut dims: Vec<usize> = (0..t.dim()).collect();
+    dims.sort_by(|&a, &b| t.strides()[b].cmp(&t.strides()[a]));
+    let sizes: Vec<usize> = dims.iter().map(|&d| t.sizes()[d]).collect();
+    let strides: Vec<usize> = dims.iter().map(|&d| t.strides()[d]).collect();
+    t.as_view(&sizes, &strides, t.storage_offset())
+}
+
+/// Writes `values` (one per element, in memory order) into `out`, casting
+/// to `out`'s dtype.
+pub(crate) fn write_memory_order<T: ft_runtime::Element>(out: &Tensor, values: Vec<T>) -> Result<()> {
+    let view = memory_order_view(out)?;
+    let src = Tensor::from_vec(values, view.sizes())?;
+    iter::cast_copy(&view, &src)
+}
+
+/// Fills the floating tensor `out` in place from `gen`, element by element
+/// in memory order, as PyTorch's `uniform_` / `normal_` kernels do.
+pub(crate) fn fill_float(op: &str, kernel: &str, out: &Tensor, gen: &Generator, how: FloatDraw) -> Result<()> {
+    let n = out.numel();
+    let contiguous = out.is_contiguous();
+    let mut g = gen.lock();
+    match out.dtype() {
+        DType::F64 => write_memory_order(out, draw_float::<f64>(&mut g, n, how, contiguous)),
+        DType::F32 => write_memory_order(out, draw_float::<f32>(&mut g, n, how, contiguous)),
+        DType::F16 => write_memory_order(out, draw_float::<f16>(&mut g, n, how, contiguous)),
+        DType::BF16 => write_memory_order(out, draw_float::<bf16>(&mut g, n, how, contiguous)),
         other => Err(not_implemented(op, kernel, other)),
     }
 }
 
-/// A buffer of one of the four float types, for the fill callbacks.
-trait FillTarget {
-    fn uniform(&mut self, g: &mut GeneratorGuard<'_>);
-    fn normal(&mut self, g: &mut GeneratorGuard<'_>);
+/// The generator an op draws from: the given one or the default generator.
+pub(crate) fn generator_or_default(generator: Option<&Generator>) -> &Generator {
+    generator.unwrap_or_else(|| default_generator())
 }
 
-impl<T: RandomFloat> FillTarget for Vec<T> {
-    fn uniform(&mut self, g: &mut GeneratorGuard<'_>) {
-        fill_uniform(g, self);
-    }
-    fn normal(&mut self, g: &mut GeneratorGuard<'_>) {
-        fill_normal(g, self);
-    }
-}
-
-fn build<T: RandomFloat + ft_runtime::Element>(
-    sizes: &[usize],
-    n: usize,
-    g: &mut GeneratorGuard<'_>,
-    fill: fn(&mut GeneratorGuard<'_>, &mut dyn FillTarget),
-    mut buf: Vec<T>,
+/// A new contiguous float tensor of `size` filled by `how`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn random_float_factory(
+    op: &str,
+    kernel: &str,
+    size: &[i64],
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+    generator: Option<&Generator>,
+    how: FloatDraw,
 ) -> Result<Tensor> {
-    buf.resize(n, <T as RandomFloat>::from_f64(0.0));
-    fill(g, &mut buf);
-    Tensor::from_vec(buf, sizes)
+    let sizes = factory_sizes(op, size, layout, device, pin_memory)?;
+    let dtype = dtype.unwrap_or(DEFAULT_DTYPE);
+    if !dtype.is_floating_point() {
+        return Err(not_implemented(op, kernel, dtype));
+    }
+    let out = iter::empty_contiguous(op, &sizes, dtype)?;
+    fill_float(op, kernel, &out, generator_or_default(generator), how)?;
+    Ok(out)
 }
 
 /// Uniform values in [0, 1) (`torch.rand`), float32 unless `dtype` says
@@ -297,10 +400,18 @@ pub fn rand(
     device: Option<Device>,
     pin_memory: Option<bool>,
 ) -> Result<Tensor> {
-    const OP: &str = "aten::rand";
-    let sizes = factory_sizes(OP, size, layout, device, pin_memory)?;
-    let dtype = dtype.unwrap_or(DEFAULT_DTYPE);
-    random_float_tensor(OP, "check_uniform_bounds", &sizes, dtype, |g, buf| buf.uniform(g))
+    let how = FloatDraw::Uniform(0.0, 1.0);
+    random_float_factory(
+        "aten::rand",
+        "check_uniform_bounds",
+        size,
+        dtype,
+        layout,
+        device,
+        pin_memory,
+        None,
+        how,
+    )
 }
 
 /// Standard normal values (`torch.randn`), float32 unless `dtype` says
@@ -320,10 +431,18 @@ pub fn randn(
     device: Option<Device>,
     pin_memory: Option<bool>,
 ) -> Result<Tensor> {
-    const OP: &str = "aten::randn";
-    let sizes = factory_sizes(OP, size, layout, device, pin_memory)?;
-    let dtype = dtype.unwrap_or(DEFAULT_DTYPE);
-    random_float_tensor(OP, "normal_kernel_cpu", &sizes, dtype, |g, buf| buf.normal(g))
+    let how = FloatDraw::Normal(0.0, 1.0);
+    random_float_factory(
+        "aten::randn",
+        "normal_kernel_cpu",
+        size,
+        dtype,
+        layout,
+        device,
+        pin_memory,
+        None,
+        how,
+    )
 }
 
 /// Largest `n` randperm accepts for a float dtype (exactly representable
@@ -377,6 +496,18 @@ pub fn randperm(
     device: Option<Device>,
     pin_memory: Option<bool>,
 ) -> Result<Tensor> {
+    randperm_impl(n, None, dtype, layout, device, pin_memory)
+}
+
+/// `randperm` drawing from `generator` (the default one when `None`).
+pub(crate) fn randperm_impl(
+    n: i64,
+    generator: Option<&Generator>,
+    dtype: Option<DType>,
+    layout: Option<Layout>,
+    device: Option<Device>,
+    pin_memory: Option<bool>,
+) -> Result<Tensor> {
     const OP: &str = "aten::randperm";
     factory_sizes(OP, &[n], layout, device, pin_memory)?;
     let dtype = dtype.unwrap_or(DType::I64);
@@ -390,7 +521,7 @@ pub fn randperm(
     } else if n > 0 {
         crate::copy::check_scalar_fits(OP, Scalar::Int(n - 1), dtype)?;
     }
-    let values = permutation(&mut default_generator().lock(), n);
+    let values = permutation(&mut generator_or_default(generator).lock(), n);
     let out = Tensor::from_vec(values, &[n as usize])?;
     iter::to_dtype(&out, dtype)
 }

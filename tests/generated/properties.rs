@@ -37378,3 +37378,1941 @@ fn baddbmm_inplace_sample_14_bumps_version_once() {
     );
     assert_eq!(alias.version(), before + 1, "views see the bump");
 }
+
+#[test]
+fn normal_inplace_sample_0_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::normal_full_(&t[0], 0.5, 2.5, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn normal_inplace_sample_1_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[40]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::normal_full_(&t[0], -1.0, 0.25, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn normal_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[5,4]:t", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::normal_full_(&t[0], 1.0, 2.0, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn normal_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[20]:step", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::normal_full_(&t[0], 0.0, 1.0, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn normal_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[37]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::normal_full_(&t[0], 0.5, 2.5, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn normal_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[37]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::normal_full_(&t[0], 0.5, 2.5, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn normal_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[37]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::normal_full_(&t[0], 0.5, 2.5, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn normal_inplace_sample_7_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[37]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::normal_full_(&t[0], 0.5, 2.5, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn normal_inplace_sample_8_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[15]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::normal_full_(&t[0], 0.5, 2.5, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn normal_inplace_sample_9_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[15]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::normal_full_(&t[0], 0.5, 2.5, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn normal_inplace_sample_10_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[15]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::normal_full_(&t[0], 0.5, 2.5, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn normal_inplace_sample_11_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[15]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::normal_full_(&t[0], 0.5, 2.5, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn normal_inplace_sample_12_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[17]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::normal_full_(&t[0], 0.0, 1.0, Some(&frankentorch::Generator::new(6))).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn normal_inplace_sample_13_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::normal_full_(&t[0], 0.0, 1.0, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn uniform_inplace_sample_0_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::uniform_full_(&t[0], -2.0, 3.0, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn uniform_inplace_sample_1_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[5,4]:t", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::uniform_full_(&t[0], 0.0, 1.0, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn uniform_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[40]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::uniform_full_(&t[0], -2.0, 3.0, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn uniform_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[40]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::uniform_full_(&t[0], -2.0, 3.0, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn uniform_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[40]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::uniform_full_(&t[0], -2.0, 3.0, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn uniform_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[40]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::uniform_full_(&t[0], -2.0, 3.0, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn uniform_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[7]:step", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::uniform_full_(&t[0], 1.0, 1.5, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn uniform_inplace_sample_7_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[7]:step", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::uniform_full_(&t[0], 1.0, 1.5, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn uniform_inplace_sample_8_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[7]:step", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::uniform_full_(&t[0], 1.0, 1.5, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn uniform_inplace_sample_9_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[7]:step", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::uniform_full_(&t[0], 1.0, 1.5, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn uniform_inplace_sample_10_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[9]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::uniform_full_(&t[0], 2.0, 2.0, Some(&frankentorch::Generator::new(3))).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn uniform_inplace_sample_11_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::uniform_full_(&t[0], 0.0, 1.0, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_float_inplace_sample_0_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_full_(&t[0], 0.3, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_float_inplace_sample_1_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[20]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_full_(&t[0], 0.5, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_float_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[20]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_full_(&t[0], 0.5, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_float_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[20]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_full_(&t[0], 0.5, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_float_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[20]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_full_(&t[0], 0.5, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_float_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[20]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_full_(&t[0], 0.5, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_float_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[20]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_full_(&t[0], 0.5, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_float_inplace_sample_7_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[20]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_full_(&t[0], 0.5, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_float_inplace_sample_8_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[20]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_full_(&t[0], 0.5, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_float_inplace_sample_9_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[20]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_full_(&t[0], 0.5, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_float_inplace_sample_10_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[20]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_full_(&t[0], 0.5, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_float_inplace_sample_11_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[5,4]:t", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_full_(&t[0], 0.7, Some(&frankentorch::Generator::new(2))).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_float_inplace_sample_12_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_full_(&t[0], 0.5, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_tensor_inplace_sample_0_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]", 0), sample_tensor("f64[3,4]:range(0,2)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_tensor_full_(&t[0], &t[1], None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_tensor_inplace_sample_1_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[20]", 0), sample_tensor("f32[20]:range(0,2)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_tensor_full_(&t[0], &t[1], None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_tensor_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[20]", 0), sample_tensor("f32[20]:range(0,2)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_tensor_full_(&t[0], &t[1], None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_tensor_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[20]", 0), sample_tensor("f32[20]:range(0,2)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_tensor_full_(&t[0], &t[1], None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_tensor_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[20]", 0), sample_tensor("f32[20]:range(0,2)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_tensor_full_(&t[0], &t[1], None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_tensor_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[20]", 0), sample_tensor("f32[20]:range(0,2)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_tensor_full_(&t[0], &t[1], None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_tensor_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[20]", 0), sample_tensor("f32[20]:range(0,2)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_tensor_full_(&t[0], &t[1], None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_tensor_inplace_sample_7_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[20]", 0), sample_tensor("f32[20]:range(0,2)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_tensor_full_(&t[0], &t[1], None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_tensor_inplace_sample_8_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[20]", 0), sample_tensor("f32[20]:range(0,2)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_tensor_full_(&t[0], &t[1], None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_tensor_inplace_sample_9_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[20]", 0), sample_tensor("f32[20]:range(0,2)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_tensor_full_(&t[0], &t[1], None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_tensor_inplace_sample_10_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[20]", 0), sample_tensor("f32[20]:range(0,2)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_tensor_full_(&t[0], &t[1], None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_tensor_inplace_sample_11_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[3,4]", 0), sample_tensor("f32[4]:range(0,2)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_tensor_full_(&t[0], &t[1], Some(&frankentorch::Generator::new(5))).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_tensor_inplace_sample_12_bumps_version_once() {
+    let t: Vec<Tensor> = vec![
+        sample_tensor("f64[5,4]:t", 0),
+        sample_tensor("f64[5,4]:step:range(0,2)", 1),
+    ];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_tensor_full_(&t[0], &t[1], None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn bernoulli_tensor_inplace_sample_13_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[]", 0), sample_tensor("f64[]:range(0,2)", 1)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::bernoulli_tensor_full_(&t[0], &t[1], None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn exponential_inplace_sample_0_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::exponential_full_(&t[0], 1.5, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn exponential_inplace_sample_1_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[40]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::exponential_full_(&t[0], 1.0, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn exponential_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[40]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::exponential_full_(&t[0], 1.0, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn exponential_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[40]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::exponential_full_(&t[0], 1.0, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn exponential_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[40]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::exponential_full_(&t[0], 1.0, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn exponential_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[5,4]:t", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::exponential_full_(&t[0], 0.25, Some(&frankentorch::Generator::new(2))).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn exponential_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::exponential_full_(&t[0], 1.0, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_inplace_sample_0_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[20]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_full_(&t[0], None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_inplace_sample_1_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[20]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_full_(&t[0], None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[20]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_full_(&t[0], None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[20]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_full_(&t[0], None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[20]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_full_(&t[0], None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[20]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_full_(&t[0], None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[20]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_full_(&t[0], None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_inplace_sample_7_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[20]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_full_(&t[0], None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_inplace_sample_8_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[20]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_full_(&t[0], None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_inplace_sample_9_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[20]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_full_(&t[0], None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_inplace_sample_10_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[5,4]:t", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_full_(&t[0], Some(&frankentorch::Generator::new(2))).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_inplace_sample_11_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_full_(&t[0], None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_from_inplace_sample_0_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[3,4]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_from_full_(&t[0], -5, Some(5), None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_from_inplace_sample_1_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[10]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_from_full_(&t[0], 0, Some(2), None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_from_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[10]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_from_full_(&t[0], 0, Some(2), None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_from_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[10]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_from_full_(&t[0], 0, Some(2), None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_from_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[10]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_from_full_(&t[0], 0, Some(2), None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_from_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[10]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_from_full_(&t[0], 0, Some(2), None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_from_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[10]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_from_full_(&t[0], 0, Some(2), None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_from_inplace_sample_7_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[10]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_from_full_(&t[0], 0, Some(2), None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_from_inplace_sample_8_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[10]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_from_full_(&t[0], 0, Some(2), None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_from_inplace_sample_9_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[10]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_from_full_(&t[0], 0, Some(2), None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_from_inplace_sample_10_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[10]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_from_full_(&t[0], 0, Some(2), None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_from_inplace_sample_11_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[10]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_from_full_(&t[0], -20, None, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_from_inplace_sample_12_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[10]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_from_full_(&t[0], -9223372036854775808, None, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_from_inplace_sample_13_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[10]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_from_full_(&t[0], 10, None, Some(&frankentorch::Generator::new(4))).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_from_inplace_sample_14_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[10]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_from_full_(&t[0], 0, Some(1000000000), Some(&frankentorch::Generator::new(5))).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_from_inplace_sample_15_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[5,4]:t", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_from_full_(&t[0], 3, Some(9), None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_from_inplace_sample_16_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_from_full_(&t[0], 3, Some(9), None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_to_inplace_sample_0_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[3,4]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_to_full_(&t[0], 7, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_to_inplace_sample_1_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bool[10]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_to_full_(&t[0], 2, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_to_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("u8[10]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_to_full_(&t[0], 2, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_to_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i8[10]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_to_full_(&t[0], 2, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_to_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i16[10]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_to_full_(&t[0], 2, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_to_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i32[10]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_to_full_(&t[0], 2, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_to_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[10]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_to_full_(&t[0], 2, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_to_inplace_sample_7_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[10]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_to_full_(&t[0], 2, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_to_inplace_sample_8_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[10]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_to_full_(&t[0], 2, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_to_inplace_sample_9_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[10]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_to_full_(&t[0], 2, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_to_inplace_sample_10_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[10]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_to_full_(&t[0], 2, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_to_inplace_sample_11_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("i64[10]:step", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_to_full_(&t[0], 300000000, Some(&frankentorch::Generator::new(2))).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn random_to_inplace_sample_12_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::random_to_full_(&t[0], 3, None).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn dropout_inplace_sample_0_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::dropout_(&t[0], 0.5, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn dropout_inplace_sample_1_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[4,5]:t", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::dropout_(&t[0], 0.25, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn dropout_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[6]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::dropout_(&t[0], 0.4, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn dropout_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[6]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::dropout_(&t[0], 0.4, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn dropout_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[6]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::dropout_(&t[0], 0.4, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn dropout_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[6]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::dropout_(&t[0], 0.4, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn dropout_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::dropout_(&t[0], 0.5, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn dropout_inplace_sample_7_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::dropout_(&t[0], 1.0, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn feature_dropout_inplace_sample_0_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,3,4]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::feature_dropout_(&t[0], 0.5, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn feature_dropout_inplace_sample_1_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[5,4]:t", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::feature_dropout_(&t[0], 0.3, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn feature_dropout_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[2,4]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::feature_dropout_(&t[0], 0.4, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn feature_dropout_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[2,4]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::feature_dropout_(&t[0], 0.4, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn feature_dropout_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[2,4]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::feature_dropout_(&t[0], 0.4, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn feature_dropout_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,4]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::feature_dropout_(&t[0], 0.4, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn alpha_dropout_inplace_sample_0_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[3,4]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::alpha_dropout_(&t[0], 0.5, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn alpha_dropout_inplace_sample_1_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[4,5]:t", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::alpha_dropout_(&t[0], 0.2, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn alpha_dropout_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[6]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::alpha_dropout_(&t[0], 0.4, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn alpha_dropout_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[6]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::alpha_dropout_(&t[0], 0.4, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn alpha_dropout_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[6]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::alpha_dropout_(&t[0], 0.4, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn alpha_dropout_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[6]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::alpha_dropout_(&t[0], 0.4, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn alpha_dropout_inplace_sample_6_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::alpha_dropout_(&t[0], 0.5, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn feature_alpha_dropout_inplace_sample_0_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,3,4]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::feature_alpha_dropout_(&t[0], 0.5, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn feature_alpha_dropout_inplace_sample_1_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[5,4]:t", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::feature_alpha_dropout_(&t[0], 0.3, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn feature_alpha_dropout_inplace_sample_2_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f16[2,4]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::feature_alpha_dropout_(&t[0], 0.4, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn feature_alpha_dropout_inplace_sample_3_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("bf16[2,4]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::feature_alpha_dropout_(&t[0], 0.4, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn feature_alpha_dropout_inplace_sample_4_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f32[2,4]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::feature_alpha_dropout_(&t[0], 0.4, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}
+
+#[test]
+fn feature_alpha_dropout_inplace_sample_5_bumps_version_once() {
+    let t: Vec<Tensor> = vec![sample_tensor("f64[2,4]", 0)];
+    let alias = ops::unsqueeze(&t[0], 0).unwrap();
+    let before = t[0].version();
+    let r = ops::feature_alpha_dropout_(&t[0], 0.4, true).unwrap();
+    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
+    assert_eq!(
+        t[0].version(),
+        before + 1,
+        "an in-place op bumps the version exactly once"
+    );
+    assert_eq!(alias.version(), before + 1, "views see the bump");
+}

@@ -357,6 +357,8 @@ def build_args(sig, sample, leaves, frozen=frozenset()):
             v = getattr(torch, v)
         elif a.base == "Device":
             v = torch.device(v)
+        elif a.base == "Generator":
+            v = torch.Generator().manual_seed(v)  # a seed: a fresh generator (FORMAT.md §1)
         elif a.base == "float" and not a.is_list and isinstance(v, int) and not isinstance(v, bool):
             v = float(v)
         elif a.base == "float" and a.is_list and isinstance(v, list):

@@ -54,6 +54,8 @@ pub enum ArgType {
     OptDevice,
     /// `MemoryFormat?`
     OptMemoryFormat,
+    /// `Generator?` (None: the default generator)
+    OptGenerator,
 }
 
 impl ArgType {
@@ -73,6 +75,7 @@ impl ArgType {
                 | ArgType::OptLayout
                 | ArgType::OptDevice
                 | ArgType::OptMemoryFormat
+                | ArgType::OptGenerator
         )
     }
 }

@@ -5,6 +5,7 @@ use super::schema::{ArgType, DefaultValue, OpSchema};
 use crate::device::{Device, Layout, MemoryFormat};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::random::Generator;
 use crate::scalar::Scalar;
 use crate::tensor::Tensor;
 
@@ -43,6 +44,8 @@ pub enum Value {
     Layout(Layout),
     /// a memory format
     MemoryFormat(MemoryFormat),
+    /// a random generator (`Generator?`; a handle sharing the caller's generator)
+    Generator(Generator),
 }
 
 /// Arguments or results of a boxed call.
@@ -103,6 +106,11 @@ impl From<Vec<Tensor>> for Value {
         Value::TensorList(v)
     }
 }
+impl From<&Generator> for Value {
+    fn from(g: &Generator) -> Self {
+        Value::Generator(g.clone())
+    }
+}
 impl From<&str> for Value {
     fn from(v: &str) -> Self {
         Value::Str(v.to_string())
@@ -129,6 +137,7 @@ impl Value {
             Value::Device(_) => "Device",
             Value::Layout(_) => "Layout",
             Value::MemoryFormat(_) => "MemoryFormat",
+            Value::Generator(_) => "Generator",
         }
     }
     /// The tensor, if this is one.
@@ -213,6 +222,7 @@ fn coerce(schema: &OpSchema, name: &str, ty: ArgType, v: Value) -> Result<Value>
         (ArgType::OptDevice, v @ Value::Device(_)) => v,
         (ArgType::OptDevice, Value::Str(s)) => Value::Device(s.parse()?),
         (ArgType::OptMemoryFormat, v @ Value::MemoryFormat(_)) => v,
+        (ArgType::OptGenerator, v @ Value::Generator(_)) => v,
         (_, v) => return Err(mismatch(&v)),
     })
 }
@@ -393,6 +403,8 @@ impl Unboxer<'_> {
         opt_device -> Device = Device, "Device?";
         /// A `MemoryFormat?`.
         opt_memory_format -> MemoryFormat = MemoryFormat, "MemoryFormat?";
+        /// A `Generator?`.
+        opt_generator -> Generator = Generator, "Generator?";
     }
 }
 
