@@ -677,6 +677,8 @@ pub trait TensorOps {
         beta: impl Into<Scalar>,
         alpha: impl Into<Scalar>,
     ) -> Result<Tensor>;
+    /// Method form of [`ops::prelu`].
+    fn prelu(&self, weight: &Tensor) -> Result<Tensor>;
 }
 
 impl TensorOps for Tensor {
@@ -1660,5 +1662,8 @@ impl TensorOps for Tensor {
         alpha: impl Into<Scalar>,
     ) -> Result<Tensor> {
         ops::baddbmm_full_(self, batch1, batch2, beta, alpha)
+    }
+    fn prelu(&self, weight: &Tensor) -> Result<Tensor> {
+        ops::prelu(self, weight)
     }
 }

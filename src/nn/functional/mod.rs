@@ -25,6 +25,8 @@
 //! PyTorch composes in Python are composed here the same way, so gradients
 //! flow through the ops they call.
 
+mod activation;
 mod reduction;
 
+pub use activation::*;
 pub use reduction::Reduction;
