@@ -7980,6 +7980,27 @@ pub(crate) fn threshold_backward_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::threshold_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn threshold_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    threshold: Scalar,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad()) {
+        return Err(Error::autograd("aten::threshold_backward.grad_input", "threshold_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    threshold_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        threshold,
+        grad_input,
+    )
+}
+
 /// Autograd kernel of `aten::sigmoid_backward`: records `SigmoidBackwardBackward0` when an input requires grad.
 pub(crate) fn sigmoid_backward_autograd(ks: DispatchKeySet, grad_output: &Tensor, output: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[grad_output, output]);
@@ -8013,6 +8034,20 @@ pub(crate) fn sigmoid_backward_autograd(ks: DispatchKeySet, grad_output: &Tensor
     Ok(result)
 }
 
+/// Autograd kernel of `aten::sigmoid_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn sigmoid_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || output.requires_grad()) {
+        return Err(Error::autograd("aten::sigmoid_backward.grad_input", "sigmoid_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    sigmoid_backward_grad_input_call(ks.below(DispatchKey::AutogradCPU), grad_output, output, grad_input)
+}
+
 /// Autograd kernel of `aten::tanh_backward`: records `TanhBackwardBackward0` when an input requires grad.
 pub(crate) fn tanh_backward_autograd(ks: DispatchKeySet, grad_output: &Tensor, output: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[grad_output, output]);
@@ -8044,6 +8079,20 @@ pub(crate) fn tanh_backward_autograd(ks: DispatchKeySet, grad_output: &Tensor, o
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::tanh_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn tanh_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || output.requires_grad()) {
+        return Err(Error::autograd("aten::tanh_backward.grad_input", "tanh_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    tanh_backward_grad_input_call(ks.below(DispatchKey::AutogradCPU), grad_output, output, grad_input)
 }
 
 /// Autograd kernel of `aten::abs`: records `AbsBackward0` when an input requires grad.
@@ -14630,6 +14679,33 @@ pub(crate) fn elu_backward_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::elu_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn elu_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+    is_result: bool,
+    self_or_result: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_or_result.requires_grad()) {
+        return Err(Error::autograd("aten::elu_backward.grad_input", "elu_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    elu_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        alpha,
+        scale,
+        input_scale,
+        is_result,
+        self_or_result,
+        grad_input,
+    )
+}
+
 /// Autograd kernel of `aten::gelu`: records `GeluBackward0` when an input requires grad.
 pub(crate) fn gelu_autograd(ks: DispatchKeySet, self_: &Tensor, approximate: &str) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -14741,6 +14817,27 @@ pub(crate) fn gelu_backward_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::gelu_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn gelu_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    approximate: &str,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad()) {
+        return Err(Error::autograd("aten::gelu_backward.grad_input", "gelu_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    gelu_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        approximate,
+        grad_input,
+    )
 }
 
 /// Autograd kernel of `aten::hardtanh`: records `HardtanhBackward0` when an input requires grad.
@@ -14868,6 +14965,29 @@ pub(crate) fn hardtanh_backward_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::hardtanh_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn hardtanh_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad()) {
+        return Err(Error::autograd("aten::hardtanh_backward.grad_input", "hardtanh_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    hardtanh_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        min_val,
+        max_val,
+        grad_input,
+    )
+}
+
 /// Autograd kernel of `aten::leaky_relu`: records `LeakyReluBackward0` when an input requires grad.
 pub(crate) fn leaky_relu_autograd(ks: DispatchKeySet, self_: &Tensor, negative_slope: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -14987,6 +15107,29 @@ pub(crate) fn leaky_relu_backward_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::leaky_relu_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn leaky_relu_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    negative_slope: Scalar,
+    self_is_result: bool,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad()) {
+        return Err(Error::autograd("aten::leaky_relu_backward.grad_input", "leaky_relu_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    leaky_relu_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        negative_slope,
+        self_is_result,
+        grad_input,
+    )
 }
 
 /// Autograd kernel of `aten::fill.Scalar`: records `FillBackward1` when an input requires grad.

@@ -5238,6 +5238,141 @@ impl BoxedOp for ThresholdBackwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::threshold_backward.grad_input
+
+/// Schema of `aten::threshold_backward.grad_input`.
+pub static THRESHOLD_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::threshold_backward",
+    overload: "grad_input",
+    signature: "threshold_backward.grad_input(Tensor grad_output, Tensor self, Scalar threshold, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "threshold", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::threshold_backward.grad_input`.
+pub type ThresholdBackwardGradInputFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn threshold_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    threshold: Scalar,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::threshold_backward_grad_input(grad_output, self_, threshold, grad_input)
+}
+
+/// Bumps the version counter of the tensors `aten::threshold_backward.grad_input` writes.
+fn threshold_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    threshold: Scalar,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        threshold_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            threshold,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::threshold_backward.grad_input`.
+pub static THRESHOLD_BACKWARD_GRAD_INPUT: Op<ThresholdBackwardGradInputFn> = Op::new(
+    &THRESHOLD_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(threshold_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::threshold_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(threshold_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::threshold_backward.grad_input` through the dispatcher with explicit keys.
+pub fn threshold_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    threshold: Scalar,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match THRESHOLD_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, threshold, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Scalar(threshold),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&THRESHOLD_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::threshold_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `threshold_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::threshold_backward.grad_input`: `threshold_backward.grad_input(Tensor grad_output, Tensor self, Scalar threshold, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn threshold_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    threshold: impl Into<Scalar>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, grad_input]);
+    threshold_backward_grad_input_call(ks, grad_output, self_, threshold.into(), grad_input)
+}
+
+struct ThresholdBackwardGradInputBoxed;
+
+impl BoxedOp for ThresholdBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &THRESHOLD_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&THRESHOLD_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let threshold = u.scalar()?;
+        let grad_input = u.tensor()?;
+        let r = threshold_backward_out(&grad_output, &self_, threshold, &grad_input)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::sigmoid_backward
 
 /// Schema of `aten::sigmoid_backward`.
@@ -5333,6 +5468,145 @@ impl BoxedOp for SigmoidBackwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::sigmoid_backward.grad_input
+
+/// Schema of `aten::sigmoid_backward.grad_input`.
+pub static SIGMOID_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::sigmoid_backward",
+    overload: "grad_input",
+    signature: "sigmoid_backward.grad_input(Tensor grad_output, Tensor output, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "grad_input",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::sigmoid_backward.grad_input`.
+pub type SigmoidBackwardGradInputFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn sigmoid_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::sigmoid_backward_grad_input(grad_output, output, grad_input)
+}
+
+/// Bumps the version counter of the tensors `aten::sigmoid_backward.grad_input` writes.
+fn sigmoid_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        sigmoid_backward_grad_input_call(ks.below(DispatchKey::ADInplaceOrView), grad_output, output, grad_input)?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::sigmoid_backward.grad_input`.
+pub static SIGMOID_BACKWARD_GRAD_INPUT: Op<SigmoidBackwardGradInputFn> = Op::new(
+    &SIGMOID_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(sigmoid_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::sigmoid_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(sigmoid_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::sigmoid_backward.grad_input` through the dispatcher with explicit keys.
+pub fn sigmoid_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match SIGMOID_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, output, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(output.clone()),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&SIGMOID_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::sigmoid_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `sigmoid_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::sigmoid_backward.grad_input`: `sigmoid_backward.grad_input(Tensor grad_output, Tensor output, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn sigmoid_backward_out(grad_output: &Tensor, output: &Tensor, grad_input: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, output, grad_input]);
+    sigmoid_backward_grad_input_call(ks, grad_output, output, grad_input)
+}
+
+struct SigmoidBackwardGradInputBoxed;
+
+impl BoxedOp for SigmoidBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SIGMOID_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SIGMOID_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let output = u.tensor()?;
+        let grad_input = u.tensor()?;
+        let r = sigmoid_backward_out(&grad_output, &output, &grad_input)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::tanh_backward
 
 /// Schema of `aten::tanh_backward`.
@@ -5423,6 +5697,145 @@ impl BoxedOp for TanhBackwardBoxed {
         let grad_output = u.tensor()?;
         let output = u.tensor()?;
         let r = tanh_backward(&grad_output, &output)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::tanh_backward.grad_input
+
+/// Schema of `aten::tanh_backward.grad_input`.
+pub static TANH_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::tanh_backward",
+    overload: "grad_input",
+    signature: "tanh_backward.grad_input(Tensor grad_output, Tensor output, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "grad_input",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::tanh_backward.grad_input`.
+pub type TanhBackwardGradInputFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn tanh_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::tanh_backward_grad_input(grad_output, output, grad_input)
+}
+
+/// Bumps the version counter of the tensors `aten::tanh_backward.grad_input` writes.
+fn tanh_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        tanh_backward_grad_input_call(ks.below(DispatchKey::ADInplaceOrView), grad_output, output, grad_input)?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::tanh_backward.grad_input`.
+pub static TANH_BACKWARD_GRAD_INPUT: Op<TanhBackwardGradInputFn> = Op::new(
+    &TANH_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(tanh_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::tanh_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(tanh_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::tanh_backward.grad_input` through the dispatcher with explicit keys.
+pub fn tanh_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    output: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match TANH_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, output, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(output.clone()),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&TANH_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::tanh_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `tanh_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::tanh_backward.grad_input`: `tanh_backward.grad_input(Tensor grad_output, Tensor output, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn tanh_backward_out(grad_output: &Tensor, output: &Tensor, grad_input: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, output, grad_input]);
+    tanh_backward_grad_input_call(ks, grad_output, output, grad_input)
+}
+
+struct TanhBackwardGradInputBoxed;
+
+impl BoxedOp for TanhBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TANH_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TANH_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let output = u.tensor()?;
+        let grad_input = u.tensor()?;
+        let r = tanh_backward_out(&grad_output, &output, &grad_input)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -46966,6 +47379,200 @@ impl BoxedOp for EluBackwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::elu_backward.grad_input
+
+/// Schema of `aten::elu_backward.grad_input`.
+pub static ELU_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::elu_backward",
+    overload: "grad_input",
+    signature: "elu_backward.grad_input(Tensor grad_output, Scalar alpha, Scalar scale, Scalar input_scale, bool is_result, Tensor self_or_result, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "alpha", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "scale", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input_scale", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "is_result", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self_or_result", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::elu_backward.grad_input`.
+pub type EluBackwardGradInputFn =
+    fn(DispatchKeySet, &Tensor, Scalar, Scalar, Scalar, bool, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn elu_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+    is_result: bool,
+    self_or_result: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::elu_backward_grad_input(
+        grad_output,
+        alpha,
+        scale,
+        input_scale,
+        is_result,
+        self_or_result,
+        grad_input,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::elu_backward.grad_input` writes.
+fn elu_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+    is_result: bool,
+    self_or_result: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        elu_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            alpha,
+            scale,
+            input_scale,
+            is_result,
+            self_or_result,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::elu_backward.grad_input`.
+pub static ELU_BACKWARD_GRAD_INPUT: Op<EluBackwardGradInputFn> = Op::new(
+    &ELU_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(elu_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::elu_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(elu_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::elu_backward.grad_input` through the dispatcher with explicit keys.
+pub fn elu_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+    is_result: bool,
+    self_or_result: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match ELU_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_output,
+            alpha,
+            scale,
+            input_scale,
+            is_result,
+            self_or_result,
+            grad_input,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Scalar(alpha),
+                Value::Scalar(scale),
+                Value::Scalar(input_scale),
+                Value::Bool(is_result),
+                Value::Tensor(self_or_result.clone()),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&ELU_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::elu_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `elu_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::elu_backward.grad_input`: `elu_backward.grad_input(Tensor grad_output, Scalar alpha, Scalar scale, Scalar input_scale, bool is_result, Tensor self_or_result, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn elu_backward_out(
+    grad_output: &Tensor,
+    alpha: impl Into<Scalar>,
+    scale: impl Into<Scalar>,
+    input_scale: impl Into<Scalar>,
+    is_result: bool,
+    self_or_result: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_or_result, grad_input]);
+    elu_backward_grad_input_call(
+        ks,
+        grad_output,
+        alpha.into(),
+        scale.into(),
+        input_scale.into(),
+        is_result,
+        self_or_result,
+        grad_input,
+    )
+}
+
+struct EluBackwardGradInputBoxed;
+
+impl BoxedOp for EluBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ELU_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ELU_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let alpha = u.scalar()?;
+        let scale = u.scalar()?;
+        let input_scale = u.scalar()?;
+        let is_result = u.bool()?;
+        let self_or_result = u.tensor()?;
+        let grad_input = u.tensor()?;
+        let r = elu_backward_out(
+            &grad_output,
+            alpha,
+            scale,
+            input_scale,
+            is_result,
+            &self_or_result,
+            &grad_input,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::gelu
 
 /// Schema of `aten::gelu`.
@@ -47414,6 +48021,146 @@ impl BoxedOp for GeluBackwardBoxed {
         let self_ = u.tensor()?;
         let approximate = u.str()?;
         let r = gelu_backward_full(&grad_output, &self_, &approximate)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::gelu_backward.grad_input
+
+/// Schema of `aten::gelu_backward.grad_input`.
+pub static GELU_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::gelu_backward",
+    overload: "grad_input",
+    signature: "gelu_backward.grad_input(Tensor grad_output, Tensor self, *, str approximate='none', Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "approximate", ty: ArgType::Str, default: Some(DefaultValue::Str("none")), kwarg_only: true, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::gelu_backward.grad_input`.
+pub type GeluBackwardGradInputFn = fn(DispatchKeySet, &Tensor, &Tensor, &str, &Tensor) -> Result<Tensor>;
+
+fn gelu_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    approximate: &str,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::gelu_backward_grad_input(grad_output, self_, approximate, grad_input)
+}
+
+/// Bumps the version counter of the tensors `aten::gelu_backward.grad_input` writes.
+fn gelu_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    approximate: &str,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        gelu_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            approximate,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::gelu_backward.grad_input`.
+pub static GELU_BACKWARD_GRAD_INPUT: Op<GeluBackwardGradInputFn> = Op::new(
+    &GELU_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(gelu_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::gelu_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(gelu_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::gelu_backward.grad_input` through the dispatcher with explicit keys.
+pub fn gelu_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    approximate: &str,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match GELU_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, approximate, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Str(approximate.to_string()),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&GELU_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::gelu_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `gelu_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::gelu_backward.grad_input`: `gelu_backward.grad_input(Tensor grad_output, Tensor self, *, str approximate='none', Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn gelu_backward_out(grad_output: &Tensor, self_: &Tensor, grad_input: &Tensor) -> Result<Tensor> {
+    gelu_backward_out_full(grad_output, self_, "none", grad_input)
+}
+
+/// [`gelu_backward_out`] with every argument, including keyword-only ones.
+pub fn gelu_backward_out_full(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    approximate: &str,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, grad_input]);
+    gelu_backward_grad_input_call(ks, grad_output, self_, approximate, grad_input)
+}
+
+struct GeluBackwardGradInputBoxed;
+
+impl BoxedOp for GeluBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GELU_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GELU_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let approximate = u.str()?;
+        let grad_input = u.tensor()?;
+        let r = gelu_backward_out_full(&grad_output, &self_, &approximate, &grad_input)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -47934,6 +48681,149 @@ impl BoxedOp for HardtanhBackwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::hardtanh_backward.grad_input
+
+/// Schema of `aten::hardtanh_backward.grad_input`.
+pub static HARDTANH_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::hardtanh_backward",
+    overload: "grad_input",
+    signature: "hardtanh_backward.grad_input(Tensor grad_output, Tensor self, Scalar min_val, Scalar max_val, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "min_val", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "max_val", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::hardtanh_backward.grad_input`.
+pub type HardtanhBackwardGradInputFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar, Scalar, &Tensor) -> Result<Tensor>;
+
+fn hardtanh_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::hardtanh_backward_grad_input(grad_output, self_, min_val, max_val, grad_input)
+}
+
+/// Bumps the version counter of the tensors `aten::hardtanh_backward.grad_input` writes.
+fn hardtanh_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        hardtanh_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            min_val,
+            max_val,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::hardtanh_backward.grad_input`.
+pub static HARDTANH_BACKWARD_GRAD_INPUT: Op<HardtanhBackwardGradInputFn> = Op::new(
+    &HARDTANH_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(hardtanh_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::hardtanh_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(hardtanh_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::hardtanh_backward.grad_input` through the dispatcher with explicit keys.
+pub fn hardtanh_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match HARDTANH_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, min_val, max_val, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Scalar(min_val),
+                Value::Scalar(max_val),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&HARDTANH_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::hardtanh_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `hardtanh_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::hardtanh_backward.grad_input`: `hardtanh_backward.grad_input(Tensor grad_output, Tensor self, Scalar min_val, Scalar max_val, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn hardtanh_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    min_val: impl Into<Scalar>,
+    max_val: impl Into<Scalar>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, grad_input]);
+    hardtanh_backward_grad_input_call(ks, grad_output, self_, min_val.into(), max_val.into(), grad_input)
+}
+
+struct HardtanhBackwardGradInputBoxed;
+
+impl BoxedOp for HardtanhBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &HARDTANH_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HARDTANH_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let min_val = u.scalar()?;
+        let max_val = u.scalar()?;
+        let grad_input = u.tensor()?;
+        let r = hardtanh_backward_out(&grad_output, &self_, min_val, max_val, &grad_input)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::leaky_relu
 
 /// Schema of `aten::leaky_relu`.
@@ -48398,6 +49288,162 @@ impl BoxedOp for LeakyReluBackwardBoxed {
         let negative_slope = u.scalar()?;
         let self_is_result = u.bool()?;
         let r = leaky_relu_backward(&grad_output, &self_, negative_slope, self_is_result)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::leaky_relu_backward.grad_input
+
+/// Schema of `aten::leaky_relu_backward.grad_input`.
+pub static LEAKY_RELU_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::leaky_relu_backward",
+    overload: "grad_input",
+    signature: "leaky_relu_backward.grad_input(Tensor grad_output, Tensor self, Scalar negative_slope, bool self_is_result, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "negative_slope", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self_is_result", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::leaky_relu_backward.grad_input`.
+pub type LeakyReluBackwardGradInputFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar, bool, &Tensor) -> Result<Tensor>;
+
+fn leaky_relu_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    negative_slope: Scalar,
+    self_is_result: bool,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::leaky_relu_backward_grad_input(
+        grad_output,
+        self_,
+        negative_slope,
+        self_is_result,
+        grad_input,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::leaky_relu_backward.grad_input` writes.
+fn leaky_relu_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    negative_slope: Scalar,
+    self_is_result: bool,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        leaky_relu_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            negative_slope,
+            self_is_result,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::leaky_relu_backward.grad_input`.
+pub static LEAKY_RELU_BACKWARD_GRAD_INPUT: Op<LeakyReluBackwardGradInputFn> = Op::new(
+    &LEAKY_RELU_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(leaky_relu_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::leaky_relu_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(leaky_relu_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::leaky_relu_backward.grad_input` through the dispatcher with explicit keys.
+pub fn leaky_relu_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    negative_slope: Scalar,
+    self_is_result: bool,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match LEAKY_RELU_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, negative_slope, self_is_result, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Scalar(negative_slope),
+                Value::Bool(self_is_result),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&LEAKY_RELU_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::leaky_relu_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `leaky_relu_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::leaky_relu_backward.grad_input`: `leaky_relu_backward.grad_input(Tensor grad_output, Tensor self, Scalar negative_slope, bool self_is_result, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn leaky_relu_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    negative_slope: impl Into<Scalar>,
+    self_is_result: bool,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, grad_input]);
+    leaky_relu_backward_grad_input_call(
+        ks,
+        grad_output,
+        self_,
+        negative_slope.into(),
+        self_is_result,
+        grad_input,
+    )
+}
+
+struct LeakyReluBackwardGradInputBoxed;
+
+impl BoxedOp for LeakyReluBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LEAKY_RELU_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LEAKY_RELU_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let negative_slope = u.scalar()?;
+        let self_is_result = u.bool()?;
+        let grad_input = u.tensor()?;
+        let r = leaky_relu_backward_out(&grad_output, &self_, negative_slope, self_is_result, &grad_input)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -66245,8 +67291,11 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &TanhInplaceBoxed,
     &TanhOutBoxed,
     &ThresholdBackwardBoxed,
+    &ThresholdBackwardGradInputBoxed,
     &SigmoidBackwardBoxed,
+    &SigmoidBackwardGradInputBoxed,
     &TanhBackwardBoxed,
+    &TanhBackwardGradInputBoxed,
     &AbsBoxed,
     &AbsInplaceBoxed,
     &AbsOutBoxed,
@@ -66614,18 +67663,22 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &EluInplaceBoxed,
     &EluOutBoxed,
     &EluBackwardBoxed,
+    &EluBackwardGradInputBoxed,
     &GeluBoxed,
     &GeluInplaceBoxed,
     &GeluOutBoxed,
     &GeluBackwardBoxed,
+    &GeluBackwardGradInputBoxed,
     &HardtanhBoxed,
     &HardtanhInplaceBoxed,
     &HardtanhOutBoxed,
     &HardtanhBackwardBoxed,
+    &HardtanhBackwardGradInputBoxed,
     &LeakyReluBoxed,
     &LeakyReluInplaceBoxed,
     &LeakyReluOutBoxed,
     &LeakyReluBackwardBoxed,
+    &LeakyReluBackwardGradInputBoxed,
     &FillScalarBoxed,
     &FillScalarOutBoxed,
     &FullLikeBoxed,

@@ -189,6 +189,44 @@ pub fn tanh_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
     crate::variants::write_out("aten::tanh.out", out, &[self_], &result)
 }
 
+/// Kernel of `aten::threshold_backward.grad_input`: `aten::threshold_backward`, then written into `grad_input`.
+pub fn threshold_backward_grad_input(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    threshold: Scalar,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::threshold_backward(grad_output, self_, threshold)?;
+    crate::variants::write_out(
+        "aten::threshold_backward.grad_input",
+        grad_input,
+        &[grad_output, self_],
+        &result,
+    )
+}
+
+/// Kernel of `aten::sigmoid_backward.grad_input`: `aten::sigmoid_backward`, then written into `grad_input`.
+pub fn sigmoid_backward_grad_input(grad_output: &Tensor, output: &Tensor, grad_input: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::sigmoid_backward(grad_output, output)?;
+    crate::variants::write_out(
+        "aten::sigmoid_backward.grad_input",
+        grad_input,
+        &[grad_output, output],
+        &result,
+    )
+}
+
+/// Kernel of `aten::tanh_backward.grad_input`: `aten::tanh_backward`, then written into `grad_input`.
+pub fn tanh_backward_grad_input(grad_output: &Tensor, output: &Tensor, grad_input: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::tanh_backward(grad_output, output)?;
+    crate::variants::write_out(
+        "aten::tanh_backward.grad_input",
+        grad_input,
+        &[grad_output, output],
+        &result,
+    )
+}
+
 /// Kernel of `aten::abs_`: `aten::abs`, then written into `self_`.
 pub fn abs_inplace(self_: &Tensor) -> Result<Tensor> {
     let result = crate::ops::abs(self_)?;
@@ -1439,6 +1477,25 @@ pub fn elu_out(self_: &Tensor, alpha: Scalar, scale: Scalar, input_scale: Scalar
     crate::variants::write_out("aten::elu.out", out, &[self_], &result)
 }
 
+/// Kernel of `aten::elu_backward.grad_input`: `aten::elu_backward`, then written into `grad_input`.
+pub fn elu_backward_grad_input(
+    grad_output: &Tensor,
+    alpha: Scalar,
+    scale: Scalar,
+    input_scale: Scalar,
+    is_result: bool,
+    self_or_result: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::elu_backward(grad_output, alpha, scale, input_scale, is_result, self_or_result)?;
+    crate::variants::write_out(
+        "aten::elu_backward.grad_input",
+        grad_input,
+        &[grad_output, self_or_result],
+        &result,
+    )
+}
+
 /// Kernel of `aten::gelu_`: `aten::gelu`, then written into `self_`.
 pub fn gelu_inplace(self_: &Tensor, approximate: &str) -> Result<Tensor> {
     let result = crate::ops::gelu_full(self_, approximate)?;
@@ -1449,6 +1506,22 @@ pub fn gelu_inplace(self_: &Tensor, approximate: &str) -> Result<Tensor> {
 pub fn gelu_out(self_: &Tensor, approximate: &str, out: &Tensor) -> Result<Tensor> {
     let result = crate::ops::gelu_full(self_, approximate)?;
     crate::variants::write_out("aten::gelu.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::gelu_backward.grad_input`: `aten::gelu_backward`, then written into `grad_input`.
+pub fn gelu_backward_grad_input(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    approximate: &str,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::gelu_backward_full(grad_output, self_, approximate)?;
+    crate::variants::write_out(
+        "aten::gelu_backward.grad_input",
+        grad_input,
+        &[grad_output, self_],
+        &result,
+    )
 }
 
 /// Kernel of `aten::hardtanh_`: `aten::hardtanh`, then written into `self_`.
@@ -1463,6 +1536,23 @@ pub fn hardtanh_out(self_: &Tensor, min_val: Scalar, max_val: Scalar, out: &Tens
     crate::variants::write_out("aten::hardtanh.out", out, &[self_], &result)
 }
 
+/// Kernel of `aten::hardtanh_backward.grad_input`: `aten::hardtanh_backward`, then written into `grad_input`.
+pub fn hardtanh_backward_grad_input(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    min_val: Scalar,
+    max_val: Scalar,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::hardtanh_backward(grad_output, self_, min_val, max_val)?;
+    crate::variants::write_out(
+        "aten::hardtanh_backward.grad_input",
+        grad_input,
+        &[grad_output, self_],
+        &result,
+    )
+}
+
 /// Kernel of `aten::leaky_relu_`: `aten::leaky_relu`, then written into `self_`.
 pub fn leaky_relu_inplace(self_: &Tensor, negative_slope: Scalar) -> Result<Tensor> {
     let result = crate::ops::leaky_relu(self_, negative_slope)?;
@@ -1473,6 +1563,23 @@ pub fn leaky_relu_inplace(self_: &Tensor, negative_slope: Scalar) -> Result<Tens
 pub fn leaky_relu_out(self_: &Tensor, negative_slope: Scalar, out: &Tensor) -> Result<Tensor> {
     let result = crate::ops::leaky_relu(self_, negative_slope)?;
     crate::variants::write_out("aten::leaky_relu.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::leaky_relu_backward.grad_input`: `aten::leaky_relu_backward`, then written into `grad_input`.
+pub fn leaky_relu_backward_grad_input(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    negative_slope: Scalar,
+    self_is_result: bool,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::leaky_relu_backward(grad_output, self_, negative_slope, self_is_result)?;
+    crate::variants::write_out(
+        "aten::leaky_relu_backward.grad_input",
+        grad_input,
+        &[grad_output, self_],
+        &result,
+    )
 }
 
 /// Kernel of `aten::fill.Scalar_out`: `aten::fill.Scalar`, then written into `out`.

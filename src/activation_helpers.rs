@@ -16,9 +16,11 @@ fn one_minus(t: &Tensor) -> Result<Tensor> {
     ops::add_scalar(&ops::neg(t)?, 1, 1)
 }
 
-/// `where(self > 0, 0, value)`: `value` on the non-positive inputs.
-fn on_non_positive(self_: &Tensor, value: &Tensor) -> Result<Tensor> {
-    ops::where_self(&ops::gt_scalar(self_, 0)?, &zero_of(value), value)
+/// `where(self >= 0, 0, value)`: `value` on the negative inputs (PyTorch's
+/// PReLU double-backward formulas split at `self >= 0`, while its kernels
+/// split at `self > 0`).
+fn on_negative(self_: &Tensor, value: &Tensor) -> Result<Tensor> {
+    ops::where_self(&ops::ge_scalar(self_, 0)?, &zero_of(value), value)
 }
 
 /// Gradient of `celu` for `self`: `elu_backward(grad, alpha, 1, 1 / alpha, false, self)`.
@@ -77,7 +79,8 @@ pub fn mish_grad(grad: &Tensor, self_: &Tensor) -> Result<Tensor> {
 
 /// Gradient of `softplus_backward` for `self` (with `grad` already
 /// multiplied by `grad_output`): `grad * beta * s * (1 - s)` with
-/// `s = sigmoid(beta * self)`, zero where `beta * self > threshold`.
+/// `s = sigmoid(beta * self)`, zero where `beta * self >= threshold` (as in
+/// PyTorch: 0 at the switch point itself).
 ///
 /// ```
 /// use frankentorch::prelude::*;
@@ -89,7 +92,7 @@ pub fn mish_grad(grad: &Tensor, self_: &Tensor) -> Result<Tensor> {
 pub fn softplus_double_backward(grad: &Tensor, self_: &Tensor, beta: Scalar, threshold: Scalar) -> Result<Tensor> {
     let x = ops::mul_scalar(self_, beta)?;
     let d = ops::mul_scalar(&ops::sigmoid_backward(grad, &ops::sigmoid(&x)?)?, beta)?;
-    ops::where_self(&ops::gt_scalar(&x, threshold)?, &zero_of(&d), &d)
+    ops::where_self(&ops::lt_scalar(&x, threshold)?, &d, &zero_of(&d))
 }
 
 /// Gradient of `log_sigmoid_backward` for `self` (with `grad` already
@@ -176,7 +179,7 @@ pub fn glu_double_backward(grad: &Tensor, grad_output: &Tensor, self_: &Tensor, 
 }
 
 /// Gradient of `_prelu_kernel_backward` for `grad_output`, from the
-/// gradients `g0`, `g1` of its two outputs: `g0` where `self > 0`, else
+/// gradients `g0`, `g1` of its two outputs: `g0` where `self >= 0`, else
 /// `g0 * weight + g1 * self`.
 ///
 /// ```
@@ -189,11 +192,11 @@ pub fn glu_double_backward(grad: &Tensor, grad_output: &Tensor, self_: &Tensor, 
 /// ```
 pub fn prelu_double_backward_grad_output(g0: &Tensor, g1: &Tensor, self_: &Tensor, weight: &Tensor) -> Result<Tensor> {
     let neg = ops::add(&ops::mul(g0, weight)?, &ops::mul(g1, self_)?)?;
-    ops::where_self(&ops::gt_scalar(self_, 0)?, g0, &neg)
+    ops::where_self(&ops::ge_scalar(self_, 0)?, g0, &neg)
 }
 
 /// Gradient of `_prelu_kernel_backward` for `self` or `weight`:
-/// `grad_output * g` on the non-positive inputs, 0 elsewhere (`g` is the
+/// `grad_output * g` on the negative inputs, 0 elsewhere (`g` is the
 /// gradient of the weight's output for `self`, of the input's for `weight`).
 ///
 /// ```
@@ -205,5 +208,5 @@ pub fn prelu_double_backward_grad_output(g0: &Tensor, g1: &Tensor, self_: &Tenso
 /// assert_eq!(r.to_vec::<f64>().unwrap(), vec![3.0, 0.0]);
 /// ```
 pub fn prelu_double_backward_operand(grad_output: &Tensor, g: &Tensor, self_: &Tensor) -> Result<Tensor> {
-    on_non_positive(self_, &ops::mul(grad_output, g)?)
+    on_negative(self_, &ops::mul(grad_output, g)?)
 }

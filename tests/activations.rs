@@ -193,6 +193,38 @@ fn cases() -> Vec<(&'static str, Case)> {
         ("softmin_implicit_dim_3d", |t| F::softmin(&t[0], Default::default())),
         ("softmin_dtype", |t| F::softmin(&t[0], sm_dtype(0, DType::F64))),
         ("softmin_int_needs_dtype", |t| F::softmin(&t[0], sm(1))),
+        // at the kinks
+        ("relu_at_zero", |t| F::relu(&t[0])),
+        ("relu6_at_zero", |t| F::relu6(&t[0])),
+        ("leaky_relu_at_zero", |t| {
+            F::leaky_relu(&t[0], F::LeakyReluOpts { negative_slope: 0.2 })
+        }),
+        ("threshold_at_zero", |t| F::threshold(&t[0], 0.0, 5.0)),
+        ("hardtanh_at_min", |t| F::hardtanh(&t[0], ht(0.0, 2.0))),
+        ("elu_at_zero", |t| F::elu(&t[0], F::EluOpts { alpha: 1.5 })),
+        ("celu_at_zero", |t| F::celu(&t[0], F::CeluOpts { alpha: 0.5 })),
+        ("selu_at_zero", |t| F::selu(&t[0])),
+        ("gelu_at_zero", |t| F::gelu(&t[0], Default::default())),
+        ("gelu_tanh_at_zero", |t| {
+            F::gelu(
+                &t[0],
+                F::GeluOpts {
+                    approximate: F::Approximate::Tanh,
+                },
+            )
+        }),
+        ("silu_at_zero", |t| F::silu(&t[0])),
+        ("softplus_at_zero", |t| {
+            F::softplus(
+                &t[0],
+                F::SoftplusOpts {
+                    beta: 2.0,
+                    threshold: 0.0,
+                },
+            )
+        }),
+        ("prelu_at_zero", |t| F::prelu(&t[0], &t[1])),
+        ("hardswish_at_zero", |t| F::hardswish(&t[0])),
     ]
 }
 
@@ -224,7 +256,7 @@ fn index_of(t: &toml::Table) -> usize {
 }
 
 /// An input as the script builds it: the oracle's spec with seed `i`, then
-/// the optional `*4` scale.
+/// the optional integer scale (`*4`, `*0`).
 fn build(spec: &str, i: usize) -> Tensor {
     match spec.split_once('*') {
         Some((base, scale)) => {

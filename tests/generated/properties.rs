@@ -10094,26 +10094,6 @@ fn relu_inplace_sample_3_bumps_version_once() {
 
 #[test]
 fn relu_inplace_sample_4_bumps_version_once() {
-    let t: Vec<Tensor> = vec![sample_tensor("bool[2,3]", 0)];
-    let alias = ops::unsqueeze(&t[0], 0).unwrap();
-    let before = t[0].version();
-    // A generated variant may refuse a sample its functional op accepts
-    // (shape or dtype of self); a refused write must leave self untouched.
-    let Ok(r) = ops::relu_(&t[0]) else {
-        assert_eq!(t[0].version(), before, "a failed in-place op must not bump the version");
-        return;
-    };
-    assert!(r.is_same(&t[0]), "an in-place op returns its self argument");
-    assert_eq!(
-        t[0].version(),
-        before + 1,
-        "an in-place op bumps the version exactly once"
-    );
-    assert_eq!(alias.version(), before + 1, "views see the bump");
-}
-
-#[test]
-fn relu_inplace_sample_5_bumps_version_once() {
     let t: Vec<Tensor> = vec![sample_tensor("u8[2,3]", 0)];
     let alias = ops::unsqueeze(&t[0], 0).unwrap();
     let before = t[0].version();
@@ -10133,7 +10113,7 @@ fn relu_inplace_sample_5_bumps_version_once() {
 }
 
 #[test]
-fn relu_inplace_sample_6_bumps_version_once() {
+fn relu_inplace_sample_5_bumps_version_once() {
     let t: Vec<Tensor> = vec![sample_tensor("i8[2,3]", 0)];
     let alias = ops::unsqueeze(&t[0], 0).unwrap();
     let before = t[0].version();
@@ -10153,7 +10133,7 @@ fn relu_inplace_sample_6_bumps_version_once() {
 }
 
 #[test]
-fn relu_inplace_sample_7_bumps_version_once() {
+fn relu_inplace_sample_6_bumps_version_once() {
     let t: Vec<Tensor> = vec![sample_tensor("i16[2,3]", 0)];
     let alias = ops::unsqueeze(&t[0], 0).unwrap();
     let before = t[0].version();
@@ -10173,7 +10153,7 @@ fn relu_inplace_sample_7_bumps_version_once() {
 }
 
 #[test]
-fn relu_inplace_sample_8_bumps_version_once() {
+fn relu_inplace_sample_7_bumps_version_once() {
     let t: Vec<Tensor> = vec![sample_tensor("i32[2,3]", 0)];
     let alias = ops::unsqueeze(&t[0], 0).unwrap();
     let before = t[0].version();
@@ -10193,7 +10173,7 @@ fn relu_inplace_sample_8_bumps_version_once() {
 }
 
 #[test]
-fn relu_inplace_sample_9_bumps_version_once() {
+fn relu_inplace_sample_8_bumps_version_once() {
     let t: Vec<Tensor> = vec![sample_tensor("i64[2,3]", 0)];
     let alias = ops::unsqueeze(&t[0], 0).unwrap();
     let before = t[0].version();
@@ -10213,7 +10193,7 @@ fn relu_inplace_sample_9_bumps_version_once() {
 }
 
 #[test]
-fn relu_inplace_sample_10_bumps_version_once() {
+fn relu_inplace_sample_9_bumps_version_once() {
     let t: Vec<Tensor> = vec![sample_tensor("f16[2,3]", 0)];
     let alias = ops::unsqueeze(&t[0], 0).unwrap();
     let before = t[0].version();
@@ -10233,7 +10213,7 @@ fn relu_inplace_sample_10_bumps_version_once() {
 }
 
 #[test]
-fn relu_inplace_sample_11_bumps_version_once() {
+fn relu_inplace_sample_10_bumps_version_once() {
     let t: Vec<Tensor> = vec![sample_tensor("bf16[2,3]", 0)];
     let alias = ops::unsqueeze(&t[0], 0).unwrap();
     let before = t[0].version();
@@ -10253,7 +10233,7 @@ fn relu_inplace_sample_11_bumps_version_once() {
 }
 
 #[test]
-fn relu_inplace_sample_12_bumps_version_once() {
+fn relu_inplace_sample_11_bumps_version_once() {
     let t: Vec<Tensor> = vec![sample_tensor("f32[2,3]", 0)];
     let alias = ops::unsqueeze(&t[0], 0).unwrap();
     let before = t[0].version();
@@ -10273,7 +10253,7 @@ fn relu_inplace_sample_12_bumps_version_once() {
 }
 
 #[test]
-fn relu_inplace_sample_13_bumps_version_once() {
+fn relu_inplace_sample_12_bumps_version_once() {
     let t: Vec<Tensor> = vec![sample_tensor("f64[2,3]", 0)];
     let alias = ops::unsqueeze(&t[0], 0).unwrap();
     let before = t[0].version();

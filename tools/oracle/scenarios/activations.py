@@ -8,8 +8,9 @@ A case is a dict:
   name     unique name; tests/activations.rs must have a case of that name
   fn       the torch.nn.functional function
   inputs   tensor specs in the oracle's sample language (tools/oracle/FORMAT.md),
-           built with seeds 0, 1, ...; a `*4` suffix multiplies the built tensor
-           by 4 (exact in every dtype; reaches the outer pieces of hardswish & co.)
+           built with seeds 0, 1, ...; a `*K` suffix multiplies the built tensor
+           by the integer K (`*4` reaches the outer pieces of hardswish & co.,
+           exactly in every dtype; `*0` puts every element on a kink)
   args     (optional) further positional arguments
   kwargs   (optional) keyword arguments
   inplace  (optional) call with inplace=True on a clone of the first input
@@ -144,6 +145,21 @@ CASES = [
     case("softmin_implicit_dim_3d", "softmin", ["f64[2,3,2]"]),
     case("softmin_dtype", "softmin", ["f32[2,3]"], dim=0, dtype=torch.float64),
     case("softmin_int_needs_dtype", "softmin", ["i32[2,3]"], dim=1, error="DType"),
+    # ------------------------- at the kinks: inputs of exactly (signed) zero
+    case("relu_at_zero", "relu", ["f64[4]*0"]),
+    case("relu6_at_zero", "relu6", ["f64[4]*0"]),
+    case("leaky_relu_at_zero", "leaky_relu", ["f64[4]*0"], 0.2),
+    case("threshold_at_zero", "threshold", ["f64[4]*0"], 0.0, 5.0),
+    case("hardtanh_at_min", "hardtanh", ["f64[4]*0"], min_val=0.0, max_val=2.0),
+    case("elu_at_zero", "elu", ["f64[4]*0"], alpha=1.5),
+    case("celu_at_zero", "celu", ["f64[4]*0"], alpha=0.5),
+    case("selu_at_zero", "selu", ["f64[4]*0"]),
+    case("gelu_at_zero", "gelu", ["f64[4]*0"]),
+    case("gelu_tanh_at_zero", "gelu", ["f64[4]*0"], approximate="tanh"),
+    case("silu_at_zero", "silu", ["f64[4]*0"]),
+    case("softplus_at_zero", "softplus", ["f64[4]*0"], beta=2, threshold=0),
+    case("prelu_at_zero", "prelu", ["f64[2,2]*0", "f64[2]"]),
+    case("hardswish_at_zero", "hardswish", ["f64[4]*0"]),
 ]
 
 
