@@ -6779,6 +6779,534 @@ impl BackwardFn for RandomBackward2 {
     fn release_variables(&self) {}
 }
 
+/// Backward of `aten::threshold`.
+pub struct ThresholdBackward0 {
+    self_: SavedVariable,
+    threshold_: Scalar,
+}
+
+impl BackwardFn for ThresholdBackward0 {
+    fn name(&self) -> String {
+        "ThresholdBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::threshold_backward(&grad, &self_, self.threshold_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::celu`.
+pub struct CeluBackward0 {
+    alpha_: Scalar,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for CeluBackward0 {
+    fn name(&self) -> String {
+        "CeluBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::celu_grad(&grad, self.alpha_, &self_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::silu`.
+pub struct SiluBackward0 {
+    self_: SavedVariable,
+}
+
+impl BackwardFn for SiluBackward0 {
+    fn name(&self) -> String {
+        "SiluBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::silu_grad(&grad, &self_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::mish`.
+pub struct MishBackward0 {
+    self_: SavedVariable,
+}
+
+impl BackwardFn for MishBackward0 {
+    fn name(&self) -> String {
+        "MishBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::mish_grad(&grad, &self_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::softplus`.
+pub struct SoftplusBackward0 {
+    beta_: Scalar,
+    self_: SavedVariable,
+    threshold_: Scalar,
+}
+
+impl BackwardFn for SoftplusBackward0 {
+    fn name(&self) -> String {
+        "SoftplusBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::softplus_backward(
+                &grad,
+                &self_,
+                self.beta_,
+                self.threshold_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::softplus_backward`.
+pub struct SoftplusBackwardBackward0 {
+    beta_: Scalar,
+    grad_output_: SavedVariable,
+    self_: SavedVariable,
+    threshold_: Scalar,
+}
+
+impl BackwardFn for SoftplusBackwardBackward0 {
+    fn name(&self) -> String {
+        "SoftplusBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let grad_output = self.grad_output_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::ops::softplus_backward(
+                &grad,
+                &self_,
+                self.beta_,
+                self.threshold_,
+            )?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::autograd_helpers::softplus_double_backward(
+                &(crate::ops::mul(&grad, &grad_output)?),
+                &self_,
+                self.beta_,
+                self.threshold_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.grad_output_.release();
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::hardsigmoid`.
+pub struct HardsigmoidBackward0 {
+    self_: SavedVariable,
+}
+
+impl BackwardFn for HardsigmoidBackward0 {
+    fn name(&self) -> String {
+        "HardsigmoidBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::hardsigmoid_backward(&grad, &self_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::hardswish`.
+pub struct HardswishBackward0 {
+    self_: SavedVariable,
+}
+
+impl BackwardFn for HardswishBackward0 {
+    fn name(&self) -> String {
+        "HardswishBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::hardswish_backward(&grad, &self_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::hardswish_backward`.
+pub struct HardswishBackwardBackward0 {
+    grad_output_: SavedVariable,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for HardswishBackwardBackward0 {
+    fn name(&self) -> String {
+        "HardswishBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let grad_output = self.grad_output_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::ops::hardswish_backward(&grad, &self_)?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::autograd_helpers::hardswish_double_backward(
+                &grad,
+                &grad_output,
+                &self_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.grad_output_.release();
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::log_sigmoid_forward`.
+pub struct LogSigmoidForwardBackward0 {
+    self_: SavedVariable,
+    result1_: SavedVariable,
+}
+
+impl BackwardFn for LogSigmoidForwardBackward0 {
+    fn name(&self) -> String {
+        "LogSigmoidForwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result1 = self.result1_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::log_sigmoid_backward(&grad, &self_, &result1)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.result1_.release();
+    }
+}
+
+/// Backward of `aten::log_sigmoid_backward`.
+pub struct LogSigmoidBackwardBackward0 {
+    buffer_: SavedVariable,
+    grad_output_: SavedVariable,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for LogSigmoidBackwardBackward0 {
+    fn name(&self) -> String {
+        "LogSigmoidBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let buffer = self.buffer_.unpack(Some(ctx.node))?;
+        let grad_output = self.grad_output_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::ops::log_sigmoid_backward(&grad, &self_, &buffer)?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::autograd_helpers::log_sigmoid_double_backward(
+                &(crate::ops::mul(&grad, &grad_output)?),
+                &self_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.buffer_.release();
+        self.grad_output_.release();
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::glu`.
+pub struct GluBackward0 {
+    dim_: i64,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for GluBackward0 {
+    fn name(&self) -> String {
+        "GluBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::glu_backward(&grad, &self_, self.dim_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::glu_backward`.
+pub struct GluBackwardBackward0 {
+    dim_: i64,
+    grad_output_: SavedVariable,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for GluBackwardBackward0 {
+    fn name(&self) -> String {
+        "GluBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let grad_output = self.grad_output_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::autograd_helpers::glu_double_backward_grad_output(
+                &grad, &self_, self.dim_,
+            )?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::autograd_helpers::glu_double_backward(
+                &grad,
+                &grad_output,
+                &self_,
+                self.dim_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.grad_output_.release();
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::_prelu_kernel`.
+pub struct PreluKernelBackward0 {
+    self_: SavedVariable,
+    weight_: SavedVariable,
+}
+
+impl BackwardFn for PreluKernelBackward0 {
+    fn name(&self) -> String {
+        "PreluKernelBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_weight = ctx.needs(1);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let weight = self.weight_.unpack(Some(ctx.node))?;
+        if needs_self_ || needs_weight {
+            let r = crate::ops::_prelu_kernel_backward(&grad, &self_, &weight)?;
+            if needs_self_ {
+                out[0] = Some(r.0);
+            }
+            if needs_weight {
+                out[1] = Some(r.1);
+            }
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.weight_.release();
+    }
+}
+
+/// Backward of `aten::_prelu_kernel_backward`.
+pub struct PreluKernelBackwardBackward0 {
+    grad_output_: SavedVariable,
+    self_: SavedVariable,
+    weight_: SavedVariable,
+}
+
+impl BackwardFn for PreluKernelBackwardBackward0 {
+    fn name(&self) -> String {
+        "PreluKernelBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 3];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let grad_1 = crate::autograd_helpers::grad_or_zeros(ctx, grads, 1)?;
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let needs_weight = ctx.needs(2);
+        let grad_output = self.grad_output_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let weight = self.weight_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::autograd_helpers::prelu_double_backward_grad_output(
+                &grad, &grad_1, &self_, &weight,
+            )?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::autograd_helpers::prelu_double_backward_operand(
+                &grad_output,
+                &grad_1,
+                &self_,
+            )?);
+        }
+        if needs_weight {
+            out[2] = Some(crate::autograd_helpers::prelu_double_backward_operand(
+                &grad_output,
+                &grad,
+                &self_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.grad_output_.release();
+        self.self_.release();
+        self.weight_.release();
+    }
+}
+
 /// Autograd kernel of `aten::add.Tensor`: records `AddBackward0` when an input requires grad.
 pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -19363,6 +19891,843 @@ pub(crate) fn random_to_inplace_autograd(
     if let Some(()) = saved {
         let node = Node::new(RandomBackward2 {}, next_edges);
         rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::threshold`: records `ThresholdBackward0` when an input requires grad.
+pub(crate) fn threshold_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    threshold: Scalar,
+    value: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false), threshold))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        threshold_call(ks.below(DispatchKey::AutogradCPU), self_, threshold, value)?
+    };
+    if let Some((pre_self_, pre_threshold_)) = saved {
+        let node = Node::new(
+            ThresholdBackward0 {
+                self_: pre_self_,
+                threshold_: pre_threshold_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::threshold_`: records `ThresholdBackward0` when an input requires grad.
+pub(crate) fn threshold_inplace_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    threshold: Scalar,
+    value: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::threshold_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(&crate::ops::clone(self_)?, false), threshold))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        threshold_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, threshold, value)?
+    };
+    if let Some((pre_self_, pre_threshold_)) = saved {
+        let node = Node::new(
+            ThresholdBackward0 {
+                self_: pre_self_,
+                threshold_: pre_threshold_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::threshold.out`: `out=` variants do not record gradients.
+pub(crate) fn threshold_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    threshold: Scalar,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::threshold.out", "threshold(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    threshold_out_call(ks.below(DispatchKey::AutogradCPU), self_, threshold, value, out)
+}
+
+/// Autograd kernel of `aten::celu`: records `CeluBackward0` when an input requires grad.
+pub(crate) fn celu_autograd(ks: DispatchKeySet, self_: &Tensor, alpha: Scalar) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((alpha, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        celu_call(ks.below(DispatchKey::AutogradCPU), self_, alpha)?
+    };
+    if let Some((pre_alpha_, pre_self_)) = saved {
+        let node = Node::new(
+            CeluBackward0 {
+                alpha_: pre_alpha_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::celu_`: records `CeluBackward0` when an input requires grad.
+pub(crate) fn celu_inplace_autograd(ks: DispatchKeySet, self_: &Tensor, alpha: Scalar) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::celu_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((alpha, SavedVariable::new(&crate::ops::clone(self_)?, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        celu_inplace_call(ks.below(DispatchKey::AutogradCPU), self_, alpha)?
+    };
+    if let Some((pre_alpha_, pre_self_)) = saved {
+        let node = Node::new(
+            CeluBackward0 {
+                alpha_: pre_alpha_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::celu.out`: `out=` variants do not record gradients.
+pub(crate) fn celu_out_autograd(ks: DispatchKeySet, self_: &Tensor, alpha: Scalar, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::celu.out", "celu(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    celu_out_call(ks.below(DispatchKey::AutogradCPU), self_, alpha, out)
+}
+
+/// Autograd kernel of `aten::silu`: records `SiluBackward0` when an input requires grad.
+pub(crate) fn silu_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        silu_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(SiluBackward0 { self_: pre_self_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::silu_`: records `SiluBackward0` when an input requires grad.
+pub(crate) fn silu_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::silu_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(&crate::ops::clone(self_)?, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        silu_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(SiluBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::silu.out`: `out=` variants do not record gradients.
+pub(crate) fn silu_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::silu.out", "silu(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    silu_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
+/// Autograd kernel of `aten::silu_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn silu_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad()) {
+        return Err(Error::autograd("aten::silu_backward.grad_input", "silu_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    silu_backward_grad_input_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, grad_input)
+}
+
+/// Autograd kernel of `aten::mish`: records `MishBackward0` when an input requires grad.
+pub(crate) fn mish_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        mish_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(MishBackward0 { self_: pre_self_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::mish_`: records `MishBackward0` when an input requires grad.
+pub(crate) fn mish_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::mish_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(&crate::ops::clone(self_)?, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        mish_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(MishBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::mish.out`: `out=` variants do not record gradients.
+pub(crate) fn mish_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::mish.out", "mish(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    mish_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
+/// Autograd kernel of `aten::softplus`: records `SoftplusBackward0` when an input requires grad.
+pub(crate) fn softplus_autograd(ks: DispatchKeySet, self_: &Tensor, beta: Scalar, threshold: Scalar) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((beta, SavedVariable::new(self_, false), threshold))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        softplus_call(ks.below(DispatchKey::AutogradCPU), self_, beta, threshold)?
+    };
+    if let Some((pre_beta_, pre_self_, pre_threshold_)) = saved {
+        let node = Node::new(
+            SoftplusBackward0 {
+                beta_: pre_beta_,
+                self_: pre_self_,
+                threshold_: pre_threshold_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::softplus.out`: `out=` variants do not record gradients.
+pub(crate) fn softplus_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    beta: Scalar,
+    threshold: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::softplus.out", "softplus(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    softplus_out_call(ks.below(DispatchKey::AutogradCPU), self_, beta, threshold, out)
+}
+
+/// Autograd kernel of `aten::softplus_backward`: records `SoftplusBackwardBackward0` when an input requires grad.
+pub(crate) fn softplus_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    beta: Scalar,
+    threshold: Scalar,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            beta,
+            SavedVariable::new(grad_output, false),
+            SavedVariable::new(self_, false),
+            threshold,
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        softplus_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, beta, threshold)?
+    };
+    if let Some((pre_beta_, pre_grad_output_, pre_self_, pre_threshold_)) = saved {
+        let node = Node::new(
+            SoftplusBackwardBackward0 {
+                beta_: pre_beta_,
+                grad_output_: pre_grad_output_,
+                self_: pre_self_,
+                threshold_: pre_threshold_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::softplus_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn softplus_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    beta: Scalar,
+    threshold: Scalar,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad()) {
+        return Err(Error::autograd("aten::softplus_backward.grad_input", "softplus_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    softplus_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        beta,
+        threshold,
+        grad_input,
+    )
+}
+
+/// Autograd kernel of `aten::hardsigmoid`: records `HardsigmoidBackward0` when an input requires grad.
+pub(crate) fn hardsigmoid_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        hardsigmoid_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(HardsigmoidBackward0 { self_: pre_self_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::hardsigmoid_`: records `HardsigmoidBackward0` when an input requires grad.
+pub(crate) fn hardsigmoid_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::hardsigmoid_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(&crate::ops::clone(self_)?, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        hardsigmoid_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(HardsigmoidBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::hardsigmoid.out`: `out=` variants do not record gradients.
+pub(crate) fn hardsigmoid_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::hardsigmoid.out", "hardsigmoid(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    hardsigmoid_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
+/// Autograd kernel of `aten::hardsigmoid_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn hardsigmoid_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad()) {
+        return Err(Error::autograd("aten::hardsigmoid_backward.grad_input", "hardsigmoid_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    hardsigmoid_backward_grad_input_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, grad_input)
+}
+
+/// Autograd kernel of `aten::hardswish`: records `HardswishBackward0` when an input requires grad.
+pub(crate) fn hardswish_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        hardswish_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(HardswishBackward0 { self_: pre_self_ }, next_edges);
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::hardswish_`: records `HardswishBackward0` when an input requires grad.
+pub(crate) fn hardswish_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    check_inplace("aten::hardswish_", self_, requires_grad)?;
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(&crate::ops::clone(self_)?, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        hardswish_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(HardswishBackward0 { self_: pre_self_ }, next_edges);
+        rebase_history(&result, &node)?;
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::hardswish.out`: `out=` variants do not record gradients.
+pub(crate) fn hardswish_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::hardswish.out", "hardswish(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    hardswish_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
+/// Autograd kernel of `aten::hardswish_backward`: records `HardswishBackwardBackward0` when an input requires grad.
+pub(crate) fn hardswish_backward_autograd(ks: DispatchKeySet, grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(grad_output, false), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        hardswish_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_)?
+    };
+    if let Some((pre_grad_output_, pre_self_)) = saved {
+        let node = Node::new(
+            HardswishBackwardBackward0 {
+                grad_output_: pre_grad_output_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::hardswish_backward.out`: `out=` variants do not record gradients.
+pub(crate) fn hardswish_backward_out_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad()) {
+        return Err(Error::autograd("aten::hardswish_backward.out", "hardswish_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    hardswish_backward_out_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, out)
+}
+
+/// Autograd kernel of `aten::log_sigmoid.out`: `out=` variants do not record gradients.
+pub(crate) fn log_sigmoid_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::log_sigmoid.out", "log_sigmoid(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    log_sigmoid_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
+}
+
+/// Autograd kernel of `aten::log_sigmoid_forward`: records `LogSigmoidForwardBackward0` when an input requires grad.
+pub(crate) fn log_sigmoid_forward_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<(Tensor, Tensor)> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log_sigmoid_forward_call(ks.below(DispatchKey::AutogradCPU), self_)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(
+            LogSigmoidForwardBackward0 {
+                self_: pre_self_,
+                result1_: SavedVariable::new(&result.1, false),
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::log_sigmoid_backward`: records `LogSigmoidBackwardBackward0` when an input requires grad.
+pub(crate) fn log_sigmoid_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    buffer: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(buffer, false),
+            SavedVariable::new(grad_output, false),
+            SavedVariable::new(self_, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log_sigmoid_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, buffer)?
+    };
+    if let Some((pre_buffer_, pre_grad_output_, pre_self_)) = saved {
+        let node = Node::new(
+            LogSigmoidBackwardBackward0 {
+                buffer_: pre_buffer_,
+                grad_output_: pre_grad_output_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::log_sigmoid_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn log_sigmoid_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    buffer: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad() || buffer.requires_grad()) {
+        return Err(Error::autograd("aten::log_sigmoid_backward.grad_input", "log_sigmoid_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    log_sigmoid_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        buffer,
+        grad_input,
+    )
+}
+
+/// Autograd kernel of `aten::glu`: records `GluBackward0` when an input requires grad.
+pub(crate) fn glu_autograd(ks: DispatchKeySet, self_: &Tensor, dim: i64) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((dim, SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        glu_call(ks.below(DispatchKey::AutogradCPU), self_, dim)?
+    };
+    if let Some((pre_dim_, pre_self_)) = saved {
+        let node = Node::new(
+            GluBackward0 {
+                dim_: pre_dim_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::glu.out`: `out=` variants do not record gradients.
+pub(crate) fn glu_out_autograd(ks: DispatchKeySet, self_: &Tensor, dim: i64, out: &Tensor) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::glu.out", "glu(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    glu_out_call(ks.below(DispatchKey::AutogradCPU), self_, dim, out)
+}
+
+/// Autograd kernel of `aten::glu_backward`: records `GluBackwardBackward0` when an input requires grad.
+pub(crate) fn glu_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    dim: i64,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            dim,
+            SavedVariable::new(grad_output, false),
+            SavedVariable::new(self_, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        glu_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, dim)?
+    };
+    if let Some((pre_dim_, pre_grad_output_, pre_self_)) = saved {
+        let node = Node::new(
+            GluBackwardBackward0 {
+                dim_: pre_dim_,
+                grad_output_: pre_grad_output_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::glu_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn glu_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    dim: i64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad()) {
+        return Err(Error::autograd("aten::glu_backward.grad_input", "glu_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    glu_backward_grad_input_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, dim, grad_input)
+}
+
+/// Autograd kernel of `aten::_prelu_kernel`: records `PreluKernelBackward0` when an input requires grad.
+pub(crate) fn prelu_kernel_autograd(ks: DispatchKeySet, self_: &Tensor, weight: &Tensor) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, weight]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, weight])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false), SavedVariable::new(weight, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        prelu_kernel_call(ks.below(DispatchKey::AutogradCPU), self_, weight)?
+    };
+    if let Some((pre_self_, pre_weight_)) = saved {
+        let node = Node::new(
+            PreluKernelBackward0 {
+                self_: pre_self_,
+                weight_: pre_weight_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::_prelu_kernel_backward`: records `PreluKernelBackwardBackward0` when an input requires grad.
+pub(crate) fn prelu_kernel_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    weight: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_, weight]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_, weight])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(grad_output, false),
+            SavedVariable::new(self_, false),
+            SavedVariable::new(weight, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        prelu_kernel_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, weight)?
+    };
+    if let Some((pre_grad_output_, pre_self_, pre_weight_)) = saved {
+        let node = Node::new(
+            PreluKernelBackwardBackward0 {
+                grad_output_: pre_grad_output_,
+                self_: pre_self_,
+                weight_: pre_weight_,
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
+        set_history(&result.1, &node);
     }
     Ok(result)
 }

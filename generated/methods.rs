@@ -724,6 +724,8 @@ pub trait TensorOps {
     fn multinomial(&self, num_samples: i64, replacement: bool) -> Result<Tensor>;
     /// Method form of [`ops::multinomial_full`].
     fn multinomial_full(&self, num_samples: i64, replacement: bool, generator: Option<&Generator>) -> Result<Tensor>;
+    /// Method form of [`ops::prelu`].
+    fn prelu(&self, weight: &Tensor) -> Result<Tensor>;
 }
 
 impl TensorOps for Tensor {
@@ -1776,5 +1778,8 @@ impl TensorOps for Tensor {
     }
     fn multinomial_full(&self, num_samples: i64, replacement: bool, generator: Option<&Generator>) -> Result<Tensor> {
         ops::multinomial_full(self, num_samples, replacement, generator)
+    }
+    fn prelu(&self, weight: &Tensor) -> Result<Tensor> {
+        ops::prelu(self, weight)
     }
 }

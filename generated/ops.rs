@@ -79619,6 +79619,4836 @@ impl BoxedOp for FeatureAlphaDropoutInplaceBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::threshold
+
+/// Schema of `aten::threshold`.
+pub static THRESHOLD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::threshold",
+    overload: "",
+    signature: "threshold(Tensor self, Scalar threshold, Scalar value) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "threshold",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::threshold`.
+pub type ThresholdFn = fn(DispatchKeySet, &Tensor, Scalar, Scalar) -> Result<Tensor>;
+
+fn threshold_cpu(_ks: DispatchKeySet, self_: &Tensor, threshold: Scalar, value: Scalar) -> Result<Tensor> {
+    ft_kernels::piecewise_activation::threshold(self_, threshold, value)
+}
+
+/// Dispatch entry of `aten::threshold`.
+pub static THRESHOLD: Op<ThresholdFn> = Op::new(
+    &THRESHOLD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(threshold_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::threshold_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::threshold` through the dispatcher with explicit keys.
+pub fn threshold_call(ks: DispatchKeySet, self_: &Tensor, threshold: Scalar, value: Scalar) -> Result<Tensor> {
+    match THRESHOLD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, threshold, value),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(threshold),
+                Value::Scalar(value),
+            ];
+            fallback(&THRESHOLD_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::threshold", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `value` where `self <= threshold`, else `self`; integral tensors truncate `threshold` and `value`.
+///
+/// `aten::threshold`: `threshold(Tensor self, Scalar threshold, Scalar value) -> Tensor`
+pub fn threshold_activation(self_: &Tensor, threshold: impl Into<Scalar>, value: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    threshold_call(ks, self_, threshold.into(), value.into())
+}
+
+struct ThresholdBoxed;
+
+impl BoxedOp for ThresholdBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &THRESHOLD_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&THRESHOLD_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let threshold = u.scalar()?;
+        let value = u.scalar()?;
+        let r = threshold_activation(&self_, threshold, value)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::threshold_
+
+/// Schema of `aten::threshold_`.
+pub static THRESHOLD_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::threshold_",
+    overload: "",
+    signature: "threshold_(Tensor(a!) self, Scalar threshold, Scalar value) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "threshold",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::threshold_`.
+pub type ThresholdInplaceFn = fn(DispatchKeySet, &Tensor, Scalar, Scalar) -> Result<Tensor>;
+
+fn threshold_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    threshold: Scalar,
+    value: Scalar,
+) -> Result<Tensor> {
+    crate::generated_variants::threshold_inplace(self_, threshold, value)
+}
+
+/// Bumps the version counter of the tensors `aten::threshold_` writes.
+fn threshold_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    threshold: Scalar,
+    value: Scalar,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        threshold_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, threshold, value)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::threshold_`.
+pub static THRESHOLD_INPLACE: Op<ThresholdInplaceFn> = Op::new(
+    &THRESHOLD_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(threshold_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::threshold_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(threshold_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::threshold_` through the dispatcher with explicit keys.
+pub fn threshold_inplace_call(ks: DispatchKeySet, self_: &Tensor, threshold: Scalar, value: Scalar) -> Result<Tensor> {
+    match THRESHOLD_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, threshold, value),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(threshold),
+                Value::Scalar(value),
+            ];
+            fallback(&THRESHOLD_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::threshold_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `threshold`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::threshold_`: `threshold_(Tensor(a!) self, Scalar threshold, Scalar value) -> Tensor(a!)`
+pub fn threshold_activation_(self_: &Tensor, threshold: impl Into<Scalar>, value: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    threshold_inplace_call(ks, self_, threshold.into(), value.into())
+}
+
+struct ThresholdInplaceBoxed;
+
+impl BoxedOp for ThresholdInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &THRESHOLD_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&THRESHOLD_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let threshold = u.scalar()?;
+        let value = u.scalar()?;
+        let r = threshold_activation_(&self_, threshold, value)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::threshold.out
+
+/// Schema of `aten::threshold.out`.
+pub static THRESHOLD_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::threshold",
+    overload: "out",
+    signature: "threshold.out(Tensor self, Scalar threshold, Scalar value, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "threshold",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::threshold.out`.
+pub type ThresholdOutFn = fn(DispatchKeySet, &Tensor, Scalar, Scalar, &Tensor) -> Result<Tensor>;
+
+fn threshold_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    threshold: Scalar,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::threshold_out(self_, threshold, value, out)
+}
+
+/// Bumps the version counter of the tensors `aten::threshold.out` writes.
+fn threshold_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    threshold: Scalar,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        threshold_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, threshold, value, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::threshold.out`.
+pub static THRESHOLD_OUT: Op<ThresholdOutFn> = Op::new(
+    &THRESHOLD_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(threshold_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::threshold_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(threshold_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::threshold.out` through the dispatcher with explicit keys.
+pub fn threshold_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    threshold: Scalar,
+    value: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match THRESHOLD_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, threshold, value, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(threshold),
+                Value::Scalar(value),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&THRESHOLD_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::threshold.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `threshold` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::threshold.out`: `threshold.out(Tensor self, Scalar threshold, Scalar value, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn threshold_activation_out(
+    self_: &Tensor,
+    threshold: impl Into<Scalar>,
+    value: impl Into<Scalar>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    threshold_out_call(ks, self_, threshold.into(), value.into(), out)
+}
+
+struct ThresholdOutBoxed;
+
+impl BoxedOp for ThresholdOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &THRESHOLD_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&THRESHOLD_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let threshold = u.scalar()?;
+        let value = u.scalar()?;
+        let out = u.tensor()?;
+        let r = threshold_activation_out(&self_, threshold, value, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::relu6
+
+/// Schema of `aten::relu6`.
+pub static RELU6_SCHEMA: OpSchema = OpSchema {
+    name: "aten::relu6",
+    overload: "",
+    signature: "relu6(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::relu6`.
+pub type Relu6Fn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn relu6_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::composite_activation::relu6(self_)
+}
+
+/// Dispatch entry of `aten::relu6`.
+pub static RELU6: Op<Relu6Fn> = Op::new(
+    &RELU6_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(relu6_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::relu6` through the dispatcher with explicit keys.
+pub fn relu6_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match RELU6.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&RELU6_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::relu6", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `hardtanh(self, 0, 6)`.
+///
+/// `aten::relu6`: `relu6(Tensor self) -> Tensor`
+pub fn relu6(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    relu6_call(ks, self_)
+}
+
+struct Relu6Boxed;
+
+impl BoxedOp for Relu6Boxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RELU6_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RELU6_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let r = relu6(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::relu6_
+
+/// Schema of `aten::relu6_`.
+pub static RELU6_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::relu6_",
+    overload: "",
+    signature: "relu6_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::relu6_`.
+pub type Relu6InplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn relu6_inplace_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::relu6_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::relu6_` writes.
+fn relu6_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        relu6_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::relu6_`.
+pub static RELU6_INPLACE: Op<Relu6InplaceFn> = Op::new(
+    &RELU6_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeImplicitAutograd,
+            Kernel::Fn(relu6_inplace_composite_implicit_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(relu6_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::relu6_` through the dispatcher with explicit keys.
+pub fn relu6_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match RELU6_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&RELU6_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::relu6_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `relu6`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::relu6_`: `relu6_(Tensor(a!) self) -> Tensor(a!)`
+pub fn relu6_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    relu6_inplace_call(ks, self_)
+}
+
+struct Relu6InplaceBoxed;
+
+impl BoxedOp for Relu6InplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RELU6_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RELU6_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let r = relu6_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::selu
+
+/// Schema of `aten::selu`.
+pub static SELU_SCHEMA: OpSchema = OpSchema {
+    name: "aten::selu",
+    overload: "",
+    signature: "selu(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::selu`.
+pub type SeluFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn selu_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::composite_activation::selu(self_)
+}
+
+/// Dispatch entry of `aten::selu`.
+pub static SELU: Op<SeluFn> = Op::new(
+    &SELU_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(selu_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::selu` through the dispatcher with explicit keys.
+pub fn selu_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match SELU.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&SELU_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::selu", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// SELU: `elu(self, alpha = 1.6732632423543772, scale = 1.0507009873554805)`.
+///
+/// `aten::selu`: `selu(Tensor self) -> Tensor`
+pub fn selu(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    selu_call(ks, self_)
+}
+
+struct SeluBoxed;
+
+impl BoxedOp for SeluBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SELU_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SELU_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let r = selu(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::selu_
+
+/// Schema of `aten::selu_`.
+pub static SELU_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::selu_",
+    overload: "",
+    signature: "selu_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::selu_`.
+pub type SeluInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn selu_inplace_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::selu_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::selu_` writes.
+fn selu_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        selu_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::selu_`.
+pub static SELU_INPLACE: Op<SeluInplaceFn> = Op::new(
+    &SELU_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeImplicitAutograd,
+            Kernel::Fn(selu_inplace_composite_implicit_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(selu_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::selu_` through the dispatcher with explicit keys.
+pub fn selu_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match SELU_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&SELU_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::selu_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `selu`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::selu_`: `selu_(Tensor(a!) self) -> Tensor(a!)`
+pub fn selu_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    selu_inplace_call(ks, self_)
+}
+
+struct SeluInplaceBoxed;
+
+impl BoxedOp for SeluInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SELU_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SELU_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let r = selu_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::celu
+
+/// Schema of `aten::celu`.
+pub static CELU_SCHEMA: OpSchema = OpSchema {
+    name: "aten::celu",
+    overload: "",
+    signature: "celu(Tensor self, Scalar alpha=1.) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Float(1.0))),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::celu`.
+pub type CeluFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn celu_cpu(_ks: DispatchKeySet, self_: &Tensor, alpha: Scalar) -> Result<Tensor> {
+    ft_kernels::smooth_activation::celu(self_, alpha)
+}
+
+/// Dispatch entry of `aten::celu`.
+pub static CELU: Op<CeluFn> = Op::new(
+    &CELU_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(celu_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::celu_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::celu` through the dispatcher with explicit keys.
+pub fn celu_call(ks: DispatchKeySet, self_: &Tensor, alpha: Scalar) -> Result<Tensor> {
+    match CELU.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, alpha),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(alpha)];
+            fallback(&CELU_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::celu", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// CELU: `max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`; `alpha = 0` is an error.
+///
+/// `aten::celu`: `celu(Tensor self, Scalar alpha=1.) -> Tensor`
+pub fn celu(self_: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    celu_call(ks, self_, alpha.into())
+}
+
+struct CeluBoxed;
+
+impl BoxedOp for CeluBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CELU_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CELU_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let alpha = u.scalar()?;
+        let r = celu(&self_, alpha)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::celu_
+
+/// Schema of `aten::celu_`.
+pub static CELU_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::celu_",
+    overload: "",
+    signature: "celu_(Tensor(a!) self, Scalar alpha=1.) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Float(1.0))),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::celu_`.
+pub type CeluInplaceFn = fn(DispatchKeySet, &Tensor, Scalar) -> Result<Tensor>;
+
+fn celu_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, alpha: Scalar) -> Result<Tensor> {
+    crate::generated_variants::celu_inplace(self_, alpha)
+}
+
+/// Bumps the version counter of the tensors `aten::celu_` writes.
+fn celu_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, alpha: Scalar) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        celu_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_, alpha)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::celu_`.
+pub static CELU_INPLACE: Op<CeluInplaceFn> = Op::new(
+    &CELU_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(celu_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::celu_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(celu_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::celu_` through the dispatcher with explicit keys.
+pub fn celu_inplace_call(ks: DispatchKeySet, self_: &Tensor, alpha: Scalar) -> Result<Tensor> {
+    match CELU_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, alpha),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Scalar(alpha)];
+            fallback(&CELU_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::celu_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `celu`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::celu_`: `celu_(Tensor(a!) self, Scalar alpha=1.) -> Tensor(a!)`
+pub fn celu_(self_: &Tensor, alpha: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    celu_inplace_call(ks, self_, alpha.into())
+}
+
+struct CeluInplaceBoxed;
+
+impl BoxedOp for CeluInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CELU_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CELU_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let alpha = u.scalar()?;
+        let r = celu_(&self_, alpha)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::celu.out
+
+/// Schema of `aten::celu.out`.
+pub static CELU_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::celu",
+    overload: "out",
+    signature: "celu.out(Tensor self, Scalar alpha=1., *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "alpha",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Float(1.0))),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::celu.out`.
+pub type CeluOutFn = fn(DispatchKeySet, &Tensor, Scalar, &Tensor) -> Result<Tensor>;
+
+fn celu_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    alpha: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::celu_out(self_, alpha, out)
+}
+
+/// Bumps the version counter of the tensors `aten::celu.out` writes.
+fn celu_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, alpha: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        celu_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, alpha, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::celu.out`.
+pub static CELU_OUT: Op<CeluOutFn> = Op::new(
+    &CELU_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(celu_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::celu_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(celu_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::celu.out` through the dispatcher with explicit keys.
+pub fn celu_out_call(ks: DispatchKeySet, self_: &Tensor, alpha: Scalar, out: &Tensor) -> Result<Tensor> {
+    match CELU_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, alpha, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(alpha),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&CELU_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::celu.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `celu` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::celu.out`: `celu.out(Tensor self, Scalar alpha=1., *, Tensor(a!) out) -> Tensor(a!)`
+pub fn celu_out(self_: &Tensor, alpha: impl Into<Scalar>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    celu_out_call(ks, self_, alpha.into(), out)
+}
+
+struct CeluOutBoxed;
+
+impl BoxedOp for CeluOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CELU_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CELU_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let alpha = u.scalar()?;
+        let out = u.tensor()?;
+        let r = celu_out(&self_, alpha, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::silu
+
+/// Schema of `aten::silu`.
+pub static SILU_SCHEMA: OpSchema = OpSchema {
+    name: "aten::silu",
+    overload: "",
+    signature: "silu(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::silu`.
+pub type SiluFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn silu_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::smooth_activation::silu(self_)
+}
+
+/// Dispatch entry of `aten::silu`.
+pub static SILU: Op<SiluFn> = Op::new(
+    &SILU_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(silu_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::silu_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::silu` through the dispatcher with explicit keys.
+pub fn silu_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match SILU.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&SILU_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::silu", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// SiLU (swish): `self * sigmoid(self)`.
+///
+/// `aten::silu`: `silu(Tensor self) -> Tensor`
+pub fn silu(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    silu_call(ks, self_)
+}
+
+struct SiluBoxed;
+
+impl BoxedOp for SiluBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SILU_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SILU_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let r = silu(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::silu_
+
+/// Schema of `aten::silu_`.
+pub static SILU_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::silu_",
+    overload: "",
+    signature: "silu_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::silu_`.
+pub type SiluInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn silu_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::silu_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::silu_` writes.
+fn silu_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        silu_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::silu_`.
+pub static SILU_INPLACE: Op<SiluInplaceFn> = Op::new(
+    &SILU_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(silu_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::silu_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(silu_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::silu_` through the dispatcher with explicit keys.
+pub fn silu_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match SILU_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&SILU_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::silu_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `silu`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::silu_`: `silu_(Tensor(a!) self) -> Tensor(a!)`
+pub fn silu_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    silu_inplace_call(ks, self_)
+}
+
+struct SiluInplaceBoxed;
+
+impl BoxedOp for SiluInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SILU_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SILU_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let r = silu_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::silu.out
+
+/// Schema of `aten::silu.out`.
+pub static SILU_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::silu",
+    overload: "out",
+    signature: "silu.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::silu.out`.
+pub type SiluOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn silu_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::silu_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::silu.out` writes.
+fn silu_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        silu_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::silu.out`.
+pub static SILU_OUT: Op<SiluOutFn> = Op::new(
+    &SILU_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(silu_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::silu_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(silu_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::silu.out` through the dispatcher with explicit keys.
+pub fn silu_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match SILU_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&SILU_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::silu.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `silu` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::silu.out`: `silu.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn silu_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    silu_out_call(ks, self_, out)
+}
+
+struct SiluOutBoxed;
+
+impl BoxedOp for SiluOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SILU_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SILU_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = silu_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::silu_backward
+
+/// Schema of `aten::silu_backward`.
+pub static SILU_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::silu_backward",
+    overload: "",
+    signature: "silu_backward(Tensor grad_output, Tensor self) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::silu_backward`.
+pub type SiluBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn silu_backward_cpu(_ks: DispatchKeySet, grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::smooth_activation::silu_backward(grad_output, self_)
+}
+
+/// Dispatch entry of `aten::silu_backward`.
+pub static SILU_BACKWARD: Op<SiluBackwardFn> = Op::new(
+    &SILU_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(silu_backward_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::silu_backward` through the dispatcher with explicit keys.
+pub fn silu_backward_call(ks: DispatchKeySet, grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    match SILU_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(grad_output.clone()), Value::Tensor(self_.clone())];
+            fallback(&SILU_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::silu_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// SiLU's gradient: `grad_output * s * (1 + self * (1 - s))` with `s = sigmoid(self)`.
+///
+/// `aten::silu_backward`: `silu_backward(Tensor grad_output, Tensor self) -> Tensor`
+pub fn silu_backward(grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    silu_backward_call(ks, grad_output, self_)
+}
+
+struct SiluBackwardBoxed;
+
+impl BoxedOp for SiluBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SILU_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SILU_BACKWARD_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let r = silu_backward(&grad_output, &self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::silu_backward.grad_input
+
+/// Schema of `aten::silu_backward.grad_input`.
+pub static SILU_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::silu_backward",
+    overload: "grad_input",
+    signature: "silu_backward.grad_input(Tensor grad_output, Tensor self, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "grad_input",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::silu_backward.grad_input`.
+pub type SiluBackwardGradInputFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn silu_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::silu_backward_grad_input(grad_output, self_, grad_input)
+}
+
+/// Bumps the version counter of the tensors `aten::silu_backward.grad_input` writes.
+fn silu_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        silu_backward_grad_input_call(ks.below(DispatchKey::ADInplaceOrView), grad_output, self_, grad_input)?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::silu_backward.grad_input`.
+pub static SILU_BACKWARD_GRAD_INPUT: Op<SiluBackwardGradInputFn> = Op::new(
+    &SILU_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(silu_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::silu_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(silu_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::silu_backward.grad_input` through the dispatcher with explicit keys.
+pub fn silu_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match SILU_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&SILU_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::silu_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `silu_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::silu_backward.grad_input`: `silu_backward.grad_input(Tensor grad_output, Tensor self, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn silu_backward_out(grad_output: &Tensor, self_: &Tensor, grad_input: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, grad_input]);
+    silu_backward_grad_input_call(ks, grad_output, self_, grad_input)
+}
+
+struct SiluBackwardGradInputBoxed;
+
+impl BoxedOp for SiluBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SILU_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SILU_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let grad_input = u.tensor()?;
+        let r = silu_backward_out(&grad_output, &self_, &grad_input)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::mish
+
+/// Schema of `aten::mish`.
+pub static MISH_SCHEMA: OpSchema = OpSchema {
+    name: "aten::mish",
+    overload: "",
+    signature: "mish(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::mish`.
+pub type MishFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn mish_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::smooth_activation::mish(self_)
+}
+
+/// Dispatch entry of `aten::mish`.
+pub static MISH: Op<MishFn> = Op::new(
+    &MISH_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(mish_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::mish_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::mish` through the dispatcher with explicit keys.
+pub fn mish_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match MISH.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&MISH_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::mish", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Mish: `self * tanh(softplus(self))`.
+///
+/// `aten::mish`: `mish(Tensor self) -> Tensor`
+pub fn mish(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    mish_call(ks, self_)
+}
+
+struct MishBoxed;
+
+impl BoxedOp for MishBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MISH_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MISH_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let r = mish(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::mish_
+
+/// Schema of `aten::mish_`.
+pub static MISH_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::mish_",
+    overload: "",
+    signature: "mish_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::mish_`.
+pub type MishInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn mish_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::mish_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::mish_` writes.
+fn mish_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        mish_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::mish_`.
+pub static MISH_INPLACE: Op<MishInplaceFn> = Op::new(
+    &MISH_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(mish_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::mish_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(mish_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::mish_` through the dispatcher with explicit keys.
+pub fn mish_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match MISH_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&MISH_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::mish_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `mish`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::mish_`: `mish_(Tensor(a!) self) -> Tensor(a!)`
+pub fn mish_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    mish_inplace_call(ks, self_)
+}
+
+struct MishInplaceBoxed;
+
+impl BoxedOp for MishInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MISH_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MISH_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let r = mish_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::mish.out
+
+/// Schema of `aten::mish.out`.
+pub static MISH_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::mish",
+    overload: "out",
+    signature: "mish.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::mish.out`.
+pub type MishOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn mish_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::mish_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::mish.out` writes.
+fn mish_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        mish_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::mish.out`.
+pub static MISH_OUT: Op<MishOutFn> = Op::new(
+    &MISH_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(mish_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::mish_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(mish_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::mish.out` through the dispatcher with explicit keys.
+pub fn mish_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match MISH_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&MISH_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::mish.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `mish` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::mish.out`: `mish.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn mish_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    mish_out_call(ks, self_, out)
+}
+
+struct MishOutBoxed;
+
+impl BoxedOp for MishOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MISH_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MISH_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = mish_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::mish_backward
+
+/// Schema of `aten::mish_backward`.
+pub static MISH_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::mish_backward",
+    overload: "",
+    signature: "mish_backward(Tensor grad_output, Tensor self) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::mish_backward`.
+pub type MishBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn mish_backward_cpu(_ks: DispatchKeySet, grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::smooth_activation::mish_backward(grad_output, self_)
+}
+
+/// Dispatch entry of `aten::mish_backward`.
+pub static MISH_BACKWARD: Op<MishBackwardFn> = Op::new(
+    &MISH_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(mish_backward_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::mish_backward` through the dispatcher with explicit keys.
+pub fn mish_backward_call(ks: DispatchKeySet, grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    match MISH_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(grad_output.clone()), Value::Tensor(self_.clone())];
+            fallback(&MISH_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::mish_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Mish's gradient: `grad_output * (t + self * sigmoid(self) * (1 - t^2))` with `t = tanh(softplus(self))`.
+///
+/// `aten::mish_backward`: `mish_backward(Tensor grad_output, Tensor self) -> Tensor`
+pub fn mish_backward(grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    mish_backward_call(ks, grad_output, self_)
+}
+
+struct MishBackwardBoxed;
+
+impl BoxedOp for MishBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MISH_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MISH_BACKWARD_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let r = mish_backward(&grad_output, &self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::softplus
+
+/// Schema of `aten::softplus`.
+pub static SOFTPLUS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::softplus",
+    overload: "",
+    signature: "softplus(Tensor self, Scalar beta=1, Scalar threshold=20) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "beta",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "threshold",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(20))),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::softplus`.
+pub type SoftplusFn = fn(DispatchKeySet, &Tensor, Scalar, Scalar) -> Result<Tensor>;
+
+fn softplus_cpu(_ks: DispatchKeySet, self_: &Tensor, beta: Scalar, threshold: Scalar) -> Result<Tensor> {
+    ft_kernels::smooth_activation::softplus(self_, beta, threshold)
+}
+
+/// Dispatch entry of `aten::softplus`.
+pub static SOFTPLUS: Op<SoftplusFn> = Op::new(
+    &SOFTPLUS_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(softplus_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::softplus_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::softplus` through the dispatcher with explicit keys.
+pub fn softplus_call(ks: DispatchKeySet, self_: &Tensor, beta: Scalar, threshold: Scalar) -> Result<Tensor> {
+    match SOFTPLUS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, beta, threshold),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(beta),
+                Value::Scalar(threshold),
+            ];
+            fallback(&SOFTPLUS_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::softplus", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Softplus: `log1p(exp(beta * self)) / beta`, or `self` where `beta * self > threshold`.
+///
+/// `aten::softplus`: `softplus(Tensor self, Scalar beta=1, Scalar threshold=20) -> Tensor`
+pub fn softplus(self_: &Tensor, beta: impl Into<Scalar>, threshold: impl Into<Scalar>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    softplus_call(ks, self_, beta.into(), threshold.into())
+}
+
+struct SoftplusBoxed;
+
+impl BoxedOp for SoftplusBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SOFTPLUS_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SOFTPLUS_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let beta = u.scalar()?;
+        let threshold = u.scalar()?;
+        let r = softplus(&self_, beta, threshold)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::softplus.out
+
+/// Schema of `aten::softplus.out`.
+pub static SOFTPLUS_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::softplus",
+    overload: "out",
+    signature: "softplus.out(Tensor self, Scalar beta=1, Scalar threshold=20, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "beta",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(1))),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "threshold",
+            ty: ArgType::Scalar,
+            default: Some(DefaultValue::Scalar(Scalar::Int(20))),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::softplus.out`.
+pub type SoftplusOutFn = fn(DispatchKeySet, &Tensor, Scalar, Scalar, &Tensor) -> Result<Tensor>;
+
+fn softplus_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    beta: Scalar,
+    threshold: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::softplus_out(self_, beta, threshold, out)
+}
+
+/// Bumps the version counter of the tensors `aten::softplus.out` writes.
+fn softplus_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    beta: Scalar,
+    threshold: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        softplus_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, beta, threshold, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::softplus.out`.
+pub static SOFTPLUS_OUT: Op<SoftplusOutFn> = Op::new(
+    &SOFTPLUS_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(softplus_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::softplus_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(softplus_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::softplus.out` through the dispatcher with explicit keys.
+pub fn softplus_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    beta: Scalar,
+    threshold: Scalar,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match SOFTPLUS_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, beta, threshold, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Scalar(beta),
+                Value::Scalar(threshold),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SOFTPLUS_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::softplus.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `softplus` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::softplus.out`: `softplus.out(Tensor self, Scalar beta=1, Scalar threshold=20, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn softplus_out(
+    self_: &Tensor,
+    beta: impl Into<Scalar>,
+    threshold: impl Into<Scalar>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    softplus_out_call(ks, self_, beta.into(), threshold.into(), out)
+}
+
+struct SoftplusOutBoxed;
+
+impl BoxedOp for SoftplusOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SOFTPLUS_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SOFTPLUS_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let beta = u.scalar()?;
+        let threshold = u.scalar()?;
+        let out = u.tensor()?;
+        let r = softplus_out(&self_, beta, threshold, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::softplus_backward
+
+/// Schema of `aten::softplus_backward`.
+pub static SOFTPLUS_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::softplus_backward",
+    overload: "",
+    signature: "softplus_backward(Tensor grad_output, Tensor self, Scalar beta, Scalar threshold) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "beta",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "threshold",
+            ty: ArgType::Scalar,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::softplus_backward`.
+pub type SoftplusBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar, Scalar) -> Result<Tensor>;
+
+fn softplus_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    beta: Scalar,
+    threshold: Scalar,
+) -> Result<Tensor> {
+    ft_kernels::smooth_activation::softplus_backward(grad_output, self_, beta, threshold)
+}
+
+/// Dispatch entry of `aten::softplus_backward`.
+pub static SOFTPLUS_BACKWARD: Op<SoftplusBackwardFn> = Op::new(
+    &SOFTPLUS_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(softplus_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::softplus_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::softplus_backward` through the dispatcher with explicit keys.
+pub fn softplus_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    beta: Scalar,
+    threshold: Scalar,
+) -> Result<Tensor> {
+    match SOFTPLUS_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, beta, threshold),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Scalar(beta),
+                Value::Scalar(threshold),
+            ];
+            fallback(&SOFTPLUS_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::softplus_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Softplus's gradient: `grad_output * z / (z + 1)` with `z = exp(beta * self)`, or `grad_output` where `beta * self > threshold`.
+///
+/// `aten::softplus_backward`: `softplus_backward(Tensor grad_output, Tensor self, Scalar beta, Scalar threshold) -> Tensor`
+pub fn softplus_backward(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    beta: impl Into<Scalar>,
+    threshold: impl Into<Scalar>,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    softplus_backward_call(ks, grad_output, self_, beta.into(), threshold.into())
+}
+
+struct SoftplusBackwardBoxed;
+
+impl BoxedOp for SoftplusBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SOFTPLUS_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SOFTPLUS_BACKWARD_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let beta = u.scalar()?;
+        let threshold = u.scalar()?;
+        let r = softplus_backward(&grad_output, &self_, beta, threshold)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::softplus_backward.grad_input
+
+/// Schema of `aten::softplus_backward.grad_input`.
+pub static SOFTPLUS_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::softplus_backward",
+    overload: "grad_input",
+    signature: "softplus_backward.grad_input(Tensor grad_output, Tensor self, Scalar beta, Scalar threshold, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "beta", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "threshold", ty: ArgType::Scalar, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::softplus_backward.grad_input`.
+pub type SoftplusBackwardGradInputFn = fn(DispatchKeySet, &Tensor, &Tensor, Scalar, Scalar, &Tensor) -> Result<Tensor>;
+
+fn softplus_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    beta: Scalar,
+    threshold: Scalar,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::softplus_backward_grad_input(grad_output, self_, beta, threshold, grad_input)
+}
+
+/// Bumps the version counter of the tensors `aten::softplus_backward.grad_input` writes.
+fn softplus_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    beta: Scalar,
+    threshold: Scalar,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        softplus_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            beta,
+            threshold,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::softplus_backward.grad_input`.
+pub static SOFTPLUS_BACKWARD_GRAD_INPUT: Op<SoftplusBackwardGradInputFn> = Op::new(
+    &SOFTPLUS_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(softplus_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::softplus_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(softplus_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::softplus_backward.grad_input` through the dispatcher with explicit keys.
+pub fn softplus_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    beta: Scalar,
+    threshold: Scalar,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match SOFTPLUS_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, beta, threshold, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Scalar(beta),
+                Value::Scalar(threshold),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&SOFTPLUS_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::softplus_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `softplus_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::softplus_backward.grad_input`: `softplus_backward.grad_input(Tensor grad_output, Tensor self, Scalar beta, Scalar threshold, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn softplus_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    beta: impl Into<Scalar>,
+    threshold: impl Into<Scalar>,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, grad_input]);
+    softplus_backward_grad_input_call(ks, grad_output, self_, beta.into(), threshold.into(), grad_input)
+}
+
+struct SoftplusBackwardGradInputBoxed;
+
+impl BoxedOp for SoftplusBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SOFTPLUS_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SOFTPLUS_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let beta = u.scalar()?;
+        let threshold = u.scalar()?;
+        let grad_input = u.tensor()?;
+        let r = softplus_backward_out(&grad_output, &self_, beta, threshold, &grad_input)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::hardsigmoid
+
+/// Schema of `aten::hardsigmoid`.
+pub static HARDSIGMOID_SCHEMA: OpSchema = OpSchema {
+    name: "aten::hardsigmoid",
+    overload: "",
+    signature: "hardsigmoid(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::hardsigmoid`.
+pub type HardsigmoidFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn hardsigmoid_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::piecewise_activation::hardsigmoid(self_)
+}
+
+/// Dispatch entry of `aten::hardsigmoid`.
+pub static HARDSIGMOID: Op<HardsigmoidFn> = Op::new(
+    &HARDSIGMOID_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(hardsigmoid_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::hardsigmoid_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::hardsigmoid` through the dispatcher with explicit keys.
+pub fn hardsigmoid_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match HARDSIGMOID.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&HARDSIGMOID_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::hardsigmoid", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Hardsigmoid: `min(max(self + 3, 0), 6) / 6`.
+///
+/// `aten::hardsigmoid`: `hardsigmoid(Tensor self) -> Tensor`
+pub fn hardsigmoid(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    hardsigmoid_call(ks, self_)
+}
+
+struct HardsigmoidBoxed;
+
+impl BoxedOp for HardsigmoidBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &HARDSIGMOID_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HARDSIGMOID_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let r = hardsigmoid(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::hardsigmoid_
+
+/// Schema of `aten::hardsigmoid_`.
+pub static HARDSIGMOID_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::hardsigmoid_",
+    overload: "",
+    signature: "hardsigmoid_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::hardsigmoid_`.
+pub type HardsigmoidInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn hardsigmoid_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::hardsigmoid_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::hardsigmoid_` writes.
+fn hardsigmoid_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        hardsigmoid_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::hardsigmoid_`.
+pub static HARDSIGMOID_INPLACE: Op<HardsigmoidInplaceFn> = Op::new(
+    &HARDSIGMOID_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(hardsigmoid_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::hardsigmoid_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(hardsigmoid_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::hardsigmoid_` through the dispatcher with explicit keys.
+pub fn hardsigmoid_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match HARDSIGMOID_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&HARDSIGMOID_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::hardsigmoid_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `hardsigmoid`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::hardsigmoid_`: `hardsigmoid_(Tensor(a!) self) -> Tensor(a!)`
+pub fn hardsigmoid_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    hardsigmoid_inplace_call(ks, self_)
+}
+
+struct HardsigmoidInplaceBoxed;
+
+impl BoxedOp for HardsigmoidInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &HARDSIGMOID_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HARDSIGMOID_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let r = hardsigmoid_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::hardsigmoid.out
+
+/// Schema of `aten::hardsigmoid.out`.
+pub static HARDSIGMOID_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::hardsigmoid",
+    overload: "out",
+    signature: "hardsigmoid.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["pointwise"],
+};
+
+/// Typed kernel signature of `aten::hardsigmoid.out`.
+pub type HardsigmoidOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn hardsigmoid_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::hardsigmoid_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::hardsigmoid.out` writes.
+fn hardsigmoid_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        hardsigmoid_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::hardsigmoid.out`.
+pub static HARDSIGMOID_OUT: Op<HardsigmoidOutFn> = Op::new(
+    &HARDSIGMOID_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(hardsigmoid_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::hardsigmoid_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(hardsigmoid_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::hardsigmoid.out` through the dispatcher with explicit keys.
+pub fn hardsigmoid_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match HARDSIGMOID_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&HARDSIGMOID_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::hardsigmoid.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `hardsigmoid` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::hardsigmoid.out`: `hardsigmoid.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn hardsigmoid_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    hardsigmoid_out_call(ks, self_, out)
+}
+
+struct HardsigmoidOutBoxed;
+
+impl BoxedOp for HardsigmoidOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &HARDSIGMOID_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HARDSIGMOID_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = hardsigmoid_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::hardsigmoid_backward
+
+/// Schema of `aten::hardsigmoid_backward`.
+pub static HARDSIGMOID_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::hardsigmoid_backward",
+    overload: "",
+    signature: "hardsigmoid_backward(Tensor grad_output, Tensor self) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::hardsigmoid_backward`.
+pub type HardsigmoidBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn hardsigmoid_backward_cpu(_ks: DispatchKeySet, grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::piecewise_activation::hardsigmoid_backward(grad_output, self_)
+}
+
+/// Dispatch entry of `aten::hardsigmoid_backward`.
+pub static HARDSIGMOID_BACKWARD: Op<HardsigmoidBackwardFn> = Op::new(
+    &HARDSIGMOID_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(hardsigmoid_backward_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::hardsigmoid_backward` through the dispatcher with explicit keys.
+pub fn hardsigmoid_backward_call(ks: DispatchKeySet, grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    match HARDSIGMOID_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(grad_output.clone()), Value::Tensor(self_.clone())];
+            fallback(&HARDSIGMOID_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::hardsigmoid_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Hardsigmoid's gradient: `grad_output / 6` where `-3 < self < 3`, else 0.
+///
+/// `aten::hardsigmoid_backward`: `hardsigmoid_backward(Tensor grad_output, Tensor self) -> Tensor`
+pub fn hardsigmoid_backward(grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    hardsigmoid_backward_call(ks, grad_output, self_)
+}
+
+struct HardsigmoidBackwardBoxed;
+
+impl BoxedOp for HardsigmoidBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &HARDSIGMOID_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HARDSIGMOID_BACKWARD_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let r = hardsigmoid_backward(&grad_output, &self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::hardsigmoid_backward.grad_input
+
+/// Schema of `aten::hardsigmoid_backward.grad_input`.
+pub static HARDSIGMOID_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::hardsigmoid_backward",
+    overload: "grad_input",
+    signature:
+        "hardsigmoid_backward.grad_input(Tensor grad_output, Tensor self, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "grad_input",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::hardsigmoid_backward.grad_input`.
+pub type HardsigmoidBackwardGradInputFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn hardsigmoid_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::hardsigmoid_backward_grad_input(grad_output, self_, grad_input)
+}
+
+/// Bumps the version counter of the tensors `aten::hardsigmoid_backward.grad_input` writes.
+fn hardsigmoid_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        hardsigmoid_backward_grad_input_call(ks.below(DispatchKey::ADInplaceOrView), grad_output, self_, grad_input)?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::hardsigmoid_backward.grad_input`.
+pub static HARDSIGMOID_BACKWARD_GRAD_INPUT: Op<HardsigmoidBackwardGradInputFn> = Op::new(
+    &HARDSIGMOID_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(hardsigmoid_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::hardsigmoid_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(hardsigmoid_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::hardsigmoid_backward.grad_input` through the dispatcher with explicit keys.
+pub fn hardsigmoid_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match HARDSIGMOID_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&HARDSIGMOID_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::hardsigmoid_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `hardsigmoid_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::hardsigmoid_backward.grad_input`: `hardsigmoid_backward.grad_input(Tensor grad_output, Tensor self, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn hardsigmoid_backward_out(grad_output: &Tensor, self_: &Tensor, grad_input: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, grad_input]);
+    hardsigmoid_backward_grad_input_call(ks, grad_output, self_, grad_input)
+}
+
+struct HardsigmoidBackwardGradInputBoxed;
+
+impl BoxedOp for HardsigmoidBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &HARDSIGMOID_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HARDSIGMOID_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let grad_input = u.tensor()?;
+        let r = hardsigmoid_backward_out(&grad_output, &self_, &grad_input)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::hardswish
+
+/// Schema of `aten::hardswish`.
+pub static HARDSWISH_SCHEMA: OpSchema = OpSchema {
+    name: "aten::hardswish",
+    overload: "",
+    signature: "hardswish(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::hardswish`.
+pub type HardswishFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn hardswish_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::piecewise_activation::hardswish(self_)
+}
+
+/// Dispatch entry of `aten::hardswish`.
+pub static HARDSWISH: Op<HardswishFn> = Op::new(
+    &HARDSWISH_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(hardswish_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::hardswish_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::hardswish` through the dispatcher with explicit keys.
+pub fn hardswish_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match HARDSWISH.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&HARDSWISH_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::hardswish", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Hardswish: `self * min(max(self + 3, 0), 6) / 6`.
+///
+/// `aten::hardswish`: `hardswish(Tensor self) -> Tensor`
+pub fn hardswish(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    hardswish_call(ks, self_)
+}
+
+struct HardswishBoxed;
+
+impl BoxedOp for HardswishBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &HARDSWISH_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HARDSWISH_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let r = hardswish(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::hardswish_
+
+/// Schema of `aten::hardswish_`.
+pub static HARDSWISH_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::hardswish_",
+    overload: "",
+    signature: "hardswish_(Tensor(a!) self) -> Tensor(a!)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: true,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::hardswish_`.
+pub type HardswishInplaceFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn hardswish_inplace_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::hardswish_inplace(self_)
+}
+
+/// Bumps the version counter of the tensors `aten::hardswish_` writes.
+fn hardswish_inplace_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        hardswish_inplace_call(ks.below(DispatchKey::ADInplaceOrView), self_)?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::hardswish_`.
+pub static HARDSWISH_INPLACE: Op<HardswishInplaceFn> = Op::new(
+    &HARDSWISH_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(hardswish_inplace_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::hardswish_inplace_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(hardswish_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::hardswish_` through the dispatcher with explicit keys.
+pub fn hardswish_inplace_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match HARDSWISH_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&HARDSWISH_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::hardswish_", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In-place `hardswish`: writes the result into `self` (which must have the result's shape and a dtype the result can be cast to).
+///
+/// `aten::hardswish_`: `hardswish_(Tensor(a!) self) -> Tensor(a!)`
+pub fn hardswish_(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    hardswish_inplace_call(ks, self_)
+}
+
+struct HardswishInplaceBoxed;
+
+impl BoxedOp for HardswishInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &HARDSWISH_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HARDSWISH_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let r = hardswish_(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::hardswish.out
+
+/// Schema of `aten::hardswish.out`.
+pub static HARDSWISH_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::hardswish",
+    overload: "out",
+    signature: "hardswish.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::hardswish.out`.
+pub type HardswishOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn hardswish_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::hardswish_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::hardswish.out` writes.
+fn hardswish_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        hardswish_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::hardswish.out`.
+pub static HARDSWISH_OUT: Op<HardswishOutFn> = Op::new(
+    &HARDSWISH_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(hardswish_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::hardswish_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(hardswish_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::hardswish.out` through the dispatcher with explicit keys.
+pub fn hardswish_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match HARDSWISH_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&HARDSWISH_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::hardswish.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `hardswish` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::hardswish.out`: `hardswish.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn hardswish_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    hardswish_out_call(ks, self_, out)
+}
+
+struct HardswishOutBoxed;
+
+impl BoxedOp for HardswishOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &HARDSWISH_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HARDSWISH_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = hardswish_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::hardswish_backward
+
+/// Schema of `aten::hardswish_backward`.
+pub static HARDSWISH_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::hardswish_backward",
+    overload: "",
+    signature: "hardswish_backward(Tensor grad_output, Tensor self) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::hardswish_backward`.
+pub type HardswishBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn hardswish_backward_cpu(_ks: DispatchKeySet, grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    ft_kernels::piecewise_activation::hardswish_backward(grad_output, self_)
+}
+
+/// Dispatch entry of `aten::hardswish_backward`.
+pub static HARDSWISH_BACKWARD: Op<HardswishBackwardFn> = Op::new(
+    &HARDSWISH_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(hardswish_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::hardswish_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::hardswish_backward` through the dispatcher with explicit keys.
+pub fn hardswish_backward_call(ks: DispatchKeySet, grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    match HARDSWISH_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(grad_output.clone()), Value::Tensor(self_.clone())];
+            fallback(&HARDSWISH_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::hardswish_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Hardswish's gradient: 0 below -3, `grad_output * (self / 3 + 0.5)` up to 3, `grad_output` above.
+///
+/// `aten::hardswish_backward`: `hardswish_backward(Tensor grad_output, Tensor self) -> Tensor`
+pub fn hardswish_backward(grad_output: &Tensor, self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    hardswish_backward_call(ks, grad_output, self_)
+}
+
+struct HardswishBackwardBoxed;
+
+impl BoxedOp for HardswishBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &HARDSWISH_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HARDSWISH_BACKWARD_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let r = hardswish_backward(&grad_output, &self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::hardswish_backward.out
+
+/// Schema of `aten::hardswish_backward.out`.
+pub static HARDSWISH_BACKWARD_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::hardswish_backward",
+    overload: "out",
+    signature: "hardswish_backward.out(Tensor grad_output, Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::hardswish_backward.out`.
+pub type HardswishBackwardOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn hardswish_backward_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::hardswish_backward_out(grad_output, self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::hardswish_backward.out` writes.
+fn hardswish_backward_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        hardswish_backward_out_call(ks.below(DispatchKey::ADInplaceOrView), grad_output, self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::hardswish_backward.out`.
+pub static HARDSWISH_BACKWARD_OUT: Op<HardswishBackwardOutFn> = Op::new(
+    &HARDSWISH_BACKWARD_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(hardswish_backward_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::hardswish_backward_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(hardswish_backward_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::hardswish_backward.out` through the dispatcher with explicit keys.
+pub fn hardswish_backward_out_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match HARDSWISH_BACKWARD_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&HARDSWISH_BACKWARD_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::hardswish_backward.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `hardswish_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::hardswish_backward.out`: `hardswish_backward.out(Tensor grad_output, Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn hardswish_backward_out(grad_output: &Tensor, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, out]);
+    hardswish_backward_out_call(ks, grad_output, self_, out)
+}
+
+struct HardswishBackwardOutBoxed;
+
+impl BoxedOp for HardswishBackwardOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &HARDSWISH_BACKWARD_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HARDSWISH_BACKWARD_OUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = hardswish_backward_out(&grad_output, &self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::log_sigmoid
+
+/// Schema of `aten::log_sigmoid`.
+pub static LOG_SIGMOID_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log_sigmoid",
+    overload: "",
+    signature: "log_sigmoid(Tensor self) -> Tensor",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::log_sigmoid`.
+pub type LogSigmoidFn = fn(DispatchKeySet, &Tensor) -> Result<Tensor>;
+
+fn log_sigmoid_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    crate::composite_activation::log_sigmoid(self_)
+}
+
+/// Dispatch entry of `aten::log_sigmoid`.
+pub static LOG_SIGMOID: Op<LogSigmoidFn> = Op::new(
+    &LOG_SIGMOID_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(log_sigmoid_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::log_sigmoid` through the dispatcher with explicit keys.
+pub fn log_sigmoid_call(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
+    match LOG_SIGMOID.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&LOG_SIGMOID_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::log_sigmoid", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `log(sigmoid(self))`, computed stably (the first output of `log_sigmoid_forward`).
+///
+/// `aten::log_sigmoid`: `log_sigmoid(Tensor self) -> Tensor`
+pub fn log_sigmoid(self_: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    log_sigmoid_call(ks, self_)
+}
+
+struct LogSigmoidBoxed;
+
+impl BoxedOp for LogSigmoidBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG_SIGMOID_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_SIGMOID_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let r = log_sigmoid(&self_)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::log_sigmoid.out
+
+/// Schema of `aten::log_sigmoid.out`.
+pub static LOG_SIGMOID_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log_sigmoid",
+    overload: "out",
+    signature: "log_sigmoid.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::log_sigmoid.out`.
+pub type LogSigmoidOutFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn log_sigmoid_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::log_sigmoid_out(self_, out)
+}
+
+/// Bumps the version counter of the tensors `aten::log_sigmoid.out` writes.
+fn log_sigmoid_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log_sigmoid_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::log_sigmoid.out`.
+pub static LOG_SIGMOID_OUT: Op<LogSigmoidOutFn> = Op::new(
+    &LOG_SIGMOID_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(log_sigmoid_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log_sigmoid_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(log_sigmoid_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::log_sigmoid.out` through the dispatcher with explicit keys.
+pub fn log_sigmoid_out_call(ks: DispatchKeySet, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    match LOG_SIGMOID_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(out.clone())];
+            fallback(&LOG_SIGMOID_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::log_sigmoid.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `log_sigmoid` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::log_sigmoid.out`: `log_sigmoid.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn log_sigmoid_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    log_sigmoid_out_call(ks, self_, out)
+}
+
+struct LogSigmoidOutBoxed;
+
+impl BoxedOp for LogSigmoidOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG_SIGMOID_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_SIGMOID_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let out = u.tensor()?;
+        let r = log_sigmoid_out(&self_, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::log_sigmoid_forward
+
+/// Schema of `aten::log_sigmoid_forward`.
+pub static LOG_SIGMOID_FORWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log_sigmoid_forward",
+    overload: "",
+    signature: "log_sigmoid_forward(Tensor self) -> (Tensor output, Tensor buffer)",
+    args: &[Arg {
+        name: "self",
+        ty: ArgType::Tensor,
+        default: None,
+        kwarg_only: false,
+        is_write: false,
+    }],
+    returns: &[
+        Ret {
+            name: "output",
+            ty: ArgType::Tensor,
+        },
+        Ret {
+            name: "buffer",
+            ty: ArgType::Tensor,
+        },
+    ],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::log_sigmoid_forward`.
+pub type LogSigmoidForwardFn = fn(DispatchKeySet, &Tensor) -> Result<(Tensor, Tensor)>;
+
+fn log_sigmoid_forward_cpu(_ks: DispatchKeySet, self_: &Tensor) -> Result<(Tensor, Tensor)> {
+    ft_kernels::smooth_activation::log_sigmoid_forward(self_)
+}
+
+/// Dispatch entry of `aten::log_sigmoid_forward`.
+pub static LOG_SIGMOID_FORWARD: Op<LogSigmoidForwardFn> = Op::new(
+    &LOG_SIGMOID_FORWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(log_sigmoid_forward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log_sigmoid_forward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::log_sigmoid_forward` through the dispatcher with explicit keys.
+pub fn log_sigmoid_forward_call(ks: DispatchKeySet, self_: &Tensor) -> Result<(Tensor, Tensor)> {
+    match LOG_SIGMOID_FORWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone())];
+            fallback(&LOG_SIGMOID_FORWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::log_sigmoid_forward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `log(sigmoid(self))` and the buffer `exp(-|self|)` its CPU backward reads.
+///
+/// `aten::log_sigmoid_forward`: `log_sigmoid_forward(Tensor self) -> (Tensor output, Tensor buffer)`
+pub fn log_sigmoid_forward(self_: &Tensor) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_]);
+    log_sigmoid_forward_call(ks, self_)
+}
+
+struct LogSigmoidForwardBoxed;
+
+impl BoxedOp for LogSigmoidForwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG_SIGMOID_FORWARD_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_SIGMOID_FORWARD_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let r = log_sigmoid_forward(&self_)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::log_sigmoid_backward
+
+/// Schema of `aten::log_sigmoid_backward`.
+pub static LOG_SIGMOID_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log_sigmoid_backward",
+    overload: "",
+    signature: "log_sigmoid_backward(Tensor grad_output, Tensor self, Tensor buffer) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "buffer",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::log_sigmoid_backward`.
+pub type LogSigmoidBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn log_sigmoid_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    buffer: &Tensor,
+) -> Result<Tensor> {
+    ft_kernels::smooth_activation::log_sigmoid_backward(grad_output, self_, buffer)
+}
+
+/// Dispatch entry of `aten::log_sigmoid_backward`.
+pub static LOG_SIGMOID_BACKWARD: Op<LogSigmoidBackwardFn> = Op::new(
+    &LOG_SIGMOID_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(log_sigmoid_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log_sigmoid_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::log_sigmoid_backward` through the dispatcher with explicit keys.
+pub fn log_sigmoid_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    buffer: &Tensor,
+) -> Result<Tensor> {
+    match LOG_SIGMOID_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, buffer),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Tensor(buffer.clone()),
+            ];
+            fallback(&LOG_SIGMOID_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::log_sigmoid_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Log-sigmoid's gradient from the forward's `buffer` (`exp(-|self|)`): `grad_output * (1 - buffer / (1 + buffer))` for negative `self`, `grad_output * buffer / (1 + buffer)` otherwise.
+///
+/// `aten::log_sigmoid_backward`: `log_sigmoid_backward(Tensor grad_output, Tensor self, Tensor buffer) -> Tensor`
+pub fn log_sigmoid_backward(grad_output: &Tensor, self_: &Tensor, buffer: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, buffer]);
+    log_sigmoid_backward_call(ks, grad_output, self_, buffer)
+}
+
+struct LogSigmoidBackwardBoxed;
+
+impl BoxedOp for LogSigmoidBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG_SIGMOID_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_SIGMOID_BACKWARD_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let buffer = u.tensor()?;
+        let r = log_sigmoid_backward(&grad_output, &self_, &buffer)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::log_sigmoid_backward.grad_input
+
+/// Schema of `aten::log_sigmoid_backward.grad_input`.
+pub static LOG_SIGMOID_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log_sigmoid_backward",
+    overload: "grad_input",
+    signature: "log_sigmoid_backward.grad_input(Tensor grad_output, Tensor self, Tensor buffer, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "buffer", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::log_sigmoid_backward.grad_input`.
+pub type LogSigmoidBackwardGradInputFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn log_sigmoid_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    buffer: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::log_sigmoid_backward_grad_input(grad_output, self_, buffer, grad_input)
+}
+
+/// Bumps the version counter of the tensors `aten::log_sigmoid_backward.grad_input` writes.
+fn log_sigmoid_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    buffer: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log_sigmoid_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            buffer,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::log_sigmoid_backward.grad_input`.
+pub static LOG_SIGMOID_BACKWARD_GRAD_INPUT: Op<LogSigmoidBackwardGradInputFn> = Op::new(
+    &LOG_SIGMOID_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(log_sigmoid_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log_sigmoid_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(log_sigmoid_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::log_sigmoid_backward.grad_input` through the dispatcher with explicit keys.
+pub fn log_sigmoid_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    buffer: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match LOG_SIGMOID_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, buffer, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Tensor(buffer.clone()),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&LOG_SIGMOID_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::log_sigmoid_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `log_sigmoid_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::log_sigmoid_backward.grad_input`: `log_sigmoid_backward.grad_input(Tensor grad_output, Tensor self, Tensor buffer, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn log_sigmoid_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    buffer: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, buffer, grad_input]);
+    log_sigmoid_backward_grad_input_call(ks, grad_output, self_, buffer, grad_input)
+}
+
+struct LogSigmoidBackwardGradInputBoxed;
+
+impl BoxedOp for LogSigmoidBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG_SIGMOID_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_SIGMOID_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let buffer = u.tensor()?;
+        let grad_input = u.tensor()?;
+        let r = log_sigmoid_backward_out(&grad_output, &self_, &buffer, &grad_input)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::glu
+
+/// Schema of `aten::glu`.
+pub static GLU_SCHEMA: OpSchema = OpSchema {
+    name: "aten::glu",
+    overload: "",
+    signature: "glu(Tensor self, int dim=-1) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(-1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::glu`.
+pub type GluFn = fn(DispatchKeySet, &Tensor, i64) -> Result<Tensor>;
+
+fn glu_cpu(_ks: DispatchKeySet, self_: &Tensor, dim: i64) -> Result<Tensor> {
+    ft_kernels::gated_activation::glu(self_, dim)
+}
+
+/// Dispatch entry of `aten::glu`.
+pub static GLU: Op<GluFn> = Op::new(
+    &GLU_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(glu_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::glu_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::glu` through the dispatcher with explicit keys.
+pub fn glu_call(ks: DispatchKeySet, self_: &Tensor, dim: i64) -> Result<Tensor> {
+    match GLU.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(dim)];
+            fallback(&GLU_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::glu", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// GLU: `a * sigmoid(b)` with `a`, `b` the halves of `self` along `dim`.
+///
+/// `aten::glu`: `glu(Tensor self, int dim=-1) -> Tensor`
+pub fn glu(self_: &Tensor, dim: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    glu_call(ks, self_, dim)
+}
+
+struct GluBoxed;
+
+impl BoxedOp for GluBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GLU_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GLU_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let r = glu(&self_, dim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::glu.out
+
+/// Schema of `aten::glu.out`.
+pub static GLU_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::glu",
+    overload: "out",
+    signature: "glu.out(Tensor self, int dim=-1, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(-1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::glu.out`.
+pub type GluOutFn = fn(DispatchKeySet, &Tensor, i64, &Tensor) -> Result<Tensor>;
+
+fn glu_out_composite_explicit_autograd(_ks: DispatchKeySet, self_: &Tensor, dim: i64, out: &Tensor) -> Result<Tensor> {
+    crate::generated_variants::glu_out(self_, dim, out)
+}
+
+/// Bumps the version counter of the tensors `aten::glu.out` writes.
+fn glu_out_ad_inplace_or_view(ks: DispatchKeySet, self_: &Tensor, dim: i64, out: &Tensor) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        glu_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, dim, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::glu.out`.
+pub static GLU_OUT: Op<GluOutFn> = Op::new(
+    &GLU_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(glu_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::glu_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(glu_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::glu.out` through the dispatcher with explicit keys.
+pub fn glu_out_call(ks: DispatchKeySet, self_: &Tensor, dim: i64, out: &Tensor) -> Result<Tensor> {
+    match GLU_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, dim, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&GLU_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::glu.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `glu` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::glu.out`: `glu.out(Tensor self, int dim=-1, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn glu_out(self_: &Tensor, dim: i64, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    glu_out_call(ks, self_, dim, out)
+}
+
+struct GluOutBoxed;
+
+impl BoxedOp for GluOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GLU_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GLU_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let out = u.tensor()?;
+        let r = glu_out(&self_, dim, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::glu_backward
+
+/// Schema of `aten::glu_backward`.
+pub static GLU_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::glu_backward",
+    overload: "",
+    signature: "glu_backward(Tensor grad_output, Tensor self, int dim) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::glu_backward`.
+pub type GluBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, i64) -> Result<Tensor>;
+
+fn glu_backward_cpu(_ks: DispatchKeySet, grad_output: &Tensor, self_: &Tensor, dim: i64) -> Result<Tensor> {
+    ft_kernels::gated_activation::glu_backward(grad_output, self_, dim)
+}
+
+/// Dispatch entry of `aten::glu_backward`.
+pub static GLU_BACKWARD: Op<GluBackwardFn> = Op::new(
+    &GLU_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(glu_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::glu_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::glu_backward` through the dispatcher with explicit keys.
+pub fn glu_backward_call(ks: DispatchKeySet, grad_output: &Tensor, self_: &Tensor, dim: i64) -> Result<Tensor> {
+    match GLU_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, dim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+            ];
+            fallback(&GLU_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::glu_backward", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// GLU's gradient, shaped like `self`: `grad_output * sigmoid(b)` for the first half, `grad_output * a * sigmoid(b) * (1 - sigmoid(b))` for the second.
+///
+/// `aten::glu_backward`: `glu_backward(Tensor grad_output, Tensor self, int dim) -> Tensor`
+pub fn glu_backward(grad_output: &Tensor, self_: &Tensor, dim: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    glu_backward_call(ks, grad_output, self_, dim)
+}
+
+struct GluBackwardBoxed;
+
+impl BoxedOp for GluBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GLU_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GLU_BACKWARD_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let r = glu_backward(&grad_output, &self_, dim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::glu_backward.grad_input
+
+/// Schema of `aten::glu_backward.grad_input`.
+pub static GLU_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::glu_backward",
+    overload: "grad_input",
+    signature:
+        "glu_backward.grad_input(Tensor grad_output, Tensor self, int dim, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "grad_input",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::glu_backward.grad_input`.
+pub type GluBackwardGradInputFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, &Tensor) -> Result<Tensor>;
+
+fn glu_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    dim: i64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::glu_backward_grad_input(grad_output, self_, dim, grad_input)
+}
+
+/// Bumps the version counter of the tensors `aten::glu_backward.grad_input` writes.
+fn glu_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    dim: i64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        glu_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            dim,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::glu_backward.grad_input`.
+pub static GLU_BACKWARD_GRAD_INPUT: Op<GluBackwardGradInputFn> = Op::new(
+    &GLU_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(glu_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::glu_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(glu_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::glu_backward.grad_input` through the dispatcher with explicit keys.
+pub fn glu_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    dim: i64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match GLU_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, dim, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Int(dim),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&GLU_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::glu_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `glu_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::glu_backward.grad_input`: `glu_backward.grad_input(Tensor grad_output, Tensor self, int dim, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn glu_backward_out(grad_output: &Tensor, self_: &Tensor, dim: i64, grad_input: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, grad_input]);
+    glu_backward_grad_input_call(ks, grad_output, self_, dim, grad_input)
+}
+
+struct GluBackwardGradInputBoxed;
+
+impl BoxedOp for GluBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GLU_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GLU_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let dim = u.int()?;
+        let grad_input = u.tensor()?;
+        let r = glu_backward_out(&grad_output, &self_, dim, &grad_input)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::prelu
+
+/// Schema of `aten::prelu`.
+pub static PRELU_SCHEMA: OpSchema = OpSchema {
+    name: "aten::prelu",
+    overload: "",
+    signature: "prelu(Tensor self, Tensor weight) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "weight",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::prelu`.
+pub type PreluFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn prelu_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, weight: &Tensor) -> Result<Tensor> {
+    crate::composite_activation::prelu(self_, weight)
+}
+
+/// Dispatch entry of `aten::prelu`.
+pub static PRELU: Op<PreluFn> = Op::new(
+    &PRELU_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(prelu_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::prelu` through the dispatcher with explicit keys.
+pub fn prelu_call(ks: DispatchKeySet, self_: &Tensor, weight: &Tensor) -> Result<Tensor> {
+    match PRELU.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, weight),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(weight.clone())];
+            fallback(&PRELU_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::prelu", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PReLU: `self` where positive, else `weight * self`, with one slope or one per channel (dim 1).
+///
+/// `aten::prelu`: `prelu(Tensor self, Tensor weight) -> Tensor`
+pub fn prelu(self_: &Tensor, weight: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, weight]);
+    prelu_call(ks, self_, weight)
+}
+
+struct PreluBoxed;
+
+impl BoxedOp for PreluBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &PRELU_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PRELU_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let weight = u.tensor()?;
+        let r = prelu(&self_, &weight)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_prelu_kernel
+
+/// Schema of `aten::_prelu_kernel`.
+pub static PRELU_KERNEL_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_prelu_kernel",
+    overload: "",
+    signature: "_prelu_kernel(Tensor self, Tensor weight) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "weight",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_prelu_kernel`.
+pub type PreluKernelFn = fn(DispatchKeySet, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn prelu_kernel_cpu(_ks: DispatchKeySet, self_: &Tensor, weight: &Tensor) -> Result<Tensor> {
+    ft_kernels::gated_activation::_prelu_kernel(self_, weight)
+}
+
+/// Dispatch entry of `aten::_prelu_kernel`.
+pub static PRELU_KERNEL: Op<PreluKernelFn> = Op::new(
+    &PRELU_KERNEL_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(prelu_kernel_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::prelu_kernel_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::_prelu_kernel` through the dispatcher with explicit keys.
+pub fn prelu_kernel_call(ks: DispatchKeySet, self_: &Tensor, weight: &Tensor) -> Result<Tensor> {
+    match PRELU_KERNEL.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, weight),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Tensor(weight.clone())];
+            fallback(&PRELU_KERNEL_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_prelu_kernel",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// PReLU's elementwise kernel: `self` where positive, else `weight * self`, `weight` broadcast against `self`.
+///
+/// `aten::_prelu_kernel`: `_prelu_kernel(Tensor self, Tensor weight) -> Tensor`
+pub fn _prelu_kernel(self_: &Tensor, weight: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, weight]);
+    prelu_kernel_call(ks, self_, weight)
+}
+
+struct PreluKernelBoxed;
+
+impl BoxedOp for PreluKernelBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &PRELU_KERNEL_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PRELU_KERNEL_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let weight = u.tensor()?;
+        let r = _prelu_kernel(&self_, &weight)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_prelu_kernel_backward
+
+/// Schema of `aten::_prelu_kernel_backward`.
+pub static PRELU_KERNEL_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_prelu_kernel_backward",
+    overload: "",
+    signature: "_prelu_kernel_backward(Tensor grad_output, Tensor self, Tensor weight) -> (Tensor, Tensor)",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "weight",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[
+        Ret {
+            name: "",
+            ty: ArgType::Tensor,
+        },
+        Ret {
+            name: "",
+            ty: ArgType::Tensor,
+        },
+    ],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_prelu_kernel_backward`.
+pub type PreluKernelBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<(Tensor, Tensor)>;
+
+fn prelu_kernel_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    weight: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    ft_kernels::gated_activation::_prelu_kernel_backward(grad_output, self_, weight)
+}
+
+/// Dispatch entry of `aten::_prelu_kernel_backward`.
+pub static PRELU_KERNEL_BACKWARD: Op<PreluKernelBackwardFn> = Op::new(
+    &PRELU_KERNEL_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(prelu_kernel_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::prelu_kernel_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::_prelu_kernel_backward` through the dispatcher with explicit keys.
+pub fn prelu_kernel_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    weight: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    match PRELU_KERNEL_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, weight),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Tensor(weight.clone()),
+            ];
+            fallback(&PRELU_KERNEL_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_prelu_kernel_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// PReLU's gradients for `self` and `weight`, both shaped like the broadcast of the three tensors.
+///
+/// `aten::_prelu_kernel_backward`: `_prelu_kernel_backward(Tensor grad_output, Tensor self, Tensor weight) -> (Tensor, Tensor)`
+pub fn _prelu_kernel_backward(grad_output: &Tensor, self_: &Tensor, weight: &Tensor) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, weight]);
+    prelu_kernel_backward_call(ks, grad_output, self_, weight)
+}
+
+struct PreluKernelBackwardBoxed;
+
+impl BoxedOp for PreluKernelBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &PRELU_KERNEL_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PRELU_KERNEL_BACKWARD_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let weight = u.tensor()?;
+        let r = _prelu_kernel_backward(&grad_output, &self_, &weight)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -80270,4 +85100,49 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AlphaDropoutInplaceBoxed,
     &FeatureAlphaDropoutBoxed,
     &FeatureAlphaDropoutInplaceBoxed,
+    &ThresholdBoxed,
+    &ThresholdInplaceBoxed,
+    &ThresholdOutBoxed,
+    &Relu6Boxed,
+    &Relu6InplaceBoxed,
+    &SeluBoxed,
+    &SeluInplaceBoxed,
+    &CeluBoxed,
+    &CeluInplaceBoxed,
+    &CeluOutBoxed,
+    &SiluBoxed,
+    &SiluInplaceBoxed,
+    &SiluOutBoxed,
+    &SiluBackwardBoxed,
+    &SiluBackwardGradInputBoxed,
+    &MishBoxed,
+    &MishInplaceBoxed,
+    &MishOutBoxed,
+    &MishBackwardBoxed,
+    &SoftplusBoxed,
+    &SoftplusOutBoxed,
+    &SoftplusBackwardBoxed,
+    &SoftplusBackwardGradInputBoxed,
+    &HardsigmoidBoxed,
+    &HardsigmoidInplaceBoxed,
+    &HardsigmoidOutBoxed,
+    &HardsigmoidBackwardBoxed,
+    &HardsigmoidBackwardGradInputBoxed,
+    &HardswishBoxed,
+    &HardswishInplaceBoxed,
+    &HardswishOutBoxed,
+    &HardswishBackwardBoxed,
+    &HardswishBackwardOutBoxed,
+    &LogSigmoidBoxed,
+    &LogSigmoidOutBoxed,
+    &LogSigmoidForwardBoxed,
+    &LogSigmoidBackwardBoxed,
+    &LogSigmoidBackwardGradInputBoxed,
+    &GluBoxed,
+    &GluOutBoxed,
+    &GluBackwardBoxed,
+    &GluBackwardGradInputBoxed,
+    &PreluBoxed,
+    &PreluKernelBoxed,
+    &PreluKernelBackwardBoxed,
 ];

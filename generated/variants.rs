@@ -2841,3 +2841,179 @@ pub fn native_group_norm_backward_out(
     )?;
     Ok((out0.clone(), out1.clone(), out2.clone()))
 }
+
+/// Kernel of `aten::threshold_`: `aten::threshold`, then written into `self_`.
+pub fn threshold_inplace(self_: &Tensor, threshold: Scalar, value: Scalar) -> Result<Tensor> {
+    let result = crate::ops::threshold_activation(self_, threshold, value)?;
+    crate::variants::write_inplace("aten::threshold_", self_, &[self_], &result)
+}
+
+/// Kernel of `aten::threshold.out`: `aten::threshold`, then written into `out`.
+pub fn threshold_out(self_: &Tensor, threshold: Scalar, value: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::threshold_activation(self_, threshold, value)?;
+    crate::variants::write_out("aten::threshold.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::relu6_`: `aten::relu6` on the old value of `self`, then a recorded `copy_` into it.
+pub fn relu6_inplace(self_: &Tensor) -> Result<Tensor> {
+    let source = crate::variants::inplace_source(self_, &[self_])?;
+    let result = crate::ops::relu6(&source)?;
+    crate::variants::copy_into_self("aten::relu6_", self_, &[self_], &result)
+}
+
+/// Kernel of `aten::selu_`: `aten::selu` on the old value of `self`, then a recorded `copy_` into it.
+pub fn selu_inplace(self_: &Tensor) -> Result<Tensor> {
+    let source = crate::variants::inplace_source(self_, &[self_])?;
+    let result = crate::ops::selu(&source)?;
+    crate::variants::copy_into_self("aten::selu_", self_, &[self_], &result)
+}
+
+/// Kernel of `aten::celu_`: `aten::celu`, then written into `self_`.
+pub fn celu_inplace(self_: &Tensor, alpha: Scalar) -> Result<Tensor> {
+    let result = crate::ops::celu(self_, alpha)?;
+    crate::variants::write_inplace("aten::celu_", self_, &[self_], &result)
+}
+
+/// Kernel of `aten::celu.out`: `aten::celu`, then written into `out`.
+pub fn celu_out(self_: &Tensor, alpha: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::celu(self_, alpha)?;
+    crate::variants::write_out("aten::celu.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::silu_`: `aten::silu`, then written into `self_`.
+pub fn silu_inplace(self_: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::silu(self_)?;
+    crate::variants::write_inplace("aten::silu_", self_, &[self_], &result)
+}
+
+/// Kernel of `aten::silu.out`: `aten::silu`, then written into `out`.
+pub fn silu_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::silu(self_)?;
+    crate::variants::write_out("aten::silu.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::silu_backward.grad_input`: `aten::silu_backward`, then written into `grad_input`.
+pub fn silu_backward_grad_input(grad_output: &Tensor, self_: &Tensor, grad_input: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::silu_backward(grad_output, self_)?;
+    crate::variants::write_out(
+        "aten::silu_backward.grad_input",
+        grad_input,
+        &[grad_output, self_],
+        &result,
+    )
+}
+
+/// Kernel of `aten::mish_`: `aten::mish`, then written into `self_`.
+pub fn mish_inplace(self_: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::mish(self_)?;
+    crate::variants::write_inplace("aten::mish_", self_, &[self_], &result)
+}
+
+/// Kernel of `aten::mish.out`: `aten::mish`, then written into `out`.
+pub fn mish_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::mish(self_)?;
+    crate::variants::write_out("aten::mish.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::softplus.out`: `aten::softplus`, then written into `out`.
+pub fn softplus_out(self_: &Tensor, beta: Scalar, threshold: Scalar, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::softplus(self_, beta, threshold)?;
+    crate::variants::write_out("aten::softplus.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::softplus_backward.grad_input`: `aten::softplus_backward`, then written into `grad_input`.
+pub fn softplus_backward_grad_input(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    beta: Scalar,
+    threshold: Scalar,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::softplus_backward(grad_output, self_, beta, threshold)?;
+    crate::variants::write_out(
+        "aten::softplus_backward.grad_input",
+        grad_input,
+        &[grad_output, self_],
+        &result,
+    )
+}
+
+/// Kernel of `aten::hardsigmoid_`: `aten::hardsigmoid`, then written into `self_`.
+pub fn hardsigmoid_inplace(self_: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::hardsigmoid(self_)?;
+    crate::variants::write_inplace("aten::hardsigmoid_", self_, &[self_], &result)
+}
+
+/// Kernel of `aten::hardsigmoid.out`: `aten::hardsigmoid`, then written into `out`.
+pub fn hardsigmoid_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::hardsigmoid(self_)?;
+    crate::variants::write_out("aten::hardsigmoid.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::hardsigmoid_backward.grad_input`: `aten::hardsigmoid_backward`, then written into `grad_input`.
+pub fn hardsigmoid_backward_grad_input(grad_output: &Tensor, self_: &Tensor, grad_input: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::hardsigmoid_backward(grad_output, self_)?;
+    crate::variants::write_out(
+        "aten::hardsigmoid_backward.grad_input",
+        grad_input,
+        &[grad_output, self_],
+        &result,
+    )
+}
+
+/// Kernel of `aten::hardswish_`: `aten::hardswish`, then written into `self_`.
+pub fn hardswish_inplace(self_: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::hardswish(self_)?;
+    crate::variants::write_inplace("aten::hardswish_", self_, &[self_], &result)
+}
+
+/// Kernel of `aten::hardswish.out`: `aten::hardswish`, then written into `out`.
+pub fn hardswish_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::hardswish(self_)?;
+    crate::variants::write_out("aten::hardswish.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::hardswish_backward.out`: `aten::hardswish_backward`, then written into `out`.
+pub fn hardswish_backward_out(grad_output: &Tensor, self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::hardswish_backward(grad_output, self_)?;
+    crate::variants::write_out("aten::hardswish_backward.out", out, &[grad_output, self_], &result)
+}
+
+/// Kernel of `aten::log_sigmoid.out`: `aten::log_sigmoid`, then written into `out`.
+pub fn log_sigmoid_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::log_sigmoid(self_)?;
+    crate::variants::write_out("aten::log_sigmoid.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::log_sigmoid_backward.grad_input`: `aten::log_sigmoid_backward`, then written into `grad_input`.
+pub fn log_sigmoid_backward_grad_input(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    buffer: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::log_sigmoid_backward(grad_output, self_, buffer)?;
+    crate::variants::write_out(
+        "aten::log_sigmoid_backward.grad_input",
+        grad_input,
+        &[grad_output, self_, buffer],
+        &result,
+    )
+}
+
+/// Kernel of `aten::glu.out`: `aten::glu`, then written into `out`.
+pub fn glu_out(self_: &Tensor, dim: i64, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::glu(self_, dim)?;
+    crate::variants::write_out("aten::glu.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::glu_backward.grad_input`: `aten::glu_backward`, then written into `grad_input`.
+pub fn glu_backward_grad_input(grad_output: &Tensor, self_: &Tensor, dim: i64, grad_input: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::glu_backward(grad_output, self_, dim)?;
+    crate::variants::write_out(
+        "aten::glu_backward.grad_input",
+        grad_input,
+        &[grad_output, self_],
+        &result,
+    )
+}

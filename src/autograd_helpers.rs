@@ -1492,3 +1492,5 @@ pub fn grid_sampler_2d_backward_of(
         output_mask,
     )
 }
+
+pub use crate::activation_helpers::*;

@@ -16,9 +16,11 @@
 //! # Ok(()) }
 //! ```
 
+mod activation_helpers;
 pub mod autograd_helpers;
 mod boxed;
 pub mod composite;
+pub mod composite_activation;
 pub mod composite_dropout;
 pub mod composite_einsum;
 pub mod composite_index;

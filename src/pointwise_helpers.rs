@@ -250,9 +250,9 @@ pub fn clamp_tensor_backward_max(
 
 /// `grad_output`-weighted second derivative of ELU, the gradient of
 /// `elu_backward` with respect to `self_or_result`:
-/// `grad * grad_output * input_scale` where the output is not positive
+/// `grad * grad_output * input_scale` where the output is negative
 /// (`is_result`), else `elu_backward(grad * grad_output * input_scale, …)`
-/// on the non-positive inputs.
+/// on the negative inputs.
 pub fn elu_double_backward(
     grad: &Tensor,
     grad_output: &Tensor,
@@ -262,15 +262,16 @@ pub fn elu_double_backward(
     is_result: bool,
     self_or_result: &Tensor,
 ) -> Result<Tensor> {
-    let non_positive =
-        crate::autograd_helpers::to_dtype(&ops::le_scalar(self_or_result, Scalar::Int(0))?, grad.dtype())?;
+    // PyTorch masks with `self_or_result < 0`: at exactly 0 the second
+    // derivative is 0 (gelu/elu scenario fixtures check the point).
+    let negative = crate::autograd_helpers::to_dtype(&ops::lt_scalar(self_or_result, Scalar::Int(0))?, grad.dtype())?;
     let g = ops::mul_scalar(&ops::mul(grad, grad_output)?, input_scale)?;
     let d = if is_result {
         g
     } else {
         ops::elu_backward(&g, alpha, scale, input_scale, false, self_or_result)?
     };
-    ops::mul(&d, &non_positive)
+    ops::mul(&d, &negative)
 }
 
 /// `grad * grad_output * gelu''(self)`, the gradient of `gelu_backward`

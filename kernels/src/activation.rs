@@ -15,7 +15,7 @@ use std::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI, SQRT_2};
 /// `v` rounded as PyTorch would produce it in `T`: through float32 for
 /// every type narrower than float64.
 #[inline(always)]
-fn from_opmath<T: Element>(v: f64) -> T {
+pub(crate) fn from_opmath<T: Element>(v: f64) -> T {
     if T::DTYPE == DType::F64 {
         T::from_f64(v)
     } else {
@@ -24,7 +24,7 @@ fn from_opmath<T: Element>(v: f64) -> T {
 }
 
 /// Applies `f` to every element of a floating `self_`, keeping its dtype.
-fn float_map(op: &str, kernel: &str, self_: &Tensor, f: impl Fn(f64) -> f64) -> Result<Tensor> {
+pub(crate) fn float_map(op: &str, kernel: &str, self_: &Tensor, f: impl Fn(f64) -> f64) -> Result<Tensor> {
     let dtype = self_.dtype();
     if !dtype.is_floating_point() {
         return Err(not_implemented(op, kernel, dtype));
@@ -43,7 +43,13 @@ fn float_map(op: &str, kernel: &str, self_: &Tensor, f: impl Fn(f64) -> f64) -> 
 
 /// `f(grad, x)` over two tensors promoted together (floating results only),
 /// with `x`'s layout leading as in PyTorch's backward kernels.
-fn float_map2(op: &str, kernel: &str, grad: &Tensor, x: &Tensor, f: impl Fn(f64, f64) -> f64) -> Result<Tensor> {
+pub(crate) fn float_map2(
+    op: &str,
+    kernel: &str,
+    grad: &Tensor,
+    x: &Tensor,
+    f: impl Fn(f64, f64) -> f64,
+) -> Result<Tensor> {
     iter::broadcast_all(op, &[grad, x], None)?;
     let dtype = result_type(&[Operand::Tensor(grad), Operand::Tensor(x)]);
     if !dtype.is_floating_point() {

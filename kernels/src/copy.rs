@@ -65,7 +65,7 @@ pub fn check_scalar_fits(op: &str, value: Scalar, dtype: DType) -> Result<()> {
 
 /// `value` as an element of `T` the way c10 converts a scalar (half types
 /// go through float32).
-fn scalar_to_elem<T: Element>(value: Scalar) -> T {
+pub(crate) fn scalar_to_elem<T: Element>(value: Scalar) -> T {
     if matches!(T::DTYPE, DType::F16 | DType::BF16) {
         T::from_f64(value.to_elem::<f32>() as f64)
     } else {

@@ -48,8 +48,9 @@ fn ints(v: Option<&toml::Value>) -> Vec<i64> {
         .unwrap_or_default()
 }
 
-/// Compares one tensor with its fixture entry; `what` names it in messages.
-fn compare(what: &str, ours: &Tensor, rec: &toml::Table) {
+/// Compares one tensor with its fixture entry (dtype, shape, and values
+/// within the dtype's tolerance); `what` names it in messages.
+pub fn compare(what: &str, ours: &Tensor, rec: &toml::Table) {
     let dtype = rec.get("dtype").and_then(|d| d.as_str()).expect("dtype");
     assert_eq!(
         ours.dtype().name(),

@@ -25,8 +25,10 @@
 //! PyTorch composes in Python are composed here the same way, so gradients
 //! flow through the ops they call.
 
+mod activation;
 mod dropout;
 mod reduction;
 
+pub use activation::*;
 pub use dropout::*;
 pub use reduction::Reduction;
