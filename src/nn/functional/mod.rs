@@ -28,3 +28,5 @@
 mod reduction;
 
 pub use reduction::Reduction;
+mod loss;
+pub use loss::*;
