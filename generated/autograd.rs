@@ -7307,6 +7307,770 @@ impl BackwardFn for PreluKernelBackwardBackward0 {
     }
 }
 
+/// Backward of `aten::nll_loss_forward`.
+pub struct NllLossForwardBackward0 {
+    ignore_index_: i64,
+    reduction_: i64,
+    self_: SavedVariable,
+    target_: SavedVariable,
+    weight_: Option<SavedVariable>,
+    result1_: SavedVariable,
+}
+
+impl BackwardFn for NllLossForwardBackward0 {
+    fn name(&self) -> String {
+        "NllLossForwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let target = self.target_.unpack(Some(ctx.node))?;
+        let weight = match &self.weight_ {
+            Some(s) => Some(s.unpack(Some(ctx.node))?),
+            None => None,
+        };
+        let result1 = self.result1_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::nll_loss_backward(
+                &grad,
+                &self_,
+                &target,
+                weight.as_ref(),
+                self.reduction_,
+                self.ignore_index_,
+                &result1,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.target_.release();
+        if let Some(s) = &self.weight_ {
+            s.release();
+        }
+        self.result1_.release();
+    }
+}
+
+/// Backward of `aten::nll_loss_backward`.
+pub struct NllLossBackwardBackward0 {
+    ignore_index_: i64,
+    reduction_: i64,
+    target_: SavedVariable,
+    weight_: Option<SavedVariable>,
+}
+
+impl BackwardFn for NllLossBackwardBackward0 {
+    fn name(&self) -> String {
+        "NllLossBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let target = self.target_.unpack(Some(ctx.node))?;
+        let weight = match &self.weight_ {
+            Some(s) => Some(s.unpack(Some(ctx.node))?),
+            None => None,
+        };
+        if needs_grad_output {
+            out[0] = Some(crate::ops::nll_loss(
+                &grad,
+                &target,
+                weight.as_ref(),
+                self.reduction_,
+                self.ignore_index_,
+            )?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.target_.release();
+        if let Some(s) = &self.weight_ {
+            s.release();
+        }
+    }
+}
+
+/// Backward of `aten::nll_loss2d_forward`.
+pub struct NllLoss2dForwardBackward0 {
+    ignore_index_: i64,
+    reduction_: i64,
+    self_: SavedVariable,
+    target_: SavedVariable,
+    weight_: Option<SavedVariable>,
+    result1_: SavedVariable,
+}
+
+impl BackwardFn for NllLoss2dForwardBackward0 {
+    fn name(&self) -> String {
+        "NllLoss2dForwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let target = self.target_.unpack(Some(ctx.node))?;
+        let weight = match &self.weight_ {
+            Some(s) => Some(s.unpack(Some(ctx.node))?),
+            None => None,
+        };
+        let result1 = self.result1_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::nll_loss2d_backward(
+                &grad,
+                &self_,
+                &target,
+                weight.as_ref(),
+                self.reduction_,
+                self.ignore_index_,
+                &result1,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.target_.release();
+        if let Some(s) = &self.weight_ {
+            s.release();
+        }
+        self.result1_.release();
+    }
+}
+
+/// Backward of `aten::nll_loss2d_backward`.
+pub struct NllLoss2dBackwardBackward0 {
+    ignore_index_: i64,
+    reduction_: i64,
+    target_: SavedVariable,
+    weight_: Option<SavedVariable>,
+}
+
+impl BackwardFn for NllLoss2dBackwardBackward0 {
+    fn name(&self) -> String {
+        "NllLoss2dBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let target = self.target_.unpack(Some(ctx.node))?;
+        let weight = match &self.weight_ {
+            Some(s) => Some(s.unpack(Some(ctx.node))?),
+            None => None,
+        };
+        if needs_grad_output {
+            out[0] = Some(crate::ops::nll_loss2d(
+                &grad,
+                &target,
+                weight.as_ref(),
+                self.reduction_,
+                self.ignore_index_,
+            )?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::ops::zeros_like_full(&grad, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.target_.release();
+        if let Some(s) = &self.weight_ {
+            s.release();
+        }
+    }
+}
+
+/// Backward of `aten::mse_loss`.
+pub struct MseLossBackward0 {
+    reduction_: i64,
+    self_: SavedVariable,
+    target_: SavedVariable,
+}
+
+impl BackwardFn for MseLossBackward0 {
+    fn name(&self) -> String {
+        "MseLossBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_target = ctx.needs(1);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let target = self.target_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::mse_loss_backward(&grad, &self_, &target, self.reduction_)?);
+        }
+        if needs_target {
+            out[1] = Some(crate::ops::mse_loss_backward(&grad, &target, &self_, self.reduction_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.target_.release();
+    }
+}
+
+/// Backward of `aten::mse_loss_backward`.
+pub struct MseLossBackwardBackward0 {
+    grad_output_: SavedVariable,
+    reduction_: i64,
+    self_: SavedVariable,
+    target_: SavedVariable,
+}
+
+impl BackwardFn for MseLossBackwardBackward0 {
+    fn name(&self) -> String {
+        "MseLossBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 3];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let needs_target = ctx.needs(2);
+        let grad_output = self.grad_output_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let target = self.target_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::ops::mse_loss_backward(&grad, &self_, &target, self.reduction_)?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::autograd_helpers::scaled_by_reduction(
+                &(crate::ops::mul(&grad, &grad_output)?),
+                &self_,
+                self.reduction_,
+                2.0f64,
+            )?);
+        }
+        if needs_target {
+            out[2] = Some(crate::ops::neg(
+                &(crate::autograd_helpers::scaled_by_reduction(
+                    &(crate::ops::mul(&grad, &grad_output)?),
+                    &self_,
+                    self.reduction_,
+                    2.0f64,
+                )?),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.grad_output_.release();
+        self.self_.release();
+        self.target_.release();
+    }
+}
+
+/// Backward of `aten::smooth_l1_loss`.
+pub struct SmoothL1LossBackward0 {
+    beta_: f64,
+    reduction_: i64,
+    self_: SavedVariable,
+    target_: SavedVariable,
+}
+
+impl BackwardFn for SmoothL1LossBackward0 {
+    fn name(&self) -> String {
+        "SmoothL1LossBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_target = ctx.needs(1);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let target = self.target_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::smooth_l1_loss_backward(
+                &grad,
+                &self_,
+                &target,
+                self.reduction_,
+                self.beta_,
+            )?);
+        }
+        if needs_target {
+            out[1] = Some(crate::ops::smooth_l1_loss_backward(
+                &grad,
+                &target,
+                &self_,
+                self.reduction_,
+                self.beta_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.target_.release();
+    }
+}
+
+/// Backward of `aten::smooth_l1_loss_backward`.
+pub struct SmoothL1LossBackwardBackward0 {
+    beta_: f64,
+    grad_output_: SavedVariable,
+    reduction_: i64,
+    self_: SavedVariable,
+    target_: SavedVariable,
+}
+
+impl BackwardFn for SmoothL1LossBackwardBackward0 {
+    fn name(&self) -> String {
+        "SmoothL1LossBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 3];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let needs_target = ctx.needs(2);
+        let grad_output = self.grad_output_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let target = self.target_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::ops::smooth_l1_loss_backward(
+                &grad,
+                &self_,
+                &target,
+                self.reduction_,
+                self.beta_,
+            )?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::autograd_helpers::smooth_l1_double_backward(
+                &(crate::ops::mul(&grad, &grad_output)?),
+                &self_,
+                &target,
+                self.reduction_,
+                self.beta_,
+            )?);
+        }
+        if needs_target {
+            out[2] = Some(crate::ops::neg(
+                &(crate::autograd_helpers::smooth_l1_double_backward(
+                    &(crate::ops::mul(&grad, &grad_output)?),
+                    &self_,
+                    &target,
+                    self.reduction_,
+                    self.beta_,
+                )?),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.grad_output_.release();
+        self.self_.release();
+        self.target_.release();
+    }
+}
+
+/// Backward of `aten::huber_loss`.
+pub struct HuberLossBackward0 {
+    delta_: f64,
+    reduction_: i64,
+    self_: SavedVariable,
+    target_: SavedVariable,
+}
+
+impl BackwardFn for HuberLossBackward0 {
+    fn name(&self) -> String {
+        "HuberLossBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_target = ctx.needs(1);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let target = self.target_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::huber_loss_backward(
+                &grad,
+                &self_,
+                &target,
+                self.reduction_,
+                self.delta_,
+            )?);
+        }
+        if needs_target {
+            out[1] = Some(crate::ops::huber_loss_backward(
+                &grad,
+                &target,
+                &self_,
+                self.reduction_,
+                self.delta_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.target_.release();
+    }
+}
+
+/// Backward of `aten::huber_loss_backward`.
+pub struct HuberLossBackwardBackward0 {
+    delta_: f64,
+    grad_output_: SavedVariable,
+    reduction_: i64,
+    self_: SavedVariable,
+    target_: SavedVariable,
+}
+
+impl BackwardFn for HuberLossBackwardBackward0 {
+    fn name(&self) -> String {
+        "HuberLossBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 3];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let needs_target = ctx.needs(2);
+        let grad_output = self.grad_output_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let target = self.target_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::ops::huber_loss_backward(
+                &grad,
+                &self_,
+                &target,
+                self.reduction_,
+                self.delta_,
+            )?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::autograd_helpers::huber_double_backward(
+                &(crate::ops::mul(&grad, &grad_output)?),
+                &self_,
+                &target,
+                self.reduction_,
+                self.delta_,
+            )?);
+        }
+        if needs_target {
+            out[2] = Some(crate::ops::neg(
+                &(crate::autograd_helpers::huber_double_backward(
+                    &(crate::ops::mul(&grad, &grad_output)?),
+                    &self_,
+                    &target,
+                    self.reduction_,
+                    self.delta_,
+                )?),
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.grad_output_.release();
+        self.self_.release();
+        self.target_.release();
+    }
+}
+
+/// Backward of `aten::binary_cross_entropy`.
+pub struct BinaryCrossEntropyBackward0 {
+    reduction_: i64,
+    self_: SavedVariable,
+    target_: SavedVariable,
+    weight_: Option<SavedVariable>,
+}
+
+impl BackwardFn for BinaryCrossEntropyBackward0 {
+    fn name(&self) -> String {
+        "BinaryCrossEntropyBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_target = ctx.needs(1);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let target = self.target_.unpack(Some(ctx.node))?;
+        let weight = match &self.weight_ {
+            Some(s) => Some(s.unpack(Some(ctx.node))?),
+            None => None,
+        };
+        if needs_self_ {
+            out[0] = Some(crate::ops::binary_cross_entropy_backward(
+                &grad,
+                &self_,
+                &target,
+                weight.as_ref(),
+                self.reduction_,
+            )?);
+        }
+        if needs_target {
+            out[1] = Some(crate::autograd_helpers::bce_target_backward(
+                &grad,
+                &self_,
+                &target,
+                weight.as_ref(),
+                self.reduction_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.target_.release();
+        if let Some(s) = &self.weight_ {
+            s.release();
+        }
+    }
+}
+
+/// Backward of `aten::binary_cross_entropy_backward`.
+pub struct BinaryCrossEntropyBackwardBackward0 {
+    grad_output_: SavedVariable,
+    reduction_: i64,
+    self_: SavedVariable,
+    target_: SavedVariable,
+    weight_: Option<SavedVariable>,
+}
+
+impl BackwardFn for BinaryCrossEntropyBackwardBackward0 {
+    fn name(&self) -> String {
+        "BinaryCrossEntropyBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 3];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let needs_target = ctx.needs(2);
+        let grad_output = self.grad_output_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let target = self.target_.unpack(Some(ctx.node))?;
+        let weight = match &self.weight_ {
+            Some(s) => Some(s.unpack(Some(ctx.node))?),
+            None => None,
+        };
+        if needs_grad_output {
+            out[0] = Some(crate::autograd_helpers::bce_double_backward_grad_output(
+                &grad,
+                &self_,
+                &target,
+                weight.as_ref(),
+                self.reduction_,
+            )?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::autograd_helpers::bce_double_backward(
+                &grad_output,
+                &grad,
+                &self_,
+                &target,
+                weight.as_ref(),
+                self.reduction_,
+            )?);
+        }
+        if needs_target {
+            out[2] = Some(crate::autograd_helpers::bce_double_backward_target(
+                &grad,
+                &grad_output,
+                &self_,
+                &target,
+                weight.as_ref(),
+                self.reduction_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.grad_output_.release();
+        self.self_.release();
+        self.target_.release();
+        if let Some(s) = &self.weight_ {
+            s.release();
+        }
+    }
+}
+
+/// Backward of `aten::binary_cross_entropy_with_logits`.
+pub struct BinaryCrossEntropyWithLogitsBackward0 {
+    pos_weight_: Option<SavedVariable>,
+    reduction_: i64,
+    self_: SavedVariable,
+    target_: SavedVariable,
+    weight_: Option<SavedVariable>,
+}
+
+impl BackwardFn for BinaryCrossEntropyWithLogitsBackward0 {
+    fn name(&self) -> String {
+        "BinaryCrossEntropyWithLogitsBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let needs_target = ctx.needs(1);
+        let pos_weight = match &self.pos_weight_ {
+            Some(s) => Some(s.unpack(Some(ctx.node))?),
+            None => None,
+        };
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let target = self.target_.unpack(Some(ctx.node))?;
+        let weight = match &self.weight_ {
+            Some(s) => Some(s.unpack(Some(ctx.node))?),
+            None => None,
+        };
+        if needs_self_ {
+            out[0] = Some(crate::autograd_helpers::bce_logits_backward(
+                &grad,
+                &self_,
+                &target,
+                weight.as_ref(),
+                pos_weight.as_ref(),
+                self.reduction_,
+            )?);
+        }
+        if needs_target {
+            out[1] = Some(crate::autograd_helpers::bce_logits_target_backward(
+                &grad,
+                &self_,
+                &target,
+                weight.as_ref(),
+                pos_weight.as_ref(),
+                self.reduction_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        if let Some(s) = &self.pos_weight_ {
+            s.release();
+        }
+        self.self_.release();
+        self.target_.release();
+        if let Some(s) = &self.weight_ {
+            s.release();
+        }
+    }
+}
+
+/// Backward of `aten::_ctc_loss`.
+pub struct CtcLossBackward0 {
+    blank_: i64,
+    input_lengths_: Vec<i64>,
+    log_probs_: SavedVariable,
+    target_lengths_: Vec<i64>,
+    targets_: SavedVariable,
+    zero_infinity_: bool,
+    result0_: SavedVariable,
+    result1_: SavedVariable,
+}
+
+impl BackwardFn for CtcLossBackward0 {
+    fn name(&self) -> String {
+        "CtcLossBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let needs_log_probs = ctx.needs(0);
+        let log_probs = self.log_probs_.unpack(Some(ctx.node))?;
+        let targets = self.targets_.unpack(Some(ctx.node))?;
+        let result0 = self.result0_.unpack(Some(ctx.node))?;
+        let result1 = self.result1_.unpack(Some(ctx.node))?;
+        if needs_log_probs {
+            out[0] = Some(crate::ops::_ctc_loss_backward(
+                &grad,
+                &log_probs,
+                &targets,
+                &self.input_lengths_,
+                &self.target_lengths_,
+                &result0,
+                &result1,
+                self.blank_,
+                self.zero_infinity_,
+            )?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.log_probs_.release();
+        self.targets_.release();
+        self.result0_.release();
+        self.result1_.release();
+    }
+}
+
 /// Autograd kernel of `aten::add.Tensor`: records `AddBackward0` when an input requires grad.
 pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -20728,6 +21492,1045 @@ pub(crate) fn prelu_kernel_backward_autograd(
         );
         set_history(&result.0, &node);
         set_history(&result.1, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::nll_loss_forward`: records `NllLossForwardBackward0` when an input requires grad.
+pub(crate) fn nll_loss_forward_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+) -> Result<(Tensor, Tensor)> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            ignore_index,
+            reduction,
+            SavedVariable::new(self_, false),
+            SavedVariable::new(target, false),
+            weight.map(|t| SavedVariable::new(t, false)),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        nll_loss_forward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            target,
+            weight,
+            reduction,
+            ignore_index,
+        )?
+    };
+    if let Some((pre_ignore_index_, pre_reduction_, pre_self_, pre_target_, pre_weight_)) = saved {
+        let node = Node::new(
+            NllLossForwardBackward0 {
+                ignore_index_: pre_ignore_index_,
+                reduction_: pre_reduction_,
+                self_: pre_self_,
+                target_: pre_target_,
+                weight_: pre_weight_,
+                result1_: SavedVariable::new(&result.1, false),
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::nll_loss_backward`: records `NllLossBackwardBackward0` when an input requires grad.
+pub(crate) fn nll_loss_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    total_weight: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            ignore_index,
+            reduction,
+            SavedVariable::new(target, false),
+            weight.map(|t| SavedVariable::new(t, false)),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        nll_loss_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            self_,
+            target,
+            weight,
+            reduction,
+            ignore_index,
+            total_weight,
+        )?
+    };
+    if let Some((pre_ignore_index_, pre_reduction_, pre_target_, pre_weight_)) = saved {
+        let node = Node::new(
+            NllLossBackwardBackward0 {
+                ignore_index_: pre_ignore_index_,
+                reduction_: pre_reduction_,
+                target_: pre_target_,
+                weight_: pre_weight_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::nll_loss_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn nll_loss_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    total_weight: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled()
+        && (grad_output.requires_grad()
+            || self_.requires_grad()
+            || target.requires_grad()
+            || weight.is_some_and(|t| t.requires_grad())
+            || total_weight.requires_grad())
+    {
+        return Err(Error::autograd("aten::nll_loss_backward.grad_input", "nll_loss_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    nll_loss_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        target,
+        weight,
+        reduction,
+        ignore_index,
+        total_weight,
+        grad_input,
+    )
+}
+
+/// Autograd kernel of `aten::nll_loss2d_forward`: records `NllLoss2dForwardBackward0` when an input requires grad.
+pub(crate) fn nll_loss2d_forward_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+) -> Result<(Tensor, Tensor)> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            ignore_index,
+            reduction,
+            SavedVariable::new(self_, false),
+            SavedVariable::new(target, false),
+            weight.map(|t| SavedVariable::new(t, false)),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        nll_loss2d_forward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            target,
+            weight,
+            reduction,
+            ignore_index,
+        )?
+    };
+    if let Some((pre_ignore_index_, pre_reduction_, pre_self_, pre_target_, pre_weight_)) = saved {
+        let node = Node::new(
+            NllLoss2dForwardBackward0 {
+                ignore_index_: pre_ignore_index_,
+                reduction_: pre_reduction_,
+                self_: pre_self_,
+                target_: pre_target_,
+                weight_: pre_weight_,
+                result1_: SavedVariable::new(&result.1, false),
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::nll_loss2d_backward`: records `NllLoss2dBackwardBackward0` when an input requires grad.
+pub(crate) fn nll_loss2d_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    total_weight: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            ignore_index,
+            reduction,
+            SavedVariable::new(target, false),
+            weight.map(|t| SavedVariable::new(t, false)),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        nll_loss2d_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            self_,
+            target,
+            weight,
+            reduction,
+            ignore_index,
+            total_weight,
+        )?
+    };
+    if let Some((pre_ignore_index_, pre_reduction_, pre_target_, pre_weight_)) = saved {
+        let node = Node::new(
+            NllLoss2dBackwardBackward0 {
+                ignore_index_: pre_ignore_index_,
+                reduction_: pre_reduction_,
+                target_: pre_target_,
+                weight_: pre_weight_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::nll_loss2d_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn nll_loss2d_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    total_weight: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled()
+        && (grad_output.requires_grad()
+            || self_.requires_grad()
+            || target.requires_grad()
+            || weight.is_some_and(|t| t.requires_grad())
+            || total_weight.requires_grad())
+    {
+        return Err(Error::autograd("aten::nll_loss2d_backward.grad_input", "nll_loss2d_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    nll_loss2d_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        target,
+        weight,
+        reduction,
+        ignore_index,
+        total_weight,
+        grad_input,
+    )
+}
+
+/// Autograd kernel of `aten::nll_loss.out`: `out=` variants do not record gradients.
+pub(crate) fn nll_loss_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled()
+        && (self_.requires_grad() || target.requires_grad() || weight.is_some_and(|t| t.requires_grad()))
+    {
+        return Err(Error::autograd("aten::nll_loss.out", "nll_loss(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    nll_loss_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        target,
+        weight,
+        reduction,
+        ignore_index,
+        out,
+    )
+}
+
+/// Autograd kernel of `aten::nll_loss2d.out`: `out=` variants do not record gradients.
+pub(crate) fn nll_loss2d_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled()
+        && (self_.requires_grad() || target.requires_grad() || weight.is_some_and(|t| t.requires_grad()))
+    {
+        return Err(Error::autograd("aten::nll_loss2d.out", "nll_loss2d(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    nll_loss2d_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        target,
+        weight,
+        reduction,
+        ignore_index,
+        out,
+    )
+}
+
+/// Autograd kernel of `aten::mse_loss`: records `MseLossBackward0` when an input requires grad.
+pub(crate) fn mse_loss_autograd(ks: DispatchKeySet, self_: &Tensor, target: &Tensor, reduction: i64) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, target]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, target])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            reduction,
+            SavedVariable::new(self_, false),
+            SavedVariable::new(target, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        mse_loss_call(ks.below(DispatchKey::AutogradCPU), self_, target, reduction)?
+    };
+    if let Some((pre_reduction_, pre_self_, pre_target_)) = saved {
+        let node = Node::new(
+            MseLossBackward0 {
+                reduction_: pre_reduction_,
+                self_: pre_self_,
+                target_: pre_target_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::mse_loss.out`: `out=` variants do not record gradients.
+pub(crate) fn mse_loss_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || target.requires_grad()) {
+        return Err(Error::autograd("aten::mse_loss.out", "mse_loss(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    mse_loss_out_call(ks.below(DispatchKey::AutogradCPU), self_, target, reduction, out)
+}
+
+/// Autograd kernel of `aten::mse_loss_backward`: records `MseLossBackwardBackward0` when an input requires grad.
+pub(crate) fn mse_loss_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_, target]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_, target])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(grad_output, false),
+            reduction,
+            SavedVariable::new(self_, false),
+            SavedVariable::new(target, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        mse_loss_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            self_,
+            target,
+            reduction,
+        )?
+    };
+    if let Some((pre_grad_output_, pre_reduction_, pre_self_, pre_target_)) = saved {
+        let node = Node::new(
+            MseLossBackwardBackward0 {
+                grad_output_: pre_grad_output_,
+                reduction_: pre_reduction_,
+                self_: pre_self_,
+                target_: pre_target_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::mse_loss_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn mse_loss_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad() || target.requires_grad()) {
+        return Err(Error::autograd("aten::mse_loss_backward.grad_input", "mse_loss_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    mse_loss_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        target,
+        reduction,
+        grad_input,
+    )
+}
+
+/// Autograd kernel of `aten::smooth_l1_loss`: records `SmoothL1LossBackward0` when an input requires grad.
+pub(crate) fn smooth_l1_loss_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    beta: f64,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, target]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, target])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            beta,
+            reduction,
+            SavedVariable::new(self_, false),
+            SavedVariable::new(target, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        smooth_l1_loss_call(ks.below(DispatchKey::AutogradCPU), self_, target, reduction, beta)?
+    };
+    if let Some((pre_beta_, pre_reduction_, pre_self_, pre_target_)) = saved {
+        let node = Node::new(
+            SmoothL1LossBackward0 {
+                beta_: pre_beta_,
+                reduction_: pre_reduction_,
+                self_: pre_self_,
+                target_: pre_target_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::smooth_l1_loss.out`: `out=` variants do not record gradients.
+pub(crate) fn smooth_l1_loss_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    beta: f64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || target.requires_grad()) {
+        return Err(Error::autograd("aten::smooth_l1_loss.out", "smooth_l1_loss(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    smooth_l1_loss_out_call(ks.below(DispatchKey::AutogradCPU), self_, target, reduction, beta, out)
+}
+
+/// Autograd kernel of `aten::smooth_l1_loss_backward`: records `SmoothL1LossBackwardBackward0` when an input requires grad.
+pub(crate) fn smooth_l1_loss_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    beta: f64,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_, target]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_, target])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            beta,
+            SavedVariable::new(grad_output, false),
+            reduction,
+            SavedVariable::new(self_, false),
+            SavedVariable::new(target, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        smooth_l1_loss_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            self_,
+            target,
+            reduction,
+            beta,
+        )?
+    };
+    if let Some((pre_beta_, pre_grad_output_, pre_reduction_, pre_self_, pre_target_)) = saved {
+        let node = Node::new(
+            SmoothL1LossBackwardBackward0 {
+                beta_: pre_beta_,
+                grad_output_: pre_grad_output_,
+                reduction_: pre_reduction_,
+                self_: pre_self_,
+                target_: pre_target_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::smooth_l1_loss_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn smooth_l1_loss_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    beta: f64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad() || target.requires_grad()) {
+        return Err(Error::autograd("aten::smooth_l1_loss_backward.grad_input", "smooth_l1_loss_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    smooth_l1_loss_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        target,
+        reduction,
+        beta,
+        grad_input,
+    )
+}
+
+/// Autograd kernel of `aten::huber_loss`: records `HuberLossBackward0` when an input requires grad.
+pub(crate) fn huber_loss_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    delta: f64,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, target]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, target])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            delta,
+            reduction,
+            SavedVariable::new(self_, false),
+            SavedVariable::new(target, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        huber_loss_call(ks.below(DispatchKey::AutogradCPU), self_, target, reduction, delta)?
+    };
+    if let Some((pre_delta_, pre_reduction_, pre_self_, pre_target_)) = saved {
+        let node = Node::new(
+            HuberLossBackward0 {
+                delta_: pre_delta_,
+                reduction_: pre_reduction_,
+                self_: pre_self_,
+                target_: pre_target_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::huber_loss.out`: `out=` variants do not record gradients.
+pub(crate) fn huber_loss_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    delta: f64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad() || target.requires_grad()) {
+        return Err(Error::autograd("aten::huber_loss.out", "huber_loss(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    huber_loss_out_call(ks.below(DispatchKey::AutogradCPU), self_, target, reduction, delta, out)
+}
+
+/// Autograd kernel of `aten::huber_loss_backward`: records `HuberLossBackwardBackward0` when an input requires grad.
+pub(crate) fn huber_loss_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    delta: f64,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_, target]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_, target])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            delta,
+            SavedVariable::new(grad_output, false),
+            reduction,
+            SavedVariable::new(self_, false),
+            SavedVariable::new(target, false),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        huber_loss_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            self_,
+            target,
+            reduction,
+            delta,
+        )?
+    };
+    if let Some((pre_delta_, pre_grad_output_, pre_reduction_, pre_self_, pre_target_)) = saved {
+        let node = Node::new(
+            HuberLossBackwardBackward0 {
+                delta_: pre_delta_,
+                grad_output_: pre_grad_output_,
+                reduction_: pre_reduction_,
+                self_: pre_self_,
+                target_: pre_target_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::huber_loss_backward.out`: `out=` variants do not record gradients.
+pub(crate) fn huber_loss_backward_out_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    delta: f64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad() || target.requires_grad()) {
+        return Err(Error::autograd("aten::huber_loss_backward.out", "huber_loss_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    huber_loss_backward_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        target,
+        reduction,
+        delta,
+        grad_input,
+    )
+}
+
+/// Autograd kernel of `aten::binary_cross_entropy`: records `BinaryCrossEntropyBackward0` when an input requires grad.
+pub(crate) fn binary_cross_entropy_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, target]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, target])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            reduction,
+            SavedVariable::new(self_, false),
+            SavedVariable::new(target, false),
+            weight.map(|t| SavedVariable::new(t, false)),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        binary_cross_entropy_call(ks.below(DispatchKey::AutogradCPU), self_, target, weight, reduction)?
+    };
+    if let Some((pre_reduction_, pre_self_, pre_target_, pre_weight_)) = saved {
+        let node = Node::new(
+            BinaryCrossEntropyBackward0 {
+                reduction_: pre_reduction_,
+                self_: pre_self_,
+                target_: pre_target_,
+                weight_: pre_weight_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::binary_cross_entropy.out`: `out=` variants do not record gradients.
+pub(crate) fn binary_cross_entropy_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled()
+        && (self_.requires_grad() || target.requires_grad() || weight.is_some_and(|t| t.requires_grad()))
+    {
+        return Err(Error::autograd("aten::binary_cross_entropy.out", "binary_cross_entropy(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    binary_cross_entropy_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        target,
+        weight,
+        reduction,
+        out,
+    )
+}
+
+/// Autograd kernel of `aten::binary_cross_entropy_backward`: records `BinaryCrossEntropyBackwardBackward0` when an input requires grad.
+pub(crate) fn binary_cross_entropy_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_, target]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_, target])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            SavedVariable::new(grad_output, false),
+            reduction,
+            SavedVariable::new(self_, false),
+            SavedVariable::new(target, false),
+            weight.map(|t| SavedVariable::new(t, false)),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        binary_cross_entropy_backward_call(
+            ks.below(DispatchKey::AutogradCPU),
+            grad_output,
+            self_,
+            target,
+            weight,
+            reduction,
+        )?
+    };
+    if let Some((pre_grad_output_, pre_reduction_, pre_self_, pre_target_, pre_weight_)) = saved {
+        let node = Node::new(
+            BinaryCrossEntropyBackwardBackward0 {
+                grad_output_: pre_grad_output_,
+                reduction_: pre_reduction_,
+                self_: pre_self_,
+                target_: pre_target_,
+                weight_: pre_weight_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::binary_cross_entropy_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn binary_cross_entropy_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled()
+        && (grad_output.requires_grad()
+            || self_.requires_grad()
+            || target.requires_grad()
+            || weight.is_some_and(|t| t.requires_grad()))
+    {
+        return Err(Error::autograd("aten::binary_cross_entropy_backward.grad_input", "binary_cross_entropy_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    binary_cross_entropy_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        target,
+        weight,
+        reduction,
+        grad_input,
+    )
+}
+
+/// Autograd kernel of `aten::binary_cross_entropy_with_logits`: records `BinaryCrossEntropyWithLogitsBackward0` when an input requires grad.
+pub(crate) fn binary_cross_entropy_with_logits_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    pos_weight: Option<&Tensor>,
+    reduction: i64,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_, target]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_, target])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            pos_weight.map(|t| SavedVariable::new(t, false)),
+            reduction,
+            SavedVariable::new(self_, false),
+            SavedVariable::new(target, false),
+            weight.map(|t| SavedVariable::new(t, false)),
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        binary_cross_entropy_with_logits_call(
+            ks.below(DispatchKey::AutogradCPU),
+            self_,
+            target,
+            weight,
+            pos_weight,
+            reduction,
+        )?
+    };
+    if let Some((pre_pos_weight_, pre_reduction_, pre_self_, pre_target_, pre_weight_)) = saved {
+        let node = Node::new(
+            BinaryCrossEntropyWithLogitsBackward0 {
+                pos_weight_: pre_pos_weight_,
+                reduction_: pre_reduction_,
+                self_: pre_self_,
+                target_: pre_target_,
+                weight_: pre_weight_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::binary_cross_entropy_with_logits.out`: `out=` variants do not record gradients.
+pub(crate) fn binary_cross_entropy_with_logits_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    pos_weight: Option<&Tensor>,
+    reduction: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled()
+        && (self_.requires_grad()
+            || target.requires_grad()
+            || weight.is_some_and(|t| t.requires_grad())
+            || pos_weight.is_some_and(|t| t.requires_grad()))
+    {
+        return Err(Error::autograd("aten::binary_cross_entropy_with_logits.out", "binary_cross_entropy_with_logits(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    binary_cross_entropy_with_logits_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        target,
+        weight,
+        pos_weight,
+        reduction,
+        out,
+    )
+}
+
+/// Autograd kernel of `aten::_ctc_loss`: records `CtcLossBackward0` when an input requires grad.
+pub(crate) fn ctc_loss_autograd(
+    ks: DispatchKeySet,
+    log_probs: &Tensor,
+    targets: &Tensor,
+    input_lengths: &[i64],
+    target_lengths: &[i64],
+    blank: i64,
+    zero_infinity: bool,
+) -> Result<(Tensor, Tensor)> {
+    let requires_grad = compute_requires_grad(&[log_probs]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[log_probs])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((
+            blank,
+            input_lengths.to_vec(),
+            SavedVariable::new(log_probs, false),
+            target_lengths.to_vec(),
+            SavedVariable::new(targets, false),
+            zero_infinity,
+        ))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        ctc_loss_call(
+            ks.below(DispatchKey::AutogradCPU),
+            log_probs,
+            targets,
+            input_lengths,
+            target_lengths,
+            blank,
+            zero_infinity,
+        )?
+    };
+    if let Some((
+        pre_blank_,
+        pre_input_lengths_,
+        pre_log_probs_,
+        pre_target_lengths_,
+        pre_targets_,
+        pre_zero_infinity_,
+    )) = saved
+    {
+        let node = Node::new(
+            CtcLossBackward0 {
+                blank_: pre_blank_,
+                input_lengths_: pre_input_lengths_,
+                log_probs_: pre_log_probs_,
+                target_lengths_: pre_target_lengths_,
+                targets_: pre_targets_,
+                zero_infinity_: pre_zero_infinity_,
+                result0_: SavedVariable::for_output(&result.0, 0, "CtcLossBackward0"),
+                result1_: SavedVariable::new(&result.1, false),
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
     }
     Ok(result)
 }

@@ -84449,6 +84449,5946 @@ impl BoxedOp for PreluKernelBackwardBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::nll_loss_forward
+
+/// Schema of `aten::nll_loss_forward`.
+pub static NLL_LOSS_FORWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::nll_loss_forward",
+    overload: "",
+    signature: "nll_loss_forward(Tensor self, Tensor target, Tensor? weight, int reduction, SymInt ignore_index) -> (Tensor output, Tensor total_weight)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "reduction", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "ignore_index", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "output", ty: ArgType::Tensor }, Ret { name: "total_weight", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::nll_loss_forward`.
+pub type NllLossForwardFn = fn(DispatchKeySet, &Tensor, &Tensor, Option<&Tensor>, i64, i64) -> Result<(Tensor, Tensor)>;
+
+fn nll_loss_forward_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+) -> Result<(Tensor, Tensor)> {
+    ft_kernels::nn::loss::nll_loss_forward(self_, target, weight, reduction, ignore_index)
+}
+
+/// Dispatch entry of `aten::nll_loss_forward`.
+pub static NLL_LOSS_FORWARD: Op<NllLossForwardFn> = Op::new(
+    &NLL_LOSS_FORWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(nll_loss_forward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::nll_loss_forward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::nll_loss_forward` through the dispatcher with explicit keys.
+pub fn nll_loss_forward_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+) -> Result<(Tensor, Tensor)> {
+    match NLL_LOSS_FORWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, target, weight, reduction, ignore_index),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Int(reduction),
+                Value::Int(ignore_index),
+            ];
+            fallback(&NLL_LOSS_FORWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::nll_loss_forward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// Negative log-likelihood of class-index `target` (int64 or uint8, `[N]` or 0-dim) under the log-probabilities `self` (`[N, C]` or `[C]`), weighted per class; returns (output, total weight of the counted targets).
+///
+/// `aten::nll_loss_forward`: `nll_loss_forward(Tensor self, Tensor target, Tensor? weight, int reduction, SymInt ignore_index) -> (Tensor output, Tensor total_weight)`
+pub fn nll_loss_forward(
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+) -> Result<(Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![self_, target];
+        ts.extend(weight);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    nll_loss_forward_call(ks, self_, target, weight, reduction, ignore_index)
+}
+
+struct NllLossForwardBoxed;
+
+impl BoxedOp for NllLossForwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NLL_LOSS_FORWARD_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NLL_LOSS_FORWARD_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let reduction = u.int()?;
+        let ignore_index = u.int()?;
+        let r = nll_loss_forward(&self_, &target, weight.as_ref(), reduction, ignore_index)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::nll_loss_backward
+
+/// Schema of `aten::nll_loss_backward`.
+pub static NLL_LOSS_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::nll_loss_backward",
+    overload: "",
+    signature: "nll_loss_backward(Tensor grad_output, Tensor self, Tensor target, Tensor? weight, int reduction, SymInt ignore_index, Tensor total_weight) -> Tensor",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "reduction", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "ignore_index", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "total_weight", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::nll_loss_backward`.
+pub type NllLossBackwardFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, Option<&Tensor>, i64, i64, &Tensor) -> Result<Tensor>;
+
+fn nll_loss_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    total_weight: &Tensor,
+) -> Result<Tensor> {
+    ft_kernels::nn::loss::nll_loss_backward(
+        grad_output,
+        self_,
+        target,
+        weight,
+        reduction,
+        ignore_index,
+        total_weight,
+    )
+}
+
+/// Dispatch entry of `aten::nll_loss_backward`.
+pub static NLL_LOSS_BACKWARD: Op<NllLossBackwardFn> = Op::new(
+    &NLL_LOSS_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(nll_loss_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::nll_loss_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::nll_loss_backward` through the dispatcher with explicit keys.
+pub fn nll_loss_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    total_weight: &Tensor,
+) -> Result<Tensor> {
+    match NLL_LOSS_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_output,
+            self_,
+            target,
+            weight,
+            reduction,
+            ignore_index,
+            total_weight,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Int(reduction),
+                Value::Int(ignore_index),
+                Value::Tensor(total_weight.clone()),
+            ];
+            fallback(&NLL_LOSS_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::nll_loss_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `nll_loss_forward` with respect to `self`: `-weight[t] * grad_output` at each counted target (divided by `total_weight` for mean), zero elsewhere.
+///
+/// `aten::nll_loss_backward`: `nll_loss_backward(Tensor grad_output, Tensor self, Tensor target, Tensor? weight, int reduction, SymInt ignore_index, Tensor total_weight) -> Tensor`
+pub fn nll_loss_backward(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    total_weight: &Tensor,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![grad_output, self_, target];
+        ts.extend(weight);
+        ts.push(total_weight);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    nll_loss_backward_call(
+        ks,
+        grad_output,
+        self_,
+        target,
+        weight,
+        reduction,
+        ignore_index,
+        total_weight,
+    )
+}
+
+struct NllLossBackwardBoxed;
+
+impl BoxedOp for NllLossBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NLL_LOSS_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NLL_LOSS_BACKWARD_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let reduction = u.int()?;
+        let ignore_index = u.int()?;
+        let total_weight = u.tensor()?;
+        let r = nll_loss_backward(
+            &grad_output,
+            &self_,
+            &target,
+            weight.as_ref(),
+            reduction,
+            ignore_index,
+            &total_weight,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::nll_loss_backward.grad_input
+
+/// Schema of `aten::nll_loss_backward.grad_input`.
+pub static NLL_LOSS_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::nll_loss_backward",
+    overload: "grad_input",
+    signature: "nll_loss_backward.grad_input(Tensor grad_output, Tensor self, Tensor target, Tensor? weight, int reduction, SymInt ignore_index, Tensor total_weight, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "reduction", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "ignore_index", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "total_weight", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::nll_loss_backward.grad_input`.
+pub type NllLossBackwardGradInputFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, Option<&Tensor>, i64, i64, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn nll_loss_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    total_weight: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::nll_loss_backward_grad_input(
+        grad_output,
+        self_,
+        target,
+        weight,
+        reduction,
+        ignore_index,
+        total_weight,
+        grad_input,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::nll_loss_backward.grad_input` writes.
+fn nll_loss_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    total_weight: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        nll_loss_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            target,
+            weight,
+            reduction,
+            ignore_index,
+            total_weight,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::nll_loss_backward.grad_input`.
+pub static NLL_LOSS_BACKWARD_GRAD_INPUT: Op<NllLossBackwardGradInputFn> = Op::new(
+    &NLL_LOSS_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(nll_loss_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::nll_loss_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(nll_loss_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::nll_loss_backward.grad_input` through the dispatcher with explicit keys.
+pub fn nll_loss_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    total_weight: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match NLL_LOSS_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_output,
+            self_,
+            target,
+            weight,
+            reduction,
+            ignore_index,
+            total_weight,
+            grad_input,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Int(reduction),
+                Value::Int(ignore_index),
+                Value::Tensor(total_weight.clone()),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&NLL_LOSS_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::nll_loss_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `nll_loss_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::nll_loss_backward.grad_input`: `nll_loss_backward.grad_input(Tensor grad_output, Tensor self, Tensor target, Tensor? weight, int reduction, SymInt ignore_index, Tensor total_weight, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn nll_loss_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    total_weight: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![grad_output, self_, target];
+        ts.extend(weight);
+        ts.push(total_weight);
+        ts.push(grad_input);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    nll_loss_backward_grad_input_call(
+        ks,
+        grad_output,
+        self_,
+        target,
+        weight,
+        reduction,
+        ignore_index,
+        total_weight,
+        grad_input,
+    )
+}
+
+struct NllLossBackwardGradInputBoxed;
+
+impl BoxedOp for NllLossBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NLL_LOSS_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NLL_LOSS_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let reduction = u.int()?;
+        let ignore_index = u.int()?;
+        let total_weight = u.tensor()?;
+        let grad_input = u.tensor()?;
+        let r = nll_loss_backward_out(
+            &grad_output,
+            &self_,
+            &target,
+            weight.as_ref(),
+            reduction,
+            ignore_index,
+            &total_weight,
+            &grad_input,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::nll_loss2d_forward
+
+/// Schema of `aten::nll_loss2d_forward`.
+pub static NLL_LOSS2D_FORWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::nll_loss2d_forward",
+    overload: "",
+    signature: "nll_loss2d_forward(Tensor self, Tensor target, Tensor? weight, int reduction, SymInt ignore_index) -> (Tensor output, Tensor total_weight)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "reduction", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "ignore_index", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "output", ty: ArgType::Tensor }, Ret { name: "total_weight", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::nll_loss2d_forward`.
+pub type NllLoss2dForwardFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, Option<&Tensor>, i64, i64) -> Result<(Tensor, Tensor)>;
+
+fn nll_loss2d_forward_cpu(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+) -> Result<(Tensor, Tensor)> {
+    ft_kernels::nn::loss::nll_loss2d_forward(self_, target, weight, reduction, ignore_index)
+}
+
+/// Dispatch entry of `aten::nll_loss2d_forward`.
+pub static NLL_LOSS2D_FORWARD: Op<NllLoss2dForwardFn> = Op::new(
+    &NLL_LOSS2D_FORWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(nll_loss2d_forward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::nll_loss2d_forward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::nll_loss2d_forward` through the dispatcher with explicit keys.
+pub fn nll_loss2d_forward_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+) -> Result<(Tensor, Tensor)> {
+    match NLL_LOSS2D_FORWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, target, weight, reduction, ignore_index),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Int(reduction),
+                Value::Int(ignore_index),
+            ];
+            fallback(&NLL_LOSS2D_FORWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::nll_loss2d_forward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `nll_loss_forward` at every position of a `[N, C, H, W]` input with an int64 `[N, H, W]` target; returns (output, total weight of the counted targets).
+///
+/// `aten::nll_loss2d_forward`: `nll_loss2d_forward(Tensor self, Tensor target, Tensor? weight, int reduction, SymInt ignore_index) -> (Tensor output, Tensor total_weight)`
+pub fn nll_loss2d_forward(
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+) -> Result<(Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![self_, target];
+        ts.extend(weight);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    nll_loss2d_forward_call(ks, self_, target, weight, reduction, ignore_index)
+}
+
+struct NllLoss2dForwardBoxed;
+
+impl BoxedOp for NllLoss2dForwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NLL_LOSS2D_FORWARD_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NLL_LOSS2D_FORWARD_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let reduction = u.int()?;
+        let ignore_index = u.int()?;
+        let r = nll_loss2d_forward(&self_, &target, weight.as_ref(), reduction, ignore_index)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::nll_loss2d_backward
+
+/// Schema of `aten::nll_loss2d_backward`.
+pub static NLL_LOSS2D_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::nll_loss2d_backward",
+    overload: "",
+    signature: "nll_loss2d_backward(Tensor grad_output, Tensor self, Tensor target, Tensor? weight, int reduction, SymInt ignore_index, Tensor total_weight) -> Tensor",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "reduction", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "ignore_index", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "total_weight", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::nll_loss2d_backward`.
+pub type NllLoss2dBackwardFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, Option<&Tensor>, i64, i64, &Tensor) -> Result<Tensor>;
+
+fn nll_loss2d_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    total_weight: &Tensor,
+) -> Result<Tensor> {
+    ft_kernels::nn::loss::nll_loss2d_backward(
+        grad_output,
+        self_,
+        target,
+        weight,
+        reduction,
+        ignore_index,
+        total_weight,
+    )
+}
+
+/// Dispatch entry of `aten::nll_loss2d_backward`.
+pub static NLL_LOSS2D_BACKWARD: Op<NllLoss2dBackwardFn> = Op::new(
+    &NLL_LOSS2D_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(nll_loss2d_backward_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::nll_loss2d_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::nll_loss2d_backward` through the dispatcher with explicit keys.
+pub fn nll_loss2d_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    total_weight: &Tensor,
+) -> Result<Tensor> {
+    match NLL_LOSS2D_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_output,
+            self_,
+            target,
+            weight,
+            reduction,
+            ignore_index,
+            total_weight,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Int(reduction),
+                Value::Int(ignore_index),
+                Value::Tensor(total_weight.clone()),
+            ];
+            fallback(&NLL_LOSS2D_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::nll_loss2d_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `nll_loss2d_forward` with respect to `self`.
+///
+/// `aten::nll_loss2d_backward`: `nll_loss2d_backward(Tensor grad_output, Tensor self, Tensor target, Tensor? weight, int reduction, SymInt ignore_index, Tensor total_weight) -> Tensor`
+pub fn nll_loss2d_backward(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    total_weight: &Tensor,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![grad_output, self_, target];
+        ts.extend(weight);
+        ts.push(total_weight);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    nll_loss2d_backward_call(
+        ks,
+        grad_output,
+        self_,
+        target,
+        weight,
+        reduction,
+        ignore_index,
+        total_weight,
+    )
+}
+
+struct NllLoss2dBackwardBoxed;
+
+impl BoxedOp for NllLoss2dBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NLL_LOSS2D_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NLL_LOSS2D_BACKWARD_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let reduction = u.int()?;
+        let ignore_index = u.int()?;
+        let total_weight = u.tensor()?;
+        let r = nll_loss2d_backward(
+            &grad_output,
+            &self_,
+            &target,
+            weight.as_ref(),
+            reduction,
+            ignore_index,
+            &total_weight,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::nll_loss2d_backward.grad_input
+
+/// Schema of `aten::nll_loss2d_backward.grad_input`.
+pub static NLL_LOSS2D_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::nll_loss2d_backward",
+    overload: "grad_input",
+    signature: "nll_loss2d_backward.grad_input(Tensor grad_output, Tensor self, Tensor target, Tensor? weight, int reduction, SymInt ignore_index, Tensor total_weight, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "reduction", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "ignore_index", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "total_weight", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::nll_loss2d_backward.grad_input`.
+pub type NllLoss2dBackwardGradInputFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, Option<&Tensor>, i64, i64, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn nll_loss2d_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    total_weight: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::nll_loss2d_backward_grad_input(
+        grad_output,
+        self_,
+        target,
+        weight,
+        reduction,
+        ignore_index,
+        total_weight,
+        grad_input,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::nll_loss2d_backward.grad_input` writes.
+fn nll_loss2d_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    total_weight: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        nll_loss2d_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            target,
+            weight,
+            reduction,
+            ignore_index,
+            total_weight,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::nll_loss2d_backward.grad_input`.
+pub static NLL_LOSS2D_BACKWARD_GRAD_INPUT: Op<NllLoss2dBackwardGradInputFn> = Op::new(
+    &NLL_LOSS2D_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(nll_loss2d_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::nll_loss2d_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(nll_loss2d_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::nll_loss2d_backward.grad_input` through the dispatcher with explicit keys.
+pub fn nll_loss2d_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    total_weight: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match NLL_LOSS2D_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad_output,
+            self_,
+            target,
+            weight,
+            reduction,
+            ignore_index,
+            total_weight,
+            grad_input,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Int(reduction),
+                Value::Int(ignore_index),
+                Value::Tensor(total_weight.clone()),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&NLL_LOSS2D_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::nll_loss2d_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `nll_loss2d_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::nll_loss2d_backward.grad_input`: `nll_loss2d_backward.grad_input(Tensor grad_output, Tensor self, Tensor target, Tensor? weight, int reduction, SymInt ignore_index, Tensor total_weight, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn nll_loss2d_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    total_weight: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![grad_output, self_, target];
+        ts.extend(weight);
+        ts.push(total_weight);
+        ts.push(grad_input);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    nll_loss2d_backward_grad_input_call(
+        ks,
+        grad_output,
+        self_,
+        target,
+        weight,
+        reduction,
+        ignore_index,
+        total_weight,
+        grad_input,
+    )
+}
+
+struct NllLoss2dBackwardGradInputBoxed;
+
+impl BoxedOp for NllLoss2dBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NLL_LOSS2D_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NLL_LOSS2D_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let reduction = u.int()?;
+        let ignore_index = u.int()?;
+        let total_weight = u.tensor()?;
+        let grad_input = u.tensor()?;
+        let r = nll_loss2d_backward_out(
+            &grad_output,
+            &self_,
+            &target,
+            weight.as_ref(),
+            reduction,
+            ignore_index,
+            &total_weight,
+            &grad_input,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::nll_loss
+
+/// Schema of `aten::nll_loss`.
+pub static NLL_LOSS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::nll_loss",
+    overload: "",
+    signature:
+        "nll_loss(Tensor self, Tensor target, Tensor? weight=None, int reduction=1, SymInt ignore_index=-100) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "target",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "weight",
+            ty: ArgType::OptTensor,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "reduction",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "ignore_index",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(-100)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::nll_loss`.
+pub type NllLossFn = fn(DispatchKeySet, &Tensor, &Tensor, Option<&Tensor>, i64, i64) -> Result<Tensor>;
+
+fn nll_loss_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+) -> Result<Tensor> {
+    crate::composite_loss::nll_loss(self_, target, weight, reduction, ignore_index)
+}
+
+/// Dispatch entry of `aten::nll_loss`.
+pub static NLL_LOSS: Op<NllLossFn> = Op::new(
+    &NLL_LOSS_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(nll_loss_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::nll_loss` through the dispatcher with explicit keys.
+pub fn nll_loss_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+) -> Result<Tensor> {
+    match NLL_LOSS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, target, weight, reduction, ignore_index),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Int(reduction),
+                Value::Int(ignore_index),
+            ];
+            fallback(&NLL_LOSS_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::nll_loss", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The output of `nll_loss_forward` (1-D or 2-D input).
+///
+/// `aten::nll_loss`: `nll_loss(Tensor self, Tensor target, Tensor? weight=None, int reduction=1, SymInt ignore_index=-100) -> Tensor`
+pub fn nll_loss(
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![self_, target];
+        ts.extend(weight);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    nll_loss_call(ks, self_, target, weight, reduction, ignore_index)
+}
+
+struct NllLossBoxed;
+
+impl BoxedOp for NllLossBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NLL_LOSS_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NLL_LOSS_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let reduction = u.int()?;
+        let ignore_index = u.int()?;
+        let r = nll_loss(&self_, &target, weight.as_ref(), reduction, ignore_index)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::nll_loss.out
+
+/// Schema of `aten::nll_loss.out`.
+pub static NLL_LOSS_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::nll_loss",
+    overload: "out",
+    signature: "nll_loss.out(Tensor self, Tensor target, Tensor? weight=None, int reduction=1, SymInt ignore_index=-100, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "reduction", ty: ArgType::Int, default: Some(DefaultValue::Int(1)), kwarg_only: false, is_write: false },
+        Arg { name: "ignore_index", ty: ArgType::Int, default: Some(DefaultValue::Int(-100)), kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::nll_loss.out`.
+pub type NllLossOutFn = fn(DispatchKeySet, &Tensor, &Tensor, Option<&Tensor>, i64, i64, &Tensor) -> Result<Tensor>;
+
+fn nll_loss_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::nll_loss_out(self_, target, weight, reduction, ignore_index, out)
+}
+
+/// Bumps the version counter of the tensors `aten::nll_loss.out` writes.
+fn nll_loss_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        nll_loss_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            target,
+            weight,
+            reduction,
+            ignore_index,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::nll_loss.out`.
+pub static NLL_LOSS_OUT: Op<NllLossOutFn> = Op::new(
+    &NLL_LOSS_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(nll_loss_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::nll_loss_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(nll_loss_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::nll_loss.out` through the dispatcher with explicit keys.
+pub fn nll_loss_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match NLL_LOSS_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, target, weight, reduction, ignore_index, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Int(reduction),
+                Value::Int(ignore_index),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&NLL_LOSS_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::nll_loss.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `nll_loss` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::nll_loss.out`: `nll_loss.out(Tensor self, Tensor target, Tensor? weight=None, int reduction=1, SymInt ignore_index=-100, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn nll_loss_out(
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![self_, target];
+        ts.extend(weight);
+        ts.push(out);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    nll_loss_out_call(ks, self_, target, weight, reduction, ignore_index, out)
+}
+
+struct NllLossOutBoxed;
+
+impl BoxedOp for NllLossOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NLL_LOSS_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NLL_LOSS_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let reduction = u.int()?;
+        let ignore_index = u.int()?;
+        let out = u.tensor()?;
+        let r = nll_loss_out(&self_, &target, weight.as_ref(), reduction, ignore_index, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::nll_loss2d
+
+/// Schema of `aten::nll_loss2d`.
+pub static NLL_LOSS2D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::nll_loss2d",
+    overload: "",
+    signature: "nll_loss2d(Tensor self, Tensor target, Tensor? weight=None, int reduction=1, SymInt ignore_index=-100) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "reduction", ty: ArgType::Int, default: Some(DefaultValue::Int(1)), kwarg_only: false, is_write: false },
+        Arg { name: "ignore_index", ty: ArgType::Int, default: Some(DefaultValue::Int(-100)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::nll_loss2d`.
+pub type NllLoss2dFn = fn(DispatchKeySet, &Tensor, &Tensor, Option<&Tensor>, i64, i64) -> Result<Tensor>;
+
+fn nll_loss2d_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+) -> Result<Tensor> {
+    crate::composite_loss::nll_loss2d(self_, target, weight, reduction, ignore_index)
+}
+
+/// Dispatch entry of `aten::nll_loss2d`.
+pub static NLL_LOSS2D: Op<NllLoss2dFn> = Op::new(
+    &NLL_LOSS2D_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(nll_loss2d_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::nll_loss2d` through the dispatcher with explicit keys.
+pub fn nll_loss2d_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+) -> Result<Tensor> {
+    match NLL_LOSS2D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, target, weight, reduction, ignore_index),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Int(reduction),
+                Value::Int(ignore_index),
+            ];
+            fallback(&NLL_LOSS2D_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::nll_loss2d", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The output of `nll_loss2d_forward` (`[N, C, H, W]` input).
+///
+/// `aten::nll_loss2d`: `nll_loss2d(Tensor self, Tensor target, Tensor? weight=None, int reduction=1, SymInt ignore_index=-100) -> Tensor`
+pub fn nll_loss2d(
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![self_, target];
+        ts.extend(weight);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    nll_loss2d_call(ks, self_, target, weight, reduction, ignore_index)
+}
+
+struct NllLoss2dBoxed;
+
+impl BoxedOp for NllLoss2dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NLL_LOSS2D_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NLL_LOSS2D_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let reduction = u.int()?;
+        let ignore_index = u.int()?;
+        let r = nll_loss2d(&self_, &target, weight.as_ref(), reduction, ignore_index)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::nll_loss2d.out
+
+/// Schema of `aten::nll_loss2d.out`.
+pub static NLL_LOSS2D_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::nll_loss2d",
+    overload: "out",
+    signature: "nll_loss2d.out(Tensor self, Tensor target, Tensor? weight=None, int reduction=1, SymInt ignore_index=-100, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "reduction", ty: ArgType::Int, default: Some(DefaultValue::Int(1)), kwarg_only: false, is_write: false },
+        Arg { name: "ignore_index", ty: ArgType::Int, default: Some(DefaultValue::Int(-100)), kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::nll_loss2d.out`.
+pub type NllLoss2dOutFn = fn(DispatchKeySet, &Tensor, &Tensor, Option<&Tensor>, i64, i64, &Tensor) -> Result<Tensor>;
+
+fn nll_loss2d_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::nll_loss2d_out(self_, target, weight, reduction, ignore_index, out)
+}
+
+/// Bumps the version counter of the tensors `aten::nll_loss2d.out` writes.
+fn nll_loss2d_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        nll_loss2d_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            target,
+            weight,
+            reduction,
+            ignore_index,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::nll_loss2d.out`.
+pub static NLL_LOSS2D_OUT: Op<NllLoss2dOutFn> = Op::new(
+    &NLL_LOSS2D_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(nll_loss2d_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::nll_loss2d_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(nll_loss2d_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::nll_loss2d.out` through the dispatcher with explicit keys.
+pub fn nll_loss2d_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match NLL_LOSS2D_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, target, weight, reduction, ignore_index, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Int(reduction),
+                Value::Int(ignore_index),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&NLL_LOSS2D_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::nll_loss2d.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `nll_loss2d` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::nll_loss2d.out`: `nll_loss2d.out(Tensor self, Tensor target, Tensor? weight=None, int reduction=1, SymInt ignore_index=-100, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn nll_loss2d_out(
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![self_, target];
+        ts.extend(weight);
+        ts.push(out);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    nll_loss2d_out_call(ks, self_, target, weight, reduction, ignore_index, out)
+}
+
+struct NllLoss2dOutBoxed;
+
+impl BoxedOp for NllLoss2dOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NLL_LOSS2D_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NLL_LOSS2D_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let reduction = u.int()?;
+        let ignore_index = u.int()?;
+        let out = u.tensor()?;
+        let r = nll_loss2d_out(&self_, &target, weight.as_ref(), reduction, ignore_index, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::nll_loss_nd
+
+/// Schema of `aten::nll_loss_nd`.
+pub static NLL_LOSS_ND_SCHEMA: OpSchema = OpSchema {
+    name: "aten::nll_loss_nd",
+    overload: "",
+    signature: "nll_loss_nd(Tensor self, Tensor target, Tensor? weight=None, int reduction=1, SymInt ignore_index=-100) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "reduction", ty: ArgType::Int, default: Some(DefaultValue::Int(1)), kwarg_only: false, is_write: false },
+        Arg { name: "ignore_index", ty: ArgType::Int, default: Some(DefaultValue::Int(-100)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::nll_loss_nd`.
+pub type NllLossNdFn = fn(DispatchKeySet, &Tensor, &Tensor, Option<&Tensor>, i64, i64) -> Result<Tensor>;
+
+fn nll_loss_nd_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+) -> Result<Tensor> {
+    crate::composite_loss::nll_loss_nd(self_, target, weight, reduction, ignore_index)
+}
+
+/// Dispatch entry of `aten::nll_loss_nd`.
+pub static NLL_LOSS_ND: Op<NllLossNdFn> = Op::new(
+    &NLL_LOSS_ND_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(nll_loss_nd_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::nll_loss_nd` through the dispatcher with explicit keys.
+pub fn nll_loss_nd_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+) -> Result<Tensor> {
+    match NLL_LOSS_ND.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, target, weight, reduction, ignore_index),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Int(reduction),
+                Value::Int(ignore_index),
+            ];
+            fallback(&NLL_LOSS_ND_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::nll_loss_nd", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `nll_loss` for inputs of any rank `[N, C, d1, ...]` or `[C]`, with targets `[N, d1, ...]`.
+///
+/// `aten::nll_loss_nd`: `nll_loss_nd(Tensor self, Tensor target, Tensor? weight=None, int reduction=1, SymInt ignore_index=-100) -> Tensor`
+pub fn nll_loss_nd(
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![self_, target];
+        ts.extend(weight);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    nll_loss_nd_call(ks, self_, target, weight, reduction, ignore_index)
+}
+
+struct NllLossNdBoxed;
+
+impl BoxedOp for NllLossNdBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NLL_LOSS_ND_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NLL_LOSS_ND_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let reduction = u.int()?;
+        let ignore_index = u.int()?;
+        let r = nll_loss_nd(&self_, &target, weight.as_ref(), reduction, ignore_index)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::cross_entropy_loss
+
+/// Schema of `aten::cross_entropy_loss`.
+pub static CROSS_ENTROPY_LOSS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::cross_entropy_loss",
+    overload: "",
+    signature: "cross_entropy_loss(Tensor self, Tensor target, Tensor? weight=None, int reduction=1, SymInt ignore_index=-100, float label_smoothing=0.0) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "reduction", ty: ArgType::Int, default: Some(DefaultValue::Int(1)), kwarg_only: false, is_write: false },
+        Arg { name: "ignore_index", ty: ArgType::Int, default: Some(DefaultValue::Int(-100)), kwarg_only: false, is_write: false },
+        Arg { name: "label_smoothing", ty: ArgType::Float, default: Some(DefaultValue::Float(0.0)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::cross_entropy_loss`.
+pub type CrossEntropyLossFn = fn(DispatchKeySet, &Tensor, &Tensor, Option<&Tensor>, i64, i64, f64) -> Result<Tensor>;
+
+fn cross_entropy_loss_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    label_smoothing: f64,
+) -> Result<Tensor> {
+    crate::composite_loss::cross_entropy_loss(self_, target, weight, reduction, ignore_index, label_smoothing)
+}
+
+/// Dispatch entry of `aten::cross_entropy_loss`.
+pub static CROSS_ENTROPY_LOSS: Op<CrossEntropyLossFn> = Op::new(
+    &CROSS_ENTROPY_LOSS_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(cross_entropy_loss_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::cross_entropy_loss` through the dispatcher with explicit keys.
+pub fn cross_entropy_loss_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    label_smoothing: f64,
+) -> Result<Tensor> {
+    match CROSS_ENTROPY_LOSS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, target, weight, reduction, ignore_index, label_smoothing),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Int(reduction),
+                Value::Int(ignore_index),
+                Value::Float(label_smoothing),
+            ];
+            fallback(&CROSS_ENTROPY_LOSS_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::cross_entropy_loss",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Cross entropy of `self` (logits, class dim 1, or 0 for a 1-D input) against class indices or class probabilities, with per-class `weight`, `ignore_index` and `label_smoothing`.
+///
+/// `aten::cross_entropy_loss`: `cross_entropy_loss(Tensor self, Tensor target, Tensor? weight=None, int reduction=1, SymInt ignore_index=-100, float label_smoothing=0.0) -> Tensor`
+pub fn cross_entropy_loss(
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    label_smoothing: f64,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![self_, target];
+        ts.extend(weight);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    cross_entropy_loss_call(ks, self_, target, weight, reduction, ignore_index, label_smoothing)
+}
+
+struct CrossEntropyLossBoxed;
+
+impl BoxedOp for CrossEntropyLossBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CROSS_ENTROPY_LOSS_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CROSS_ENTROPY_LOSS_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let reduction = u.int()?;
+        let ignore_index = u.int()?;
+        let label_smoothing = u.float()?;
+        let r = cross_entropy_loss(
+            &self_,
+            &target,
+            weight.as_ref(),
+            reduction,
+            ignore_index,
+            label_smoothing,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::mse_loss
+
+/// Schema of `aten::mse_loss`.
+pub static MSE_LOSS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::mse_loss",
+    overload: "",
+    signature: "mse_loss(Tensor self, Tensor target, int reduction=1) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "target",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "reduction",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::mse_loss`.
+pub type MseLossFn = fn(DispatchKeySet, &Tensor, &Tensor, i64) -> Result<Tensor>;
+
+fn mse_loss_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+) -> Result<Tensor> {
+    crate::composite_loss::mse_loss(self_, target, reduction)
+}
+
+/// Dispatch entry of `aten::mse_loss`.
+pub static MSE_LOSS: Op<MseLossFn> = Op::new(
+    &MSE_LOSS_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(mse_loss_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::mse_loss_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::mse_loss` through the dispatcher with explicit keys.
+pub fn mse_loss_call(ks: DispatchKeySet, self_: &Tensor, target: &Tensor, reduction: i64) -> Result<Tensor> {
+    match MSE_LOSS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, target, reduction),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                Value::Int(reduction),
+            ];
+            fallback(&MSE_LOSS_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::mse_loss", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Squared error `(self - target)^2` (broadcast), reduced (0 none, 1 mean, 2 sum).
+///
+/// `aten::mse_loss`: `mse_loss(Tensor self, Tensor target, int reduction=1) -> Tensor`
+pub fn mse_loss(self_: &Tensor, target: &Tensor, reduction: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, target]);
+    mse_loss_call(ks, self_, target, reduction)
+}
+
+struct MseLossBoxed;
+
+impl BoxedOp for MseLossBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MSE_LOSS_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MSE_LOSS_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let reduction = u.int()?;
+        let r = mse_loss(&self_, &target, reduction)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::mse_loss.out
+
+/// Schema of `aten::mse_loss.out`.
+pub static MSE_LOSS_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::mse_loss",
+    overload: "out",
+    signature: "mse_loss.out(Tensor self, Tensor target, int reduction=1, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "target",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "reduction",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::mse_loss.out`.
+pub type MseLossOutFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, &Tensor) -> Result<Tensor>;
+
+fn mse_loss_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::mse_loss_out(self_, target, reduction, out)
+}
+
+/// Bumps the version counter of the tensors `aten::mse_loss.out` writes.
+fn mse_loss_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        mse_loss_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, target, reduction, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::mse_loss.out`.
+pub static MSE_LOSS_OUT: Op<MseLossOutFn> = Op::new(
+    &MSE_LOSS_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(mse_loss_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::mse_loss_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(mse_loss_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::mse_loss.out` through the dispatcher with explicit keys.
+pub fn mse_loss_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match MSE_LOSS_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, target, reduction, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                Value::Int(reduction),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&MSE_LOSS_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::mse_loss.out", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `mse_loss` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::mse_loss.out`: `mse_loss.out(Tensor self, Tensor target, int reduction=1, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn mse_loss_out(self_: &Tensor, target: &Tensor, reduction: i64, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, target, out]);
+    mse_loss_out_call(ks, self_, target, reduction, out)
+}
+
+struct MseLossOutBoxed;
+
+impl BoxedOp for MseLossOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MSE_LOSS_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MSE_LOSS_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let reduction = u.int()?;
+        let out = u.tensor()?;
+        let r = mse_loss_out(&self_, &target, reduction, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::mse_loss_backward
+
+/// Schema of `aten::mse_loss_backward`.
+pub static MSE_LOSS_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::mse_loss_backward",
+    overload: "",
+    signature: "mse_loss_backward(Tensor grad_output, Tensor self, Tensor target, int reduction) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "target",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "reduction",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::mse_loss_backward`.
+pub type MseLossBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, i64) -> Result<Tensor>;
+
+fn mse_loss_backward_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+) -> Result<Tensor> {
+    crate::composite_loss::mse_loss_backward(grad_output, self_, target, reduction)
+}
+
+/// Dispatch entry of `aten::mse_loss_backward`.
+pub static MSE_LOSS_BACKWARD: Op<MseLossBackwardFn> = Op::new(
+    &MSE_LOSS_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(mse_loss_backward_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::mse_loss_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::mse_loss_backward` through the dispatcher with explicit keys.
+pub fn mse_loss_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+) -> Result<Tensor> {
+    match MSE_LOSS_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, target, reduction),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                Value::Int(reduction),
+            ];
+            fallback(&MSE_LOSS_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::mse_loss_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `mse_loss` with respect to `self`: `2 (self - target) grad_output`, divided by `self.numel()` for mean.
+///
+/// `aten::mse_loss_backward`: `mse_loss_backward(Tensor grad_output, Tensor self, Tensor target, int reduction) -> Tensor`
+pub fn mse_loss_backward(grad_output: &Tensor, self_: &Tensor, target: &Tensor, reduction: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, target]);
+    mse_loss_backward_call(ks, grad_output, self_, target, reduction)
+}
+
+struct MseLossBackwardBoxed;
+
+impl BoxedOp for MseLossBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MSE_LOSS_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MSE_LOSS_BACKWARD_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let reduction = u.int()?;
+        let r = mse_loss_backward(&grad_output, &self_, &target, reduction)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::mse_loss_backward.grad_input
+
+/// Schema of `aten::mse_loss_backward.grad_input`.
+pub static MSE_LOSS_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::mse_loss_backward",
+    overload: "grad_input",
+    signature: "mse_loss_backward.grad_input(Tensor grad_output, Tensor self, Tensor target, int reduction, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "reduction", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::mse_loss_backward.grad_input`.
+pub type MseLossBackwardGradInputFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, i64, &Tensor) -> Result<Tensor>;
+
+fn mse_loss_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::mse_loss_backward_grad_input(grad_output, self_, target, reduction, grad_input)
+}
+
+/// Bumps the version counter of the tensors `aten::mse_loss_backward.grad_input` writes.
+fn mse_loss_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        mse_loss_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            target,
+            reduction,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::mse_loss_backward.grad_input`.
+pub static MSE_LOSS_BACKWARD_GRAD_INPUT: Op<MseLossBackwardGradInputFn> = Op::new(
+    &MSE_LOSS_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(mse_loss_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::mse_loss_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(mse_loss_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::mse_loss_backward.grad_input` through the dispatcher with explicit keys.
+pub fn mse_loss_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match MSE_LOSS_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, target, reduction, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                Value::Int(reduction),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&MSE_LOSS_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::mse_loss_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `mse_loss_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::mse_loss_backward.grad_input`: `mse_loss_backward.grad_input(Tensor grad_output, Tensor self, Tensor target, int reduction, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn mse_loss_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, target, grad_input]);
+    mse_loss_backward_grad_input_call(ks, grad_output, self_, target, reduction, grad_input)
+}
+
+struct MseLossBackwardGradInputBoxed;
+
+impl BoxedOp for MseLossBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MSE_LOSS_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MSE_LOSS_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let reduction = u.int()?;
+        let grad_input = u.tensor()?;
+        let r = mse_loss_backward_out(&grad_output, &self_, &target, reduction, &grad_input)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::l1_loss
+
+/// Schema of `aten::l1_loss`.
+pub static L1_LOSS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::l1_loss",
+    overload: "",
+    signature: "l1_loss(Tensor self, Tensor target, int reduction=1) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "target",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "reduction",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::l1_loss`.
+pub type L1LossFn = fn(DispatchKeySet, &Tensor, &Tensor, i64) -> Result<Tensor>;
+
+fn l1_loss_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+) -> Result<Tensor> {
+    crate::composite_loss::l1_loss(self_, target, reduction)
+}
+
+/// Dispatch entry of `aten::l1_loss`.
+pub static L1_LOSS: Op<L1LossFn> = Op::new(
+    &L1_LOSS_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(l1_loss_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::l1_loss` through the dispatcher with explicit keys.
+pub fn l1_loss_call(ks: DispatchKeySet, self_: &Tensor, target: &Tensor, reduction: i64) -> Result<Tensor> {
+    match L1_LOSS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, target, reduction),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                Value::Int(reduction),
+            ];
+            fallback(&L1_LOSS_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::l1_loss", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Absolute error `|self - target|` (broadcast), reduced.
+///
+/// `aten::l1_loss`: `l1_loss(Tensor self, Tensor target, int reduction=1) -> Tensor`
+pub fn l1_loss(self_: &Tensor, target: &Tensor, reduction: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, target]);
+    l1_loss_call(ks, self_, target, reduction)
+}
+
+struct L1LossBoxed;
+
+impl BoxedOp for L1LossBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &L1_LOSS_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&L1_LOSS_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let reduction = u.int()?;
+        let r = l1_loss(&self_, &target, reduction)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::smooth_l1_loss
+
+/// Schema of `aten::smooth_l1_loss`.
+pub static SMOOTH_L1_LOSS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::smooth_l1_loss",
+    overload: "",
+    signature: "smooth_l1_loss(Tensor self, Tensor target, int reduction=1, float beta=1.0) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "target",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "reduction",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "beta",
+            ty: ArgType::Float,
+            default: Some(DefaultValue::Float(1.0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::smooth_l1_loss`.
+pub type SmoothL1LossFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, f64) -> Result<Tensor>;
+
+fn smooth_l1_loss_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    beta: f64,
+) -> Result<Tensor> {
+    crate::composite_loss::smooth_l1_loss(self_, target, reduction, beta)
+}
+
+/// Dispatch entry of `aten::smooth_l1_loss`.
+pub static SMOOTH_L1_LOSS: Op<SmoothL1LossFn> = Op::new(
+    &SMOOTH_L1_LOSS_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(smooth_l1_loss_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::smooth_l1_loss_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::smooth_l1_loss` through the dispatcher with explicit keys.
+pub fn smooth_l1_loss_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    beta: f64,
+) -> Result<Tensor> {
+    match SMOOTH_L1_LOSS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, target, reduction, beta),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                Value::Int(reduction),
+                Value::Float(beta),
+            ];
+            fallback(&SMOOTH_L1_LOSS_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::smooth_l1_loss",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Smooth L1: `0.5 z^2 / beta` where `z = |self - target| < beta`, `z - beta / 2` elsewhere (L1 for `beta = 0`), reduced.
+///
+/// `aten::smooth_l1_loss`: `smooth_l1_loss(Tensor self, Tensor target, int reduction=1, float beta=1.0) -> Tensor`
+pub fn smooth_l1_loss(self_: &Tensor, target: &Tensor, reduction: i64, beta: f64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, target]);
+    smooth_l1_loss_call(ks, self_, target, reduction, beta)
+}
+
+struct SmoothL1LossBoxed;
+
+impl BoxedOp for SmoothL1LossBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SMOOTH_L1_LOSS_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SMOOTH_L1_LOSS_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let reduction = u.int()?;
+        let beta = u.float()?;
+        let r = smooth_l1_loss(&self_, &target, reduction, beta)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::smooth_l1_loss.out
+
+/// Schema of `aten::smooth_l1_loss.out`.
+pub static SMOOTH_L1_LOSS_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::smooth_l1_loss",
+    overload: "out",
+    signature: "smooth_l1_loss.out(Tensor self, Tensor target, int reduction=1, float beta=1.0, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "reduction", ty: ArgType::Int, default: Some(DefaultValue::Int(1)), kwarg_only: false, is_write: false },
+        Arg { name: "beta", ty: ArgType::Float, default: Some(DefaultValue::Float(1.0)), kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::smooth_l1_loss.out`.
+pub type SmoothL1LossOutFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, f64, &Tensor) -> Result<Tensor>;
+
+fn smooth_l1_loss_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    beta: f64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::smooth_l1_loss_out(self_, target, reduction, beta, out)
+}
+
+/// Bumps the version counter of the tensors `aten::smooth_l1_loss.out` writes.
+fn smooth_l1_loss_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    beta: f64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        smooth_l1_loss_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            target,
+            reduction,
+            beta,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::smooth_l1_loss.out`.
+pub static SMOOTH_L1_LOSS_OUT: Op<SmoothL1LossOutFn> = Op::new(
+    &SMOOTH_L1_LOSS_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(smooth_l1_loss_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::smooth_l1_loss_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(smooth_l1_loss_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::smooth_l1_loss.out` through the dispatcher with explicit keys.
+pub fn smooth_l1_loss_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    beta: f64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match SMOOTH_L1_LOSS_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, target, reduction, beta, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                Value::Int(reduction),
+                Value::Float(beta),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&SMOOTH_L1_LOSS_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::smooth_l1_loss.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `smooth_l1_loss` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::smooth_l1_loss.out`: `smooth_l1_loss.out(Tensor self, Tensor target, int reduction=1, float beta=1.0, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn smooth_l1_loss_out(self_: &Tensor, target: &Tensor, reduction: i64, beta: f64, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, target, out]);
+    smooth_l1_loss_out_call(ks, self_, target, reduction, beta, out)
+}
+
+struct SmoothL1LossOutBoxed;
+
+impl BoxedOp for SmoothL1LossOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SMOOTH_L1_LOSS_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SMOOTH_L1_LOSS_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let reduction = u.int()?;
+        let beta = u.float()?;
+        let out = u.tensor()?;
+        let r = smooth_l1_loss_out(&self_, &target, reduction, beta, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::smooth_l1_loss_backward
+
+/// Schema of `aten::smooth_l1_loss_backward`.
+pub static SMOOTH_L1_LOSS_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::smooth_l1_loss_backward",
+    overload: "",
+    signature:
+        "smooth_l1_loss_backward(Tensor grad_output, Tensor self, Tensor target, int reduction, float beta) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "target",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "reduction",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "beta",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::smooth_l1_loss_backward`.
+pub type SmoothL1LossBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, i64, f64) -> Result<Tensor>;
+
+fn smooth_l1_loss_backward_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    beta: f64,
+) -> Result<Tensor> {
+    crate::composite_loss::smooth_l1_loss_backward(grad_output, self_, target, reduction, beta)
+}
+
+/// Dispatch entry of `aten::smooth_l1_loss_backward`.
+pub static SMOOTH_L1_LOSS_BACKWARD: Op<SmoothL1LossBackwardFn> = Op::new(
+    &SMOOTH_L1_LOSS_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(smooth_l1_loss_backward_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::smooth_l1_loss_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::smooth_l1_loss_backward` through the dispatcher with explicit keys.
+pub fn smooth_l1_loss_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    beta: f64,
+) -> Result<Tensor> {
+    match SMOOTH_L1_LOSS_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, target, reduction, beta),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                Value::Int(reduction),
+                Value::Float(beta),
+            ];
+            fallback(&SMOOTH_L1_LOSS_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::smooth_l1_loss_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `smooth_l1_loss` with respect to `self`: `grad_output * clamp((self - target) / beta, -1, 1)`, divided by `self.numel()` for mean.
+///
+/// `aten::smooth_l1_loss_backward`: `smooth_l1_loss_backward(Tensor grad_output, Tensor self, Tensor target, int reduction, float beta) -> Tensor`
+pub fn smooth_l1_loss_backward(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    beta: f64,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, target]);
+    smooth_l1_loss_backward_call(ks, grad_output, self_, target, reduction, beta)
+}
+
+struct SmoothL1LossBackwardBoxed;
+
+impl BoxedOp for SmoothL1LossBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SMOOTH_L1_LOSS_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SMOOTH_L1_LOSS_BACKWARD_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let reduction = u.int()?;
+        let beta = u.float()?;
+        let r = smooth_l1_loss_backward(&grad_output, &self_, &target, reduction, beta)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::smooth_l1_loss_backward.grad_input
+
+/// Schema of `aten::smooth_l1_loss_backward.grad_input`.
+pub static SMOOTH_L1_LOSS_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::smooth_l1_loss_backward",
+    overload: "grad_input",
+    signature: "smooth_l1_loss_backward.grad_input(Tensor grad_output, Tensor self, Tensor target, int reduction, float beta, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "reduction", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "beta", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::smooth_l1_loss_backward.grad_input`.
+pub type SmoothL1LossBackwardGradInputFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, i64, f64, &Tensor) -> Result<Tensor>;
+
+fn smooth_l1_loss_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    beta: f64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::smooth_l1_loss_backward_grad_input(
+        grad_output,
+        self_,
+        target,
+        reduction,
+        beta,
+        grad_input,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::smooth_l1_loss_backward.grad_input` writes.
+fn smooth_l1_loss_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    beta: f64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        smooth_l1_loss_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            target,
+            reduction,
+            beta,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::smooth_l1_loss_backward.grad_input`.
+pub static SMOOTH_L1_LOSS_BACKWARD_GRAD_INPUT: Op<SmoothL1LossBackwardGradInputFn> = Op::new(
+    &SMOOTH_L1_LOSS_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(smooth_l1_loss_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::smooth_l1_loss_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(smooth_l1_loss_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::smooth_l1_loss_backward.grad_input` through the dispatcher with explicit keys.
+pub fn smooth_l1_loss_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    beta: f64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match SMOOTH_L1_LOSS_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, target, reduction, beta, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                Value::Int(reduction),
+                Value::Float(beta),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&SMOOTH_L1_LOSS_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::smooth_l1_loss_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `smooth_l1_loss_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::smooth_l1_loss_backward.grad_input`: `smooth_l1_loss_backward.grad_input(Tensor grad_output, Tensor self, Tensor target, int reduction, float beta, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn smooth_l1_loss_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    beta: f64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, target, grad_input]);
+    smooth_l1_loss_backward_grad_input_call(ks, grad_output, self_, target, reduction, beta, grad_input)
+}
+
+struct SmoothL1LossBackwardGradInputBoxed;
+
+impl BoxedOp for SmoothL1LossBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SMOOTH_L1_LOSS_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SMOOTH_L1_LOSS_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let reduction = u.int()?;
+        let beta = u.float()?;
+        let grad_input = u.tensor()?;
+        let r = smooth_l1_loss_backward_out(&grad_output, &self_, &target, reduction, beta, &grad_input)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::huber_loss
+
+/// Schema of `aten::huber_loss`.
+pub static HUBER_LOSS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::huber_loss",
+    overload: "",
+    signature: "huber_loss(Tensor self, Tensor target, int reduction=1, float delta=1.0) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "target",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "reduction",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "delta",
+            ty: ArgType::Float,
+            default: Some(DefaultValue::Float(1.0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::huber_loss`.
+pub type HuberLossFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, f64) -> Result<Tensor>;
+
+fn huber_loss_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    delta: f64,
+) -> Result<Tensor> {
+    crate::composite_loss::huber_loss(self_, target, reduction, delta)
+}
+
+/// Dispatch entry of `aten::huber_loss`.
+pub static HUBER_LOSS: Op<HuberLossFn> = Op::new(
+    &HUBER_LOSS_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(huber_loss_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::huber_loss_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::huber_loss` through the dispatcher with explicit keys.
+pub fn huber_loss_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    delta: f64,
+) -> Result<Tensor> {
+    match HUBER_LOSS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, target, reduction, delta),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                Value::Int(reduction),
+                Value::Float(delta),
+            ];
+            fallback(&HUBER_LOSS_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::huber_loss", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Huber loss: `0.5 z^2` where `z = |self - target| < delta`, `delta (z - delta / 2)` elsewhere, reduced.
+///
+/// `aten::huber_loss`: `huber_loss(Tensor self, Tensor target, int reduction=1, float delta=1.0) -> Tensor`
+pub fn huber_loss(self_: &Tensor, target: &Tensor, reduction: i64, delta: f64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, target]);
+    huber_loss_call(ks, self_, target, reduction, delta)
+}
+
+struct HuberLossBoxed;
+
+impl BoxedOp for HuberLossBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &HUBER_LOSS_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HUBER_LOSS_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let reduction = u.int()?;
+        let delta = u.float()?;
+        let r = huber_loss(&self_, &target, reduction, delta)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::huber_loss.out
+
+/// Schema of `aten::huber_loss.out`.
+pub static HUBER_LOSS_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::huber_loss",
+    overload: "out",
+    signature:
+        "huber_loss.out(Tensor self, Tensor target, int reduction=1, float delta=1.0, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "target",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "reduction",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "delta",
+            ty: ArgType::Float,
+            default: Some(DefaultValue::Float(1.0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::huber_loss.out`.
+pub type HuberLossOutFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, f64, &Tensor) -> Result<Tensor>;
+
+fn huber_loss_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    delta: f64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::huber_loss_out(self_, target, reduction, delta, out)
+}
+
+/// Bumps the version counter of the tensors `aten::huber_loss.out` writes.
+fn huber_loss_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    delta: f64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        huber_loss_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            target,
+            reduction,
+            delta,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::huber_loss.out`.
+pub static HUBER_LOSS_OUT: Op<HuberLossOutFn> = Op::new(
+    &HUBER_LOSS_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(huber_loss_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::huber_loss_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(huber_loss_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::huber_loss.out` through the dispatcher with explicit keys.
+pub fn huber_loss_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    delta: f64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match HUBER_LOSS_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, target, reduction, delta, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                Value::Int(reduction),
+                Value::Float(delta),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&HUBER_LOSS_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::huber_loss.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `huber_loss` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::huber_loss.out`: `huber_loss.out(Tensor self, Tensor target, int reduction=1, float delta=1.0, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn huber_loss_out(self_: &Tensor, target: &Tensor, reduction: i64, delta: f64, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, target, out]);
+    huber_loss_out_call(ks, self_, target, reduction, delta, out)
+}
+
+struct HuberLossOutBoxed;
+
+impl BoxedOp for HuberLossOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &HUBER_LOSS_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HUBER_LOSS_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let reduction = u.int()?;
+        let delta = u.float()?;
+        let out = u.tensor()?;
+        let r = huber_loss_out(&self_, &target, reduction, delta, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::huber_loss_backward
+
+/// Schema of `aten::huber_loss_backward`.
+pub static HUBER_LOSS_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::huber_loss_backward",
+    overload: "",
+    signature:
+        "huber_loss_backward(Tensor grad_output, Tensor self, Tensor target, int reduction, float delta) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "target",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "reduction",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "delta",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::huber_loss_backward`.
+pub type HuberLossBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, i64, f64) -> Result<Tensor>;
+
+fn huber_loss_backward_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    delta: f64,
+) -> Result<Tensor> {
+    crate::composite_loss::huber_loss_backward(grad_output, self_, target, reduction, delta)
+}
+
+/// Dispatch entry of `aten::huber_loss_backward`.
+pub static HUBER_LOSS_BACKWARD: Op<HuberLossBackwardFn> = Op::new(
+    &HUBER_LOSS_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(huber_loss_backward_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::huber_loss_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::huber_loss_backward` through the dispatcher with explicit keys.
+pub fn huber_loss_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    delta: f64,
+) -> Result<Tensor> {
+    match HUBER_LOSS_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, target, reduction, delta),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                Value::Int(reduction),
+                Value::Float(delta),
+            ];
+            fallback(&HUBER_LOSS_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::huber_loss_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `huber_loss` with respect to `self`: `grad_output * clamp(self - target, -delta, delta)`, divided by `self.numel()` for mean.
+///
+/// `aten::huber_loss_backward`: `huber_loss_backward(Tensor grad_output, Tensor self, Tensor target, int reduction, float delta) -> Tensor`
+pub fn huber_loss_backward(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    delta: f64,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, target]);
+    huber_loss_backward_call(ks, grad_output, self_, target, reduction, delta)
+}
+
+struct HuberLossBackwardBoxed;
+
+impl BoxedOp for HuberLossBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &HUBER_LOSS_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HUBER_LOSS_BACKWARD_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let reduction = u.int()?;
+        let delta = u.float()?;
+        let r = huber_loss_backward(&grad_output, &self_, &target, reduction, delta)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::huber_loss_backward.out
+
+/// Schema of `aten::huber_loss_backward.out`.
+pub static HUBER_LOSS_BACKWARD_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::huber_loss_backward",
+    overload: "out",
+    signature: "huber_loss_backward.out(Tensor grad_output, Tensor self, Tensor target, int reduction, float delta, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "reduction", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "delta", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::huber_loss_backward.out`.
+pub type HuberLossBackwardOutFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, i64, f64, &Tensor) -> Result<Tensor>;
+
+fn huber_loss_backward_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    delta: f64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::huber_loss_backward_out(grad_output, self_, target, reduction, delta, grad_input)
+}
+
+/// Bumps the version counter of the tensors `aten::huber_loss_backward.out` writes.
+fn huber_loss_backward_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    delta: f64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        huber_loss_backward_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            target,
+            reduction,
+            delta,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::huber_loss_backward.out`.
+pub static HUBER_LOSS_BACKWARD_OUT: Op<HuberLossBackwardOutFn> = Op::new(
+    &HUBER_LOSS_BACKWARD_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(huber_loss_backward_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::huber_loss_backward_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(huber_loss_backward_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::huber_loss_backward.out` through the dispatcher with explicit keys.
+pub fn huber_loss_backward_out_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    delta: f64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match HUBER_LOSS_BACKWARD_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, target, reduction, delta, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                Value::Int(reduction),
+                Value::Float(delta),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&HUBER_LOSS_BACKWARD_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::huber_loss_backward.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `huber_loss_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::huber_loss_backward.out`: `huber_loss_backward.out(Tensor grad_output, Tensor self, Tensor target, int reduction, float delta, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn huber_loss_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    delta: f64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, target, grad_input]);
+    huber_loss_backward_out_call(ks, grad_output, self_, target, reduction, delta, grad_input)
+}
+
+struct HuberLossBackwardOutBoxed;
+
+impl BoxedOp for HuberLossBackwardOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &HUBER_LOSS_BACKWARD_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HUBER_LOSS_BACKWARD_OUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let reduction = u.int()?;
+        let delta = u.float()?;
+        let grad_input = u.tensor()?;
+        let r = huber_loss_backward_out(&grad_output, &self_, &target, reduction, delta, &grad_input)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::binary_cross_entropy
+
+/// Schema of `aten::binary_cross_entropy`.
+pub static BINARY_CROSS_ENTROPY_SCHEMA: OpSchema = OpSchema {
+    name: "aten::binary_cross_entropy",
+    overload: "",
+    signature: "binary_cross_entropy(Tensor self, Tensor target, Tensor? weight=None, int reduction=1) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "target",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "weight",
+            ty: ArgType::OptTensor,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "reduction",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::binary_cross_entropy`.
+pub type BinaryCrossEntropyFn = fn(DispatchKeySet, &Tensor, &Tensor, Option<&Tensor>, i64) -> Result<Tensor>;
+
+fn binary_cross_entropy_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+) -> Result<Tensor> {
+    crate::composite_loss::binary_cross_entropy(self_, target, weight, reduction)
+}
+
+/// Dispatch entry of `aten::binary_cross_entropy`.
+pub static BINARY_CROSS_ENTROPY: Op<BinaryCrossEntropyFn> = Op::new(
+    &BINARY_CROSS_ENTROPY_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(binary_cross_entropy_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::binary_cross_entropy_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::binary_cross_entropy` through the dispatcher with explicit keys.
+pub fn binary_cross_entropy_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+) -> Result<Tensor> {
+    match BINARY_CROSS_ENTROPY.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, target, weight, reduction),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Int(reduction),
+            ];
+            fallback(&BINARY_CROSS_ENTROPY_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::binary_cross_entropy",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Binary cross entropy of probabilities `self` against `target` (both in [0, 1]): `-weight (t log x + (1 - t) log(1 - x))` with logs clamped at -100, reduced.
+///
+/// `aten::binary_cross_entropy`: `binary_cross_entropy(Tensor self, Tensor target, Tensor? weight=None, int reduction=1) -> Tensor`
+pub fn binary_cross_entropy(
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![self_, target];
+        ts.extend(weight);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    binary_cross_entropy_call(ks, self_, target, weight, reduction)
+}
+
+struct BinaryCrossEntropyBoxed;
+
+impl BoxedOp for BinaryCrossEntropyBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BINARY_CROSS_ENTROPY_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BINARY_CROSS_ENTROPY_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let reduction = u.int()?;
+        let r = binary_cross_entropy(&self_, &target, weight.as_ref(), reduction)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::binary_cross_entropy.out
+
+/// Schema of `aten::binary_cross_entropy.out`.
+pub static BINARY_CROSS_ENTROPY_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::binary_cross_entropy",
+    overload: "out",
+    signature: "binary_cross_entropy.out(Tensor self, Tensor target, Tensor? weight=None, int reduction=1, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "reduction", ty: ArgType::Int, default: Some(DefaultValue::Int(1)), kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::binary_cross_entropy.out`.
+pub type BinaryCrossEntropyOutFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, Option<&Tensor>, i64, &Tensor) -> Result<Tensor>;
+
+fn binary_cross_entropy_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::binary_cross_entropy_out(self_, target, weight, reduction, out)
+}
+
+/// Bumps the version counter of the tensors `aten::binary_cross_entropy.out` writes.
+fn binary_cross_entropy_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        binary_cross_entropy_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            target,
+            weight,
+            reduction,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::binary_cross_entropy.out`.
+pub static BINARY_CROSS_ENTROPY_OUT: Op<BinaryCrossEntropyOutFn> = Op::new(
+    &BINARY_CROSS_ENTROPY_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(binary_cross_entropy_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::binary_cross_entropy_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(binary_cross_entropy_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::binary_cross_entropy.out` through the dispatcher with explicit keys.
+pub fn binary_cross_entropy_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match BINARY_CROSS_ENTROPY_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, target, weight, reduction, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Int(reduction),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&BINARY_CROSS_ENTROPY_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::binary_cross_entropy.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `binary_cross_entropy` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::binary_cross_entropy.out`: `binary_cross_entropy.out(Tensor self, Tensor target, Tensor? weight=None, int reduction=1, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn binary_cross_entropy_out(
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![self_, target];
+        ts.extend(weight);
+        ts.push(out);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    binary_cross_entropy_out_call(ks, self_, target, weight, reduction, out)
+}
+
+struct BinaryCrossEntropyOutBoxed;
+
+impl BoxedOp for BinaryCrossEntropyOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BINARY_CROSS_ENTROPY_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BINARY_CROSS_ENTROPY_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let reduction = u.int()?;
+        let out = u.tensor()?;
+        let r = binary_cross_entropy_out(&self_, &target, weight.as_ref(), reduction, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::binary_cross_entropy_backward
+
+/// Schema of `aten::binary_cross_entropy_backward`.
+pub static BINARY_CROSS_ENTROPY_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::binary_cross_entropy_backward",
+    overload: "",
+    signature: "binary_cross_entropy_backward(Tensor grad_output, Tensor self, Tensor target, Tensor? weight=None, int reduction=1) -> Tensor",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "reduction", ty: ArgType::Int, default: Some(DefaultValue::Int(1)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::binary_cross_entropy_backward`.
+pub type BinaryCrossEntropyBackwardFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, Option<&Tensor>, i64) -> Result<Tensor>;
+
+fn binary_cross_entropy_backward_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+) -> Result<Tensor> {
+    crate::composite_loss::binary_cross_entropy_backward(grad_output, self_, target, weight, reduction)
+}
+
+/// Dispatch entry of `aten::binary_cross_entropy_backward`.
+pub static BINARY_CROSS_ENTROPY_BACKWARD: Op<BinaryCrossEntropyBackwardFn> = Op::new(
+    &BINARY_CROSS_ENTROPY_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(binary_cross_entropy_backward_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::binary_cross_entropy_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::binary_cross_entropy_backward` through the dispatcher with explicit keys.
+pub fn binary_cross_entropy_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+) -> Result<Tensor> {
+    match BINARY_CROSS_ENTROPY_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, target, weight, reduction),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Int(reduction),
+            ];
+            fallback(&BINARY_CROSS_ENTROPY_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::binary_cross_entropy_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Gradient of `binary_cross_entropy` with respect to `self`: `grad_output * weight * (x - t) / max(x (1 - x), 1e-12)`, divided by `self.numel()` for mean.
+///
+/// `aten::binary_cross_entropy_backward`: `binary_cross_entropy_backward(Tensor grad_output, Tensor self, Tensor target, Tensor? weight=None, int reduction=1) -> Tensor`
+pub fn binary_cross_entropy_backward(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![grad_output, self_, target];
+        ts.extend(weight);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    binary_cross_entropy_backward_call(ks, grad_output, self_, target, weight, reduction)
+}
+
+struct BinaryCrossEntropyBackwardBoxed;
+
+impl BoxedOp for BinaryCrossEntropyBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BINARY_CROSS_ENTROPY_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BINARY_CROSS_ENTROPY_BACKWARD_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let reduction = u.int()?;
+        let r = binary_cross_entropy_backward(&grad_output, &self_, &target, weight.as_ref(), reduction)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::binary_cross_entropy_backward.grad_input
+
+/// Schema of `aten::binary_cross_entropy_backward.grad_input`.
+pub static BINARY_CROSS_ENTROPY_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::binary_cross_entropy_backward",
+    overload: "grad_input",
+    signature: "binary_cross_entropy_backward.grad_input(Tensor grad_output, Tensor self, Tensor target, Tensor? weight=None, int reduction=1, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "reduction", ty: ArgType::Int, default: Some(DefaultValue::Int(1)), kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::binary_cross_entropy_backward.grad_input`.
+pub type BinaryCrossEntropyBackwardGradInputFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, Option<&Tensor>, i64, &Tensor) -> Result<Tensor>;
+
+fn binary_cross_entropy_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::binary_cross_entropy_backward_grad_input(
+        grad_output,
+        self_,
+        target,
+        weight,
+        reduction,
+        grad_input,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::binary_cross_entropy_backward.grad_input` writes.
+fn binary_cross_entropy_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        binary_cross_entropy_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            target,
+            weight,
+            reduction,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::binary_cross_entropy_backward.grad_input`.
+pub static BINARY_CROSS_ENTROPY_BACKWARD_GRAD_INPUT: Op<BinaryCrossEntropyBackwardGradInputFn> = Op::new(
+    &BINARY_CROSS_ENTROPY_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(binary_cross_entropy_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::binary_cross_entropy_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(binary_cross_entropy_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::binary_cross_entropy_backward.grad_input` through the dispatcher with explicit keys.
+pub fn binary_cross_entropy_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match BINARY_CROSS_ENTROPY_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, target, weight, reduction, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Int(reduction),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&BINARY_CROSS_ENTROPY_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::binary_cross_entropy_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `binary_cross_entropy_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::binary_cross_entropy_backward.grad_input`: `binary_cross_entropy_backward.grad_input(Tensor grad_output, Tensor self, Tensor target, Tensor? weight=None, int reduction=1, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn binary_cross_entropy_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![grad_output, self_, target];
+        ts.extend(weight);
+        ts.push(grad_input);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    binary_cross_entropy_backward_grad_input_call(ks, grad_output, self_, target, weight, reduction, grad_input)
+}
+
+struct BinaryCrossEntropyBackwardGradInputBoxed;
+
+impl BoxedOp for BinaryCrossEntropyBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BINARY_CROSS_ENTROPY_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BINARY_CROSS_ENTROPY_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let reduction = u.int()?;
+        let grad_input = u.tensor()?;
+        let r =
+            binary_cross_entropy_backward_out(&grad_output, &self_, &target, weight.as_ref(), reduction, &grad_input)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::binary_cross_entropy_with_logits
+
+/// Schema of `aten::binary_cross_entropy_with_logits`.
+pub static BINARY_CROSS_ENTROPY_WITH_LOGITS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::binary_cross_entropy_with_logits",
+    overload: "",
+    signature: "binary_cross_entropy_with_logits(Tensor self, Tensor target, Tensor? weight=None, Tensor? pos_weight=None, int reduction=1) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "pos_weight", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "reduction", ty: ArgType::Int, default: Some(DefaultValue::Int(1)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::binary_cross_entropy_with_logits`.
+pub type BinaryCrossEntropyWithLogitsFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, Option<&Tensor>, Option<&Tensor>, i64) -> Result<Tensor>;
+
+fn binary_cross_entropy_with_logits_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    pos_weight: Option<&Tensor>,
+    reduction: i64,
+) -> Result<Tensor> {
+    crate::composite_loss::binary_cross_entropy_with_logits(self_, target, weight, pos_weight, reduction)
+}
+
+/// Dispatch entry of `aten::binary_cross_entropy_with_logits`.
+pub static BINARY_CROSS_ENTROPY_WITH_LOGITS: Op<BinaryCrossEntropyWithLogitsFn> = Op::new(
+    &BINARY_CROSS_ENTROPY_WITH_LOGITS_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(binary_cross_entropy_with_logits_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::binary_cross_entropy_with_logits_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::binary_cross_entropy_with_logits` through the dispatcher with explicit keys.
+pub fn binary_cross_entropy_with_logits_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    pos_weight: Option<&Tensor>,
+    reduction: i64,
+) -> Result<Tensor> {
+    match BINARY_CROSS_ENTROPY_WITH_LOGITS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, target, weight, pos_weight, reduction),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                pos_weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Int(reduction),
+            ];
+            fallback(&BINARY_CROSS_ENTROPY_WITH_LOGITS_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::binary_cross_entropy_with_logits",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Binary cross entropy of `sigmoid(self)` against `target`, computed stably from the logits, with per-element `weight` and per-class `pos_weight`; the unreduced loss has `target`'s shape.
+///
+/// `aten::binary_cross_entropy_with_logits`: `binary_cross_entropy_with_logits(Tensor self, Tensor target, Tensor? weight=None, Tensor? pos_weight=None, int reduction=1) -> Tensor`
+pub fn binary_cross_entropy_with_logits(
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    pos_weight: Option<&Tensor>,
+    reduction: i64,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![self_, target];
+        ts.extend(weight);
+        ts.extend(pos_weight);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    binary_cross_entropy_with_logits_call(ks, self_, target, weight, pos_weight, reduction)
+}
+
+struct BinaryCrossEntropyWithLogitsBoxed;
+
+impl BoxedOp for BinaryCrossEntropyWithLogitsBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BINARY_CROSS_ENTROPY_WITH_LOGITS_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BINARY_CROSS_ENTROPY_WITH_LOGITS_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let pos_weight = u.opt_tensor()?;
+        let reduction = u.int()?;
+        let r = binary_cross_entropy_with_logits(&self_, &target, weight.as_ref(), pos_weight.as_ref(), reduction)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::binary_cross_entropy_with_logits.out
+
+/// Schema of `aten::binary_cross_entropy_with_logits.out`.
+pub static BINARY_CROSS_ENTROPY_WITH_LOGITS_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::binary_cross_entropy_with_logits",
+    overload: "out",
+    signature: "binary_cross_entropy_with_logits.out(Tensor self, Tensor target, Tensor? weight=None, Tensor? pos_weight=None, int reduction=1, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "pos_weight", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "reduction", ty: ArgType::Int, default: Some(DefaultValue::Int(1)), kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::binary_cross_entropy_with_logits.out`.
+pub type BinaryCrossEntropyWithLogitsOutFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, Option<&Tensor>, Option<&Tensor>, i64, &Tensor) -> Result<Tensor>;
+
+fn binary_cross_entropy_with_logits_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    pos_weight: Option<&Tensor>,
+    reduction: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::binary_cross_entropy_with_logits_out(self_, target, weight, pos_weight, reduction, out)
+}
+
+/// Bumps the version counter of the tensors `aten::binary_cross_entropy_with_logits.out` writes.
+fn binary_cross_entropy_with_logits_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    pos_weight: Option<&Tensor>,
+    reduction: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        binary_cross_entropy_with_logits_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            target,
+            weight,
+            pos_weight,
+            reduction,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::binary_cross_entropy_with_logits.out`.
+pub static BINARY_CROSS_ENTROPY_WITH_LOGITS_OUT: Op<BinaryCrossEntropyWithLogitsOutFn> = Op::new(
+    &BINARY_CROSS_ENTROPY_WITH_LOGITS_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(binary_cross_entropy_with_logits_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::binary_cross_entropy_with_logits_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(binary_cross_entropy_with_logits_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::binary_cross_entropy_with_logits.out` through the dispatcher with explicit keys.
+pub fn binary_cross_entropy_with_logits_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    pos_weight: Option<&Tensor>,
+    reduction: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match BINARY_CROSS_ENTROPY_WITH_LOGITS_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, target, weight, pos_weight, reduction, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                pos_weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Int(reduction),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&BINARY_CROSS_ENTROPY_WITH_LOGITS_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::binary_cross_entropy_with_logits.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `binary_cross_entropy_with_logits` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::binary_cross_entropy_with_logits.out`: `binary_cross_entropy_with_logits.out(Tensor self, Tensor target, Tensor? weight=None, Tensor? pos_weight=None, int reduction=1, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn binary_cross_entropy_with_logits_out(
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    pos_weight: Option<&Tensor>,
+    reduction: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![self_, target];
+        ts.extend(weight);
+        ts.extend(pos_weight);
+        ts.push(out);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    binary_cross_entropy_with_logits_out_call(ks, self_, target, weight, pos_weight, reduction, out)
+}
+
+struct BinaryCrossEntropyWithLogitsOutBoxed;
+
+impl BoxedOp for BinaryCrossEntropyWithLogitsOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BINARY_CROSS_ENTROPY_WITH_LOGITS_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BINARY_CROSS_ENTROPY_WITH_LOGITS_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let pos_weight = u.opt_tensor()?;
+        let reduction = u.int()?;
+        let out = u.tensor()?;
+        let r = binary_cross_entropy_with_logits_out(
+            &self_,
+            &target,
+            weight.as_ref(),
+            pos_weight.as_ref(),
+            reduction,
+            &out,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::kl_div
+
+/// Schema of `aten::kl_div`.
+pub static KL_DIV_SCHEMA: OpSchema = OpSchema {
+    name: "aten::kl_div",
+    overload: "",
+    signature: "kl_div(Tensor self, Tensor target, int reduction=1, *, bool log_target=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "target",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "reduction",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "log_target",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: true,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::kl_div`.
+pub type KlDivFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, bool) -> Result<Tensor>;
+
+fn kl_div_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    log_target: bool,
+) -> Result<Tensor> {
+    crate::composite_loss::kl_div(self_, target, reduction, log_target)
+}
+
+/// Dispatch entry of `aten::kl_div`.
+pub static KL_DIV: Op<KlDivFn> = Op::new(
+    &KL_DIV_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(kl_div_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::kl_div` through the dispatcher with explicit keys.
+pub fn kl_div_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    log_target: bool,
+) -> Result<Tensor> {
+    match KL_DIV.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, target, reduction, log_target),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                Value::Int(reduction),
+                Value::Bool(log_target),
+            ];
+            fallback(&KL_DIV_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::kl_div", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Pointwise KL divergence of `target` from the log-probabilities `self`: `target (log target - self)`, or `exp(target) (target - self)` with `log_target`, reduced.
+///
+/// `aten::kl_div`: `kl_div(Tensor self, Tensor target, int reduction=1, *, bool log_target=False) -> Tensor`
+pub fn kl_div(self_: &Tensor, target: &Tensor, reduction: i64) -> Result<Tensor> {
+    kl_div_full(self_, target, reduction, false)
+}
+
+/// [`kl_div`] with every argument, including keyword-only ones.
+pub fn kl_div_full(self_: &Tensor, target: &Tensor, reduction: i64, log_target: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, target]);
+    kl_div_call(ks, self_, target, reduction, log_target)
+}
+
+struct KlDivBoxed;
+
+impl BoxedOp for KlDivBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &KL_DIV_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&KL_DIV_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let reduction = u.int()?;
+        let log_target = u.bool()?;
+        let r = kl_div_full(&self_, &target, reduction, log_target)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::margin_ranking_loss
+
+/// Schema of `aten::margin_ranking_loss`.
+pub static MARGIN_RANKING_LOSS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::margin_ranking_loss",
+    overload: "",
+    signature:
+        "margin_ranking_loss(Tensor input1, Tensor input2, Tensor target, float margin=0.0, int reduction=1) -> Tensor",
+    args: &[
+        Arg {
+            name: "input1",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "input2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "target",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "margin",
+            ty: ArgType::Float,
+            default: Some(DefaultValue::Float(0.0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "reduction",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::margin_ranking_loss`.
+pub type MarginRankingLossFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, f64, i64) -> Result<Tensor>;
+
+fn margin_ranking_loss_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input1: &Tensor,
+    input2: &Tensor,
+    target: &Tensor,
+    margin: f64,
+    reduction: i64,
+) -> Result<Tensor> {
+    crate::composite_loss::margin_ranking_loss(input1, input2, target, margin, reduction)
+}
+
+/// Dispatch entry of `aten::margin_ranking_loss`.
+pub static MARGIN_RANKING_LOSS: Op<MarginRankingLossFn> = Op::new(
+    &MARGIN_RANKING_LOSS_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(margin_ranking_loss_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::margin_ranking_loss` through the dispatcher with explicit keys.
+pub fn margin_ranking_loss_call(
+    ks: DispatchKeySet,
+    input1: &Tensor,
+    input2: &Tensor,
+    target: &Tensor,
+    margin: f64,
+    reduction: i64,
+) -> Result<Tensor> {
+    match MARGIN_RANKING_LOSS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input1, input2, target, margin, reduction),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input1.clone()),
+                Value::Tensor(input2.clone()),
+                Value::Tensor(target.clone()),
+                Value::Float(margin),
+                Value::Int(reduction),
+            ];
+            fallback(&MARGIN_RANKING_LOSS_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::margin_ranking_loss",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Ranking hinge `max(0, -target (input1 - input2) + margin)` (broadcast), reduced.
+///
+/// `aten::margin_ranking_loss`: `margin_ranking_loss(Tensor input1, Tensor input2, Tensor target, float margin=0.0, int reduction=1) -> Tensor`
+pub fn margin_ranking_loss(
+    input1: &Tensor,
+    input2: &Tensor,
+    target: &Tensor,
+    margin: f64,
+    reduction: i64,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[input1, input2, target]);
+    margin_ranking_loss_call(ks, input1, input2, target, margin, reduction)
+}
+
+struct MarginRankingLossBoxed;
+
+impl BoxedOp for MarginRankingLossBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MARGIN_RANKING_LOSS_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MARGIN_RANKING_LOSS_SCHEMA, bound);
+        let input1 = u.tensor()?;
+        let input2 = u.tensor()?;
+        let target = u.tensor()?;
+        let margin = u.float()?;
+        let reduction = u.int()?;
+        let r = margin_ranking_loss(&input1, &input2, &target, margin, reduction)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::hinge_embedding_loss
+
+/// Schema of `aten::hinge_embedding_loss`.
+pub static HINGE_EMBEDDING_LOSS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::hinge_embedding_loss",
+    overload: "",
+    signature: "hinge_embedding_loss(Tensor self, Tensor target, float margin=1.0, int reduction=1) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "target",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "margin",
+            ty: ArgType::Float,
+            default: Some(DefaultValue::Float(1.0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "reduction",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::hinge_embedding_loss`.
+pub type HingeEmbeddingLossFn = fn(DispatchKeySet, &Tensor, &Tensor, f64, i64) -> Result<Tensor>;
+
+fn hinge_embedding_loss_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    margin: f64,
+    reduction: i64,
+) -> Result<Tensor> {
+    crate::composite_loss::hinge_embedding_loss(self_, target, margin, reduction)
+}
+
+/// Dispatch entry of `aten::hinge_embedding_loss`.
+pub static HINGE_EMBEDDING_LOSS: Op<HingeEmbeddingLossFn> = Op::new(
+    &HINGE_EMBEDDING_LOSS_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(hinge_embedding_loss_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::hinge_embedding_loss` through the dispatcher with explicit keys.
+pub fn hinge_embedding_loss_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    margin: f64,
+    reduction: i64,
+) -> Result<Tensor> {
+    match HINGE_EMBEDDING_LOSS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, target, margin, reduction),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                Value::Float(margin),
+                Value::Int(reduction),
+            ];
+            fallback(&HINGE_EMBEDDING_LOSS_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::hinge_embedding_loss",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `self` where `target == 1`, `max(0, margin - self)` where `target == -1`, reduced.
+///
+/// `aten::hinge_embedding_loss`: `hinge_embedding_loss(Tensor self, Tensor target, float margin=1.0, int reduction=1) -> Tensor`
+pub fn hinge_embedding_loss(self_: &Tensor, target: &Tensor, margin: f64, reduction: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, target]);
+    hinge_embedding_loss_call(ks, self_, target, margin, reduction)
+}
+
+struct HingeEmbeddingLossBoxed;
+
+impl BoxedOp for HingeEmbeddingLossBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &HINGE_EMBEDDING_LOSS_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&HINGE_EMBEDDING_LOSS_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let margin = u.float()?;
+        let reduction = u.int()?;
+        let r = hinge_embedding_loss(&self_, &target, margin, reduction)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::cosine_embedding_loss
+
+/// Schema of `aten::cosine_embedding_loss`.
+pub static COSINE_EMBEDDING_LOSS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::cosine_embedding_loss",
+    overload: "",
+    signature: "cosine_embedding_loss(Tensor input1, Tensor input2, Tensor target, float margin=0.0, int reduction=1) -> Tensor",
+    args: &[
+        Arg { name: "input1", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input2", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "margin", ty: ArgType::Float, default: Some(DefaultValue::Float(0.0)), kwarg_only: false, is_write: false },
+        Arg { name: "reduction", ty: ArgType::Int, default: Some(DefaultValue::Int(1)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::cosine_embedding_loss`.
+pub type CosineEmbeddingLossFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, f64, i64) -> Result<Tensor>;
+
+fn cosine_embedding_loss_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input1: &Tensor,
+    input2: &Tensor,
+    target: &Tensor,
+    margin: f64,
+    reduction: i64,
+) -> Result<Tensor> {
+    crate::composite_loss::cosine_embedding_loss(input1, input2, target, margin, reduction)
+}
+
+/// Dispatch entry of `aten::cosine_embedding_loss`.
+pub static COSINE_EMBEDDING_LOSS: Op<CosineEmbeddingLossFn> = Op::new(
+    &COSINE_EMBEDDING_LOSS_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(cosine_embedding_loss_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::cosine_embedding_loss` through the dispatcher with explicit keys.
+pub fn cosine_embedding_loss_call(
+    ks: DispatchKeySet,
+    input1: &Tensor,
+    input2: &Tensor,
+    target: &Tensor,
+    margin: f64,
+    reduction: i64,
+) -> Result<Tensor> {
+    match COSINE_EMBEDDING_LOSS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input1, input2, target, margin, reduction),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input1.clone()),
+                Value::Tensor(input2.clone()),
+                Value::Tensor(target.clone()),
+                Value::Float(margin),
+                Value::Int(reduction),
+            ];
+            fallback(&COSINE_EMBEDDING_LOSS_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::cosine_embedding_loss",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `1 - cos(input1, input2)` where `target == 1`, `max(0, cos - margin)` where `target == -1` (cosine along the last dim), reduced.
+///
+/// `aten::cosine_embedding_loss`: `cosine_embedding_loss(Tensor input1, Tensor input2, Tensor target, float margin=0.0, int reduction=1) -> Tensor`
+pub fn cosine_embedding_loss(
+    input1: &Tensor,
+    input2: &Tensor,
+    target: &Tensor,
+    margin: f64,
+    reduction: i64,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[input1, input2, target]);
+    cosine_embedding_loss_call(ks, input1, input2, target, margin, reduction)
+}
+
+struct CosineEmbeddingLossBoxed;
+
+impl BoxedOp for CosineEmbeddingLossBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &COSINE_EMBEDDING_LOSS_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&COSINE_EMBEDDING_LOSS_SCHEMA, bound);
+        let input1 = u.tensor()?;
+        let input2 = u.tensor()?;
+        let target = u.tensor()?;
+        let margin = u.float()?;
+        let reduction = u.int()?;
+        let r = cosine_embedding_loss(&input1, &input2, &target, margin, reduction)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::triplet_margin_loss
+
+/// Schema of `aten::triplet_margin_loss`.
+pub static TRIPLET_MARGIN_LOSS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::triplet_margin_loss",
+    overload: "",
+    signature: "triplet_margin_loss(Tensor anchor, Tensor positive, Tensor negative, float margin=1.0, float p=2.0, float eps=1e-06, bool swap=False, int reduction=1) -> Tensor",
+    args: &[
+        Arg { name: "anchor", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "positive", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "negative", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "margin", ty: ArgType::Float, default: Some(DefaultValue::Float(1.0)), kwarg_only: false, is_write: false },
+        Arg { name: "p", ty: ArgType::Float, default: Some(DefaultValue::Float(2.0)), kwarg_only: false, is_write: false },
+        Arg { name: "eps", ty: ArgType::Float, default: Some(DefaultValue::Float(1e-6)), kwarg_only: false, is_write: false },
+        Arg { name: "swap", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "reduction", ty: ArgType::Int, default: Some(DefaultValue::Int(1)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::triplet_margin_loss`.
+pub type TripletMarginLossFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, f64, f64, f64, bool, i64) -> Result<Tensor>;
+
+fn triplet_margin_loss_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    anchor: &Tensor,
+    positive: &Tensor,
+    negative: &Tensor,
+    margin: f64,
+    p: f64,
+    eps: f64,
+    swap: bool,
+    reduction: i64,
+) -> Result<Tensor> {
+    crate::composite_loss::triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap, reduction)
+}
+
+/// Dispatch entry of `aten::triplet_margin_loss`.
+pub static TRIPLET_MARGIN_LOSS: Op<TripletMarginLossFn> = Op::new(
+    &TRIPLET_MARGIN_LOSS_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(triplet_margin_loss_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::triplet_margin_loss` through the dispatcher with explicit keys.
+pub fn triplet_margin_loss_call(
+    ks: DispatchKeySet,
+    anchor: &Tensor,
+    positive: &Tensor,
+    negative: &Tensor,
+    margin: f64,
+    p: f64,
+    eps: f64,
+    swap: bool,
+    reduction: i64,
+) -> Result<Tensor> {
+    match TRIPLET_MARGIN_LOSS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, anchor, positive, negative, margin, p, eps, swap, reduction),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(anchor.clone()),
+                Value::Tensor(positive.clone()),
+                Value::Tensor(negative.clone()),
+                Value::Float(margin),
+                Value::Float(p),
+                Value::Float(eps),
+                Value::Bool(swap),
+                Value::Int(reduction),
+            ];
+            fallback(&TRIPLET_MARGIN_LOSS_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::triplet_margin_loss",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `max(0, margin + d(anchor, positive) - d(anchor, negative))` with the pairwise p-norm distance `d` (`+ eps`) along the last dim; `swap` also uses `d(positive, negative)`.
+///
+/// `aten::triplet_margin_loss`: `triplet_margin_loss(Tensor anchor, Tensor positive, Tensor negative, float margin=1.0, float p=2.0, float eps=1e-06, bool swap=False, int reduction=1) -> Tensor`
+pub fn triplet_margin_loss(
+    anchor: &Tensor,
+    positive: &Tensor,
+    negative: &Tensor,
+    margin: f64,
+    p: f64,
+    eps: f64,
+    swap: bool,
+    reduction: i64,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[anchor, positive, negative]);
+    triplet_margin_loss_call(ks, anchor, positive, negative, margin, p, eps, swap, reduction)
+}
+
+struct TripletMarginLossBoxed;
+
+impl BoxedOp for TripletMarginLossBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &TRIPLET_MARGIN_LOSS_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&TRIPLET_MARGIN_LOSS_SCHEMA, bound);
+        let anchor = u.tensor()?;
+        let positive = u.tensor()?;
+        let negative = u.tensor()?;
+        let margin = u.float()?;
+        let p = u.float()?;
+        let eps = u.float()?;
+        let swap = u.bool()?;
+        let reduction = u.int()?;
+        let r = triplet_margin_loss(&anchor, &positive, &negative, margin, p, eps, swap, reduction)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::poisson_nll_loss
+
+/// Schema of `aten::poisson_nll_loss`.
+pub static POISSON_NLL_LOSS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::poisson_nll_loss",
+    overload: "",
+    signature:
+        "poisson_nll_loss(Tensor input, Tensor target, bool log_input, bool full, float eps, int reduction) -> Tensor",
+    args: &[
+        Arg {
+            name: "input",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "target",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "log_input",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "full",
+            ty: ArgType::Bool,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "eps",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "reduction",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::poisson_nll_loss`.
+pub type PoissonNllLossFn = fn(DispatchKeySet, &Tensor, &Tensor, bool, bool, f64, i64) -> Result<Tensor>;
+
+fn poisson_nll_loss_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    target: &Tensor,
+    log_input: bool,
+    full: bool,
+    eps: f64,
+    reduction: i64,
+) -> Result<Tensor> {
+    crate::composite_loss::poisson_nll_loss(input, target, log_input, full, eps, reduction)
+}
+
+/// Dispatch entry of `aten::poisson_nll_loss`.
+pub static POISSON_NLL_LOSS: Op<PoissonNllLossFn> = Op::new(
+    &POISSON_NLL_LOSS_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(poisson_nll_loss_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::poisson_nll_loss` through the dispatcher with explicit keys.
+pub fn poisson_nll_loss_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    target: &Tensor,
+    log_input: bool,
+    full: bool,
+    eps: f64,
+    reduction: i64,
+) -> Result<Tensor> {
+    match POISSON_NLL_LOSS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, target, log_input, full, eps, reduction),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::Tensor(target.clone()),
+                Value::Bool(log_input),
+                Value::Bool(full),
+                Value::Float(eps),
+                Value::Int(reduction),
+            ];
+            fallback(&POISSON_NLL_LOSS_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::poisson_nll_loss",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Poisson negative log-likelihood: `exp(input) - target input` (`log_input`) or `input - target log(input + eps)`, plus Stirling's term where `target > 1` when `full`, reduced.
+///
+/// `aten::poisson_nll_loss`: `poisson_nll_loss(Tensor input, Tensor target, bool log_input, bool full, float eps, int reduction) -> Tensor`
+pub fn poisson_nll_loss(
+    input: &Tensor,
+    target: &Tensor,
+    log_input: bool,
+    full: bool,
+    eps: f64,
+    reduction: i64,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[input, target]);
+    poisson_nll_loss_call(ks, input, target, log_input, full, eps, reduction)
+}
+
+struct PoissonNllLossBoxed;
+
+impl BoxedOp for PoissonNllLossBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &POISSON_NLL_LOSS_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&POISSON_NLL_LOSS_SCHEMA, bound);
+        let input = u.tensor()?;
+        let target = u.tensor()?;
+        let log_input = u.bool()?;
+        let full = u.bool()?;
+        let eps = u.float()?;
+        let reduction = u.int()?;
+        let r = poisson_nll_loss(&input, &target, log_input, full, eps, reduction)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_ctc_loss
+
+/// Schema of `aten::_ctc_loss`.
+pub static CTC_LOSS_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_ctc_loss",
+    overload: "",
+    signature: "_ctc_loss(Tensor log_probs, Tensor targets, int[] input_lengths, int[] target_lengths, int blank=0, bool zero_infinity=False) -> (Tensor, Tensor)",
+    args: &[
+        Arg { name: "log_probs", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "targets", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input_lengths", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target_lengths", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "blank", ty: ArgType::Int, default: Some(DefaultValue::Int(0)), kwarg_only: false, is_write: false },
+        Arg { name: "zero_infinity", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["uninitialized_output"],
+};
+
+/// Typed kernel signature of `aten::_ctc_loss`.
+pub type CtcLossFn = fn(DispatchKeySet, &Tensor, &Tensor, &[i64], &[i64], i64, bool) -> Result<(Tensor, Tensor)>;
+
+fn ctc_loss_cpu(
+    _ks: DispatchKeySet,
+    log_probs: &Tensor,
+    targets: &Tensor,
+    input_lengths: &[i64],
+    target_lengths: &[i64],
+    blank: i64,
+    zero_infinity: bool,
+) -> Result<(Tensor, Tensor)> {
+    ft_kernels::nn::ctc::_ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, zero_infinity)
+}
+
+/// Dispatch entry of `aten::_ctc_loss`.
+pub static CTC_LOSS: Op<CtcLossFn> = Op::new(
+    &CTC_LOSS_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(ctc_loss_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::ctc_loss_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::_ctc_loss` through the dispatcher with explicit keys.
+pub fn ctc_loss_call(
+    ks: DispatchKeySet,
+    log_probs: &Tensor,
+    targets: &Tensor,
+    input_lengths: &[i64],
+    target_lengths: &[i64],
+    blank: i64,
+    zero_infinity: bool,
+) -> Result<(Tensor, Tensor)> {
+    match CTC_LOSS.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            log_probs,
+            targets,
+            input_lengths,
+            target_lengths,
+            blank,
+            zero_infinity,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(log_probs.clone()),
+                Value::Tensor(targets.clone()),
+                Value::IntList(input_lengths.to_vec()),
+                Value::IntList(target_lengths.to_vec()),
+                Value::Int(blank),
+                Value::Bool(zero_infinity),
+            ];
+            fallback(&CTC_LOSS_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::_ctc_loss", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// CTC forward: per-sample negative log likelihoods `[N]` of `targets` (padded `[N, S]` or concatenated 1-D) under `log_probs` `[T, N, C]`, and the log-alpha table `[N, T, 2 S_max + 1]` (entries outside the recursion are unspecified in PyTorch, `-inf` here; tagged uninitialized_output so fixtures record no values — `ctc_loss` checks them).
+///
+/// `aten::_ctc_loss`: `_ctc_loss(Tensor log_probs, Tensor targets, int[] input_lengths, int[] target_lengths, int blank=0, bool zero_infinity=False) -> (Tensor, Tensor)`
+pub fn _ctc_loss(
+    log_probs: &Tensor,
+    targets: &Tensor,
+    input_lengths: &[i64],
+    target_lengths: &[i64],
+    blank: i64,
+    zero_infinity: bool,
+) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[log_probs, targets]);
+    ctc_loss_call(
+        ks,
+        log_probs,
+        targets,
+        input_lengths,
+        target_lengths,
+        blank,
+        zero_infinity,
+    )
+}
+
+struct CtcLossBoxed;
+
+impl BoxedOp for CtcLossBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CTC_LOSS_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CTC_LOSS_SCHEMA, bound);
+        let log_probs = u.tensor()?;
+        let targets = u.tensor()?;
+        let input_lengths = u.int_list()?;
+        let target_lengths = u.int_list()?;
+        let blank = u.int()?;
+        let zero_infinity = u.bool()?;
+        let r = _ctc_loss(
+            &log_probs,
+            &targets,
+            &input_lengths,
+            &target_lengths,
+            blank,
+            zero_infinity,
+        )?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_ctc_loss_backward
+
+/// Schema of `aten::_ctc_loss_backward`.
+pub static CTC_LOSS_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_ctc_loss_backward",
+    overload: "",
+    signature: "_ctc_loss_backward(Tensor grad, Tensor log_probs, Tensor targets, int[] input_lengths, int[] target_lengths, Tensor neg_log_likelihood, Tensor log_alpha, int blank, bool zero_infinity=False) -> Tensor",
+    args: &[
+        Arg { name: "grad", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "log_probs", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "targets", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input_lengths", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target_lengths", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "neg_log_likelihood", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "log_alpha", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "blank", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "zero_infinity", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_ctc_loss_backward`.
+pub type CtcLossBackwardFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, &[i64], &[i64], &Tensor, &Tensor, i64, bool) -> Result<Tensor>;
+
+fn ctc_loss_backward_cpu(
+    _ks: DispatchKeySet,
+    grad: &Tensor,
+    log_probs: &Tensor,
+    targets: &Tensor,
+    input_lengths: &[i64],
+    target_lengths: &[i64],
+    neg_log_likelihood: &Tensor,
+    log_alpha: &Tensor,
+    blank: i64,
+    zero_infinity: bool,
+) -> Result<Tensor> {
+    ft_kernels::nn::ctc::_ctc_loss_backward(
+        grad,
+        log_probs,
+        targets,
+        input_lengths,
+        target_lengths,
+        neg_log_likelihood,
+        log_alpha,
+        blank,
+        zero_infinity,
+    )
+}
+
+/// Dispatch entry of `aten::_ctc_loss_backward`.
+pub static CTC_LOSS_BACKWARD: Op<CtcLossBackwardFn> = Op::new(
+    &CTC_LOSS_BACKWARD_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(ctc_loss_backward_cpu)),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+    ],
+);
+
+/// Calls `aten::_ctc_loss_backward` through the dispatcher with explicit keys.
+pub fn ctc_loss_backward_call(
+    ks: DispatchKeySet,
+    grad: &Tensor,
+    log_probs: &Tensor,
+    targets: &Tensor,
+    input_lengths: &[i64],
+    target_lengths: &[i64],
+    neg_log_likelihood: &Tensor,
+    log_alpha: &Tensor,
+    blank: i64,
+    zero_infinity: bool,
+) -> Result<Tensor> {
+    match CTC_LOSS_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad,
+            log_probs,
+            targets,
+            input_lengths,
+            target_lengths,
+            neg_log_likelihood,
+            log_alpha,
+            blank,
+            zero_infinity,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad.clone()),
+                Value::Tensor(log_probs.clone()),
+                Value::Tensor(targets.clone()),
+                Value::IntList(input_lengths.to_vec()),
+                Value::IntList(target_lengths.to_vec()),
+                Value::Tensor(neg_log_likelihood.clone()),
+                Value::Tensor(log_alpha.clone()),
+                Value::Int(blank),
+                Value::Bool(zero_infinity),
+            ];
+            fallback(&CTC_LOSS_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_ctc_loss_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// CTC backward: the gradient of `_ctc_loss`'s per-sample losses (weighted by `grad`) with respect to `log_probs`, from the forward's `neg_log_likelihood` and `log_alpha`; zero past each input length and, with `zero_infinity`, for infinite losses.
+///
+/// `aten::_ctc_loss_backward`: `_ctc_loss_backward(Tensor grad, Tensor log_probs, Tensor targets, int[] input_lengths, int[] target_lengths, Tensor neg_log_likelihood, Tensor log_alpha, int blank, bool zero_infinity=False) -> Tensor`
+pub fn _ctc_loss_backward(
+    grad: &Tensor,
+    log_probs: &Tensor,
+    targets: &Tensor,
+    input_lengths: &[i64],
+    target_lengths: &[i64],
+    neg_log_likelihood: &Tensor,
+    log_alpha: &Tensor,
+    blank: i64,
+    zero_infinity: bool,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad, log_probs, targets, neg_log_likelihood, log_alpha]);
+    ctc_loss_backward_call(
+        ks,
+        grad,
+        log_probs,
+        targets,
+        input_lengths,
+        target_lengths,
+        neg_log_likelihood,
+        log_alpha,
+        blank,
+        zero_infinity,
+    )
+}
+
+struct CtcLossBackwardBoxed;
+
+impl BoxedOp for CtcLossBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CTC_LOSS_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CTC_LOSS_BACKWARD_SCHEMA, bound);
+        let grad = u.tensor()?;
+        let log_probs = u.tensor()?;
+        let targets = u.tensor()?;
+        let input_lengths = u.int_list()?;
+        let target_lengths = u.int_list()?;
+        let neg_log_likelihood = u.tensor()?;
+        let log_alpha = u.tensor()?;
+        let blank = u.int()?;
+        let zero_infinity = u.bool()?;
+        let r = _ctc_loss_backward(
+            &grad,
+            &log_probs,
+            &targets,
+            &input_lengths,
+            &target_lengths,
+            &neg_log_likelihood,
+            &log_alpha,
+            blank,
+            zero_infinity,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::ctc_loss.IntList
+
+/// Schema of `aten::ctc_loss.IntList`.
+pub static CTC_LOSS_INT_LIST_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ctc_loss",
+    overload: "IntList",
+    signature: "ctc_loss.IntList(Tensor log_probs, Tensor targets, int[] input_lengths, int[] target_lengths, int blank=0, int reduction=1, bool zero_infinity=False) -> Tensor",
+    args: &[
+        Arg { name: "log_probs", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "targets", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input_lengths", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target_lengths", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "blank", ty: ArgType::Int, default: Some(DefaultValue::Int(0)), kwarg_only: false, is_write: false },
+        Arg { name: "reduction", ty: ArgType::Int, default: Some(DefaultValue::Int(1)), kwarg_only: false, is_write: false },
+        Arg { name: "zero_infinity", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::ctc_loss.IntList`.
+pub type CtcLossIntListFn = fn(DispatchKeySet, &Tensor, &Tensor, &[i64], &[i64], i64, i64, bool) -> Result<Tensor>;
+
+fn ctc_loss_int_list_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    log_probs: &Tensor,
+    targets: &Tensor,
+    input_lengths: &[i64],
+    target_lengths: &[i64],
+    blank: i64,
+    reduction: i64,
+    zero_infinity: bool,
+) -> Result<Tensor> {
+    crate::composite_loss::ctc_loss(
+        log_probs,
+        targets,
+        input_lengths,
+        target_lengths,
+        blank,
+        reduction,
+        zero_infinity,
+    )
+}
+
+/// Dispatch entry of `aten::ctc_loss.IntList`.
+pub static CTC_LOSS_INT_LIST: Op<CtcLossIntListFn> = Op::new(
+    &CTC_LOSS_INT_LIST_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(ctc_loss_int_list_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::ctc_loss.IntList` through the dispatcher with explicit keys.
+pub fn ctc_loss_int_list_call(
+    ks: DispatchKeySet,
+    log_probs: &Tensor,
+    targets: &Tensor,
+    input_lengths: &[i64],
+    target_lengths: &[i64],
+    blank: i64,
+    reduction: i64,
+    zero_infinity: bool,
+) -> Result<Tensor> {
+    match CTC_LOSS_INT_LIST.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            log_probs,
+            targets,
+            input_lengths,
+            target_lengths,
+            blank,
+            reduction,
+            zero_infinity,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(log_probs.clone()),
+                Value::Tensor(targets.clone()),
+                Value::IntList(input_lengths.to_vec()),
+                Value::IntList(target_lengths.to_vec()),
+                Value::Int(blank),
+                Value::Int(reduction),
+                Value::Bool(zero_infinity),
+            ];
+            fallback(&CTC_LOSS_INT_LIST_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::ctc_loss.IntList",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The CTC loss of `log_probs` (`[T, N, C]` or unbatched `[T, C]`) against padded or concatenated `targets`; mean divides each sample's loss by its target length before averaging; `zero_infinity` zeroes impossible alignments.
+///
+/// `aten::ctc_loss.IntList`: `ctc_loss.IntList(Tensor log_probs, Tensor targets, int[] input_lengths, int[] target_lengths, int blank=0, int reduction=1, bool zero_infinity=False) -> Tensor`
+pub fn ctc_loss(
+    log_probs: &Tensor,
+    targets: &Tensor,
+    input_lengths: &[i64],
+    target_lengths: &[i64],
+    blank: i64,
+    reduction: i64,
+    zero_infinity: bool,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[log_probs, targets]);
+    ctc_loss_int_list_call(
+        ks,
+        log_probs,
+        targets,
+        input_lengths,
+        target_lengths,
+        blank,
+        reduction,
+        zero_infinity,
+    )
+}
+
+struct CtcLossIntListBoxed;
+
+impl BoxedOp for CtcLossIntListBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CTC_LOSS_INT_LIST_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CTC_LOSS_INT_LIST_SCHEMA, bound);
+        let log_probs = u.tensor()?;
+        let targets = u.tensor()?;
+        let input_lengths = u.int_list()?;
+        let target_lengths = u.int_list()?;
+        let blank = u.int()?;
+        let reduction = u.int()?;
+        let zero_infinity = u.bool()?;
+        let r = ctc_loss(
+            &log_probs,
+            &targets,
+            &input_lengths,
+            &target_lengths,
+            blank,
+            reduction,
+            zero_infinity,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::ctc_loss.Tensor
+
+/// Schema of `aten::ctc_loss.Tensor`.
+pub static CTC_LOSS_TENSOR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::ctc_loss",
+    overload: "Tensor",
+    signature: "ctc_loss.Tensor(Tensor log_probs, Tensor targets, Tensor input_lengths, Tensor target_lengths, int blank=0, int reduction=1, bool zero_infinity=False) -> Tensor",
+    args: &[
+        Arg { name: "log_probs", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "targets", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input_lengths", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target_lengths", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "blank", ty: ArgType::Int, default: Some(DefaultValue::Int(0)), kwarg_only: false, is_write: false },
+        Arg { name: "reduction", ty: ArgType::Int, default: Some(DefaultValue::Int(1)), kwarg_only: false, is_write: false },
+        Arg { name: "zero_infinity", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::ctc_loss.Tensor`.
+pub type CtcLossTensorFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, &Tensor, i64, i64, bool) -> Result<Tensor>;
+
+fn ctc_loss_tensor_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    log_probs: &Tensor,
+    targets: &Tensor,
+    input_lengths: &Tensor,
+    target_lengths: &Tensor,
+    blank: i64,
+    reduction: i64,
+    zero_infinity: bool,
+) -> Result<Tensor> {
+    crate::composite_loss::ctc_loss_tensor(
+        log_probs,
+        targets,
+        input_lengths,
+        target_lengths,
+        blank,
+        reduction,
+        zero_infinity,
+    )
+}
+
+/// Dispatch entry of `aten::ctc_loss.Tensor`.
+pub static CTC_LOSS_TENSOR: Op<CtcLossTensorFn> = Op::new(
+    &CTC_LOSS_TENSOR_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(ctc_loss_tensor_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::ctc_loss.Tensor` through the dispatcher with explicit keys.
+pub fn ctc_loss_tensor_call(
+    ks: DispatchKeySet,
+    log_probs: &Tensor,
+    targets: &Tensor,
+    input_lengths: &Tensor,
+    target_lengths: &Tensor,
+    blank: i64,
+    reduction: i64,
+    zero_infinity: bool,
+) -> Result<Tensor> {
+    match CTC_LOSS_TENSOR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            log_probs,
+            targets,
+            input_lengths,
+            target_lengths,
+            blank,
+            reduction,
+            zero_infinity,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(log_probs.clone()),
+                Value::Tensor(targets.clone()),
+                Value::Tensor(input_lengths.clone()),
+                Value::Tensor(target_lengths.clone()),
+                Value::Int(blank),
+                Value::Int(reduction),
+                Value::Bool(zero_infinity),
+            ];
+            fallback(&CTC_LOSS_TENSOR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::ctc_loss.Tensor",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `ctc_loss.IntList` with the lengths given as integer tensors.
+///
+/// `aten::ctc_loss.Tensor`: `ctc_loss.Tensor(Tensor log_probs, Tensor targets, Tensor input_lengths, Tensor target_lengths, int blank=0, int reduction=1, bool zero_infinity=False) -> Tensor`
+pub fn ctc_loss_tensor(
+    log_probs: &Tensor,
+    targets: &Tensor,
+    input_lengths: &Tensor,
+    target_lengths: &Tensor,
+    blank: i64,
+    reduction: i64,
+    zero_infinity: bool,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[log_probs, targets, input_lengths, target_lengths]);
+    ctc_loss_tensor_call(
+        ks,
+        log_probs,
+        targets,
+        input_lengths,
+        target_lengths,
+        blank,
+        reduction,
+        zero_infinity,
+    )
+}
+
+struct CtcLossTensorBoxed;
+
+impl BoxedOp for CtcLossTensorBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CTC_LOSS_TENSOR_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CTC_LOSS_TENSOR_SCHEMA, bound);
+        let log_probs = u.tensor()?;
+        let targets = u.tensor()?;
+        let input_lengths = u.tensor()?;
+        let target_lengths = u.tensor()?;
+        let blank = u.int()?;
+        let reduction = u.int()?;
+        let zero_infinity = u.bool()?;
+        let r = ctc_loss_tensor(
+            &log_probs,
+            &targets,
+            &input_lengths,
+            &target_lengths,
+            blank,
+            reduction,
+            zero_infinity,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -85145,4 +91085,45 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &PreluBoxed,
     &PreluKernelBoxed,
     &PreluKernelBackwardBoxed,
+    &NllLossForwardBoxed,
+    &NllLossBackwardBoxed,
+    &NllLossBackwardGradInputBoxed,
+    &NllLoss2dForwardBoxed,
+    &NllLoss2dBackwardBoxed,
+    &NllLoss2dBackwardGradInputBoxed,
+    &NllLossBoxed,
+    &NllLossOutBoxed,
+    &NllLoss2dBoxed,
+    &NllLoss2dOutBoxed,
+    &NllLossNdBoxed,
+    &CrossEntropyLossBoxed,
+    &MseLossBoxed,
+    &MseLossOutBoxed,
+    &MseLossBackwardBoxed,
+    &MseLossBackwardGradInputBoxed,
+    &L1LossBoxed,
+    &SmoothL1LossBoxed,
+    &SmoothL1LossOutBoxed,
+    &SmoothL1LossBackwardBoxed,
+    &SmoothL1LossBackwardGradInputBoxed,
+    &HuberLossBoxed,
+    &HuberLossOutBoxed,
+    &HuberLossBackwardBoxed,
+    &HuberLossBackwardOutBoxed,
+    &BinaryCrossEntropyBoxed,
+    &BinaryCrossEntropyOutBoxed,
+    &BinaryCrossEntropyBackwardBoxed,
+    &BinaryCrossEntropyBackwardGradInputBoxed,
+    &BinaryCrossEntropyWithLogitsBoxed,
+    &BinaryCrossEntropyWithLogitsOutBoxed,
+    &KlDivBoxed,
+    &MarginRankingLossBoxed,
+    &HingeEmbeddingLossBoxed,
+    &CosineEmbeddingLossBoxed,
+    &TripletMarginLossBoxed,
+    &PoissonNllLossBoxed,
+    &CtcLossBoxed,
+    &CtcLossBackwardBoxed,
+    &CtcLossIntListBoxed,
+    &CtcLossTensorBoxed,
 ];

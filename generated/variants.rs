@@ -3017,3 +3017,204 @@ pub fn glu_backward_grad_input(grad_output: &Tensor, self_: &Tensor, dim: i64, g
         &result,
     )
 }
+
+/// Kernel of `aten::nll_loss_backward.grad_input`: `aten::nll_loss_backward`, then written into `grad_input`.
+pub fn nll_loss_backward_grad_input(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    total_weight: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::nll_loss_backward(
+        grad_output,
+        self_,
+        target,
+        weight,
+        reduction,
+        ignore_index,
+        total_weight,
+    )?;
+    crate::variants::write_out(
+        "aten::nll_loss_backward.grad_input",
+        grad_input,
+        &[grad_output, self_, target, total_weight],
+        &result,
+    )
+}
+
+/// Kernel of `aten::nll_loss2d_backward.grad_input`: `aten::nll_loss2d_backward`, then written into `grad_input`.
+pub fn nll_loss2d_backward_grad_input(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    total_weight: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::nll_loss2d_backward(
+        grad_output,
+        self_,
+        target,
+        weight,
+        reduction,
+        ignore_index,
+        total_weight,
+    )?;
+    crate::variants::write_out(
+        "aten::nll_loss2d_backward.grad_input",
+        grad_input,
+        &[grad_output, self_, target, total_weight],
+        &result,
+    )
+}
+
+/// Kernel of `aten::nll_loss.out`: `aten::nll_loss`, then written into `out`.
+pub fn nll_loss_out(
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::nll_loss(self_, target, weight, reduction, ignore_index)?;
+    crate::variants::write_out("aten::nll_loss.out", out, &[self_, target], &result)
+}
+
+/// Kernel of `aten::nll_loss2d.out`: `aten::nll_loss2d`, then written into `out`.
+pub fn nll_loss2d_out(
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::nll_loss2d(self_, target, weight, reduction, ignore_index)?;
+    crate::variants::write_out("aten::nll_loss2d.out", out, &[self_, target], &result)
+}
+
+/// Kernel of `aten::mse_loss.out`: `aten::mse_loss`, then written into `out`.
+pub fn mse_loss_out(self_: &Tensor, target: &Tensor, reduction: i64, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::mse_loss(self_, target, reduction)?;
+    crate::variants::write_out("aten::mse_loss.out", out, &[self_, target], &result)
+}
+
+/// Kernel of `aten::mse_loss_backward.grad_input`: `aten::mse_loss_backward`, then written into `grad_input`.
+pub fn mse_loss_backward_grad_input(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::mse_loss_backward(grad_output, self_, target, reduction)?;
+    crate::variants::write_out(
+        "aten::mse_loss_backward.grad_input",
+        grad_input,
+        &[grad_output, self_, target],
+        &result,
+    )
+}
+
+/// Kernel of `aten::smooth_l1_loss.out`: `aten::smooth_l1_loss`, then written into `out`.
+pub fn smooth_l1_loss_out(self_: &Tensor, target: &Tensor, reduction: i64, beta: f64, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::smooth_l1_loss(self_, target, reduction, beta)?;
+    crate::variants::write_out("aten::smooth_l1_loss.out", out, &[self_, target], &result)
+}
+
+/// Kernel of `aten::smooth_l1_loss_backward.grad_input`: `aten::smooth_l1_loss_backward`, then written into `grad_input`.
+pub fn smooth_l1_loss_backward_grad_input(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    beta: f64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::smooth_l1_loss_backward(grad_output, self_, target, reduction, beta)?;
+    crate::variants::write_out(
+        "aten::smooth_l1_loss_backward.grad_input",
+        grad_input,
+        &[grad_output, self_, target],
+        &result,
+    )
+}
+
+/// Kernel of `aten::huber_loss.out`: `aten::huber_loss`, then written into `out`.
+pub fn huber_loss_out(self_: &Tensor, target: &Tensor, reduction: i64, delta: f64, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::huber_loss(self_, target, reduction, delta)?;
+    crate::variants::write_out("aten::huber_loss.out", out, &[self_, target], &result)
+}
+
+/// Kernel of `aten::huber_loss_backward.out`: `aten::huber_loss_backward`, then written into `grad_input`.
+pub fn huber_loss_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    reduction: i64,
+    delta: f64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::huber_loss_backward(grad_output, self_, target, reduction, delta)?;
+    crate::variants::write_out(
+        "aten::huber_loss_backward.out",
+        grad_input,
+        &[grad_output, self_, target],
+        &result,
+    )
+}
+
+/// Kernel of `aten::binary_cross_entropy.out`: `aten::binary_cross_entropy`, then written into `out`.
+pub fn binary_cross_entropy_out(
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::binary_cross_entropy(self_, target, weight, reduction)?;
+    crate::variants::write_out("aten::binary_cross_entropy.out", out, &[self_, target], &result)
+}
+
+/// Kernel of `aten::binary_cross_entropy_backward.grad_input`: `aten::binary_cross_entropy_backward`, then written into `grad_input`.
+pub fn binary_cross_entropy_backward_grad_input(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::binary_cross_entropy_backward(grad_output, self_, target, weight, reduction)?;
+    crate::variants::write_out(
+        "aten::binary_cross_entropy_backward.grad_input",
+        grad_input,
+        &[grad_output, self_, target],
+        &result,
+    )
+}
+
+/// Kernel of `aten::binary_cross_entropy_with_logits.out`: `aten::binary_cross_entropy_with_logits`, then written into `out`.
+pub fn binary_cross_entropy_with_logits_out(
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    pos_weight: Option<&Tensor>,
+    reduction: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::binary_cross_entropy_with_logits(self_, target, weight, pos_weight, reduction)?;
+    crate::variants::write_out(
+        "aten::binary_cross_entropy_with_logits.out",
+        out,
+        &[self_, target],
+        &result,
+    )
+}

@@ -1494,3 +1494,10 @@ pub fn grid_sampler_2d_backward_of(
 }
 
 pub use crate::activation_helpers::*;
+
+/// Backward-formula helpers of the loss family.
+pub use crate::composite_loss::{
+    bce_double_backward, bce_double_backward_grad_output, bce_double_backward_target, bce_logits_backward,
+    bce_logits_target_backward, bce_target_backward, huber_double_backward, scaled_by_reduction,
+    smooth_l1_double_backward,
+};

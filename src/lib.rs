@@ -25,6 +25,7 @@ pub mod composite_dropout;
 pub mod composite_einsum;
 pub mod composite_index;
 pub mod composite_linalg;
+pub mod composite_loss;
 pub mod composite_pointwise;
 pub mod composite_reduce;
 pub mod composite_upsample;

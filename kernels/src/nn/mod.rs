@@ -10,11 +10,13 @@
 //! float64) and rounded once into the output.
 
 pub mod conv;
+pub mod ctc;
 pub mod distance;
 pub mod embedding;
 pub mod embedding_bag;
 pub mod fold;
 pub mod grid_sample;
+pub mod loss;
 pub mod maxpool;
 pub mod norm;
 pub mod pad;

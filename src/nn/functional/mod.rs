@@ -32,3 +32,5 @@ mod reduction;
 pub use activation::*;
 pub use dropout::*;
 pub use reduction::Reduction;
+mod loss;
+pub use loss::*;
