@@ -28,3 +28,19 @@
 mod reduction;
 
 pub use reduction::Reduction;
+mod conv;
+pub use conv::*;
+mod linear;
+pub use linear::*;
+mod normalization;
+pub use normalization::*;
+mod pooling;
+pub use pooling::*;
+mod attention;
+pub use attention::*;
+mod distance;
+pub use distance::*;
+mod sparse;
+pub use sparse::*;
+mod vision;
+pub use vision::*;
