@@ -65139,6 +65139,233 @@ impl BoxedOp for EmbeddingRenormInplaceBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::adaptive_max_pool2d
+
+/// Schema of `aten::adaptive_max_pool2d`.
+pub static ADAPTIVE_MAX_POOL2D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::adaptive_max_pool2d",
+    overload: "",
+    signature: "adaptive_max_pool2d(Tensor self, int[2] output_size) -> (Tensor, Tensor)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "output_size",
+            ty: ArgType::IntList(2),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[
+        Ret {
+            name: "",
+            ty: ArgType::Tensor,
+        },
+        Ret {
+            name: "",
+            ty: ArgType::Tensor,
+        },
+    ],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::adaptive_max_pool2d`.
+pub type AdaptiveMaxPool2dFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<(Tensor, Tensor)>;
+
+fn adaptive_max_pool2d_cpu(_ks: DispatchKeySet, self_: &Tensor, output_size: &[i64]) -> Result<(Tensor, Tensor)> {
+    ft_kernels::nn::pool::adaptive_max_pool2d(self_, output_size)
+}
+
+/// Dispatch entry of `aten::adaptive_max_pool2d`.
+pub static ADAPTIVE_MAX_POOL2D: Op<AdaptiveMaxPool2dFn> = Op::new(
+    &ADAPTIVE_MAX_POOL2D_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(adaptive_max_pool2d_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::adaptive_max_pool2d_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::adaptive_max_pool2d` through the dispatcher with explicit keys.
+pub fn adaptive_max_pool2d_call(ks: DispatchKeySet, self_: &Tensor, output_size: &[i64]) -> Result<(Tensor, Tensor)> {
+    match ADAPTIVE_MAX_POOL2D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, output_size),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(output_size.to_vec())];
+            fallback(&ADAPTIVE_MAX_POOL2D_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::adaptive_max_pool2d",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// Maximum of each adaptive window of the last two dims (output `o` of `m` covers `floor(o*n/m)..ceil((o+1)*n/m)`) and its index `h * W + w` in the input plane; NaN wins.
+///
+/// `aten::adaptive_max_pool2d`: `adaptive_max_pool2d(Tensor self, int[2] output_size) -> (Tensor, Tensor)`
+pub fn adaptive_max_pool2d(self_: &Tensor, output_size: &[i64]) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_]);
+    adaptive_max_pool2d_call(ks, self_, output_size)
+}
+
+struct AdaptiveMaxPool2dBoxed;
+
+impl BoxedOp for AdaptiveMaxPool2dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADAPTIVE_MAX_POOL2D_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADAPTIVE_MAX_POOL2D_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let output_size = u.int_list()?;
+        let r = adaptive_max_pool2d(&self_, &output_size)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::adaptive_max_pool2d_backward
+
+/// Schema of `aten::adaptive_max_pool2d_backward`.
+pub static ADAPTIVE_MAX_POOL2D_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::adaptive_max_pool2d_backward",
+    overload: "",
+    signature: "adaptive_max_pool2d_backward(Tensor grad_output, Tensor self, Tensor indices) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "indices",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::adaptive_max_pool2d_backward`.
+pub type AdaptiveMaxPool2dBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn adaptive_max_pool2d_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    indices: &Tensor,
+) -> Result<Tensor> {
+    ft_kernels::nn::pool::adaptive_max_pool2d_backward(grad_output, self_, indices)
+}
+
+/// Dispatch entry of `aten::adaptive_max_pool2d_backward`.
+pub static ADAPTIVE_MAX_POOL2D_BACKWARD: Op<AdaptiveMaxPool2dBackwardFn> = Op::new(
+    &ADAPTIVE_MAX_POOL2D_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(adaptive_max_pool2d_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::adaptive_max_pool2d_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::adaptive_max_pool2d_backward` through the dispatcher with explicit keys.
+pub fn adaptive_max_pool2d_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    indices: &Tensor,
+) -> Result<Tensor> {
+    match ADAPTIVE_MAX_POOL2D_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, indices),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Tensor(indices.clone()),
+            ];
+            fallback(&ADAPTIVE_MAX_POOL2D_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::adaptive_max_pool2d_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The gradient of `adaptive_max_pool2d`: each `grad_output` element added at its window's maximum (`indices`) in a zero tensor shaped like `self`.
+///
+/// `aten::adaptive_max_pool2d_backward`: `adaptive_max_pool2d_backward(Tensor grad_output, Tensor self, Tensor indices) -> Tensor`
+pub fn adaptive_max_pool2d_backward(grad_output: &Tensor, self_: &Tensor, indices: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, indices]);
+    adaptive_max_pool2d_backward_call(ks, grad_output, self_, indices)
+}
+
+struct AdaptiveMaxPool2dBackwardBoxed;
+
+impl BoxedOp for AdaptiveMaxPool2dBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADAPTIVE_MAX_POOL2D_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADAPTIVE_MAX_POOL2D_BACKWARD_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let indices = u.tensor()?;
+        let r = adaptive_max_pool2d_backward(&grad_output, &self_, &indices)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -65702,4 +65929,6 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &ScaledDotProductAttentionMathBoxed,
     &ScaledDotProductAttentionBoxed,
     &EmbeddingRenormInplaceBoxed,
+    &AdaptiveMaxPool2dBoxed,
+    &AdaptiveMaxPool2dBackwardBoxed,
 ];

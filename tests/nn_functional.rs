@@ -340,6 +340,15 @@ fn pooling_cases() -> Vec<(&'static str, Case)> {
         ("adaptive_avg_pool1d_sizes", |v| {
             one(F::adaptive_avg_pool1d(v.t("x"), [4]))
         }),
+        ("adaptive_max_pool2d_sizes", |v| {
+            one(F::adaptive_max_pool2d(v.t("x"), [3, 4]))
+        }),
+        ("adaptive_max_pool2d_return_indices", |v| {
+            two(F::adaptive_max_pool2d_with_indices(v.t("x"), [2, 2]))
+        }),
+        ("err_adaptive_max_pool2d_empty", |v| {
+            one(F::adaptive_max_pool2d(v.t("x"), [2, 2]))
+        }),
     ]
 }
 

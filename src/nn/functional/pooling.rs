@@ -268,3 +268,31 @@ pub fn adaptive_avg_pool1d(input: &Tensor, output_size: [i64; 1]) -> Result<Tens
 pub fn adaptive_avg_pool2d(input: &Tensor, output_size: [i64; 2]) -> Result<Tensor> {
     crate::composite_nn::adaptive_avg_pool2d(input, &output_size)
 }
+
+/// `F.adaptive_max_pool2d`: maximum over `output_size` adaptive windows of
+/// the last two dims.
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// use frankentorch::nn::functional as F;
+/// let x = ops::ones(&[2, 3, 7, 5]).unwrap();
+/// assert_eq!(F::adaptive_max_pool2d(&x, [2, 3]).unwrap().sizes(), &[2, 3, 2, 3]);
+/// ```
+pub fn adaptive_max_pool2d(input: &Tensor, output_size: [i64; 2]) -> Result<Tensor> {
+    ops::adaptive_max_pool2d(input, &output_size).map(|(v, _)| v)
+}
+
+/// `F.adaptive_max_pool2d(..., return_indices=True)` (also
+/// `F.adaptive_max_pool2d_with_indices`): the maxima and their flat
+/// positions `h * W + w` in the input plane.
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// use frankentorch::nn::functional as F;
+/// let x = Tensor::from_vec(vec![1.0f32, 5.0, 2.0, 0.0], &[1, 2, 2]).unwrap();
+/// let (v, i) = F::adaptive_max_pool2d_with_indices(&x, [1, 1]).unwrap();
+/// assert_eq!((v.to_vec::<f32>().unwrap(), i.to_vec::<i64>().unwrap()), (vec![5.0], vec![1]));
+/// ```
+pub fn adaptive_max_pool2d_with_indices(input: &Tensor, output_size: [i64; 2]) -> Result<(Tensor, Tensor)> {
+    ops::adaptive_max_pool2d(input, &output_size)
+}

@@ -115,6 +115,9 @@ CASES = [
     dict(name="adaptive_avg_pool2d_sizes", inputs=X2, call="F.adaptive_avg_pool2d(x, (3, 4))", grad=["x"]),
     dict(name="adaptive_avg_pool2d_one", inputs=X2, call="F.adaptive_avg_pool2d(x, 1)", grad=["x"]),
     dict(name="adaptive_avg_pool1d_sizes", inputs=X1, call="F.adaptive_avg_pool1d(x, 4)", grad=["x"]),
+    dict(name="adaptive_max_pool2d_sizes", inputs=X2, call="F.adaptive_max_pool2d(x, (3, 4))", grad=["x"]),
+    dict(name="adaptive_max_pool2d_return_indices", inputs=X2, call="F.adaptive_max_pool2d(x, 2, return_indices=True)", grad=["x"]),
+    dict(name="err_adaptive_max_pool2d_empty", inputs={"x": "R(1, 0, 4)"}, call="F.adaptive_max_pool2d(x, 2)", error="ShapeMismatch", msg="non-zero size for non-batch dimensions"),
     # ------------------------------------------------------ normalization
     dict(name="batch_norm_train_running", inputs={"x": "R(4, 3, 5)", "rm": "R(3)", "rv": "P(3)", "g": "R(3)", "b": "R(3)"}, call="F.batch_norm(x, rm, rv, g, b, training=True, momentum=0.3)", grad=["x", "g", "b"], after=["rm", "rv"]),
     dict(name="batch_norm_train_no_stats", inputs={"x": "R(4, 3, 2, 2)"}, call="F.batch_norm(x, None, None, training=True, eps=1e-3)", grad=["x"]),
