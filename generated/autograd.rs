@@ -8071,6 +8071,137 @@ impl BackwardFn for CtcLossBackward0 {
     }
 }
 
+/// Backward of `aten::replication_pad1d`.
+pub struct ReplicationPad1dBackward0 {
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ReplicationPad1dBackward0 {
+    fn name(&self) -> String {
+        "ReplicationPad1dBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::replication_pad1d_backward(&grad, &self_, &self.padding_)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::replication_pad1d_backward`.
+pub struct ReplicationPad1dBackwardBackward0 {
+    padding_: Vec<i64>,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for ReplicationPad1dBackwardBackward0 {
+    fn name(&self) -> String {
+        "ReplicationPad1dBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::ops::replication_pad1d(&grad, &self.padding_)?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+    }
+}
+
+/// Backward of `aten::adaptive_max_pool2d`.
+pub struct AdaptiveMaxPool2dBackward0 {
+    self_: SavedVariable,
+    result1_: SavedVariable,
+}
+
+impl BackwardFn for AdaptiveMaxPool2dBackward0 {
+    fn name(&self) -> String {
+        "AdaptiveMaxPool2dBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 1];
+        if grads.iter().all(Option::is_none) {
+            return Ok(out);
+        }
+        let grad = crate::autograd_helpers::grad_or_zeros(ctx, grads, 0)?;
+        let needs_self_ = ctx.needs(0);
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        let result1 = self.result1_.unpack(Some(ctx.node))?;
+        if needs_self_ {
+            out[0] = Some(crate::ops::adaptive_max_pool2d_backward(&grad, &self_, &result1)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.self_.release();
+        self.result1_.release();
+    }
+}
+
+/// Backward of `aten::adaptive_max_pool2d_backward`.
+pub struct AdaptiveMaxPool2dBackwardBackward0 {
+    indices_: SavedVariable,
+    self_: SavedVariable,
+}
+
+impl BackwardFn for AdaptiveMaxPool2dBackwardBackward0 {
+    fn name(&self) -> String {
+        "AdaptiveMaxPool2dBackwardBackward0".to_string()
+    }
+
+    fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
+        let mut out: Grads = vec![None; 2];
+        let Some(grad) = grads.first().cloned().flatten() else {
+            return Ok(out);
+        };
+        let needs_grad_output = ctx.needs(0);
+        let needs_self_ = ctx.needs(1);
+        let indices = self.indices_.unpack(Some(ctx.node))?;
+        let self_ = self.self_.unpack(Some(ctx.node))?;
+        if needs_grad_output {
+            out[0] = Some(crate::autograd_helpers::max_pool_double_backward(
+                &grad, &indices, 2i64,
+            )?);
+        }
+        if needs_self_ {
+            out[1] = Some(crate::ops::zeros_like_full(&self_, None, None, None, None, None)?);
+        }
+        Ok(out)
+    }
+
+    fn release_variables(&self) {
+        self.indices_.release();
+        self.self_.release();
+    }
+}
+
 /// Autograd kernel of `aten::add.Tensor`: records `AddBackward0` when an input requires grad.
 pub(crate) fn add_tensor_autograd(ks: DispatchKeySet, self_: &Tensor, other: &Tensor, alpha: Scalar) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_, other]);
@@ -22531,6 +22662,140 @@ pub(crate) fn ctc_loss_autograd(
             next_edges,
         );
         set_history(&result.0, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::replication_pad1d`: records `ReplicationPad1dBackward0` when an input requires grad.
+pub(crate) fn replication_pad1d_autograd(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((padding.to_vec(), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        replication_pad1d_call(ks.below(DispatchKey::AutogradCPU), self_, padding)?
+    };
+    if let Some((pre_padding_, pre_self_)) = saved {
+        let node = Node::new(
+            ReplicationPad1dBackward0 {
+                padding_: pre_padding_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::replication_pad1d_backward`: records `ReplicationPad1dBackwardBackward0` when an input requires grad.
+pub(crate) fn replication_pad1d_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((padding.to_vec(), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        replication_pad1d_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, padding)?
+    };
+    if let Some((pre_padding_, pre_self_)) = saved {
+        let node = Node::new(
+            ReplicationPad1dBackwardBackward0 {
+                padding_: pre_padding_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::adaptive_max_pool2d`: records `AdaptiveMaxPool2dBackward0` when an input requires grad.
+pub(crate) fn adaptive_max_pool2d_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+) -> Result<(Tensor, Tensor)> {
+    let requires_grad = compute_requires_grad(&[self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(self_, false),))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        adaptive_max_pool2d_call(ks.below(DispatchKey::AutogradCPU), self_, output_size)?
+    };
+    if let Some((pre_self_,)) = saved {
+        let node = Node::new(
+            AdaptiveMaxPool2dBackward0 {
+                self_: pre_self_,
+                result1_: SavedVariable::new(&result.1, false),
+            },
+            next_edges,
+        );
+        set_history(&result.0, &node);
+    }
+    Ok(result)
+}
+
+/// Autograd kernel of `aten::adaptive_max_pool2d_backward`: records `AdaptiveMaxPool2dBackwardBackward0` when an input requires grad.
+pub(crate) fn adaptive_max_pool2d_backward_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    indices: &Tensor,
+) -> Result<Tensor> {
+    let requires_grad = compute_requires_grad(&[grad_output, self_]);
+    let next_edges = if requires_grad {
+        collect_next_edges(&[grad_output, self_])
+    } else {
+        Vec::new()
+    };
+    let saved = if requires_grad {
+        Some((SavedVariable::new(indices, false), SavedVariable::new(self_, false)))
+    } else {
+        None
+    };
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        adaptive_max_pool2d_backward_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, indices)?
+    };
+    if let Some((pre_indices_, pre_self_)) = saved {
+        let node = Node::new(
+            AdaptiveMaxPool2dBackwardBackward0 {
+                indices_: pre_indices_,
+                self_: pre_self_,
+            },
+            next_edges,
+        );
+        set_history(&result, &node);
     }
     Ok(result)
 }

@@ -90389,6 +90389,4008 @@ impl BoxedOp for CtcLossTensorBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::conv1d
+
+/// Schema of `aten::conv1d`.
+pub static CONV1D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::conv1d",
+    overload: "",
+    signature: "conv1d(Tensor input, Tensor weight, Tensor? bias=None, SymInt[1] stride=[1], SymInt[1] padding=[0], SymInt[1] dilation=[1], SymInt groups=1) -> Tensor",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(1), default: Some(DefaultValue::IntList(&[1])), kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(1), default: Some(DefaultValue::IntList(&[0])), kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(1), default: Some(DefaultValue::IntList(&[1])), kwarg_only: false, is_write: false },
+        Arg { name: "groups", ty: ArgType::Int, default: Some(DefaultValue::Int(1)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::conv1d`.
+pub type Conv1dFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, Option<&Tensor>, &[i64], &[i64], &[i64], i64) -> Result<Tensor>;
+
+fn conv1d_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    groups: i64,
+) -> Result<Tensor> {
+    crate::composite_nn::conv1d(input, weight, bias, stride, padding, dilation, groups)
+}
+
+/// Dispatch entry of `aten::conv1d`.
+pub static CONV1D: Op<Conv1dFn> = Op::new(
+    &CONV1D_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(conv1d_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::conv1d` through the dispatcher with explicit keys.
+pub fn conv1d_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    groups: i64,
+) -> Result<Tensor> {
+    match CONV1D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, weight, bias, stride, padding, dilation, groups),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::Tensor(weight.clone()),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::Int(groups),
+            ];
+            fallback(&CONV1D_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::conv1d", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// 1-D convolution of `[N, C, L]` (or unbatched `[C, L]`) input with `weight` `[O, C/groups, K]`, through `convolution`.
+///
+/// `aten::conv1d`: `conv1d(Tensor input, Tensor weight, Tensor? bias=None, SymInt[1] stride=[1], SymInt[1] padding=[0], SymInt[1] dilation=[1], SymInt groups=1) -> Tensor`
+pub fn conv1d(
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    groups: i64,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input, weight];
+        ts.extend(bias);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    conv1d_call(ks, input, weight, bias, stride, padding, dilation, groups)
+}
+
+struct Conv1dBoxed;
+
+impl BoxedOp for Conv1dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CONV1D_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CONV1D_SCHEMA, bound);
+        let input = u.tensor()?;
+        let weight = u.tensor()?;
+        let bias = u.opt_tensor()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let dilation = u.int_list()?;
+        let groups = u.int()?;
+        let r = conv1d(&input, &weight, bias.as_ref(), &stride, &padding, &dilation, groups)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::conv2d
+
+/// Schema of `aten::conv2d`.
+pub static CONV2D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::conv2d",
+    overload: "",
+    signature: "conv2d(Tensor input, Tensor weight, Tensor? bias=None, SymInt[2] stride=[1, 1], SymInt[2] padding=[0, 0], SymInt[2] dilation=[1, 1], SymInt groups=1) -> Tensor",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[1, 1])), kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[0, 0])), kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[1, 1])), kwarg_only: false, is_write: false },
+        Arg { name: "groups", ty: ArgType::Int, default: Some(DefaultValue::Int(1)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::conv2d`.
+pub type Conv2dFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, Option<&Tensor>, &[i64], &[i64], &[i64], i64) -> Result<Tensor>;
+
+fn conv2d_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    groups: i64,
+) -> Result<Tensor> {
+    crate::composite_nn::conv2d(input, weight, bias, stride, padding, dilation, groups)
+}
+
+/// Dispatch entry of `aten::conv2d`.
+pub static CONV2D: Op<Conv2dFn> = Op::new(
+    &CONV2D_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(conv2d_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::conv2d` through the dispatcher with explicit keys.
+pub fn conv2d_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    groups: i64,
+) -> Result<Tensor> {
+    match CONV2D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, weight, bias, stride, padding, dilation, groups),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::Tensor(weight.clone()),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::Int(groups),
+            ];
+            fallback(&CONV2D_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::conv2d", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// 2-D convolution of `[N, C, H, W]` (or unbatched `[C, H, W]`) input with `weight` `[O, C/groups, kH, kW]`, through `convolution`.
+///
+/// `aten::conv2d`: `conv2d(Tensor input, Tensor weight, Tensor? bias=None, SymInt[2] stride=[1, 1], SymInt[2] padding=[0, 0], SymInt[2] dilation=[1, 1], SymInt groups=1) -> Tensor`
+pub fn conv2d(
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    groups: i64,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input, weight];
+        ts.extend(bias);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    conv2d_call(ks, input, weight, bias, stride, padding, dilation, groups)
+}
+
+struct Conv2dBoxed;
+
+impl BoxedOp for Conv2dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CONV2D_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CONV2D_SCHEMA, bound);
+        let input = u.tensor()?;
+        let weight = u.tensor()?;
+        let bias = u.opt_tensor()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let dilation = u.int_list()?;
+        let groups = u.int()?;
+        let r = conv2d(&input, &weight, bias.as_ref(), &stride, &padding, &dilation, groups)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::conv1d.padding
+
+/// Schema of `aten::conv1d.padding`.
+pub static CONV1D_PADDING_SCHEMA: OpSchema = OpSchema {
+    name: "aten::conv1d",
+    overload: "padding",
+    signature: "conv1d.padding(Tensor input, Tensor weight, Tensor? bias=None, SymInt[1] stride=[1], str padding='valid', SymInt[1] dilation=[1], SymInt groups=1) -> Tensor",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(1), default: Some(DefaultValue::IntList(&[1])), kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::Str, default: Some(DefaultValue::Str("valid")), kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(1), default: Some(DefaultValue::IntList(&[1])), kwarg_only: false, is_write: false },
+        Arg { name: "groups", ty: ArgType::Int, default: Some(DefaultValue::Int(1)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::conv1d.padding`.
+pub type Conv1dPaddingFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, Option<&Tensor>, &[i64], &str, &[i64], i64) -> Result<Tensor>;
+
+fn conv1d_padding_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &str,
+    dilation: &[i64],
+    groups: i64,
+) -> Result<Tensor> {
+    crate::composite_nn::conv1d_padding(input, weight, bias, stride, padding, dilation, groups)
+}
+
+/// Dispatch entry of `aten::conv1d.padding`.
+pub static CONV1D_PADDING: Op<Conv1dPaddingFn> = Op::new(
+    &CONV1D_PADDING_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(conv1d_padding_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::conv1d.padding` through the dispatcher with explicit keys.
+pub fn conv1d_padding_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &str,
+    dilation: &[i64],
+    groups: i64,
+) -> Result<Tensor> {
+    match CONV1D_PADDING.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, weight, bias, stride, padding, dilation, groups),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::Tensor(weight.clone()),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::IntList(stride.to_vec()),
+                Value::Str(padding.to_string()),
+                Value::IntList(dilation.to_vec()),
+                Value::Int(groups),
+            ];
+            fallback(&CONV1D_PADDING_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::conv1d.padding",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `conv1d` with `padding` `"valid"` (none) or `"same"` (output length equals input length; an odd total padding puts the extra zero at the end).
+///
+/// `aten::conv1d.padding`: `conv1d.padding(Tensor input, Tensor weight, Tensor? bias=None, SymInt[1] stride=[1], str padding='valid', SymInt[1] dilation=[1], SymInt groups=1) -> Tensor`
+pub fn conv1d_padding(
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &str,
+    dilation: &[i64],
+    groups: i64,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input, weight];
+        ts.extend(bias);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    conv1d_padding_call(ks, input, weight, bias, stride, padding, dilation, groups)
+}
+
+struct Conv1dPaddingBoxed;
+
+impl BoxedOp for Conv1dPaddingBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CONV1D_PADDING_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CONV1D_PADDING_SCHEMA, bound);
+        let input = u.tensor()?;
+        let weight = u.tensor()?;
+        let bias = u.opt_tensor()?;
+        let stride = u.int_list()?;
+        let padding = u.str()?;
+        let dilation = u.int_list()?;
+        let groups = u.int()?;
+        let r = conv1d_padding(&input, &weight, bias.as_ref(), &stride, &padding, &dilation, groups)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::conv2d.padding
+
+/// Schema of `aten::conv2d.padding`.
+pub static CONV2D_PADDING_SCHEMA: OpSchema = OpSchema {
+    name: "aten::conv2d",
+    overload: "padding",
+    signature: "conv2d.padding(Tensor input, Tensor weight, Tensor? bias=None, SymInt[2] stride=[1, 1], str padding='valid', SymInt[2] dilation=[1, 1], SymInt groups=1) -> Tensor",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[1, 1])), kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::Str, default: Some(DefaultValue::Str("valid")), kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[1, 1])), kwarg_only: false, is_write: false },
+        Arg { name: "groups", ty: ArgType::Int, default: Some(DefaultValue::Int(1)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::conv2d.padding`.
+pub type Conv2dPaddingFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, Option<&Tensor>, &[i64], &str, &[i64], i64) -> Result<Tensor>;
+
+fn conv2d_padding_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &str,
+    dilation: &[i64],
+    groups: i64,
+) -> Result<Tensor> {
+    crate::composite_nn::conv2d_padding(input, weight, bias, stride, padding, dilation, groups)
+}
+
+/// Dispatch entry of `aten::conv2d.padding`.
+pub static CONV2D_PADDING: Op<Conv2dPaddingFn> = Op::new(
+    &CONV2D_PADDING_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(conv2d_padding_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::conv2d.padding` through the dispatcher with explicit keys.
+pub fn conv2d_padding_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &str,
+    dilation: &[i64],
+    groups: i64,
+) -> Result<Tensor> {
+    match CONV2D_PADDING.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, weight, bias, stride, padding, dilation, groups),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::Tensor(weight.clone()),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::IntList(stride.to_vec()),
+                Value::Str(padding.to_string()),
+                Value::IntList(dilation.to_vec()),
+                Value::Int(groups),
+            ];
+            fallback(&CONV2D_PADDING_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::conv2d.padding",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `conv2d` with `padding` `"valid"` (none) or `"same"` (output size equals input size; an odd total padding puts the extra zeros at the end).
+///
+/// `aten::conv2d.padding`: `conv2d.padding(Tensor input, Tensor weight, Tensor? bias=None, SymInt[2] stride=[1, 1], str padding='valid', SymInt[2] dilation=[1, 1], SymInt groups=1) -> Tensor`
+pub fn conv2d_padding(
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &str,
+    dilation: &[i64],
+    groups: i64,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input, weight];
+        ts.extend(bias);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    conv2d_padding_call(ks, input, weight, bias, stride, padding, dilation, groups)
+}
+
+struct Conv2dPaddingBoxed;
+
+impl BoxedOp for Conv2dPaddingBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CONV2D_PADDING_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CONV2D_PADDING_SCHEMA, bound);
+        let input = u.tensor()?;
+        let weight = u.tensor()?;
+        let bias = u.opt_tensor()?;
+        let stride = u.int_list()?;
+        let padding = u.str()?;
+        let dilation = u.int_list()?;
+        let groups = u.int()?;
+        let r = conv2d_padding(&input, &weight, bias.as_ref(), &stride, &padding, &dilation, groups)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::conv_transpose1d
+
+/// Schema of `aten::conv_transpose1d`.
+pub static CONV_TRANSPOSE1D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::conv_transpose1d",
+    overload: "",
+    signature: "conv_transpose1d(Tensor input, Tensor weight, Tensor? bias=None, SymInt[1] stride=[1], SymInt[1] padding=[0], SymInt[1] output_padding=[0], SymInt groups=1, SymInt[1] dilation=[1]) -> Tensor",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(1), default: Some(DefaultValue::IntList(&[1])), kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(1), default: Some(DefaultValue::IntList(&[0])), kwarg_only: false, is_write: false },
+        Arg { name: "output_padding", ty: ArgType::IntList(1), default: Some(DefaultValue::IntList(&[0])), kwarg_only: false, is_write: false },
+        Arg { name: "groups", ty: ArgType::Int, default: Some(DefaultValue::Int(1)), kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(1), default: Some(DefaultValue::IntList(&[1])), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::conv_transpose1d`.
+pub type ConvTranspose1dFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, Option<&Tensor>, &[i64], &[i64], &[i64], i64, &[i64]) -> Result<Tensor>;
+
+fn conv_transpose1d_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &[i64],
+    output_padding: &[i64],
+    groups: i64,
+    dilation: &[i64],
+) -> Result<Tensor> {
+    crate::composite_nn::conv_transpose1d(input, weight, bias, stride, padding, output_padding, groups, dilation)
+}
+
+/// Dispatch entry of `aten::conv_transpose1d`.
+pub static CONV_TRANSPOSE1D: Op<ConvTranspose1dFn> = Op::new(
+    &CONV_TRANSPOSE1D_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(conv_transpose1d_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::conv_transpose1d` through the dispatcher with explicit keys.
+pub fn conv_transpose1d_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &[i64],
+    output_padding: &[i64],
+    groups: i64,
+    dilation: &[i64],
+) -> Result<Tensor> {
+    match CONV_TRANSPOSE1D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            input,
+            weight,
+            bias,
+            stride,
+            padding,
+            output_padding,
+            groups,
+            dilation,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::Tensor(weight.clone()),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(output_padding.to_vec()),
+                Value::Int(groups),
+                Value::IntList(dilation.to_vec()),
+            ];
+            fallback(&CONV_TRANSPOSE1D_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::conv_transpose1d",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// 1-D transposed convolution (the adjoint of `conv1d`; weight `[C, O/groups, K]`), through `convolution`.
+///
+/// `aten::conv_transpose1d`: `conv_transpose1d(Tensor input, Tensor weight, Tensor? bias=None, SymInt[1] stride=[1], SymInt[1] padding=[0], SymInt[1] output_padding=[0], SymInt groups=1, SymInt[1] dilation=[1]) -> Tensor`
+pub fn conv_transpose1d(
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &[i64],
+    output_padding: &[i64],
+    groups: i64,
+    dilation: &[i64],
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input, weight];
+        ts.extend(bias);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    conv_transpose1d_call(
+        ks,
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+    )
+}
+
+struct ConvTranspose1dBoxed;
+
+impl BoxedOp for ConvTranspose1dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CONV_TRANSPOSE1D_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CONV_TRANSPOSE1D_SCHEMA, bound);
+        let input = u.tensor()?;
+        let weight = u.tensor()?;
+        let bias = u.opt_tensor()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let output_padding = u.int_list()?;
+        let groups = u.int()?;
+        let dilation = u.int_list()?;
+        let r = conv_transpose1d(
+            &input,
+            &weight,
+            bias.as_ref(),
+            &stride,
+            &padding,
+            &output_padding,
+            groups,
+            &dilation,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::conv_transpose2d.input
+
+/// Schema of `aten::conv_transpose2d.input`.
+pub static CONV_TRANSPOSE2D_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::conv_transpose2d",
+    overload: "input",
+    signature: "conv_transpose2d.input(Tensor input, Tensor weight, Tensor? bias=None, SymInt[2] stride=[1, 1], SymInt[2] padding=[0, 0], SymInt[2] output_padding=[0, 0], SymInt groups=1, SymInt[2] dilation=[1, 1]) -> Tensor",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[1, 1])), kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[0, 0])), kwarg_only: false, is_write: false },
+        Arg { name: "output_padding", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[0, 0])), kwarg_only: false, is_write: false },
+        Arg { name: "groups", ty: ArgType::Int, default: Some(DefaultValue::Int(1)), kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[1, 1])), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::conv_transpose2d.input`.
+pub type ConvTranspose2dInputFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, Option<&Tensor>, &[i64], &[i64], &[i64], i64, &[i64]) -> Result<Tensor>;
+
+fn conv_transpose2d_input_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &[i64],
+    output_padding: &[i64],
+    groups: i64,
+    dilation: &[i64],
+) -> Result<Tensor> {
+    crate::composite_nn::conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups, dilation)
+}
+
+/// Dispatch entry of `aten::conv_transpose2d.input`.
+pub static CONV_TRANSPOSE2D_INPUT: Op<ConvTranspose2dInputFn> = Op::new(
+    &CONV_TRANSPOSE2D_INPUT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(conv_transpose2d_input_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::conv_transpose2d.input` through the dispatcher with explicit keys.
+pub fn conv_transpose2d_input_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &[i64],
+    output_padding: &[i64],
+    groups: i64,
+    dilation: &[i64],
+) -> Result<Tensor> {
+    match CONV_TRANSPOSE2D_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            input,
+            weight,
+            bias,
+            stride,
+            padding,
+            output_padding,
+            groups,
+            dilation,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::Tensor(weight.clone()),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(output_padding.to_vec()),
+                Value::Int(groups),
+                Value::IntList(dilation.to_vec()),
+            ];
+            fallback(&CONV_TRANSPOSE2D_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::conv_transpose2d.input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// 2-D transposed convolution (the adjoint of `conv2d`; weight `[C, O/groups, kH, kW]`), through `convolution`.
+///
+/// `aten::conv_transpose2d.input`: `conv_transpose2d.input(Tensor input, Tensor weight, Tensor? bias=None, SymInt[2] stride=[1, 1], SymInt[2] padding=[0, 0], SymInt[2] output_padding=[0, 0], SymInt groups=1, SymInt[2] dilation=[1, 1]) -> Tensor`
+pub fn conv_transpose2d(
+    input: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    stride: &[i64],
+    padding: &[i64],
+    output_padding: &[i64],
+    groups: i64,
+    dilation: &[i64],
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input, weight];
+        ts.extend(bias);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    conv_transpose2d_input_call(
+        ks,
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+    )
+}
+
+struct ConvTranspose2dInputBoxed;
+
+impl BoxedOp for ConvTranspose2dInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CONV_TRANSPOSE2D_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CONV_TRANSPOSE2D_INPUT_SCHEMA, bound);
+        let input = u.tensor()?;
+        let weight = u.tensor()?;
+        let bias = u.opt_tensor()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let output_padding = u.int_list()?;
+        let groups = u.int()?;
+        let dilation = u.int_list()?;
+        let r = conv_transpose2d(
+            &input,
+            &weight,
+            bias.as_ref(),
+            &stride,
+            &padding,
+            &output_padding,
+            groups,
+            &dilation,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::max_pool1d_with_indices
+
+/// Schema of `aten::max_pool1d_with_indices`.
+pub static MAX_POOL1D_WITH_INDICES_SCHEMA: OpSchema = OpSchema {
+    name: "aten::max_pool1d_with_indices",
+    overload: "",
+    signature: "max_pool1d_with_indices(Tensor self, int[1] kernel_size, int[1] stride=[], int[1] padding=[0], int[1] dilation=[1], bool ceil_mode=False) -> (Tensor, Tensor)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(1), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(1), default: Some(DefaultValue::IntList(&[])), kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(1), default: Some(DefaultValue::IntList(&[0])), kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(1), default: Some(DefaultValue::IntList(&[1])), kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::max_pool1d_with_indices`.
+pub type MaxPool1dWithIndicesFn =
+    fn(DispatchKeySet, &Tensor, &[i64], &[i64], &[i64], &[i64], bool) -> Result<(Tensor, Tensor)>;
+
+fn max_pool1d_with_indices_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+) -> Result<(Tensor, Tensor)> {
+    crate::composite_nn::max_pool1d_with_indices(self_, kernel_size, stride, padding, dilation, ceil_mode)
+}
+
+/// Dispatch entry of `aten::max_pool1d_with_indices`.
+pub static MAX_POOL1D_WITH_INDICES: Op<MaxPool1dWithIndicesFn> = Op::new(
+    &MAX_POOL1D_WITH_INDICES_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(max_pool1d_with_indices_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::max_pool1d_with_indices` through the dispatcher with explicit keys.
+pub fn max_pool1d_with_indices_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+) -> Result<(Tensor, Tensor)> {
+    match MAX_POOL1D_WITH_INDICES.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, kernel_size, stride, padding, dilation, ceil_mode),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::Bool(ceil_mode),
+            ];
+            fallback(&MAX_POOL1D_WITH_INDICES_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::max_pool1d_with_indices",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// Maximum of each (dilated) window along the last dim and its index there, through `max_pool2d_with_indices` of `self.unsqueeze(-2)`.
+///
+/// `aten::max_pool1d_with_indices`: `max_pool1d_with_indices(Tensor self, int[1] kernel_size, int[1] stride=[], int[1] padding=[0], int[1] dilation=[1], bool ceil_mode=False) -> (Tensor, Tensor)`
+pub fn max_pool1d_with_indices(
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_]);
+    max_pool1d_with_indices_call(ks, self_, kernel_size, stride, padding, dilation, ceil_mode)
+}
+
+struct MaxPool1dWithIndicesBoxed;
+
+impl BoxedOp for MaxPool1dWithIndicesBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MAX_POOL1D_WITH_INDICES_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_POOL1D_WITH_INDICES_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let dilation = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let r = max_pool1d_with_indices(&self_, &kernel_size, &stride, &padding, &dilation, ceil_mode)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::max_pool1d
+
+/// Schema of `aten::max_pool1d`.
+pub static MAX_POOL1D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::max_pool1d",
+    overload: "",
+    signature: "max_pool1d(Tensor self, int[1] kernel_size, int[1] stride=[], int[1] padding=[0], int[1] dilation=[1], bool ceil_mode=False) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(1), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(1), default: Some(DefaultValue::IntList(&[])), kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(1), default: Some(DefaultValue::IntList(&[0])), kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(1), default: Some(DefaultValue::IntList(&[1])), kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::max_pool1d`.
+pub type MaxPool1dFn = fn(DispatchKeySet, &Tensor, &[i64], &[i64], &[i64], &[i64], bool) -> Result<Tensor>;
+
+fn max_pool1d_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+) -> Result<Tensor> {
+    crate::composite_nn::max_pool1d(self_, kernel_size, stride, padding, dilation, ceil_mode)
+}
+
+/// Dispatch entry of `aten::max_pool1d`.
+pub static MAX_POOL1D: Op<MaxPool1dFn> = Op::new(
+    &MAX_POOL1D_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(max_pool1d_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::max_pool1d` through the dispatcher with explicit keys.
+pub fn max_pool1d_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+) -> Result<Tensor> {
+    match MAX_POOL1D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, kernel_size, stride, padding, dilation, ceil_mode),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::Bool(ceil_mode),
+            ];
+            fallback(&MAX_POOL1D_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::max_pool1d", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Maximum of each (dilated) window along the last dim (the values of `max_pool1d_with_indices`).
+///
+/// `aten::max_pool1d`: `max_pool1d(Tensor self, int[1] kernel_size, int[1] stride=[], int[1] padding=[0], int[1] dilation=[1], bool ceil_mode=False) -> Tensor`
+pub fn max_pool1d(
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    max_pool1d_call(ks, self_, kernel_size, stride, padding, dilation, ceil_mode)
+}
+
+struct MaxPool1dBoxed;
+
+impl BoxedOp for MaxPool1dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MAX_POOL1D_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_POOL1D_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let dilation = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let r = max_pool1d(&self_, &kernel_size, &stride, &padding, &dilation, ceil_mode)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::max_pool2d
+
+/// Schema of `aten::max_pool2d`.
+pub static MAX_POOL2D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::max_pool2d",
+    overload: "",
+    signature: "max_pool2d(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, int[2] dilation=1, bool ceil_mode=False) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[])), kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[0, 0])), kwarg_only: false, is_write: false },
+        Arg { name: "dilation", ty: ArgType::IntList(2), default: Some(DefaultValue::IntList(&[1, 1])), kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::max_pool2d`.
+pub type MaxPool2dFn = fn(DispatchKeySet, &Tensor, &[i64], &[i64], &[i64], &[i64], bool) -> Result<Tensor>;
+
+fn max_pool2d_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+) -> Result<Tensor> {
+    crate::composite_nn::max_pool2d(self_, kernel_size, stride, padding, dilation, ceil_mode)
+}
+
+/// Dispatch entry of `aten::max_pool2d`.
+pub static MAX_POOL2D: Op<MaxPool2dFn> = Op::new(
+    &MAX_POOL2D_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(max_pool2d_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::max_pool2d` through the dispatcher with explicit keys.
+pub fn max_pool2d_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+) -> Result<Tensor> {
+    match MAX_POOL2D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, kernel_size, stride, padding, dilation, ceil_mode),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::IntList(dilation.to_vec()),
+                Value::Bool(ceil_mode),
+            ];
+            fallback(&MAX_POOL2D_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::max_pool2d", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Maximum of each (dilated) window of the last two dims (the values of `max_pool2d_with_indices`).
+///
+/// `aten::max_pool2d`: `max_pool2d(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, int[2] dilation=1, bool ceil_mode=False) -> Tensor`
+pub fn max_pool2d(
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    dilation: &[i64],
+    ceil_mode: bool,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    max_pool2d_call(ks, self_, kernel_size, stride, padding, dilation, ceil_mode)
+}
+
+struct MaxPool2dBoxed;
+
+impl BoxedOp for MaxPool2dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &MAX_POOL2D_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&MAX_POOL2D_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let dilation = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let r = max_pool2d(&self_, &kernel_size, &stride, &padding, &dilation, ceil_mode)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::avg_pool1d
+
+/// Schema of `aten::avg_pool1d`.
+pub static AVG_POOL1D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::avg_pool1d",
+    overload: "",
+    signature: "avg_pool1d(Tensor self, int[1] kernel_size, int[1] stride=[], int[1] padding=[0], bool ceil_mode=False, bool count_include_pad=True) -> Tensor",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(1), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(1), default: Some(DefaultValue::IntList(&[])), kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(1), default: Some(DefaultValue::IntList(&[0])), kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "count_include_pad", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::avg_pool1d`.
+pub type AvgPool1dFn = fn(DispatchKeySet, &Tensor, &[i64], &[i64], &[i64], bool, bool) -> Result<Tensor>;
+
+fn avg_pool1d_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+) -> Result<Tensor> {
+    crate::composite_nn::avg_pool1d(self_, kernel_size, stride, padding, ceil_mode, count_include_pad)
+}
+
+/// Dispatch entry of `aten::avg_pool1d`.
+pub static AVG_POOL1D: Op<AvgPool1dFn> = Op::new(
+    &AVG_POOL1D_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(avg_pool1d_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::avg_pool1d` through the dispatcher with explicit keys.
+pub fn avg_pool1d_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+) -> Result<Tensor> {
+    match AVG_POOL1D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, kernel_size, stride, padding, ceil_mode, count_include_pad),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::Bool(ceil_mode),
+                Value::Bool(count_include_pad),
+            ];
+            fallback(&AVG_POOL1D_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::avg_pool1d", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Mean of each window along the last dim, through `avg_pool2d` of `self.unsqueeze(-2)`.
+///
+/// `aten::avg_pool1d`: `avg_pool1d(Tensor self, int[1] kernel_size, int[1] stride=[], int[1] padding=[0], bool ceil_mode=False, bool count_include_pad=True) -> Tensor`
+pub fn avg_pool1d(
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    avg_pool1d_call(ks, self_, kernel_size, stride, padding, ceil_mode, count_include_pad)
+}
+
+struct AvgPool1dBoxed;
+
+impl BoxedOp for AvgPool1dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &AVG_POOL1D_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AVG_POOL1D_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let count_include_pad = u.bool()?;
+        let r = avg_pool1d(&self_, &kernel_size, &stride, &padding, ceil_mode, count_include_pad)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::adaptive_avg_pool1d
+
+/// Schema of `aten::adaptive_avg_pool1d`.
+pub static ADAPTIVE_AVG_POOL1D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::adaptive_avg_pool1d",
+    overload: "",
+    signature: "adaptive_avg_pool1d(Tensor self, int[1] output_size) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "output_size",
+            ty: ArgType::IntList(1),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::adaptive_avg_pool1d`.
+pub type AdaptiveAvgPool1dFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn adaptive_avg_pool1d_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+) -> Result<Tensor> {
+    crate::composite_nn::adaptive_avg_pool1d(self_, output_size)
+}
+
+/// Dispatch entry of `aten::adaptive_avg_pool1d`.
+pub static ADAPTIVE_AVG_POOL1D: Op<AdaptiveAvgPool1dFn> = Op::new(
+    &ADAPTIVE_AVG_POOL1D_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(adaptive_avg_pool1d_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::adaptive_avg_pool1d` through the dispatcher with explicit keys.
+pub fn adaptive_avg_pool1d_call(ks: DispatchKeySet, self_: &Tensor, output_size: &[i64]) -> Result<Tensor> {
+    match ADAPTIVE_AVG_POOL1D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, output_size),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(output_size.to_vec())];
+            fallback(&ADAPTIVE_AVG_POOL1D_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::adaptive_avg_pool1d",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Mean over `output_size` adaptive windows along the last dim, through `adaptive_avg_pool2d` of `self.unsqueeze(-2)`.
+///
+/// `aten::adaptive_avg_pool1d`: `adaptive_avg_pool1d(Tensor self, int[1] output_size) -> Tensor`
+pub fn adaptive_avg_pool1d(self_: &Tensor, output_size: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    adaptive_avg_pool1d_call(ks, self_, output_size)
+}
+
+struct AdaptiveAvgPool1dBoxed;
+
+impl BoxedOp for AdaptiveAvgPool1dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADAPTIVE_AVG_POOL1D_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADAPTIVE_AVG_POOL1D_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let output_size = u.int_list()?;
+        let r = adaptive_avg_pool1d(&self_, &output_size)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::batch_norm
+
+/// Schema of `aten::batch_norm`.
+pub static BATCH_NORM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::batch_norm",
+    overload: "",
+    signature: "batch_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, Tensor? running_var, bool training, float momentum, float eps, bool cudnn_enabled) -> Tensor",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "running_mean", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "running_var", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "training", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "momentum", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "eps", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "cudnn_enabled", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::batch_norm`.
+pub type BatchNormFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    Option<&Tensor>,
+    Option<&Tensor>,
+    Option<&Tensor>,
+    Option<&Tensor>,
+    bool,
+    f64,
+    f64,
+    bool,
+) -> Result<Tensor>;
+
+fn batch_norm_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: Option<&Tensor>,
+    running_var: Option<&Tensor>,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+    cudnn_enabled: bool,
+) -> Result<Tensor> {
+    crate::composite_nn::batch_norm(
+        input,
+        weight,
+        bias,
+        running_mean,
+        running_var,
+        training,
+        momentum,
+        eps,
+        cudnn_enabled,
+    )
+}
+
+/// Dispatch entry of `aten::batch_norm`.
+pub static BATCH_NORM: Op<BatchNormFn> = Op::new(
+    &BATCH_NORM_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(batch_norm_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::batch_norm` through the dispatcher with explicit keys.
+pub fn batch_norm_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: Option<&Tensor>,
+    running_var: Option<&Tensor>,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+    cudnn_enabled: bool,
+) -> Result<Tensor> {
+    match BATCH_NORM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            input,
+            weight,
+            bias,
+            running_mean,
+            running_var,
+            training,
+            momentum,
+            eps,
+            cudnn_enabled,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                running_mean.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                running_var.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Bool(training),
+                Value::Float(momentum),
+                Value::Float(eps),
+                Value::Bool(cudnn_enabled),
+            ];
+            fallback(&BATCH_NORM_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::batch_norm", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Batch normalization over dim 1 with batch statistics (`training`, updating the running statistics in place when given) or the running statistics, through `_native_batch_norm_legit` and its forms.
+///
+/// `aten::batch_norm`: `batch_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, Tensor? running_var, bool training, float momentum, float eps, bool cudnn_enabled) -> Tensor`
+pub fn batch_norm(
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: Option<&Tensor>,
+    running_var: Option<&Tensor>,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+    cudnn_enabled: bool,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input];
+        ts.extend(weight);
+        ts.extend(bias);
+        ts.extend(running_mean);
+        ts.extend(running_var);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    batch_norm_call(
+        ks,
+        input,
+        weight,
+        bias,
+        running_mean,
+        running_var,
+        training,
+        momentum,
+        eps,
+        cudnn_enabled,
+    )
+}
+
+struct BatchNormBoxed;
+
+impl BoxedOp for BatchNormBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BATCH_NORM_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BATCH_NORM_SCHEMA, bound);
+        let input = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let bias = u.opt_tensor()?;
+        let running_mean = u.opt_tensor()?;
+        let running_var = u.opt_tensor()?;
+        let training = u.bool()?;
+        let momentum = u.float()?;
+        let eps = u.float()?;
+        let cudnn_enabled = u.bool()?;
+        let r = batch_norm(
+            &input,
+            weight.as_ref(),
+            bias.as_ref(),
+            running_mean.as_ref(),
+            running_var.as_ref(),
+            training,
+            momentum,
+            eps,
+            cudnn_enabled,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::layer_norm
+
+/// Schema of `aten::layer_norm`.
+pub static LAYER_NORM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::layer_norm",
+    overload: "",
+    signature: "layer_norm(Tensor input, SymInt[] normalized_shape, Tensor? weight=None, Tensor? bias=None, float eps=1e-05, bool cudnn_enable=True) -> Tensor",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "normalized_shape", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "eps", ty: ArgType::Float, default: Some(DefaultValue::Float(1e-5)), kwarg_only: false, is_write: false },
+        Arg { name: "cudnn_enable", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::layer_norm`.
+pub type LayerNormFn =
+    fn(DispatchKeySet, &Tensor, &[i64], Option<&Tensor>, Option<&Tensor>, f64, bool) -> Result<Tensor>;
+
+fn layer_norm_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    normalized_shape: &[i64],
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+    cudnn_enable: bool,
+) -> Result<Tensor> {
+    crate::composite_nn::layer_norm(input, normalized_shape, weight, bias, eps, cudnn_enable)
+}
+
+/// Dispatch entry of `aten::layer_norm`.
+pub static LAYER_NORM: Op<LayerNormFn> = Op::new(
+    &LAYER_NORM_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(layer_norm_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::layer_norm` through the dispatcher with explicit keys.
+pub fn layer_norm_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    normalized_shape: &[i64],
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+    cudnn_enable: bool,
+) -> Result<Tensor> {
+    match LAYER_NORM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, normalized_shape, weight, bias, eps, cudnn_enable),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::IntList(normalized_shape.to_vec()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Float(eps),
+                Value::Bool(cudnn_enable),
+            ];
+            fallback(&LAYER_NORM_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::layer_norm", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Layer normalization over the trailing `normalized_shape` dims (the output of `native_layer_norm`).
+///
+/// `aten::layer_norm`: `layer_norm(Tensor input, SymInt[] normalized_shape, Tensor? weight=None, Tensor? bias=None, float eps=1e-05, bool cudnn_enable=True) -> Tensor`
+pub fn layer_norm(
+    input: &Tensor,
+    normalized_shape: &[i64],
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+    cudnn_enable: bool,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input];
+        ts.extend(weight);
+        ts.extend(bias);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    layer_norm_call(ks, input, normalized_shape, weight, bias, eps, cudnn_enable)
+}
+
+struct LayerNormBoxed;
+
+impl BoxedOp for LayerNormBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LAYER_NORM_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LAYER_NORM_SCHEMA, bound);
+        let input = u.tensor()?;
+        let normalized_shape = u.int_list()?;
+        let weight = u.opt_tensor()?;
+        let bias = u.opt_tensor()?;
+        let eps = u.float()?;
+        let cudnn_enable = u.bool()?;
+        let r = layer_norm(
+            &input,
+            &normalized_shape,
+            weight.as_ref(),
+            bias.as_ref(),
+            eps,
+            cudnn_enable,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::group_norm
+
+/// Schema of `aten::group_norm`.
+pub static GROUP_NORM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::group_norm",
+    overload: "",
+    signature: "group_norm(Tensor input, int num_groups, Tensor? weight=None, Tensor? bias=None, float eps=1e-05, bool cudnn_enabled=True) -> Tensor",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "num_groups", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "eps", ty: ArgType::Float, default: Some(DefaultValue::Float(1e-5)), kwarg_only: false, is_write: false },
+        Arg { name: "cudnn_enabled", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::group_norm`.
+pub type GroupNormFn = fn(DispatchKeySet, &Tensor, i64, Option<&Tensor>, Option<&Tensor>, f64, bool) -> Result<Tensor>;
+
+fn group_norm_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    num_groups: i64,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+    cudnn_enabled: bool,
+) -> Result<Tensor> {
+    crate::composite_nn::group_norm(input, num_groups, weight, bias, eps, cudnn_enabled)
+}
+
+/// Dispatch entry of `aten::group_norm`.
+pub static GROUP_NORM: Op<GroupNormFn> = Op::new(
+    &GROUP_NORM_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(group_norm_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::group_norm` through the dispatcher with explicit keys.
+pub fn group_norm_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    num_groups: i64,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+    cudnn_enabled: bool,
+) -> Result<Tensor> {
+    match GROUP_NORM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, num_groups, weight, bias, eps, cudnn_enabled),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::Int(num_groups),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Float(eps),
+                Value::Bool(cudnn_enabled),
+            ];
+            fallback(&GROUP_NORM_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::group_norm", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Group normalization: the channels (dim 1) in `num_groups` groups, each normalized per sample, with a per-channel affine (the output of `native_group_norm`).
+///
+/// `aten::group_norm`: `group_norm(Tensor input, int num_groups, Tensor? weight=None, Tensor? bias=None, float eps=1e-05, bool cudnn_enabled=True) -> Tensor`
+pub fn group_norm(
+    input: &Tensor,
+    num_groups: i64,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+    cudnn_enabled: bool,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input];
+        ts.extend(weight);
+        ts.extend(bias);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    group_norm_call(ks, input, num_groups, weight, bias, eps, cudnn_enabled)
+}
+
+struct GroupNormBoxed;
+
+impl BoxedOp for GroupNormBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GROUP_NORM_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GROUP_NORM_SCHEMA, bound);
+        let input = u.tensor()?;
+        let num_groups = u.int()?;
+        let weight = u.opt_tensor()?;
+        let bias = u.opt_tensor()?;
+        let eps = u.float()?;
+        let cudnn_enabled = u.bool()?;
+        let r = group_norm(&input, num_groups, weight.as_ref(), bias.as_ref(), eps, cudnn_enabled)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::instance_norm
+
+/// Schema of `aten::instance_norm`.
+pub static INSTANCE_NORM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::instance_norm",
+    overload: "",
+    signature: "instance_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, Tensor? running_var, bool use_input_stats, float momentum, float eps, bool cudnn_enabled) -> Tensor",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bias", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "running_mean", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "running_var", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "use_input_stats", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "momentum", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "eps", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "cudnn_enabled", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::instance_norm`.
+pub type InstanceNormFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    Option<&Tensor>,
+    Option<&Tensor>,
+    Option<&Tensor>,
+    Option<&Tensor>,
+    bool,
+    f64,
+    f64,
+    bool,
+) -> Result<Tensor>;
+
+fn instance_norm_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: Option<&Tensor>,
+    running_var: Option<&Tensor>,
+    use_input_stats: bool,
+    momentum: f64,
+    eps: f64,
+    cudnn_enabled: bool,
+) -> Result<Tensor> {
+    crate::composite_nn::instance_norm(
+        input,
+        weight,
+        bias,
+        running_mean,
+        running_var,
+        use_input_stats,
+        momentum,
+        eps,
+        cudnn_enabled,
+    )
+}
+
+/// Dispatch entry of `aten::instance_norm`.
+pub static INSTANCE_NORM: Op<InstanceNormFn> = Op::new(
+    &INSTANCE_NORM_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(instance_norm_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::instance_norm` through the dispatcher with explicit keys.
+pub fn instance_norm_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: Option<&Tensor>,
+    running_var: Option<&Tensor>,
+    use_input_stats: bool,
+    momentum: f64,
+    eps: f64,
+    cudnn_enabled: bool,
+) -> Result<Tensor> {
+    match INSTANCE_NORM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            input,
+            weight,
+            bias,
+            running_mean,
+            running_var,
+            use_input_stats,
+            momentum,
+            eps,
+            cudnn_enabled,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                running_mean.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                running_var.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Bool(use_input_stats),
+                Value::Float(momentum),
+                Value::Float(eps),
+                Value::Bool(cudnn_enabled),
+            ];
+            fallback(&INSTANCE_NORM_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::instance_norm",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Instance normalization: each (sample, channel) plane normalized with its own statistics (`use_input_stats`, updating the running statistics with their mean over samples) or the running statistics, through `batch_norm` of the input viewed as `[1, N*C, *]`.
+///
+/// `aten::instance_norm`: `instance_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, Tensor? running_var, bool use_input_stats, float momentum, float eps, bool cudnn_enabled) -> Tensor`
+pub fn instance_norm(
+    input: &Tensor,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    running_mean: Option<&Tensor>,
+    running_var: Option<&Tensor>,
+    use_input_stats: bool,
+    momentum: f64,
+    eps: f64,
+    cudnn_enabled: bool,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input];
+        ts.extend(weight);
+        ts.extend(bias);
+        ts.extend(running_mean);
+        ts.extend(running_var);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    instance_norm_call(
+        ks,
+        input,
+        weight,
+        bias,
+        running_mean,
+        running_var,
+        use_input_stats,
+        momentum,
+        eps,
+        cudnn_enabled,
+    )
+}
+
+struct InstanceNormBoxed;
+
+impl BoxedOp for InstanceNormBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &INSTANCE_NORM_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&INSTANCE_NORM_SCHEMA, bound);
+        let input = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let bias = u.opt_tensor()?;
+        let running_mean = u.opt_tensor()?;
+        let running_var = u.opt_tensor()?;
+        let use_input_stats = u.bool()?;
+        let momentum = u.float()?;
+        let eps = u.float()?;
+        let cudnn_enabled = u.bool()?;
+        let r = instance_norm(
+            &input,
+            weight.as_ref(),
+            bias.as_ref(),
+            running_mean.as_ref(),
+            running_var.as_ref(),
+            use_input_stats,
+            momentum,
+            eps,
+            cudnn_enabled,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::rms_norm
+
+/// Schema of `aten::rms_norm`.
+pub static RMS_NORM_SCHEMA: OpSchema = OpSchema {
+    name: "aten::rms_norm",
+    overload: "",
+    signature: "rms_norm(Tensor input, SymInt[] normalized_shape, Tensor? weight=None, float? eps=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "input",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "normalized_shape",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "weight",
+            ty: ArgType::OptTensor,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "eps",
+            ty: ArgType::OptFloat,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::rms_norm`.
+pub type RmsNormFn = fn(DispatchKeySet, &Tensor, &[i64], Option<&Tensor>, Option<f64>) -> Result<Tensor>;
+
+fn rms_norm_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    normalized_shape: &[i64],
+    weight: Option<&Tensor>,
+    eps: Option<f64>,
+) -> Result<Tensor> {
+    crate::composite_nn::rms_norm(input, normalized_shape, weight, eps)
+}
+
+/// Dispatch entry of `aten::rms_norm`.
+pub static RMS_NORM: Op<RmsNormFn> = Op::new(
+    &RMS_NORM_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(rms_norm_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::rms_norm` through the dispatcher with explicit keys.
+pub fn rms_norm_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    normalized_shape: &[i64],
+    weight: Option<&Tensor>,
+    eps: Option<f64>,
+) -> Result<Tensor> {
+    match RMS_NORM.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, normalized_shape, weight, eps),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::IntList(normalized_shape.to_vec()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                eps.map_or(Value::None, Value::Float),
+            ];
+            fallback(&RMS_NORM_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::rms_norm", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// RMS normalization over the trailing `normalized_shape` dims: `x * rsqrt(mean(x^2) + eps) * weight`, computed in f32 for f16/bf16; `eps` defaults to the compute dtype's machine epsilon.
+///
+/// `aten::rms_norm`: `rms_norm(Tensor input, SymInt[] normalized_shape, Tensor? weight=None, float? eps=None) -> Tensor`
+pub fn rms_norm(input: &Tensor, normalized_shape: &[i64], weight: Option<&Tensor>, eps: Option<f64>) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input];
+        ts.extend(weight);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    rms_norm_call(ks, input, normalized_shape, weight, eps)
+}
+
+struct RmsNormBoxed;
+
+impl BoxedOp for RmsNormBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RMS_NORM_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RMS_NORM_SCHEMA, bound);
+        let input = u.tensor()?;
+        let normalized_shape = u.int_list()?;
+        let weight = u.opt_tensor()?;
+        let eps = u.opt_float()?;
+        let r = rms_norm(&input, &normalized_shape, weight.as_ref(), eps)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::replication_pad1d
+
+/// Schema of `aten::replication_pad1d`.
+pub static REPLICATION_PAD1D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::replication_pad1d",
+    overload: "",
+    signature: "replication_pad1d(Tensor self, SymInt[2] padding) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(2),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::replication_pad1d`.
+pub type ReplicationPad1dFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn replication_pad1d_cpu(_ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    ft_kernels::nn::pad::replication_pad1d(self_, padding)
+}
+
+/// Dispatch entry of `aten::replication_pad1d`.
+pub static REPLICATION_PAD1D: Op<ReplicationPad1dFn> = Op::new(
+    &REPLICATION_PAD1D_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(replication_pad1d_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::replication_pad1d_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::replication_pad1d` through the dispatcher with explicit keys.
+pub fn replication_pad1d_call(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    match REPLICATION_PAD1D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, padding),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(padding.to_vec())];
+            fallback(&REPLICATION_PAD1D_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::replication_pad1d",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Pads the last dim by repeating the edge elements; `padding` is (left, right).
+///
+/// `aten::replication_pad1d`: `replication_pad1d(Tensor self, SymInt[2] padding) -> Tensor`
+pub fn replication_pad1d(self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    replication_pad1d_call(ks, self_, padding)
+}
+
+struct ReplicationPad1dBoxed;
+
+impl BoxedOp for ReplicationPad1dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REPLICATION_PAD1D_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REPLICATION_PAD1D_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let r = replication_pad1d(&self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::replication_pad1d_backward
+
+/// Schema of `aten::replication_pad1d_backward`.
+pub static REPLICATION_PAD1D_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::replication_pad1d_backward",
+    overload: "",
+    signature: "replication_pad1d_backward(Tensor grad_output, Tensor self, SymInt[2] padding) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(2),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::replication_pad1d_backward`.
+pub type ReplicationPad1dBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn replication_pad1d_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    ft_kernels::nn::pad::replication_pad1d_backward(grad_output, self_, padding)
+}
+
+/// Dispatch entry of `aten::replication_pad1d_backward`.
+pub static REPLICATION_PAD1D_BACKWARD: Op<ReplicationPad1dBackwardFn> = Op::new(
+    &REPLICATION_PAD1D_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(replication_pad1d_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::replication_pad1d_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::replication_pad1d_backward` through the dispatcher with explicit keys.
+pub fn replication_pad1d_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+) -> Result<Tensor> {
+    match REPLICATION_PAD1D_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, padding),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(padding.to_vec()),
+            ];
+            fallback(&REPLICATION_PAD1D_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::replication_pad1d_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The gradient of `replication_pad1d`: `grad_output` summed over the positions each input element was copied to.
+///
+/// `aten::replication_pad1d_backward`: `replication_pad1d_backward(Tensor grad_output, Tensor self, SymInt[2] padding) -> Tensor`
+pub fn replication_pad1d_backward(grad_output: &Tensor, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_]);
+    replication_pad1d_backward_call(ks, grad_output, self_, padding)
+}
+
+struct ReplicationPad1dBackwardBoxed;
+
+impl BoxedOp for ReplicationPad1dBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REPLICATION_PAD1D_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REPLICATION_PAD1D_BACKWARD_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let r = replication_pad1d_backward(&grad_output, &self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_pad_circular
+
+/// Schema of `aten::_pad_circular`.
+pub static PAD_CIRCULAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_pad_circular",
+    overload: "",
+    signature: "_pad_circular(Tensor self, SymInt[] pad) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "pad",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_pad_circular`.
+pub type PadCircularFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<Tensor>;
+
+fn pad_circular_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, pad: &[i64]) -> Result<Tensor> {
+    crate::composite_nn::_pad_circular(self_, pad)
+}
+
+/// Dispatch entry of `aten::_pad_circular`.
+pub static PAD_CIRCULAR: Op<PadCircularFn> = Op::new(
+    &PAD_CIRCULAR_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(pad_circular_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::_pad_circular` through the dispatcher with explicit keys.
+pub fn pad_circular_call(ks: DispatchKeySet, self_: &Tensor, pad: &[i64]) -> Result<Tensor> {
+    match PAD_CIRCULAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, pad),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(pad.to_vec())];
+            fallback(&PAD_CIRCULAR_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_pad_circular",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Circular padding of the last `len(pad) / 2` dims: the left pad repeats the end of the dim, the right pad its start; negative pads crop first.
+///
+/// `aten::_pad_circular`: `_pad_circular(Tensor self, SymInt[] pad) -> Tensor`
+pub fn _pad_circular(self_: &Tensor, pad: &[i64]) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    pad_circular_call(ks, self_, pad)
+}
+
+struct PadCircularBoxed;
+
+impl BoxedOp for PadCircularBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &PAD_CIRCULAR_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PAD_CIRCULAR_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let pad = u.int_list()?;
+        let r = _pad_circular(&self_, &pad)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::pad
+
+/// Schema of `aten::pad`.
+pub static PAD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::pad",
+    overload: "",
+    signature: "pad(Tensor self, SymInt[] pad, str mode='constant', float? value=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "pad",
+            ty: ArgType::IntList(0),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "mode",
+            ty: ArgType::Str,
+            default: Some(DefaultValue::Str("constant")),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "value",
+            ty: ArgType::OptFloat,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::pad`.
+pub type PadFn = fn(DispatchKeySet, &Tensor, &[i64], &str, Option<f64>) -> Result<Tensor>;
+
+fn pad_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    pad: &[i64],
+    mode: &str,
+    value: Option<f64>,
+) -> Result<Tensor> {
+    crate::composite_nn::pad(self_, pad, mode, value)
+}
+
+/// Dispatch entry of `aten::pad`.
+pub static PAD: Op<PadFn> = Op::new(
+    &PAD_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(pad_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::pad` through the dispatcher with explicit keys.
+pub fn pad_call(ks: DispatchKeySet, self_: &Tensor, pad: &[i64], mode: &str, value: Option<f64>) -> Result<Tensor> {
+    match PAD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, pad, mode, value),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(pad.to_vec()),
+                Value::Str(mode.to_string()),
+                value.map_or(Value::None, Value::Float),
+            ];
+            fallback(&PAD_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::pad", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Pads trailing dims: `constant` (with `value`, default 0), `reflect`, `replicate` or `circular`; `pad` lists (before, after) pairs, last dim first.
+///
+/// `aten::pad`: `pad(Tensor self, SymInt[] pad, str mode='constant', float? value=None) -> Tensor`
+pub fn pad_with_mode(self_: &Tensor, pad: &[i64], mode: &str, value: Option<f64>) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    pad_call(ks, self_, pad, mode, value)
+}
+
+struct PadBoxed;
+
+impl BoxedOp for PadBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &PAD_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PAD_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let pad = u.int_list()?;
+        let mode = u.str()?;
+        let value = u.opt_float()?;
+        let r = pad_with_mode(&self_, &pad, &mode, value)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::one_hot
+
+/// Schema of `aten::one_hot`.
+pub static ONE_HOT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::one_hot",
+    overload: "",
+    signature: "one_hot(Tensor self, int num_classes=-1) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "num_classes",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(-1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::one_hot`.
+pub type OneHotFn = fn(DispatchKeySet, &Tensor, i64) -> Result<Tensor>;
+
+fn one_hot_composite_implicit_autograd(_ks: DispatchKeySet, self_: &Tensor, num_classes: i64) -> Result<Tensor> {
+    crate::composite_nn::one_hot(self_, num_classes)
+}
+
+/// Dispatch entry of `aten::one_hot`.
+pub static ONE_HOT: Op<OneHotFn> = Op::new(
+    &ONE_HOT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(one_hot_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::one_hot` through the dispatcher with explicit keys.
+pub fn one_hot_call(ks: DispatchKeySet, self_: &Tensor, num_classes: i64) -> Result<Tensor> {
+    match ONE_HOT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, num_classes),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(num_classes)];
+            fallback(&ONE_HOT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::one_hot", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// An int64 tensor with a new last dim of `num_classes` (`max + 1` when -1) that is 1 at each index and 0 elsewhere.
+///
+/// `aten::one_hot`: `one_hot(Tensor self, int num_classes=-1) -> Tensor`
+pub fn one_hot(self_: &Tensor, num_classes: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    one_hot_call(ks, self_, num_classes)
+}
+
+struct OneHotBoxed;
+
+impl BoxedOp for OneHotBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ONE_HOT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ONE_HOT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let num_classes = u.int()?;
+        let r = one_hot(&self_, num_classes)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::pixel_shuffle
+
+/// Schema of `aten::pixel_shuffle`.
+pub static PIXEL_SHUFFLE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::pixel_shuffle",
+    overload: "",
+    signature: "pixel_shuffle(Tensor self, int upscale_factor) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "upscale_factor",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::pixel_shuffle`.
+pub type PixelShuffleFn = fn(DispatchKeySet, &Tensor, i64) -> Result<Tensor>;
+
+fn pixel_shuffle_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    upscale_factor: i64,
+) -> Result<Tensor> {
+    crate::composite_nn::pixel_shuffle(self_, upscale_factor)
+}
+
+/// Dispatch entry of `aten::pixel_shuffle`.
+pub static PIXEL_SHUFFLE: Op<PixelShuffleFn> = Op::new(
+    &PIXEL_SHUFFLE_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(pixel_shuffle_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::pixel_shuffle` through the dispatcher with explicit keys.
+pub fn pixel_shuffle_call(ks: DispatchKeySet, self_: &Tensor, upscale_factor: i64) -> Result<Tensor> {
+    match PIXEL_SHUFFLE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, upscale_factor),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(upscale_factor)];
+            fallback(&PIXEL_SHUFFLE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::pixel_shuffle",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `[*, C*r*r, H, W]` to `[*, C, H*r, W*r]`: each group of `r*r` channels becomes an `r x r` block of pixels.
+///
+/// `aten::pixel_shuffle`: `pixel_shuffle(Tensor self, int upscale_factor) -> Tensor`
+pub fn pixel_shuffle(self_: &Tensor, upscale_factor: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    pixel_shuffle_call(ks, self_, upscale_factor)
+}
+
+struct PixelShuffleBoxed;
+
+impl BoxedOp for PixelShuffleBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &PIXEL_SHUFFLE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PIXEL_SHUFFLE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let upscale_factor = u.int()?;
+        let r = pixel_shuffle(&self_, upscale_factor)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::pixel_unshuffle
+
+/// Schema of `aten::pixel_unshuffle`.
+pub static PIXEL_UNSHUFFLE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::pixel_unshuffle",
+    overload: "",
+    signature: "pixel_unshuffle(Tensor self, int downscale_factor) -> Tensor",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "downscale_factor",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::pixel_unshuffle`.
+pub type PixelUnshuffleFn = fn(DispatchKeySet, &Tensor, i64) -> Result<Tensor>;
+
+fn pixel_unshuffle_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    downscale_factor: i64,
+) -> Result<Tensor> {
+    crate::composite_nn::pixel_unshuffle(self_, downscale_factor)
+}
+
+/// Dispatch entry of `aten::pixel_unshuffle`.
+pub static PIXEL_UNSHUFFLE: Op<PixelUnshuffleFn> = Op::new(
+    &PIXEL_UNSHUFFLE_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(pixel_unshuffle_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::pixel_unshuffle` through the dispatcher with explicit keys.
+pub fn pixel_unshuffle_call(ks: DispatchKeySet, self_: &Tensor, downscale_factor: i64) -> Result<Tensor> {
+    match PIXEL_UNSHUFFLE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, downscale_factor),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::Int(downscale_factor)];
+            fallback(&PIXEL_UNSHUFFLE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::pixel_unshuffle",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `[*, C, H*r, W*r]` to `[*, C*r*r, H, W]`, the inverse of `pixel_shuffle`.
+///
+/// `aten::pixel_unshuffle`: `pixel_unshuffle(Tensor self, int downscale_factor) -> Tensor`
+pub fn pixel_unshuffle(self_: &Tensor, downscale_factor: i64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_]);
+    pixel_unshuffle_call(ks, self_, downscale_factor)
+}
+
+struct PixelUnshuffleBoxed;
+
+impl BoxedOp for PixelUnshuffleBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &PIXEL_UNSHUFFLE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PIXEL_UNSHUFFLE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let downscale_factor = u.int()?;
+        let r = pixel_unshuffle(&self_, downscale_factor)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::cosine_similarity
+
+/// Schema of `aten::cosine_similarity`.
+pub static COSINE_SIMILARITY_SCHEMA: OpSchema = OpSchema {
+    name: "aten::cosine_similarity",
+    overload: "",
+    signature: "cosine_similarity(Tensor x1, Tensor x2, int dim=1, float eps=1e-08) -> Tensor",
+    args: &[
+        Arg {
+            name: "x1",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "x2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "dim",
+            ty: ArgType::Int,
+            default: Some(DefaultValue::Int(1)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "eps",
+            ty: ArgType::Float,
+            default: Some(DefaultValue::Float(1e-8)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::cosine_similarity`.
+pub type CosineSimilarityFn = fn(DispatchKeySet, &Tensor, &Tensor, i64, f64) -> Result<Tensor>;
+
+fn cosine_similarity_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    x1: &Tensor,
+    x2: &Tensor,
+    dim: i64,
+    eps: f64,
+) -> Result<Tensor> {
+    crate::composite_nn::cosine_similarity(x1, x2, dim, eps)
+}
+
+/// Dispatch entry of `aten::cosine_similarity`.
+pub static COSINE_SIMILARITY: Op<CosineSimilarityFn> = Op::new(
+    &COSINE_SIMILARITY_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(cosine_similarity_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::cosine_similarity` through the dispatcher with explicit keys.
+pub fn cosine_similarity_call(ks: DispatchKeySet, x1: &Tensor, x2: &Tensor, dim: i64, eps: f64) -> Result<Tensor> {
+    match COSINE_SIMILARITY.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, x1, x2, dim, eps),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(x1.clone()),
+                Value::Tensor(x2.clone()),
+                Value::Int(dim),
+                Value::Float(eps),
+            ];
+            fallback(&COSINE_SIMILARITY_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::cosine_similarity",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Cosine of the angle between `x1` and `x2` along `dim` (after broadcasting), each norm clamped to at least `eps`.
+///
+/// `aten::cosine_similarity`: `cosine_similarity(Tensor x1, Tensor x2, int dim=1, float eps=1e-08) -> Tensor`
+pub fn cosine_similarity(x1: &Tensor, x2: &Tensor, dim: i64, eps: f64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[x1, x2]);
+    cosine_similarity_call(ks, x1, x2, dim, eps)
+}
+
+struct CosineSimilarityBoxed;
+
+impl BoxedOp for CosineSimilarityBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &COSINE_SIMILARITY_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&COSINE_SIMILARITY_SCHEMA, bound);
+        let x1 = u.tensor()?;
+        let x2 = u.tensor()?;
+        let dim = u.int()?;
+        let eps = u.float()?;
+        let r = cosine_similarity(&x1, &x2, dim, eps)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::pairwise_distance
+
+/// Schema of `aten::pairwise_distance`.
+pub static PAIRWISE_DISTANCE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::pairwise_distance",
+    overload: "",
+    signature: "pairwise_distance(Tensor x1, Tensor x2, float p=2., float eps=1e-06, bool keepdim=False) -> Tensor",
+    args: &[
+        Arg {
+            name: "x1",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "x2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "p",
+            ty: ArgType::Float,
+            default: Some(DefaultValue::Float(2.0)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "eps",
+            ty: ArgType::Float,
+            default: Some(DefaultValue::Float(1e-6)),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "keepdim",
+            ty: ArgType::Bool,
+            default: Some(DefaultValue::Bool(false)),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::pairwise_distance`.
+pub type PairwiseDistanceFn = fn(DispatchKeySet, &Tensor, &Tensor, f64, f64, bool) -> Result<Tensor>;
+
+fn pairwise_distance_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    x1: &Tensor,
+    x2: &Tensor,
+    p: f64,
+    eps: f64,
+    keepdim: bool,
+) -> Result<Tensor> {
+    crate::composite_nn::pairwise_distance(x1, x2, p, eps, keepdim)
+}
+
+/// Dispatch entry of `aten::pairwise_distance`.
+pub static PAIRWISE_DISTANCE: Op<PairwiseDistanceFn> = Op::new(
+    &PAIRWISE_DISTANCE_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(pairwise_distance_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::pairwise_distance` through the dispatcher with explicit keys.
+pub fn pairwise_distance_call(
+    ks: DispatchKeySet,
+    x1: &Tensor,
+    x2: &Tensor,
+    p: f64,
+    eps: f64,
+    keepdim: bool,
+) -> Result<Tensor> {
+    match PAIRWISE_DISTANCE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, x1, x2, p, eps, keepdim),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(x1.clone()),
+                Value::Tensor(x2.clone()),
+                Value::Float(p),
+                Value::Float(eps),
+                Value::Bool(keepdim),
+            ];
+            fallback(&PAIRWISE_DISTANCE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::pairwise_distance",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The `p`-norm of `x1 - x2 + eps` over the last dim of the broadcast inputs.
+///
+/// `aten::pairwise_distance`: `pairwise_distance(Tensor x1, Tensor x2, float p=2., float eps=1e-06, bool keepdim=False) -> Tensor`
+pub fn pairwise_distance(x1: &Tensor, x2: &Tensor, p: f64, eps: f64, keepdim: bool) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[x1, x2]);
+    pairwise_distance_call(ks, x1, x2, p, eps, keepdim)
+}
+
+struct PairwiseDistanceBoxed;
+
+impl BoxedOp for PairwiseDistanceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &PAIRWISE_DISTANCE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PAIRWISE_DISTANCE_SCHEMA, bound);
+        let x1 = u.tensor()?;
+        let x2 = u.tensor()?;
+        let p = u.float()?;
+        let eps = u.float()?;
+        let keepdim = u.bool()?;
+        let r = pairwise_distance(&x1, &x2, p, eps, keepdim)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::bilinear
+
+/// Schema of `aten::bilinear`.
+pub static BILINEAR_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bilinear",
+    overload: "",
+    signature: "bilinear(Tensor input1, Tensor input2, Tensor weight, Tensor? bias=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "input1",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "input2",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "weight",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "bias",
+            ty: ArgType::OptTensor,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::bilinear`.
+pub type BilinearFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, Option<&Tensor>) -> Result<Tensor>;
+
+fn bilinear_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input1: &Tensor,
+    input2: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+) -> Result<Tensor> {
+    crate::composite_nn::bilinear(input1, input2, weight, bias)
+}
+
+/// Dispatch entry of `aten::bilinear`.
+pub static BILINEAR: Op<BilinearFn> = Op::new(
+    &BILINEAR_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(bilinear_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::bilinear` through the dispatcher with explicit keys.
+pub fn bilinear_call(
+    ks: DispatchKeySet,
+    input1: &Tensor,
+    input2: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+) -> Result<Tensor> {
+    match BILINEAR.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input1, input2, weight, bias),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input1.clone()),
+                Value::Tensor(input2.clone()),
+                Value::Tensor(weight.clone()),
+                bias.map_or(Value::None, |t| Value::Tensor(t.clone())),
+            ];
+            fallback(&BILINEAR_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::bilinear", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `y[..., o] = sum_ij input1[..., i] * weight[o, i, j] * input2[..., j] + bias[o]`.
+///
+/// `aten::bilinear`: `bilinear(Tensor input1, Tensor input2, Tensor weight, Tensor? bias=None) -> Tensor`
+pub fn bilinear(input1: &Tensor, input2: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input1, input2, weight];
+        ts.extend(bias);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    bilinear_call(ks, input1, input2, weight, bias)
+}
+
+struct BilinearBoxed;
+
+impl BoxedOp for BilinearBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BILINEAR_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BILINEAR_SCHEMA, bound);
+        let input1 = u.tensor()?;
+        let input2 = u.tensor()?;
+        let weight = u.tensor()?;
+        let bias = u.opt_tensor()?;
+        let r = bilinear(&input1, &input2, &weight, bias.as_ref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_scaled_dot_product_attention_math
+
+/// Schema of `aten::_scaled_dot_product_attention_math`.
+pub static SCALED_DOT_PRODUCT_ATTENTION_MATH_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_scaled_dot_product_attention_math",
+    overload: "",
+    signature: "_scaled_dot_product_attention_math(Tensor query, Tensor key, Tensor value, Tensor? attn_mask=None, float dropout_p=0., bool is_causal=False, Tensor? dropout_mask=None, *, float? scale=None, bool enable_gqa=False) -> (Tensor, Tensor)",
+    args: &[
+        Arg { name: "query", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "key", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "value", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "attn_mask", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "dropout_p", ty: ArgType::Float, default: Some(DefaultValue::Float(0.0)), kwarg_only: false, is_write: false },
+        Arg { name: "is_causal", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "dropout_mask", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "scale", ty: ArgType::OptFloat, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "enable_gqa", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_scaled_dot_product_attention_math`.
+pub type ScaledDotProductAttentionMathFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    &Tensor,
+    &Tensor,
+    Option<&Tensor>,
+    f64,
+    bool,
+    Option<&Tensor>,
+    Option<f64>,
+    bool,
+) -> Result<(Tensor, Tensor)>;
+
+fn scaled_dot_product_attention_math_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    query: &Tensor,
+    key: &Tensor,
+    value: &Tensor,
+    attn_mask: Option<&Tensor>,
+    dropout_p: f64,
+    is_causal: bool,
+    dropout_mask: Option<&Tensor>,
+    scale: Option<f64>,
+    enable_gqa: bool,
+) -> Result<(Tensor, Tensor)> {
+    crate::composite_nn::_scaled_dot_product_attention_math(
+        query,
+        key,
+        value,
+        attn_mask,
+        dropout_p,
+        is_causal,
+        dropout_mask,
+        scale,
+        enable_gqa,
+    )
+}
+
+/// Dispatch entry of `aten::_scaled_dot_product_attention_math`.
+pub static SCALED_DOT_PRODUCT_ATTENTION_MATH: Op<ScaledDotProductAttentionMathFn> = Op::new(
+    &SCALED_DOT_PRODUCT_ATTENTION_MATH_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(scaled_dot_product_attention_math_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::_scaled_dot_product_attention_math` through the dispatcher with explicit keys.
+pub fn scaled_dot_product_attention_math_call(
+    ks: DispatchKeySet,
+    query: &Tensor,
+    key: &Tensor,
+    value: &Tensor,
+    attn_mask: Option<&Tensor>,
+    dropout_p: f64,
+    is_causal: bool,
+    dropout_mask: Option<&Tensor>,
+    scale: Option<f64>,
+    enable_gqa: bool,
+) -> Result<(Tensor, Tensor)> {
+    match SCALED_DOT_PRODUCT_ATTENTION_MATH.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            query,
+            key,
+            value,
+            attn_mask,
+            dropout_p,
+            is_causal,
+            dropout_mask,
+            scale,
+            enable_gqa,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(query.clone()),
+                Value::Tensor(key.clone()),
+                Value::Tensor(value.clone()),
+                attn_mask.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Float(dropout_p),
+                Value::Bool(is_causal),
+                dropout_mask.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                scale.map_or(Value::None, Value::Float),
+                Value::Bool(enable_gqa),
+            ];
+            fallback(&SCALED_DOT_PRODUCT_ATTENTION_MATH_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_scaled_dot_product_attention_math",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// Reference attention `softmax(q k^T * scale + mask) v` (fully masked rows give zeros); returns the output and the attention weights.
+///
+/// `aten::_scaled_dot_product_attention_math`: `_scaled_dot_product_attention_math(Tensor query, Tensor key, Tensor value, Tensor? attn_mask=None, float dropout_p=0., bool is_causal=False, Tensor? dropout_mask=None, *, float? scale=None, bool enable_gqa=False) -> (Tensor, Tensor)`
+pub fn _scaled_dot_product_attention_math(
+    query: &Tensor,
+    key: &Tensor,
+    value: &Tensor,
+    attn_mask: Option<&Tensor>,
+    dropout_p: f64,
+    is_causal: bool,
+    dropout_mask: Option<&Tensor>,
+) -> Result<(Tensor, Tensor)> {
+    _scaled_dot_product_attention_math_full(
+        query,
+        key,
+        value,
+        attn_mask,
+        dropout_p,
+        is_causal,
+        dropout_mask,
+        None,
+        false,
+    )
+}
+
+/// [`_scaled_dot_product_attention_math`] with every argument, including keyword-only ones.
+pub fn _scaled_dot_product_attention_math_full(
+    query: &Tensor,
+    key: &Tensor,
+    value: &Tensor,
+    attn_mask: Option<&Tensor>,
+    dropout_p: f64,
+    is_causal: bool,
+    dropout_mask: Option<&Tensor>,
+    scale: Option<f64>,
+    enable_gqa: bool,
+) -> Result<(Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![query, key, value];
+        ts.extend(attn_mask);
+        ts.extend(dropout_mask);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    scaled_dot_product_attention_math_call(
+        ks,
+        query,
+        key,
+        value,
+        attn_mask,
+        dropout_p,
+        is_causal,
+        dropout_mask,
+        scale,
+        enable_gqa,
+    )
+}
+
+struct ScaledDotProductAttentionMathBoxed;
+
+impl BoxedOp for ScaledDotProductAttentionMathBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCALED_DOT_PRODUCT_ATTENTION_MATH_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCALED_DOT_PRODUCT_ATTENTION_MATH_SCHEMA, bound);
+        let query = u.tensor()?;
+        let key = u.tensor()?;
+        let value = u.tensor()?;
+        let attn_mask = u.opt_tensor()?;
+        let dropout_p = u.float()?;
+        let is_causal = u.bool()?;
+        let dropout_mask = u.opt_tensor()?;
+        let scale = u.opt_float()?;
+        let enable_gqa = u.bool()?;
+        let r = _scaled_dot_product_attention_math_full(
+            &query,
+            &key,
+            &value,
+            attn_mask.as_ref(),
+            dropout_p,
+            is_causal,
+            dropout_mask.as_ref(),
+            scale,
+            enable_gqa,
+        )?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::scaled_dot_product_attention
+
+/// Schema of `aten::scaled_dot_product_attention`.
+pub static SCALED_DOT_PRODUCT_ATTENTION_SCHEMA: OpSchema = OpSchema {
+    name: "aten::scaled_dot_product_attention",
+    overload: "",
+    signature: "scaled_dot_product_attention(Tensor query, Tensor key, Tensor value, Tensor? attn_mask=None, float dropout_p=0., bool is_causal=False, *, float? scale=None, bool enable_gqa=False) -> Tensor",
+    args: &[
+        Arg { name: "query", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "key", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "value", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "attn_mask", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "dropout_p", ty: ArgType::Float, default: Some(DefaultValue::Float(0.0)), kwarg_only: false, is_write: false },
+        Arg { name: "is_causal", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "scale", ty: ArgType::OptFloat, default: Some(DefaultValue::None), kwarg_only: true, is_write: false },
+        Arg { name: "enable_gqa", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: true, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::scaled_dot_product_attention`.
+pub type ScaledDotProductAttentionFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, Option<&Tensor>, f64, bool, Option<f64>, bool) -> Result<Tensor>;
+
+fn scaled_dot_product_attention_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    query: &Tensor,
+    key: &Tensor,
+    value: &Tensor,
+    attn_mask: Option<&Tensor>,
+    dropout_p: f64,
+    is_causal: bool,
+    scale: Option<f64>,
+    enable_gqa: bool,
+) -> Result<Tensor> {
+    crate::composite_nn::scaled_dot_product_attention(
+        query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa,
+    )
+}
+
+/// Dispatch entry of `aten::scaled_dot_product_attention`.
+pub static SCALED_DOT_PRODUCT_ATTENTION: Op<ScaledDotProductAttentionFn> = Op::new(
+    &SCALED_DOT_PRODUCT_ATTENTION_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(scaled_dot_product_attention_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::scaled_dot_product_attention` through the dispatcher with explicit keys.
+pub fn scaled_dot_product_attention_call(
+    ks: DispatchKeySet,
+    query: &Tensor,
+    key: &Tensor,
+    value: &Tensor,
+    attn_mask: Option<&Tensor>,
+    dropout_p: f64,
+    is_causal: bool,
+    scale: Option<f64>,
+    enable_gqa: bool,
+) -> Result<Tensor> {
+    match SCALED_DOT_PRODUCT_ATTENTION.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks, query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(query.clone()),
+                Value::Tensor(key.clone()),
+                Value::Tensor(value.clone()),
+                attn_mask.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Float(dropout_p),
+                Value::Bool(is_causal),
+                scale.map_or(Value::None, Value::Float),
+                Value::Bool(enable_gqa),
+            ];
+            fallback(&SCALED_DOT_PRODUCT_ATTENTION_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::scaled_dot_product_attention",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// Attention `softmax(q k^T * scale + mask) v` (boolean masks: true = attend), through `_scaled_dot_product_attention_math` on CPU.
+///
+/// `aten::scaled_dot_product_attention`: `scaled_dot_product_attention(Tensor query, Tensor key, Tensor value, Tensor? attn_mask=None, float dropout_p=0., bool is_causal=False, *, float? scale=None, bool enable_gqa=False) -> Tensor`
+pub fn scaled_dot_product_attention(
+    query: &Tensor,
+    key: &Tensor,
+    value: &Tensor,
+    attn_mask: Option<&Tensor>,
+    dropout_p: f64,
+    is_causal: bool,
+) -> Result<Tensor> {
+    scaled_dot_product_attention_full(query, key, value, attn_mask, dropout_p, is_causal, None, false)
+}
+
+/// [`scaled_dot_product_attention`] with every argument, including keyword-only ones.
+pub fn scaled_dot_product_attention_full(
+    query: &Tensor,
+    key: &Tensor,
+    value: &Tensor,
+    attn_mask: Option<&Tensor>,
+    dropout_p: f64,
+    is_causal: bool,
+    scale: Option<f64>,
+    enable_gqa: bool,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![query, key, value];
+        ts.extend(attn_mask);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    scaled_dot_product_attention_call(
+        ks, query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa,
+    )
+}
+
+struct ScaledDotProductAttentionBoxed;
+
+impl BoxedOp for ScaledDotProductAttentionBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &SCALED_DOT_PRODUCT_ATTENTION_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&SCALED_DOT_PRODUCT_ATTENTION_SCHEMA, bound);
+        let query = u.tensor()?;
+        let key = u.tensor()?;
+        let value = u.tensor()?;
+        let attn_mask = u.opt_tensor()?;
+        let dropout_p = u.float()?;
+        let is_causal = u.bool()?;
+        let scale = u.opt_float()?;
+        let enable_gqa = u.bool()?;
+        let r = scaled_dot_product_attention_full(
+            &query,
+            &key,
+            &value,
+            attn_mask.as_ref(),
+            dropout_p,
+            is_causal,
+            scale,
+            enable_gqa,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::embedding_renorm_
+
+/// Schema of `aten::embedding_renorm_`.
+pub static EMBEDDING_RENORM_INPLACE_SCHEMA: OpSchema = OpSchema {
+    name: "aten::embedding_renorm_",
+    overload: "",
+    signature: "embedding_renorm_(Tensor(a!) self, Tensor indices, float max_norm, float norm_type) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: true,
+        },
+        Arg {
+            name: "indices",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "max_norm",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "norm_type",
+            ty: ArgType::Float,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::embedding_renorm_`.
+pub type EmbeddingRenormInplaceFn = fn(DispatchKeySet, &Tensor, &Tensor, f64, f64) -> Result<Tensor>;
+
+fn embedding_renorm_inplace_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &Tensor,
+    max_norm: f64,
+    norm_type: f64,
+) -> Result<Tensor> {
+    crate::composite_nn::embedding_renorm_(self_, indices, max_norm, norm_type)
+}
+
+/// Bumps the version counter of the tensors `aten::embedding_renorm_` writes.
+fn embedding_renorm_inplace_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &Tensor,
+    max_norm: f64,
+    norm_type: f64,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        embedding_renorm_inplace_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            indices,
+            max_norm,
+            norm_type,
+        )?
+    };
+    self_.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::embedding_renorm_`.
+pub static EMBEDDING_RENORM_INPLACE: Op<EmbeddingRenormInplaceFn> = Op::new(
+    &EMBEDDING_RENORM_INPLACE_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(embedding_renorm_inplace_composite_explicit_autograd),
+        ),
+        (KernelKey::Autograd, Kernel::Fallthrough),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(embedding_renorm_inplace_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::embedding_renorm_` through the dispatcher with explicit keys.
+pub fn embedding_renorm_inplace_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    indices: &Tensor,
+    max_norm: f64,
+    norm_type: f64,
+) -> Result<Tensor> {
+    match EMBEDDING_RENORM_INPLACE.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, indices, max_norm, norm_type),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(indices.clone()),
+                Value::Float(max_norm),
+                Value::Float(norm_type),
+            ];
+            fallback(&EMBEDDING_RENORM_INPLACE_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::embedding_renorm_",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// In place: each row of `self` picked by `indices` whose `norm_type`-norm exceeds `max_norm` is scaled by `max_norm / (norm + 1e-7)`.
+///
+/// `aten::embedding_renorm_`: `embedding_renorm_(Tensor(a!) self, Tensor indices, float max_norm, float norm_type) -> Tensor(a!)`
+pub fn embedding_renorm_(self_: &Tensor, indices: &Tensor, max_norm: f64, norm_type: f64) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, indices]);
+    embedding_renorm_inplace_call(ks, self_, indices, max_norm, norm_type)
+}
+
+struct EmbeddingRenormInplaceBoxed;
+
+impl BoxedOp for EmbeddingRenormInplaceBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &EMBEDDING_RENORM_INPLACE_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&EMBEDDING_RENORM_INPLACE_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let indices = u.tensor()?;
+        let max_norm = u.float()?;
+        let norm_type = u.float()?;
+        let r = embedding_renorm_(&self_, &indices, max_norm, norm_type)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::adaptive_max_pool2d
+
+/// Schema of `aten::adaptive_max_pool2d`.
+pub static ADAPTIVE_MAX_POOL2D_SCHEMA: OpSchema = OpSchema {
+    name: "aten::adaptive_max_pool2d",
+    overload: "",
+    signature: "adaptive_max_pool2d(Tensor self, int[2] output_size) -> (Tensor, Tensor)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "output_size",
+            ty: ArgType::IntList(2),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[
+        Ret {
+            name: "",
+            ty: ArgType::Tensor,
+        },
+        Ret {
+            name: "",
+            ty: ArgType::Tensor,
+        },
+    ],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::adaptive_max_pool2d`.
+pub type AdaptiveMaxPool2dFn = fn(DispatchKeySet, &Tensor, &[i64]) -> Result<(Tensor, Tensor)>;
+
+fn adaptive_max_pool2d_cpu(_ks: DispatchKeySet, self_: &Tensor, output_size: &[i64]) -> Result<(Tensor, Tensor)> {
+    ft_kernels::nn::pool::adaptive_max_pool2d(self_, output_size)
+}
+
+/// Dispatch entry of `aten::adaptive_max_pool2d`.
+pub static ADAPTIVE_MAX_POOL2D: Op<AdaptiveMaxPool2dFn> = Op::new(
+    &ADAPTIVE_MAX_POOL2D_SCHEMA,
+    &[
+        (KernelKey::Key(DispatchKey::CPU), Kernel::Fn(adaptive_max_pool2d_cpu)),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::adaptive_max_pool2d_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::adaptive_max_pool2d` through the dispatcher with explicit keys.
+pub fn adaptive_max_pool2d_call(ks: DispatchKeySet, self_: &Tensor, output_size: &[i64]) -> Result<(Tensor, Tensor)> {
+    match ADAPTIVE_MAX_POOL2D.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, output_size),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![Value::Tensor(self_.clone()), Value::IntList(output_size.to_vec())];
+            fallback(&ADAPTIVE_MAX_POOL2D_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::adaptive_max_pool2d",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// Maximum of each adaptive window of the last two dims (output `o` of `m` covers `floor(o*n/m)..ceil((o+1)*n/m)`) and its index `h * W + w` in the input plane; NaN wins.
+///
+/// `aten::adaptive_max_pool2d`: `adaptive_max_pool2d(Tensor self, int[2] output_size) -> (Tensor, Tensor)`
+pub fn adaptive_max_pool2d(self_: &Tensor, output_size: &[i64]) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_]);
+    adaptive_max_pool2d_call(ks, self_, output_size)
+}
+
+struct AdaptiveMaxPool2dBoxed;
+
+impl BoxedOp for AdaptiveMaxPool2dBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADAPTIVE_MAX_POOL2D_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADAPTIVE_MAX_POOL2D_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let output_size = u.int_list()?;
+        let r = adaptive_max_pool2d(&self_, &output_size)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::adaptive_max_pool2d_backward
+
+/// Schema of `aten::adaptive_max_pool2d_backward`.
+pub static ADAPTIVE_MAX_POOL2D_BACKWARD_SCHEMA: OpSchema = OpSchema {
+    name: "aten::adaptive_max_pool2d_backward",
+    overload: "",
+    signature: "adaptive_max_pool2d_backward(Tensor grad_output, Tensor self, Tensor indices) -> Tensor",
+    args: &[
+        Arg {
+            name: "grad_output",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "indices",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::adaptive_max_pool2d_backward`.
+pub type AdaptiveMaxPool2dBackwardFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn adaptive_max_pool2d_backward_cpu(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    indices: &Tensor,
+) -> Result<Tensor> {
+    ft_kernels::nn::pool::adaptive_max_pool2d_backward(grad_output, self_, indices)
+}
+
+/// Dispatch entry of `aten::adaptive_max_pool2d_backward`.
+pub static ADAPTIVE_MAX_POOL2D_BACKWARD: Op<AdaptiveMaxPool2dBackwardFn> = Op::new(
+    &ADAPTIVE_MAX_POOL2D_BACKWARD_SCHEMA,
+    &[
+        (
+            KernelKey::Key(DispatchKey::CPU),
+            Kernel::Fn(adaptive_max_pool2d_backward_cpu),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::adaptive_max_pool2d_backward_autograd),
+        ),
+    ],
+);
+
+/// Calls `aten::adaptive_max_pool2d_backward` through the dispatcher with explicit keys.
+pub fn adaptive_max_pool2d_backward_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    indices: &Tensor,
+) -> Result<Tensor> {
+    match ADAPTIVE_MAX_POOL2D_BACKWARD.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, indices),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Tensor(indices.clone()),
+            ];
+            fallback(&ADAPTIVE_MAX_POOL2D_BACKWARD_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::adaptive_max_pool2d_backward",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// The gradient of `adaptive_max_pool2d`: each `grad_output` element added at its window's maximum (`indices`) in a zero tensor shaped like `self`.
+///
+/// `aten::adaptive_max_pool2d_backward`: `adaptive_max_pool2d_backward(Tensor grad_output, Tensor self, Tensor indices) -> Tensor`
+pub fn adaptive_max_pool2d_backward(grad_output: &Tensor, self_: &Tensor, indices: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, indices]);
+    adaptive_max_pool2d_backward_call(ks, grad_output, self_, indices)
+}
+
+struct AdaptiveMaxPool2dBackwardBoxed;
+
+impl BoxedOp for AdaptiveMaxPool2dBackwardBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADAPTIVE_MAX_POOL2D_BACKWARD_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADAPTIVE_MAX_POOL2D_BACKWARD_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let indices = u.tensor()?;
+        let r = adaptive_max_pool2d_backward(&grad_output, &self_, &indices)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -91126,4 +95128,35 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &CtcLossBackwardBoxed,
     &CtcLossIntListBoxed,
     &CtcLossTensorBoxed,
+    &Conv1dBoxed,
+    &Conv2dBoxed,
+    &Conv1dPaddingBoxed,
+    &Conv2dPaddingBoxed,
+    &ConvTranspose1dBoxed,
+    &ConvTranspose2dInputBoxed,
+    &MaxPool1dWithIndicesBoxed,
+    &MaxPool1dBoxed,
+    &MaxPool2dBoxed,
+    &AvgPool1dBoxed,
+    &AdaptiveAvgPool1dBoxed,
+    &BatchNormBoxed,
+    &LayerNormBoxed,
+    &GroupNormBoxed,
+    &InstanceNormBoxed,
+    &RmsNormBoxed,
+    &ReplicationPad1dBoxed,
+    &ReplicationPad1dBackwardBoxed,
+    &PadCircularBoxed,
+    &PadBoxed,
+    &OneHotBoxed,
+    &PixelShuffleBoxed,
+    &PixelUnshuffleBoxed,
+    &CosineSimilarityBoxed,
+    &PairwiseDistanceBoxed,
+    &BilinearBoxed,
+    &ScaledDotProductAttentionMathBoxed,
+    &ScaledDotProductAttentionBoxed,
+    &EmbeddingRenormInplaceBoxed,
+    &AdaptiveMaxPool2dBoxed,
+    &AdaptiveMaxPool2dBackwardBoxed,
 ];

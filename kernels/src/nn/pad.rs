@@ -263,6 +263,7 @@ pad_ops! {
     reflection_pad1d, reflection_pad1d_backward, "reflection_pad1d", Reflect, 1;
     reflection_pad2d, reflection_pad2d_backward, "reflection_pad2d", Reflect, 2;
     reflection_pad3d, reflection_pad3d_backward, "reflection_pad3d", Reflect, 3;
+    replication_pad1d, replication_pad1d_backward, "replication_pad1d", Replicate, 1;
     replication_pad2d, replication_pad2d_backward, "replication_pad2d", Replicate, 2;
     replication_pad3d, replication_pad3d_backward, "replication_pad3d", Replicate, 3;
 }

@@ -757,6 +757,135 @@ pub fn _adaptive_avg_pool3d_backward(grad_output: &Tensor, self_: &Tensor) -> Re
     )
 }
 
+// ---------------------------------------------------------------------------
+// Adaptive max pooling
+// ---------------------------------------------------------------------------
+
+/// Runs `$body` with `$T` bound to the floating element type.
+macro_rules! dispatch_pool_float {
+    ($dtype:expr, $T:ident => $body:expr, _ => $other:expr) => {{
+        match $dtype {
+            DType::F16 => {
+                type $T = f16;
+                $body
+            }
+            DType::BF16 => {
+                type $T = bf16;
+                $body
+            }
+            DType::F32 => {
+                type $T = f32;
+                $body
+            }
+            DType::F64 => {
+                type $T = f64;
+                $body
+            }
+            _ => $other,
+        }
+    }};
+}
+
+/// Adaptive max pooling of row-major 2-D planes: each output is the maximum
+/// of its adaptive window (NaN wins, the first maximum is kept) and its
+/// index `h * W + w` in the input plane.
+fn adaptive_max_forward<T: PoolElem>(x: &[T], g: &AdaptiveGeom) -> (Vec<T>, Vec<i64>)
+where
+    T::Acc: PartialOrd,
+{
+    let [_, ih, iw] = g.in3;
+    let plane_in = ih * iw;
+    let r = g.ranges();
+    let n = g.planes * g.out3[1] * g.out3[2];
+    let (mut out, mut idx) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for p in 0..g.planes {
+        let plane = &x[p * plane_in..(p + 1) * plane_in];
+        for &(h0, h1) in &r[1] {
+            for &(w0, w1) in &r[2] {
+                let mut best = h0 * iw + w0;
+                for h in h0..h1 {
+                    for w in w0..w1 {
+                        let (v, m) = (plane[h * iw + w].widen(), plane[best].widen());
+                        #[allow(clippy::eq_op)]
+                        let nan = v != v;
+                        if v > m || nan {
+                            best = h * iw + w;
+                        }
+                        if nan {
+                            break;
+                        }
+                    }
+                    #[allow(clippy::eq_op)]
+                    if plane[best].widen() != plane[best].widen() {
+                        break;
+                    }
+                }
+                out.push(plane[best]);
+                idx.push(best as i64);
+            }
+        }
+    }
+    (out, idx)
+}
+
+/// `aten::adaptive_max_pool2d`: the maximum of each adaptive window of the
+/// last two dims (output `o` of `m` covers inputs `floor(o*n/m)..ceil((o+1)*n/m)`)
+/// and its index `h * W + w` in the input plane.
+///
+/// ```
+/// use ft_runtime::Tensor;
+/// let x = Tensor::from_vec(vec![1.0f32, 5.0, 2.0, 0.0, 3.0, 4.0], &[1, 2, 3]).unwrap();
+/// let (v, i) = ft_kernels::nn::pool::adaptive_max_pool2d(&x, &[1, 2]).unwrap();
+/// assert_eq!((v.to_vec::<f32>().unwrap(), i.to_vec::<i64>().unwrap()), (vec![5.0, 5.0], vec![1, 1]));
+/// ```
+pub fn adaptive_max_pool2d(self_: &Tensor, output_size: &[i64]) -> Result<(Tensor, Tensor)> {
+    const OP: &str = "aten::adaptive_max_pool2d";
+    let g = adaptive_geometry(OP, "adaptive_max_pool2d", 2, self_, output_size)?;
+    dispatch_pool_float!(self_.dtype(), T => {
+        let (v, i) = adaptive_max_forward::<T>(&read_vec::<T>(self_)?, &g);
+        Ok((tensor_of(v, &g.out_sizes)?, tensor_of(i, &g.out_sizes)?))
+    }, _ => Err(not_implemented(OP, "adaptive_max_pool2d", self_.dtype())))
+}
+
+/// `aten::adaptive_max_pool2d_backward`: `grad_output` added into a zero
+/// tensor shaped like `self_` at each window's recorded maximum (`indices`).
+pub fn adaptive_max_pool2d_backward(grad_output: &Tensor, self_: &Tensor, indices: &Tensor) -> Result<Tensor> {
+    const OP: &str = "aten::adaptive_max_pool2d_backward";
+    if grad_output.sizes() != indices.sizes() || grad_output.dim() != self_.dim() || self_.dim() < 3 {
+        return Err(Error::shape(
+            OP,
+            format!(
+                "expected grad_output {} to have the shape of indices {} and the rank of self {}",
+                fmt(grad_output.sizes()),
+                fmt(indices.sizes()),
+                fmt(self_.sizes())
+            ),
+        ));
+    }
+    if indices.dtype() != DType::I64 {
+        return Err(Error::dtype(OP, "expected indices to be int64"));
+    }
+    if grad_output.dtype() != self_.dtype() {
+        return Err(Error::dtype(OP, "expected grad_output and self to have the same dtype"));
+    }
+    let d = self_.dim();
+    let plane_in = self_.sizes()[d - 2] * self_.sizes()[d - 1];
+    let plane_out = grad_output.sizes()[d - 2] * grad_output.sizes()[d - 1];
+    let idx = read_vec::<i64>(indices)?;
+    if idx.iter().any(|&i| i < 0 || i as usize >= plane_in.max(1)) {
+        return Err(Error::index(OP, "index out of range of the input plane"));
+    }
+    dispatch_pool_float!(self_.dtype(), T => {
+        let go = read_vec::<T>(grad_output)?;
+        let mut gin = vec![T::narrow(<T as PoolElem>::ZERO); self_.numel()];
+        for (k, (&g, &i)) in go.iter().zip(&idx).enumerate() {
+            let at = (k / plane_out.max(1)) * plane_in + i as usize;
+            gin[at] = T::narrow(gin[at].widen() + g.widen());
+        }
+        tensor_of(gin, self_.sizes())
+    }, _ => Err(not_implemented(OP, "adaptive_max_pool2d_backward", self_.dtype())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

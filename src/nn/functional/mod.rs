@@ -26,11 +26,27 @@
 //! flow through the ops they call.
 
 mod activation;
+mod attention;
+mod conv;
+mod distance;
 mod dropout;
+mod linear;
+mod loss;
+mod normalization;
+mod pooling;
 mod reduction;
+mod sparse;
+mod vision;
 
 pub use activation::*;
+pub use attention::*;
+pub use conv::*;
+pub use distance::*;
 pub use dropout::*;
-pub use reduction::Reduction;
-mod loss;
+pub use linear::*;
 pub use loss::*;
+pub use normalization::*;
+pub use pooling::*;
+pub use reduction::Reduction;
+pub use sparse::*;
+pub use vision::*;
