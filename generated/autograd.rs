@@ -20630,6 +20630,20 @@ pub(crate) fn bernoulli_autograd(ks: DispatchKeySet, self_: &Tensor, generator: 
     Ok(result)
 }
 
+/// Autograd kernel of `aten::bernoulli.out`: `out=` variants do not record gradients.
+pub(crate) fn bernoulli_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    generator: Option<&Generator>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::bernoulli.out", "bernoulli(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    bernoulli_out_call(ks.below(DispatchKey::AutogradCPU), self_, generator, out)
+}
+
 /// Autograd kernel of `aten::bernoulli_.float`: records `BernoulliBackward1` when an input requires grad.
 pub(crate) fn bernoulli_float_inplace_autograd(
     ks: DispatchKeySet,
@@ -21401,6 +21415,20 @@ pub(crate) fn log_sigmoid_forward_autograd(ks: DispatchKeySet, self_: &Tensor) -
     Ok(result)
 }
 
+/// Autograd kernel of `aten::log_sigmoid_forward.output`: `out=` variants do not record gradients.
+pub(crate) fn log_sigmoid_forward_output_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output: &Tensor,
+    buffer: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::log_sigmoid_forward.output", "log_sigmoid_forward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    log_sigmoid_forward_output_call(ks.below(DispatchKey::AutogradCPU), self_, output, buffer)
+}
+
 /// Autograd kernel of `aten::log_sigmoid_backward`: records `LogSigmoidBackwardBackward0` when an input requires grad.
 pub(crate) fn log_sigmoid_backward_autograd(
     ks: DispatchKeySet,
@@ -21681,6 +21709,35 @@ pub(crate) fn nll_loss_forward_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::nll_loss_forward.output`: `out=` variants do not record gradients.
+pub(crate) fn nll_loss_forward_output_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    output: &Tensor,
+    total_weight: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    if tls::is_grad_enabled()
+        && (self_.requires_grad() || target.requires_grad() || weight.is_some_and(|t| t.requires_grad()))
+    {
+        return Err(Error::autograd("aten::nll_loss_forward.output", "nll_loss_forward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    nll_loss_forward_output_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        target,
+        weight,
+        reduction,
+        ignore_index,
+        output,
+        total_weight,
+    )
+}
+
 /// Autograd kernel of `aten::nll_loss_backward`: records `NllLossBackwardBackward0` when an input requires grad.
 pub(crate) fn nll_loss_backward_autograd(
     ks: DispatchKeySet,
@@ -21823,6 +21880,35 @@ pub(crate) fn nll_loss2d_forward_autograd(
         set_history(&result.0, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::nll_loss2d_forward.output`: `out=` variants do not record gradients.
+pub(crate) fn nll_loss2d_forward_output_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    output: &Tensor,
+    total_weight: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    if tls::is_grad_enabled()
+        && (self_.requires_grad() || target.requires_grad() || weight.is_some_and(|t| t.requires_grad()))
+    {
+        return Err(Error::autograd("aten::nll_loss2d_forward.output", "nll_loss2d_forward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    nll_loss2d_forward_output_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        target,
+        weight,
+        reduction,
+        ignore_index,
+        output,
+        total_weight,
+    )
 }
 
 /// Autograd kernel of `aten::nll_loss2d_backward`: records `NllLoss2dBackwardBackward0` when an input requires grad.
@@ -22666,6 +22752,115 @@ pub(crate) fn ctc_loss_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::_ctc_loss.out`: `out=` variants do not record gradients.
+pub(crate) fn ctc_loss_out_autograd(
+    ks: DispatchKeySet,
+    log_probs: &Tensor,
+    targets: &Tensor,
+    input_lengths: &[i64],
+    target_lengths: &[i64],
+    blank: i64,
+    zero_infinity: bool,
+    out0: &Tensor,
+    out1: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    if tls::is_grad_enabled() && (log_probs.requires_grad() || targets.requires_grad()) {
+        return Err(Error::autograd("aten::_ctc_loss.out", "_ctc_loss(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    ctc_loss_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        log_probs,
+        targets,
+        input_lengths,
+        target_lengths,
+        blank,
+        zero_infinity,
+        out0,
+        out1,
+    )
+}
+
+/// Autograd kernel of `aten::_ctc_loss_backward.out`: `out=` variants do not record gradients.
+pub(crate) fn ctc_loss_backward_out_autograd(
+    ks: DispatchKeySet,
+    grad: &Tensor,
+    log_probs: &Tensor,
+    targets: &Tensor,
+    input_lengths: &[i64],
+    target_lengths: &[i64],
+    neg_log_likelihood: &Tensor,
+    log_alpha: &Tensor,
+    blank: i64,
+    zero_infinity: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled()
+        && (grad.requires_grad()
+            || log_probs.requires_grad()
+            || targets.requires_grad()
+            || neg_log_likelihood.requires_grad()
+            || log_alpha.requires_grad())
+    {
+        return Err(Error::autograd("aten::_ctc_loss_backward.out", "_ctc_loss_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    ctc_loss_backward_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad,
+        log_probs,
+        targets,
+        input_lengths,
+        target_lengths,
+        neg_log_likelihood,
+        log_alpha,
+        blank,
+        zero_infinity,
+        out,
+    )
+}
+
+/// Autograd kernel of `aten::avg_pool1d.out`: `out=` variants do not record gradients.
+pub(crate) fn avg_pool1d_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::avg_pool1d.out", "avg_pool1d(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    avg_pool1d_out_call(
+        ks.below(DispatchKey::AutogradCPU),
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        out,
+    )
+}
+
+/// Autograd kernel of `aten::adaptive_avg_pool1d.out`: `out=` variants do not record gradients.
+pub(crate) fn adaptive_avg_pool1d_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::adaptive_avg_pool1d.out", "adaptive_avg_pool1d(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    adaptive_avg_pool1d_out_call(ks.below(DispatchKey::AutogradCPU), self_, output_size, out)
+}
+
 /// Autograd kernel of `aten::replication_pad1d`: records `ReplicationPad1dBackward0` when an input requires grad.
 pub(crate) fn replication_pad1d_autograd(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
@@ -22694,6 +22889,20 @@ pub(crate) fn replication_pad1d_autograd(ks: DispatchKeySet, self_: &Tensor, pad
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::replication_pad1d.out`: `out=` variants do not record gradients.
+pub(crate) fn replication_pad1d_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    padding: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::replication_pad1d.out", "replication_pad1d(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    replication_pad1d_out_call(ks.below(DispatchKey::AutogradCPU), self_, padding, out)
 }
 
 /// Autograd kernel of `aten::replication_pad1d_backward`: records `ReplicationPad1dBackwardBackward0` when an input requires grad.
@@ -22731,6 +22940,55 @@ pub(crate) fn replication_pad1d_backward_autograd(
     Ok(result)
 }
 
+/// Autograd kernel of `aten::replication_pad1d_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn replication_pad1d_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad()) {
+        return Err(Error::autograd("aten::replication_pad1d_backward.grad_input", "replication_pad1d_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    replication_pad1d_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        padding,
+        grad_input,
+    )
+}
+
+/// Autograd kernel of `aten::pixel_shuffle.out`: `out=` variants do not record gradients.
+pub(crate) fn pixel_shuffle_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    upscale_factor: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::pixel_shuffle.out", "pixel_shuffle(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    pixel_shuffle_out_call(ks.below(DispatchKey::AutogradCPU), self_, upscale_factor, out)
+}
+
+/// Autograd kernel of `aten::pixel_unshuffle.out`: `out=` variants do not record gradients.
+pub(crate) fn pixel_unshuffle_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    downscale_factor: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::pixel_unshuffle.out", "pixel_unshuffle(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    pixel_unshuffle_out_call(ks.below(DispatchKey::AutogradCPU), self_, downscale_factor, out)
+}
+
 /// Autograd kernel of `aten::adaptive_max_pool2d`: records `AdaptiveMaxPool2dBackward0` when an input requires grad.
 pub(crate) fn adaptive_max_pool2d_autograd(
     ks: DispatchKeySet,
@@ -22763,6 +23021,21 @@ pub(crate) fn adaptive_max_pool2d_autograd(
         set_history(&result.0, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::adaptive_max_pool2d.out`: `out=` variants do not record gradients.
+pub(crate) fn adaptive_max_pool2d_out_autograd(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    out: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    if tls::is_grad_enabled() && (self_.requires_grad()) {
+        return Err(Error::autograd("aten::adaptive_max_pool2d.out", "adaptive_max_pool2d(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    adaptive_max_pool2d_out_call(ks.below(DispatchKey::AutogradCPU), self_, output_size, out, indices)
 }
 
 /// Autograd kernel of `aten::adaptive_max_pool2d_backward`: records `AdaptiveMaxPool2dBackwardBackward0` when an input requires grad.
@@ -22798,4 +23071,25 @@ pub(crate) fn adaptive_max_pool2d_backward_autograd(
         set_history(&result, &node);
     }
     Ok(result)
+}
+
+/// Autograd kernel of `aten::adaptive_max_pool2d_backward.grad_input`: `out=` variants do not record gradients.
+pub(crate) fn adaptive_max_pool2d_backward_grad_input_autograd(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    indices: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    if tls::is_grad_enabled() && (grad_output.requires_grad() || self_.requires_grad() || indices.requires_grad()) {
+        return Err(Error::autograd("aten::adaptive_max_pool2d_backward.grad_input", "adaptive_max_pool2d_backward(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."));
+    }
+    let _below = tls::below_ad_inplace_or_view();
+    adaptive_max_pool2d_backward_grad_input_call(
+        ks.below(DispatchKey::AutogradCPU),
+        grad_output,
+        self_,
+        indices,
+        grad_input,
+    )
 }

@@ -76470,6 +76470,150 @@ impl BoxedOp for BernoulliBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::bernoulli.out
+
+/// Schema of `aten::bernoulli.out`.
+pub static BERNOULLI_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::bernoulli",
+    overload: "out",
+    signature: "bernoulli.out(Tensor self, *, Generator? generator=None, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "generator",
+            ty: ArgType::OptGenerator,
+            default: Some(DefaultValue::None),
+            kwarg_only: true,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &["nondeterministic_seeded"],
+};
+
+/// Typed kernel signature of `aten::bernoulli.out`.
+pub type BernoulliOutFn = fn(DispatchKeySet, &Tensor, Option<&Generator>, &Tensor) -> Result<Tensor>;
+
+fn bernoulli_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    generator: Option<&Generator>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::bernoulli_out(self_, generator, out)
+}
+
+/// Bumps the version counter of the tensors `aten::bernoulli.out` writes.
+fn bernoulli_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    generator: Option<&Generator>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        bernoulli_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, generator, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::bernoulli.out`.
+pub static BERNOULLI_OUT: Op<BernoulliOutFn> = Op::new(
+    &BERNOULLI_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(bernoulli_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::bernoulli_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(bernoulli_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::bernoulli.out` through the dispatcher with explicit keys.
+pub fn bernoulli_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    generator: Option<&Generator>,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match BERNOULLI_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, generator, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                generator.map_or(Value::None, |g| Value::Generator(g.clone())),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&BERNOULLI_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::bernoulli.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `bernoulli` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::bernoulli.out`: `bernoulli.out(Tensor self, *, Generator? generator=None, Tensor(a!) out) -> Tensor(a!)`
+pub fn bernoulli_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
+    bernoulli_out_full(self_, None, out)
+}
+
+/// [`bernoulli_out`] with every argument, including keyword-only ones.
+pub fn bernoulli_out_full(self_: &Tensor, generator: Option<&Generator>, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    bernoulli_out_call(ks, self_, generator, out)
+}
+
+struct BernoulliOutBoxed;
+
+impl BoxedOp for BernoulliOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &BERNOULLI_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&BERNOULLI_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let generator = u.opt_generator()?;
+        let out = u.tensor()?;
+        let r = bernoulli_out_full(&self_, generator.as_ref(), &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::bernoulli.p
 
 /// Schema of `aten::bernoulli.p`.
@@ -83418,6 +83562,131 @@ impl BoxedOp for LogSigmoidForwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::log_sigmoid_forward.output
+
+/// Schema of `aten::log_sigmoid_forward.output`.
+pub static LOG_SIGMOID_FORWARD_OUTPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::log_sigmoid_forward",
+    overload: "output",
+    signature: "log_sigmoid_forward.output(Tensor self, *, Tensor(a!) output, Tensor(b!) buffer) -> (Tensor(a!) output, Tensor(b!) buffer)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "buffer", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "output", ty: ArgType::Tensor }, Ret { name: "buffer", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::log_sigmoid_forward.output`.
+pub type LogSigmoidForwardOutputFn = fn(DispatchKeySet, &Tensor, &Tensor, &Tensor) -> Result<(Tensor, Tensor)>;
+
+fn log_sigmoid_forward_output_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    output: &Tensor,
+    buffer: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    crate::generated_variants::log_sigmoid_forward_output(self_, output, buffer)
+}
+
+/// Bumps the version counter of the tensors `aten::log_sigmoid_forward.output` writes.
+fn log_sigmoid_forward_output_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output: &Tensor,
+    buffer: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        log_sigmoid_forward_output_call(ks.below(DispatchKey::ADInplaceOrView), self_, output, buffer)?
+    };
+    output.version_counter().bump();
+    buffer.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::log_sigmoid_forward.output`.
+pub static LOG_SIGMOID_FORWARD_OUTPUT: Op<LogSigmoidForwardOutputFn> = Op::new(
+    &LOG_SIGMOID_FORWARD_OUTPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(log_sigmoid_forward_output_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::log_sigmoid_forward_output_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(log_sigmoid_forward_output_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::log_sigmoid_forward.output` through the dispatcher with explicit keys.
+pub fn log_sigmoid_forward_output_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output: &Tensor,
+    buffer: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    match LOG_SIGMOID_FORWARD_OUTPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, output, buffer),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(output.clone()),
+                Value::Tensor(buffer.clone()),
+            ];
+            fallback(&LOG_SIGMOID_FORWARD_OUTPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::log_sigmoid_forward.output",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `log_sigmoid_forward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::log_sigmoid_forward.output`: `log_sigmoid_forward.output(Tensor self, *, Tensor(a!) output, Tensor(b!) buffer) -> (Tensor(a!) output, Tensor(b!) buffer)`
+pub fn log_sigmoid_forward_out(self_: &Tensor, output: &Tensor, buffer: &Tensor) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_, output, buffer]);
+    log_sigmoid_forward_output_call(ks, self_, output, buffer)
+}
+
+struct LogSigmoidForwardOutputBoxed;
+
+impl BoxedOp for LogSigmoidForwardOutputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LOG_SIGMOID_FORWARD_OUTPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LOG_SIGMOID_FORWARD_OUTPUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let output = u.tensor()?;
+        let buffer = u.tensor()?;
+        let r = log_sigmoid_forward_out(&self_, &output, &buffer)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::log_sigmoid_backward
 
 /// Schema of `aten::log_sigmoid_backward`.
@@ -84576,6 +84845,199 @@ impl BoxedOp for NllLossForwardBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::nll_loss_forward.output
+
+/// Schema of `aten::nll_loss_forward.output`.
+pub static NLL_LOSS_FORWARD_OUTPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::nll_loss_forward",
+    overload: "output",
+    signature: "nll_loss_forward.output(Tensor self, Tensor target, Tensor? weight, int reduction, SymInt ignore_index, *, Tensor(a!) output, Tensor(b!) total_weight) -> (Tensor(a!) output, Tensor(b!) total_weight)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "reduction", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "ignore_index", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "total_weight", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "output", ty: ArgType::Tensor }, Ret { name: "total_weight", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::nll_loss_forward.output`.
+pub type NllLossForwardOutputFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, Option<&Tensor>, i64, i64, &Tensor, &Tensor) -> Result<(Tensor, Tensor)>;
+
+fn nll_loss_forward_output_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    output: &Tensor,
+    total_weight: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    crate::generated_variants::nll_loss_forward_output(
+        self_,
+        target,
+        weight,
+        reduction,
+        ignore_index,
+        output,
+        total_weight,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::nll_loss_forward.output` writes.
+fn nll_loss_forward_output_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    output: &Tensor,
+    total_weight: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        nll_loss_forward_output_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            target,
+            weight,
+            reduction,
+            ignore_index,
+            output,
+            total_weight,
+        )?
+    };
+    output.version_counter().bump();
+    total_weight.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::nll_loss_forward.output`.
+pub static NLL_LOSS_FORWARD_OUTPUT: Op<NllLossForwardOutputFn> = Op::new(
+    &NLL_LOSS_FORWARD_OUTPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(nll_loss_forward_output_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::nll_loss_forward_output_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(nll_loss_forward_output_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::nll_loss_forward.output` through the dispatcher with explicit keys.
+pub fn nll_loss_forward_output_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    output: &Tensor,
+    total_weight: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    match NLL_LOSS_FORWARD_OUTPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, target, weight, reduction, ignore_index, output, total_weight),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Int(reduction),
+                Value::Int(ignore_index),
+                Value::Tensor(output.clone()),
+                Value::Tensor(total_weight.clone()),
+            ];
+            fallback(&NLL_LOSS_FORWARD_OUTPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::nll_loss_forward.output",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `nll_loss_forward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::nll_loss_forward.output`: `nll_loss_forward.output(Tensor self, Tensor target, Tensor? weight, int reduction, SymInt ignore_index, *, Tensor(a!) output, Tensor(b!) total_weight) -> (Tensor(a!) output, Tensor(b!) total_weight)`
+pub fn nll_loss_forward_out(
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    output: &Tensor,
+    total_weight: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![self_, target];
+        ts.extend(weight);
+        ts.push(output);
+        ts.push(total_weight);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    nll_loss_forward_output_call(ks, self_, target, weight, reduction, ignore_index, output, total_weight)
+}
+
+struct NllLossForwardOutputBoxed;
+
+impl BoxedOp for NllLossForwardOutputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NLL_LOSS_FORWARD_OUTPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NLL_LOSS_FORWARD_OUTPUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let reduction = u.int()?;
+        let ignore_index = u.int()?;
+        let output = u.tensor()?;
+        let total_weight = u.tensor()?;
+        let r = nll_loss_forward_out(
+            &self_,
+            &target,
+            weight.as_ref(),
+            reduction,
+            ignore_index,
+            &output,
+            &total_weight,
+        )?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::nll_loss_backward
 
 /// Schema of `aten::nll_loss_backward`.
@@ -85082,6 +85544,199 @@ impl BoxedOp for NllLoss2dForwardBoxed {
         let reduction = u.int()?;
         let ignore_index = u.int()?;
         let r = nll_loss2d_forward(&self_, &target, weight.as_ref(), reduction, ignore_index)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::nll_loss2d_forward.output
+
+/// Schema of `aten::nll_loss2d_forward.output`.
+pub static NLL_LOSS2D_FORWARD_OUTPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::nll_loss2d_forward",
+    overload: "output",
+    signature: "nll_loss2d_forward.output(Tensor self, Tensor target, Tensor? weight, int reduction, SymInt ignore_index, *, Tensor(a!) output, Tensor(b!) total_weight) -> (Tensor(a!) output, Tensor(b!) total_weight)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "weight", ty: ArgType::OptTensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "reduction", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "ignore_index", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "total_weight", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "output", ty: ArgType::Tensor }, Ret { name: "total_weight", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::nll_loss2d_forward.output`.
+pub type NllLoss2dForwardOutputFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, Option<&Tensor>, i64, i64, &Tensor, &Tensor) -> Result<(Tensor, Tensor)>;
+
+fn nll_loss2d_forward_output_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    output: &Tensor,
+    total_weight: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    crate::generated_variants::nll_loss2d_forward_output(
+        self_,
+        target,
+        weight,
+        reduction,
+        ignore_index,
+        output,
+        total_weight,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::nll_loss2d_forward.output` writes.
+fn nll_loss2d_forward_output_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    output: &Tensor,
+    total_weight: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        nll_loss2d_forward_output_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            target,
+            weight,
+            reduction,
+            ignore_index,
+            output,
+            total_weight,
+        )?
+    };
+    output.version_counter().bump();
+    total_weight.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::nll_loss2d_forward.output`.
+pub static NLL_LOSS2D_FORWARD_OUTPUT: Op<NllLoss2dForwardOutputFn> = Op::new(
+    &NLL_LOSS2D_FORWARD_OUTPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(nll_loss2d_forward_output_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::nll_loss2d_forward_output_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(nll_loss2d_forward_output_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::nll_loss2d_forward.output` through the dispatcher with explicit keys.
+pub fn nll_loss2d_forward_output_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    output: &Tensor,
+    total_weight: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    match NLL_LOSS2D_FORWARD_OUTPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, target, weight, reduction, ignore_index, output, total_weight),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Tensor(target.clone()),
+                weight.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                Value::Int(reduction),
+                Value::Int(ignore_index),
+                Value::Tensor(output.clone()),
+                Value::Tensor(total_weight.clone()),
+            ];
+            fallback(&NLL_LOSS2D_FORWARD_OUTPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::nll_loss2d_forward.output",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `nll_loss2d_forward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::nll_loss2d_forward.output`: `nll_loss2d_forward.output(Tensor self, Tensor target, Tensor? weight, int reduction, SymInt ignore_index, *, Tensor(a!) output, Tensor(b!) total_weight) -> (Tensor(a!) output, Tensor(b!) total_weight)`
+pub fn nll_loss2d_forward_out(
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    output: &Tensor,
+    total_weight: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![self_, target];
+        ts.extend(weight);
+        ts.push(output);
+        ts.push(total_weight);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    nll_loss2d_forward_output_call(ks, self_, target, weight, reduction, ignore_index, output, total_weight)
+}
+
+struct NllLoss2dForwardOutputBoxed;
+
+impl BoxedOp for NllLoss2dForwardOutputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &NLL_LOSS2D_FORWARD_OUTPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&NLL_LOSS2D_FORWARD_OUTPUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let target = u.tensor()?;
+        let weight = u.opt_tensor()?;
+        let reduction = u.int()?;
+        let ignore_index = u.int()?;
+        let output = u.tensor()?;
+        let total_weight = u.tensor()?;
+        let r = nll_loss2d_forward_out(
+            &self_,
+            &target,
+            weight.as_ref(),
+            reduction,
+            ignore_index,
+            &output,
+            &total_weight,
+        )?;
         Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
     }
 }
@@ -89904,6 +90559,219 @@ impl BoxedOp for CtcLossBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::_ctc_loss.out
+
+/// Schema of `aten::_ctc_loss.out`.
+pub static CTC_LOSS_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_ctc_loss",
+    overload: "out",
+    signature: "_ctc_loss.out(Tensor log_probs, Tensor targets, int[] input_lengths, int[] target_lengths, int blank=0, bool zero_infinity=False, *, Tensor(a!) out0, Tensor(b!) out1) -> (Tensor(a!), Tensor(b!))",
+    args: &[
+        Arg { name: "log_probs", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "targets", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input_lengths", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target_lengths", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "blank", ty: ArgType::Int, default: Some(DefaultValue::Int(0)), kwarg_only: false, is_write: false },
+        Arg { name: "zero_infinity", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "out0", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "out1", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &["uninitialized_output"],
+};
+
+/// Typed kernel signature of `aten::_ctc_loss.out`.
+pub type CtcLossOutFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &[i64], &[i64], i64, bool, &Tensor, &Tensor) -> Result<(Tensor, Tensor)>;
+
+fn ctc_loss_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    log_probs: &Tensor,
+    targets: &Tensor,
+    input_lengths: &[i64],
+    target_lengths: &[i64],
+    blank: i64,
+    zero_infinity: bool,
+    out0: &Tensor,
+    out1: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    crate::generated_variants::ctc_loss_out(
+        log_probs,
+        targets,
+        input_lengths,
+        target_lengths,
+        blank,
+        zero_infinity,
+        out0,
+        out1,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::_ctc_loss.out` writes.
+fn ctc_loss_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    log_probs: &Tensor,
+    targets: &Tensor,
+    input_lengths: &[i64],
+    target_lengths: &[i64],
+    blank: i64,
+    zero_infinity: bool,
+    out0: &Tensor,
+    out1: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        ctc_loss_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            log_probs,
+            targets,
+            input_lengths,
+            target_lengths,
+            blank,
+            zero_infinity,
+            out0,
+            out1,
+        )?
+    };
+    out0.version_counter().bump();
+    out1.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::_ctc_loss.out`.
+pub static CTC_LOSS_OUT: Op<CtcLossOutFn> = Op::new(
+    &CTC_LOSS_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(ctc_loss_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::ctc_loss_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(ctc_loss_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::_ctc_loss.out` through the dispatcher with explicit keys.
+pub fn ctc_loss_out_call(
+    ks: DispatchKeySet,
+    log_probs: &Tensor,
+    targets: &Tensor,
+    input_lengths: &[i64],
+    target_lengths: &[i64],
+    blank: i64,
+    zero_infinity: bool,
+    out0: &Tensor,
+    out1: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    match CTC_LOSS_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            log_probs,
+            targets,
+            input_lengths,
+            target_lengths,
+            blank,
+            zero_infinity,
+            out0,
+            out1,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(log_probs.clone()),
+                Value::Tensor(targets.clone()),
+                Value::IntList(input_lengths.to_vec()),
+                Value::IntList(target_lengths.to_vec()),
+                Value::Int(blank),
+                Value::Bool(zero_infinity),
+                Value::Tensor(out0.clone()),
+                Value::Tensor(out1.clone()),
+            ];
+            fallback(&CTC_LOSS_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_ctc_loss.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `_ctc_loss` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::_ctc_loss.out`: `_ctc_loss.out(Tensor log_probs, Tensor targets, int[] input_lengths, int[] target_lengths, int blank=0, bool zero_infinity=False, *, Tensor(a!) out0, Tensor(b!) out1) -> (Tensor(a!), Tensor(b!))`
+pub fn _ctc_loss_out(
+    log_probs: &Tensor,
+    targets: &Tensor,
+    input_lengths: &[i64],
+    target_lengths: &[i64],
+    blank: i64,
+    zero_infinity: bool,
+    out0: &Tensor,
+    out1: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[log_probs, targets, out0, out1]);
+    ctc_loss_out_call(
+        ks,
+        log_probs,
+        targets,
+        input_lengths,
+        target_lengths,
+        blank,
+        zero_infinity,
+        out0,
+        out1,
+    )
+}
+
+struct CtcLossOutBoxed;
+
+impl BoxedOp for CtcLossOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CTC_LOSS_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CTC_LOSS_OUT_SCHEMA, bound);
+        let log_probs = u.tensor()?;
+        let targets = u.tensor()?;
+        let input_lengths = u.int_list()?;
+        let target_lengths = u.int_list()?;
+        let blank = u.int()?;
+        let zero_infinity = u.bool()?;
+        let out0 = u.tensor()?;
+        let out1 = u.tensor()?;
+        let r = _ctc_loss_out(
+            &log_probs,
+            &targets,
+            &input_lengths,
+            &target_lengths,
+            blank,
+            zero_infinity,
+            &out0,
+            &out1,
+        )?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::_ctc_loss_backward
 
 /// Schema of `aten::_ctc_loss_backward`.
@@ -90074,6 +90942,247 @@ impl BoxedOp for CtcLossBackwardBoxed {
             &log_alpha,
             blank,
             zero_infinity,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::_ctc_loss_backward.out
+
+/// Schema of `aten::_ctc_loss_backward.out`.
+pub static CTC_LOSS_BACKWARD_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::_ctc_loss_backward",
+    overload: "out",
+    signature: "_ctc_loss_backward.out(Tensor grad, Tensor log_probs, Tensor targets, int[] input_lengths, int[] target_lengths, Tensor neg_log_likelihood, Tensor log_alpha, int blank, bool zero_infinity=False, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "log_probs", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "targets", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "input_lengths", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "target_lengths", ty: ArgType::IntList(0), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "neg_log_likelihood", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "log_alpha", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "blank", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "zero_infinity", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::_ctc_loss_backward.out`.
+pub type CtcLossBackwardOutFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    &Tensor,
+    &Tensor,
+    &[i64],
+    &[i64],
+    &Tensor,
+    &Tensor,
+    i64,
+    bool,
+    &Tensor,
+) -> Result<Tensor>;
+
+fn ctc_loss_backward_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad: &Tensor,
+    log_probs: &Tensor,
+    targets: &Tensor,
+    input_lengths: &[i64],
+    target_lengths: &[i64],
+    neg_log_likelihood: &Tensor,
+    log_alpha: &Tensor,
+    blank: i64,
+    zero_infinity: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::ctc_loss_backward_out(
+        grad,
+        log_probs,
+        targets,
+        input_lengths,
+        target_lengths,
+        neg_log_likelihood,
+        log_alpha,
+        blank,
+        zero_infinity,
+        out,
+    )
+}
+
+/// Bumps the version counter of the tensors `aten::_ctc_loss_backward.out` writes.
+fn ctc_loss_backward_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad: &Tensor,
+    log_probs: &Tensor,
+    targets: &Tensor,
+    input_lengths: &[i64],
+    target_lengths: &[i64],
+    neg_log_likelihood: &Tensor,
+    log_alpha: &Tensor,
+    blank: i64,
+    zero_infinity: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        ctc_loss_backward_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad,
+            log_probs,
+            targets,
+            input_lengths,
+            target_lengths,
+            neg_log_likelihood,
+            log_alpha,
+            blank,
+            zero_infinity,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::_ctc_loss_backward.out`.
+pub static CTC_LOSS_BACKWARD_OUT: Op<CtcLossBackwardOutFn> = Op::new(
+    &CTC_LOSS_BACKWARD_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(ctc_loss_backward_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::ctc_loss_backward_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(ctc_loss_backward_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::_ctc_loss_backward.out` through the dispatcher with explicit keys.
+pub fn ctc_loss_backward_out_call(
+    ks: DispatchKeySet,
+    grad: &Tensor,
+    log_probs: &Tensor,
+    targets: &Tensor,
+    input_lengths: &[i64],
+    target_lengths: &[i64],
+    neg_log_likelihood: &Tensor,
+    log_alpha: &Tensor,
+    blank: i64,
+    zero_infinity: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match CTC_LOSS_BACKWARD_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            grad,
+            log_probs,
+            targets,
+            input_lengths,
+            target_lengths,
+            neg_log_likelihood,
+            log_alpha,
+            blank,
+            zero_infinity,
+            out,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad.clone()),
+                Value::Tensor(log_probs.clone()),
+                Value::Tensor(targets.clone()),
+                Value::IntList(input_lengths.to_vec()),
+                Value::IntList(target_lengths.to_vec()),
+                Value::Tensor(neg_log_likelihood.clone()),
+                Value::Tensor(log_alpha.clone()),
+                Value::Int(blank),
+                Value::Bool(zero_infinity),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&CTC_LOSS_BACKWARD_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::_ctc_loss_backward.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `_ctc_loss_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::_ctc_loss_backward.out`: `_ctc_loss_backward.out(Tensor grad, Tensor log_probs, Tensor targets, int[] input_lengths, int[] target_lengths, Tensor neg_log_likelihood, Tensor log_alpha, int blank, bool zero_infinity=False, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn _ctc_loss_backward_out(
+    grad: &Tensor,
+    log_probs: &Tensor,
+    targets: &Tensor,
+    input_lengths: &[i64],
+    target_lengths: &[i64],
+    neg_log_likelihood: &Tensor,
+    log_alpha: &Tensor,
+    blank: i64,
+    zero_infinity: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad, log_probs, targets, neg_log_likelihood, log_alpha, out]);
+    ctc_loss_backward_out_call(
+        ks,
+        grad,
+        log_probs,
+        targets,
+        input_lengths,
+        target_lengths,
+        neg_log_likelihood,
+        log_alpha,
+        blank,
+        zero_infinity,
+        out,
+    )
+}
+
+struct CtcLossBackwardOutBoxed;
+
+impl BoxedOp for CtcLossBackwardOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &CTC_LOSS_BACKWARD_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&CTC_LOSS_BACKWARD_OUT_SCHEMA, bound);
+        let grad = u.tensor()?;
+        let log_probs = u.tensor()?;
+        let targets = u.tensor()?;
+        let input_lengths = u.int_list()?;
+        let target_lengths = u.int_list()?;
+        let neg_log_likelihood = u.tensor()?;
+        let log_alpha = u.tensor()?;
+        let blank = u.int()?;
+        let zero_infinity = u.bool()?;
+        let out = u.tensor()?;
+        let r = _ctc_loss_backward_out(
+            &grad,
+            &log_probs,
+            &targets,
+            &input_lengths,
+            &target_lengths,
+            &neg_log_likelihood,
+            &log_alpha,
+            blank,
+            zero_infinity,
+            &out,
         )?;
         Ok(vec![Value::Tensor(r)])
     }
@@ -91682,6 +92791,191 @@ impl BoxedOp for AvgPool1dBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::avg_pool1d.out
+
+/// Schema of `aten::avg_pool1d.out`.
+pub static AVG_POOL1D_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::avg_pool1d",
+    overload: "out",
+    signature: "avg_pool1d.out(Tensor self, int[1] kernel_size, int[1] stride=[], int[1] padding=[0], bool ceil_mode=False, bool count_include_pad=True, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "kernel_size", ty: ArgType::IntList(1), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "stride", ty: ArgType::IntList(1), default: Some(DefaultValue::IntList(&[])), kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(1), default: Some(DefaultValue::IntList(&[0])), kwarg_only: false, is_write: false },
+        Arg { name: "ceil_mode", ty: ArgType::Bool, default: Some(DefaultValue::Bool(false)), kwarg_only: false, is_write: false },
+        Arg { name: "count_include_pad", ty: ArgType::Bool, default: Some(DefaultValue::Bool(true)), kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::avg_pool1d.out`.
+pub type AvgPool1dOutFn = fn(DispatchKeySet, &Tensor, &[i64], &[i64], &[i64], bool, bool, &Tensor) -> Result<Tensor>;
+
+fn avg_pool1d_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::avg_pool1d_out(self_, kernel_size, stride, padding, ceil_mode, count_include_pad, out)
+}
+
+/// Bumps the version counter of the tensors `aten::avg_pool1d.out` writes.
+fn avg_pool1d_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        avg_pool1d_out_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            out,
+        )?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::avg_pool1d.out`.
+pub static AVG_POOL1D_OUT: Op<AvgPool1dOutFn> = Op::new(
+    &AVG_POOL1D_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(avg_pool1d_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::avg_pool1d_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(avg_pool1d_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::avg_pool1d.out` through the dispatcher with explicit keys.
+pub fn avg_pool1d_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match AVG_POOL1D_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            self_,
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode,
+            count_include_pad,
+            out,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(kernel_size.to_vec()),
+                Value::IntList(stride.to_vec()),
+                Value::IntList(padding.to_vec()),
+                Value::Bool(ceil_mode),
+                Value::Bool(count_include_pad),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&AVG_POOL1D_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::avg_pool1d.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `avg_pool1d` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::avg_pool1d.out`: `avg_pool1d.out(Tensor self, int[1] kernel_size, int[1] stride=[], int[1] padding=[0], bool ceil_mode=False, bool count_include_pad=True, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn avg_pool1d_out(
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    avg_pool1d_out_call(
+        ks,
+        self_,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        out,
+    )
+}
+
+struct AvgPool1dOutBoxed;
+
+impl BoxedOp for AvgPool1dOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &AVG_POOL1D_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&AVG_POOL1D_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let kernel_size = u.int_list()?;
+        let stride = u.int_list()?;
+        let padding = u.int_list()?;
+        let ceil_mode = u.bool()?;
+        let count_include_pad = u.bool()?;
+        let out = u.tensor()?;
+        let r = avg_pool1d_out(
+            &self_,
+            &kernel_size,
+            &stride,
+            &padding,
+            ceil_mode,
+            count_include_pad,
+            &out,
+        )?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::adaptive_avg_pool1d
 
 /// Schema of `aten::adaptive_avg_pool1d`.
@@ -91773,6 +93067,145 @@ impl BoxedOp for AdaptiveAvgPool1dBoxed {
         let self_ = u.tensor()?;
         let output_size = u.int_list()?;
         let r = adaptive_avg_pool1d(&self_, &output_size)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::adaptive_avg_pool1d.out
+
+/// Schema of `aten::adaptive_avg_pool1d.out`.
+pub static ADAPTIVE_AVG_POOL1D_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::adaptive_avg_pool1d",
+    overload: "out",
+    signature: "adaptive_avg_pool1d.out(Tensor self, int[1] output_size, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "output_size",
+            ty: ArgType::IntList(1),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::adaptive_avg_pool1d.out`.
+pub type AdaptiveAvgPool1dOutFn = fn(DispatchKeySet, &Tensor, &[i64], &Tensor) -> Result<Tensor>;
+
+fn adaptive_avg_pool1d_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::adaptive_avg_pool1d_out(self_, output_size, out)
+}
+
+/// Bumps the version counter of the tensors `aten::adaptive_avg_pool1d.out` writes.
+fn adaptive_avg_pool1d_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        adaptive_avg_pool1d_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, output_size, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::adaptive_avg_pool1d.out`.
+pub static ADAPTIVE_AVG_POOL1D_OUT: Op<AdaptiveAvgPool1dOutFn> = Op::new(
+    &ADAPTIVE_AVG_POOL1D_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(adaptive_avg_pool1d_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::adaptive_avg_pool1d_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(adaptive_avg_pool1d_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::adaptive_avg_pool1d.out` through the dispatcher with explicit keys.
+pub fn adaptive_avg_pool1d_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    match ADAPTIVE_AVG_POOL1D_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, output_size, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(output_size.to_vec()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&ADAPTIVE_AVG_POOL1D_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::adaptive_avg_pool1d.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `adaptive_avg_pool1d` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::adaptive_avg_pool1d.out`: `adaptive_avg_pool1d.out(Tensor self, int[1] output_size, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn adaptive_avg_pool1d_out(self_: &Tensor, output_size: &[i64], out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    adaptive_avg_pool1d_out_call(ks, self_, output_size, out)
+}
+
+struct AdaptiveAvgPool1dOutBoxed;
+
+impl BoxedOp for AdaptiveAvgPool1dOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADAPTIVE_AVG_POOL1D_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADAPTIVE_AVG_POOL1D_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let output_size = u.int_list()?;
+        let out = u.tensor()?;
+        let r = adaptive_avg_pool1d_out(&self_, &output_size, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -92636,6 +94069,140 @@ impl BoxedOp for ReplicationPad1dBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::replication_pad1d.out
+
+/// Schema of `aten::replication_pad1d.out`.
+pub static REPLICATION_PAD1D_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::replication_pad1d",
+    overload: "out",
+    signature: "replication_pad1d.out(Tensor self, SymInt[2] padding, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "padding",
+            ty: ArgType::IntList(2),
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::replication_pad1d.out`.
+pub type ReplicationPad1dOutFn = fn(DispatchKeySet, &Tensor, &[i64], &Tensor) -> Result<Tensor>;
+
+fn replication_pad1d_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    padding: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::replication_pad1d_out(self_, padding, out)
+}
+
+/// Bumps the version counter of the tensors `aten::replication_pad1d.out` writes.
+fn replication_pad1d_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    padding: &[i64],
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        replication_pad1d_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, padding, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::replication_pad1d.out`.
+pub static REPLICATION_PAD1D_OUT: Op<ReplicationPad1dOutFn> = Op::new(
+    &REPLICATION_PAD1D_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(replication_pad1d_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::replication_pad1d_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(replication_pad1d_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::replication_pad1d.out` through the dispatcher with explicit keys.
+pub fn replication_pad1d_out_call(ks: DispatchKeySet, self_: &Tensor, padding: &[i64], out: &Tensor) -> Result<Tensor> {
+    match REPLICATION_PAD1D_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, padding, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(padding.to_vec()),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&REPLICATION_PAD1D_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::replication_pad1d.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `replication_pad1d` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::replication_pad1d.out`: `replication_pad1d.out(Tensor self, SymInt[2] padding, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn replication_pad1d_out(self_: &Tensor, padding: &[i64], out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    replication_pad1d_out_call(ks, self_, padding, out)
+}
+
+struct ReplicationPad1dOutBoxed;
+
+impl BoxedOp for ReplicationPad1dOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REPLICATION_PAD1D_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REPLICATION_PAD1D_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let out = u.tensor()?;
+        let r = replication_pad1d_out(&self_, &padding, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::replication_pad1d_backward
 
 /// Schema of `aten::replication_pad1d_backward`.
@@ -92751,6 +94318,141 @@ impl BoxedOp for ReplicationPad1dBackwardBoxed {
         let self_ = u.tensor()?;
         let padding = u.int_list()?;
         let r = replication_pad1d_backward(&grad_output, &self_, &padding)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::replication_pad1d_backward.grad_input
+
+/// Schema of `aten::replication_pad1d_backward.grad_input`.
+pub static REPLICATION_PAD1D_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::replication_pad1d_backward",
+    overload: "grad_input",
+    signature: "replication_pad1d_backward.grad_input(Tensor grad_output, Tensor self, SymInt[2] padding, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "padding", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::replication_pad1d_backward.grad_input`.
+pub type ReplicationPad1dBackwardGradInputFn = fn(DispatchKeySet, &Tensor, &Tensor, &[i64], &Tensor) -> Result<Tensor>;
+
+fn replication_pad1d_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::replication_pad1d_backward_grad_input(grad_output, self_, padding, grad_input)
+}
+
+/// Bumps the version counter of the tensors `aten::replication_pad1d_backward.grad_input` writes.
+fn replication_pad1d_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        replication_pad1d_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            padding,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::replication_pad1d_backward.grad_input`.
+pub static REPLICATION_PAD1D_BACKWARD_GRAD_INPUT: Op<ReplicationPad1dBackwardGradInputFn> = Op::new(
+    &REPLICATION_PAD1D_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(replication_pad1d_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::replication_pad1d_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(replication_pad1d_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::replication_pad1d_backward.grad_input` through the dispatcher with explicit keys.
+pub fn replication_pad1d_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match REPLICATION_PAD1D_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, padding, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::IntList(padding.to_vec()),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&REPLICATION_PAD1D_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::replication_pad1d_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `replication_pad1d_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::replication_pad1d_backward.grad_input`: `replication_pad1d_backward.grad_input(Tensor grad_output, Tensor self, SymInt[2] padding, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn replication_pad1d_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, grad_input]);
+    replication_pad1d_backward_grad_input_call(ks, grad_output, self_, padding, grad_input)
+}
+
+struct ReplicationPad1dBackwardGradInputBoxed;
+
+impl BoxedOp for ReplicationPad1dBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &REPLICATION_PAD1D_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&REPLICATION_PAD1D_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let padding = u.int_list()?;
+        let grad_input = u.tensor()?;
+        let r = replication_pad1d_backward_out(&grad_output, &self_, &padding, &grad_input)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -93145,6 +94847,140 @@ impl BoxedOp for PixelShuffleBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::pixel_shuffle.out
+
+/// Schema of `aten::pixel_shuffle.out`.
+pub static PIXEL_SHUFFLE_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::pixel_shuffle",
+    overload: "out",
+    signature: "pixel_shuffle.out(Tensor self, int upscale_factor, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "upscale_factor",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::pixel_shuffle.out`.
+pub type PixelShuffleOutFn = fn(DispatchKeySet, &Tensor, i64, &Tensor) -> Result<Tensor>;
+
+fn pixel_shuffle_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    upscale_factor: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::pixel_shuffle_out(self_, upscale_factor, out)
+}
+
+/// Bumps the version counter of the tensors `aten::pixel_shuffle.out` writes.
+fn pixel_shuffle_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    upscale_factor: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        pixel_shuffle_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, upscale_factor, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::pixel_shuffle.out`.
+pub static PIXEL_SHUFFLE_OUT: Op<PixelShuffleOutFn> = Op::new(
+    &PIXEL_SHUFFLE_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(pixel_shuffle_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::pixel_shuffle_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(pixel_shuffle_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::pixel_shuffle.out` through the dispatcher with explicit keys.
+pub fn pixel_shuffle_out_call(ks: DispatchKeySet, self_: &Tensor, upscale_factor: i64, out: &Tensor) -> Result<Tensor> {
+    match PIXEL_SHUFFLE_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, upscale_factor, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(upscale_factor),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&PIXEL_SHUFFLE_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::pixel_shuffle.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `pixel_shuffle` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::pixel_shuffle.out`: `pixel_shuffle.out(Tensor self, int upscale_factor, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn pixel_shuffle_out(self_: &Tensor, upscale_factor: i64, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    pixel_shuffle_out_call(ks, self_, upscale_factor, out)
+}
+
+struct PixelShuffleOutBoxed;
+
+impl BoxedOp for PixelShuffleOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &PIXEL_SHUFFLE_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PIXEL_SHUFFLE_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let upscale_factor = u.int()?;
+        let out = u.tensor()?;
+        let r = pixel_shuffle_out(&self_, upscale_factor, &out)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::pixel_unshuffle
 
 /// Schema of `aten::pixel_unshuffle`.
@@ -93236,6 +95072,145 @@ impl BoxedOp for PixelUnshuffleBoxed {
         let self_ = u.tensor()?;
         let downscale_factor = u.int()?;
         let r = pixel_unshuffle(&self_, downscale_factor)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::pixel_unshuffle.out
+
+/// Schema of `aten::pixel_unshuffle.out`.
+pub static PIXEL_UNSHUFFLE_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::pixel_unshuffle",
+    overload: "out",
+    signature: "pixel_unshuffle.out(Tensor self, int downscale_factor, *, Tensor(a!) out) -> Tensor(a!)",
+    args: &[
+        Arg {
+            name: "self",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "downscale_factor",
+            ty: ArgType::Int,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "out",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: true,
+            is_write: true,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::pixel_unshuffle.out`.
+pub type PixelUnshuffleOutFn = fn(DispatchKeySet, &Tensor, i64, &Tensor) -> Result<Tensor>;
+
+fn pixel_unshuffle_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    downscale_factor: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::pixel_unshuffle_out(self_, downscale_factor, out)
+}
+
+/// Bumps the version counter of the tensors `aten::pixel_unshuffle.out` writes.
+fn pixel_unshuffle_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    downscale_factor: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        pixel_unshuffle_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, downscale_factor, out)?
+    };
+    out.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::pixel_unshuffle.out`.
+pub static PIXEL_UNSHUFFLE_OUT: Op<PixelUnshuffleOutFn> = Op::new(
+    &PIXEL_UNSHUFFLE_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(pixel_unshuffle_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::pixel_unshuffle_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(pixel_unshuffle_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::pixel_unshuffle.out` through the dispatcher with explicit keys.
+pub fn pixel_unshuffle_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    downscale_factor: i64,
+    out: &Tensor,
+) -> Result<Tensor> {
+    match PIXEL_UNSHUFFLE_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, downscale_factor, out),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::Int(downscale_factor),
+                Value::Tensor(out.clone()),
+            ];
+            fallback(&PIXEL_UNSHUFFLE_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::pixel_unshuffle.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `pixel_unshuffle` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::pixel_unshuffle.out`: `pixel_unshuffle.out(Tensor self, int downscale_factor, *, Tensor(a!) out) -> Tensor(a!)`
+pub fn pixel_unshuffle_out(self_: &Tensor, downscale_factor: i64, out: &Tensor) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[self_, out]);
+    pixel_unshuffle_out_call(ks, self_, downscale_factor, out)
+}
+
+struct PixelUnshuffleOutBoxed;
+
+impl BoxedOp for PixelUnshuffleOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &PIXEL_UNSHUFFLE_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&PIXEL_UNSHUFFLE_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let downscale_factor = u.int()?;
+        let out = u.tensor()?;
+        let r = pixel_unshuffle_out(&self_, downscale_factor, &out)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -94272,6 +96247,142 @@ impl BoxedOp for AdaptiveMaxPool2dBoxed {
 }
 
 // ---------------------------------------------------------------------------
+// aten::adaptive_max_pool2d.out
+
+/// Schema of `aten::adaptive_max_pool2d.out`.
+pub static ADAPTIVE_MAX_POOL2D_OUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::adaptive_max_pool2d",
+    overload: "out",
+    signature: "adaptive_max_pool2d.out(Tensor self, int[2] output_size, *, Tensor(a!) out, Tensor(b!) indices) -> (Tensor(a!), Tensor(b!))",
+    args: &[
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "output_size", ty: ArgType::IntList(2), default: None, kwarg_only: false, is_write: false },
+        Arg { name: "out", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+        Arg { name: "indices", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::adaptive_max_pool2d.out`.
+pub type AdaptiveMaxPool2dOutFn = fn(DispatchKeySet, &Tensor, &[i64], &Tensor, &Tensor) -> Result<(Tensor, Tensor)>;
+
+fn adaptive_max_pool2d_out_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    out: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    crate::generated_variants::adaptive_max_pool2d_out(self_, output_size, out, indices)
+}
+
+/// Bumps the version counter of the tensors `aten::adaptive_max_pool2d.out` writes.
+fn adaptive_max_pool2d_out_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    out: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        adaptive_max_pool2d_out_call(ks.below(DispatchKey::ADInplaceOrView), self_, output_size, out, indices)?
+    };
+    out.version_counter().bump();
+    indices.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::adaptive_max_pool2d.out`.
+pub static ADAPTIVE_MAX_POOL2D_OUT: Op<AdaptiveMaxPool2dOutFn> = Op::new(
+    &ADAPTIVE_MAX_POOL2D_OUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(adaptive_max_pool2d_out_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::adaptive_max_pool2d_out_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(adaptive_max_pool2d_out_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::adaptive_max_pool2d.out` through the dispatcher with explicit keys.
+pub fn adaptive_max_pool2d_out_call(
+    ks: DispatchKeySet,
+    self_: &Tensor,
+    output_size: &[i64],
+    out: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    match ADAPTIVE_MAX_POOL2D_OUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, self_, output_size, out, indices),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(self_.clone()),
+                Value::IntList(output_size.to_vec()),
+                Value::Tensor(out.clone()),
+                Value::Tensor(indices.clone()),
+            ];
+            fallback(&ADAPTIVE_MAX_POOL2D_OUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::adaptive_max_pool2d.out",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// `adaptive_max_pool2d` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::adaptive_max_pool2d.out`: `adaptive_max_pool2d.out(Tensor self, int[2] output_size, *, Tensor(a!) out, Tensor(b!) indices) -> (Tensor(a!), Tensor(b!))`
+pub fn adaptive_max_pool2d_out(
+    self_: &Tensor,
+    output_size: &[i64],
+    out: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let ks = dispatch::keyset_of(&[self_, out, indices]);
+    adaptive_max_pool2d_out_call(ks, self_, output_size, out, indices)
+}
+
+struct AdaptiveMaxPool2dOutBoxed;
+
+impl BoxedOp for AdaptiveMaxPool2dOutBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADAPTIVE_MAX_POOL2D_OUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADAPTIVE_MAX_POOL2D_OUT_SCHEMA, bound);
+        let self_ = u.tensor()?;
+        let output_size = u.int_list()?;
+        let out = u.tensor()?;
+        let indices = u.tensor()?;
+        let r = adaptive_max_pool2d_out(&self_, &output_size, &out, &indices)?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
 // aten::adaptive_max_pool2d_backward
 
 /// Schema of `aten::adaptive_max_pool2d_backward`.
@@ -94387,6 +96498,142 @@ impl BoxedOp for AdaptiveMaxPool2dBackwardBoxed {
         let self_ = u.tensor()?;
         let indices = u.tensor()?;
         let r = adaptive_max_pool2d_backward(&grad_output, &self_, &indices)?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::adaptive_max_pool2d_backward.grad_input
+
+/// Schema of `aten::adaptive_max_pool2d_backward.grad_input`.
+pub static ADAPTIVE_MAX_POOL2D_BACKWARD_GRAD_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::adaptive_max_pool2d_backward",
+    overload: "grad_input",
+    signature: "adaptive_max_pool2d_backward.grad_input(Tensor grad_output, Tensor self, Tensor indices, *, Tensor(a!) grad_input) -> Tensor(a!)",
+    args: &[
+        Arg { name: "grad_output", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "self", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "indices", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "grad_input", ty: ArgType::Tensor, default: None, kwarg_only: true, is_write: true },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::adaptive_max_pool2d_backward.grad_input`.
+pub type AdaptiveMaxPool2dBackwardGradInputFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, &Tensor) -> Result<Tensor>;
+
+fn adaptive_max_pool2d_backward_grad_input_composite_explicit_autograd(
+    _ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    indices: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    crate::generated_variants::adaptive_max_pool2d_backward_grad_input(grad_output, self_, indices, grad_input)
+}
+
+/// Bumps the version counter of the tensors `aten::adaptive_max_pool2d_backward.grad_input` writes.
+fn adaptive_max_pool2d_backward_grad_input_ad_inplace_or_view(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    indices: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = {
+        let _below = tls::below_ad_inplace_or_view();
+        adaptive_max_pool2d_backward_grad_input_call(
+            ks.below(DispatchKey::ADInplaceOrView),
+            grad_output,
+            self_,
+            indices,
+            grad_input,
+        )?
+    };
+    grad_input.version_counter().bump();
+    Ok(result)
+}
+
+/// Dispatch entry of `aten::adaptive_max_pool2d_backward.grad_input`.
+pub static ADAPTIVE_MAX_POOL2D_BACKWARD_GRAD_INPUT: Op<AdaptiveMaxPool2dBackwardGradInputFn> = Op::new(
+    &ADAPTIVE_MAX_POOL2D_BACKWARD_GRAD_INPUT_SCHEMA,
+    &[
+        (
+            KernelKey::CompositeExplicitAutograd,
+            Kernel::Fn(adaptive_max_pool2d_backward_grad_input_composite_explicit_autograd),
+        ),
+        (
+            KernelKey::Autograd,
+            Kernel::Fn(crate::generated::autograd::adaptive_max_pool2d_backward_grad_input_autograd),
+        ),
+        (
+            KernelKey::Key(DispatchKey::ADInplaceOrView),
+            Kernel::Fn(adaptive_max_pool2d_backward_grad_input_ad_inplace_or_view),
+        ),
+    ],
+);
+
+/// Calls `aten::adaptive_max_pool2d_backward.grad_input` through the dispatcher with explicit keys.
+pub fn adaptive_max_pool2d_backward_grad_input_call(
+    ks: DispatchKeySet,
+    grad_output: &Tensor,
+    self_: &Tensor,
+    indices: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    match ADAPTIVE_MAX_POOL2D_BACKWARD_GRAD_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, grad_output, self_, indices, grad_input),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(grad_output.clone()),
+                Value::Tensor(self_.clone()),
+                Value::Tensor(indices.clone()),
+                Value::Tensor(grad_input.clone()),
+            ];
+            fallback(&ADAPTIVE_MAX_POOL2D_BACKWARD_GRAD_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::adaptive_max_pool2d_backward.grad_input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// `adaptive_max_pool2d_backward` writing into `out` (which must have the result's shape; FrankenTorch does not resize it).
+///
+/// `aten::adaptive_max_pool2d_backward.grad_input`: `adaptive_max_pool2d_backward.grad_input(Tensor grad_output, Tensor self, Tensor indices, *, Tensor(a!) grad_input) -> Tensor(a!)`
+pub fn adaptive_max_pool2d_backward_out(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    indices: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let ks = dispatch::keyset_of(&[grad_output, self_, indices, grad_input]);
+    adaptive_max_pool2d_backward_grad_input_call(ks, grad_output, self_, indices, grad_input)
+}
+
+struct AdaptiveMaxPool2dBackwardGradInputBoxed;
+
+impl BoxedOp for AdaptiveMaxPool2dBackwardGradInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &ADAPTIVE_MAX_POOL2D_BACKWARD_GRAD_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&ADAPTIVE_MAX_POOL2D_BACKWARD_GRAD_INPUT_SCHEMA, bound);
+        let grad_output = u.tensor()?;
+        let self_ = u.tensor()?;
+        let indices = u.tensor()?;
+        let grad_input = u.tensor()?;
+        let r = adaptive_max_pool2d_backward_out(&grad_output, &self_, &indices, &grad_input)?;
         Ok(vec![Value::Tensor(r)])
     }
 }
@@ -95018,6 +97265,7 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &NormalInplaceBoxed,
     &UniformInplaceBoxed,
     &BernoulliBoxed,
+    &BernoulliOutBoxed,
     &BernoulliPBoxed,
     &BernoulliFloatInplaceBoxed,
     &BernoulliTensorInplaceBoxed,
@@ -95078,6 +97326,7 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &LogSigmoidBoxed,
     &LogSigmoidOutBoxed,
     &LogSigmoidForwardBoxed,
+    &LogSigmoidForwardOutputBoxed,
     &LogSigmoidBackwardBoxed,
     &LogSigmoidBackwardGradInputBoxed,
     &GluBoxed,
@@ -95088,9 +97337,11 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &PreluKernelBoxed,
     &PreluKernelBackwardBoxed,
     &NllLossForwardBoxed,
+    &NllLossForwardOutputBoxed,
     &NllLossBackwardBoxed,
     &NllLossBackwardGradInputBoxed,
     &NllLoss2dForwardBoxed,
+    &NllLoss2dForwardOutputBoxed,
     &NllLoss2dBackwardBoxed,
     &NllLoss2dBackwardGradInputBoxed,
     &NllLossBoxed,
@@ -95125,7 +97376,9 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &TripletMarginLossBoxed,
     &PoissonNllLossBoxed,
     &CtcLossBoxed,
+    &CtcLossOutBoxed,
     &CtcLossBackwardBoxed,
+    &CtcLossBackwardOutBoxed,
     &CtcLossIntListBoxed,
     &CtcLossTensorBoxed,
     &Conv1dBoxed,
@@ -95138,19 +97391,25 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &MaxPool1dBoxed,
     &MaxPool2dBoxed,
     &AvgPool1dBoxed,
+    &AvgPool1dOutBoxed,
     &AdaptiveAvgPool1dBoxed,
+    &AdaptiveAvgPool1dOutBoxed,
     &BatchNormBoxed,
     &LayerNormBoxed,
     &GroupNormBoxed,
     &InstanceNormBoxed,
     &RmsNormBoxed,
     &ReplicationPad1dBoxed,
+    &ReplicationPad1dOutBoxed,
     &ReplicationPad1dBackwardBoxed,
+    &ReplicationPad1dBackwardGradInputBoxed,
     &PadCircularBoxed,
     &PadBoxed,
     &OneHotBoxed,
     &PixelShuffleBoxed,
+    &PixelShuffleOutBoxed,
     &PixelUnshuffleBoxed,
+    &PixelUnshuffleOutBoxed,
     &CosineSimilarityBoxed,
     &PairwiseDistanceBoxed,
     &BilinearBoxed,
@@ -95158,5 +97417,7 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &ScaledDotProductAttentionBoxed,
     &EmbeddingRenormInplaceBoxed,
     &AdaptiveMaxPool2dBoxed,
+    &AdaptiveMaxPool2dOutBoxed,
     &AdaptiveMaxPool2dBackwardBoxed,
+    &AdaptiveMaxPool2dBackwardGradInputBoxed,
 ];

@@ -2842,6 +2842,12 @@ pub fn native_group_norm_backward_out(
     Ok((out0.clone(), out1.clone(), out2.clone()))
 }
 
+/// Kernel of `aten::bernoulli.out`: `aten::bernoulli`, then written into `out`.
+pub fn bernoulli_out(self_: &Tensor, generator: Option<&Generator>, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::bernoulli_full(self_, generator)?;
+    crate::variants::write_out("aten::bernoulli.out", out, &[self_], &result)
+}
+
 /// Kernel of `aten::threshold_`: `aten::threshold`, then written into `self_`.
 pub fn threshold_inplace(self_: &Tensor, threshold: Scalar, value: Scalar) -> Result<Tensor> {
     let result = crate::ops::threshold_activation(self_, threshold, value)?;
@@ -2985,6 +2991,18 @@ pub fn log_sigmoid_out(self_: &Tensor, out: &Tensor) -> Result<Tensor> {
     crate::variants::write_out("aten::log_sigmoid.out", out, &[self_], &result)
 }
 
+/// Kernel of `aten::log_sigmoid_forward.output`: `aten::log_sigmoid_forward`, then each result written into its `out` tensor.
+pub fn log_sigmoid_forward_output(self_: &Tensor, output: &Tensor, buffer: &Tensor) -> Result<(Tensor, Tensor)> {
+    let result = crate::ops::log_sigmoid_forward(self_)?;
+    crate::variants::write_outs(
+        "aten::log_sigmoid_forward.output",
+        &[output, buffer],
+        &[self_],
+        &[Some(&result.0), Some(&result.1)],
+    )?;
+    Ok((output.clone(), buffer.clone()))
+}
+
 /// Kernel of `aten::log_sigmoid_backward.grad_input`: `aten::log_sigmoid_backward`, then written into `grad_input`.
 pub fn log_sigmoid_backward_grad_input(
     grad_output: &Tensor,
@@ -3018,6 +3036,26 @@ pub fn glu_backward_grad_input(grad_output: &Tensor, self_: &Tensor, dim: i64, g
     )
 }
 
+/// Kernel of `aten::nll_loss_forward.output`: `aten::nll_loss_forward`, then each result written into its `out` tensor.
+pub fn nll_loss_forward_output(
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    output: &Tensor,
+    total_weight: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = crate::ops::nll_loss_forward(self_, target, weight, reduction, ignore_index)?;
+    crate::variants::write_outs(
+        "aten::nll_loss_forward.output",
+        &[output, total_weight],
+        &[self_, target],
+        &[Some(&result.0), Some(&result.1)],
+    )?;
+    Ok((output.clone(), total_weight.clone()))
+}
+
 /// Kernel of `aten::nll_loss_backward.grad_input`: `aten::nll_loss_backward`, then written into `grad_input`.
 pub fn nll_loss_backward_grad_input(
     grad_output: &Tensor,
@@ -3044,6 +3082,26 @@ pub fn nll_loss_backward_grad_input(
         &[grad_output, self_, target, total_weight],
         &result,
     )
+}
+
+/// Kernel of `aten::nll_loss2d_forward.output`: `aten::nll_loss2d_forward`, then each result written into its `out` tensor.
+pub fn nll_loss2d_forward_output(
+    self_: &Tensor,
+    target: &Tensor,
+    weight: Option<&Tensor>,
+    reduction: i64,
+    ignore_index: i64,
+    output: &Tensor,
+    total_weight: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = crate::ops::nll_loss2d_forward(self_, target, weight, reduction, ignore_index)?;
+    crate::variants::write_outs(
+        "aten::nll_loss2d_forward.output",
+        &[output, total_weight],
+        &[self_, target],
+        &[Some(&result.0), Some(&result.1)],
+    )?;
+    Ok((output.clone(), total_weight.clone()))
 }
 
 /// Kernel of `aten::nll_loss2d_backward.grad_input`: `aten::nll_loss2d_backward`, then written into `grad_input`.
@@ -3215,6 +3273,146 @@ pub fn binary_cross_entropy_with_logits_out(
         "aten::binary_cross_entropy_with_logits.out",
         out,
         &[self_, target],
+        &result,
+    )
+}
+
+/// Kernel of `aten::_ctc_loss.out`: `aten::_ctc_loss`, then each result written into its `out` tensor.
+pub fn ctc_loss_out(
+    log_probs: &Tensor,
+    targets: &Tensor,
+    input_lengths: &[i64],
+    target_lengths: &[i64],
+    blank: i64,
+    zero_infinity: bool,
+    out0: &Tensor,
+    out1: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = crate::ops::_ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, zero_infinity)?;
+    crate::variants::write_outs(
+        "aten::_ctc_loss.out",
+        &[out0, out1],
+        &[log_probs, targets],
+        &[Some(&result.0), Some(&result.1)],
+    )?;
+    Ok((out0.clone(), out1.clone()))
+}
+
+/// Kernel of `aten::_ctc_loss_backward.out`: `aten::_ctc_loss_backward`, then written into `out`.
+pub fn ctc_loss_backward_out(
+    grad: &Tensor,
+    log_probs: &Tensor,
+    targets: &Tensor,
+    input_lengths: &[i64],
+    target_lengths: &[i64],
+    neg_log_likelihood: &Tensor,
+    log_alpha: &Tensor,
+    blank: i64,
+    zero_infinity: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::_ctc_loss_backward(
+        grad,
+        log_probs,
+        targets,
+        input_lengths,
+        target_lengths,
+        neg_log_likelihood,
+        log_alpha,
+        blank,
+        zero_infinity,
+    )?;
+    crate::variants::write_out(
+        "aten::_ctc_loss_backward.out",
+        out,
+        &[grad, log_probs, targets, neg_log_likelihood, log_alpha],
+        &result,
+    )
+}
+
+/// Kernel of `aten::avg_pool1d.out`: `aten::avg_pool1d`, then written into `out`.
+pub fn avg_pool1d_out(
+    self_: &Tensor,
+    kernel_size: &[i64],
+    stride: &[i64],
+    padding: &[i64],
+    ceil_mode: bool,
+    count_include_pad: bool,
+    out: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::avg_pool1d(self_, kernel_size, stride, padding, ceil_mode, count_include_pad)?;
+    crate::variants::write_out("aten::avg_pool1d.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::adaptive_avg_pool1d.out`: `aten::adaptive_avg_pool1d`, then written into `out`.
+pub fn adaptive_avg_pool1d_out(self_: &Tensor, output_size: &[i64], out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::adaptive_avg_pool1d(self_, output_size)?;
+    crate::variants::write_out("aten::adaptive_avg_pool1d.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::replication_pad1d.out`: `aten::replication_pad1d`, then written into `out`.
+pub fn replication_pad1d_out(self_: &Tensor, padding: &[i64], out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::replication_pad1d(self_, padding)?;
+    crate::variants::write_out("aten::replication_pad1d.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::replication_pad1d_backward.grad_input`: `aten::replication_pad1d_backward`, then written into `grad_input`.
+pub fn replication_pad1d_backward_grad_input(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    padding: &[i64],
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::replication_pad1d_backward(grad_output, self_, padding)?;
+    crate::variants::write_out(
+        "aten::replication_pad1d_backward.grad_input",
+        grad_input,
+        &[grad_output, self_],
+        &result,
+    )
+}
+
+/// Kernel of `aten::pixel_shuffle.out`: `aten::pixel_shuffle`, then written into `out`.
+pub fn pixel_shuffle_out(self_: &Tensor, upscale_factor: i64, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::pixel_shuffle(self_, upscale_factor)?;
+    crate::variants::write_out("aten::pixel_shuffle.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::pixel_unshuffle.out`: `aten::pixel_unshuffle`, then written into `out`.
+pub fn pixel_unshuffle_out(self_: &Tensor, downscale_factor: i64, out: &Tensor) -> Result<Tensor> {
+    let result = crate::ops::pixel_unshuffle(self_, downscale_factor)?;
+    crate::variants::write_out("aten::pixel_unshuffle.out", out, &[self_], &result)
+}
+
+/// Kernel of `aten::adaptive_max_pool2d.out`: `aten::adaptive_max_pool2d`, then each result written into its `out` tensor.
+pub fn adaptive_max_pool2d_out(
+    self_: &Tensor,
+    output_size: &[i64],
+    out: &Tensor,
+    indices: &Tensor,
+) -> Result<(Tensor, Tensor)> {
+    let result = crate::ops::adaptive_max_pool2d(self_, output_size)?;
+    crate::variants::write_outs(
+        "aten::adaptive_max_pool2d.out",
+        &[out, indices],
+        &[self_],
+        &[Some(&result.0), Some(&result.1)],
+    )?;
+    Ok((out.clone(), indices.clone()))
+}
+
+/// Kernel of `aten::adaptive_max_pool2d_backward.grad_input`: `aten::adaptive_max_pool2d_backward`, then written into `grad_input`.
+pub fn adaptive_max_pool2d_backward_grad_input(
+    grad_output: &Tensor,
+    self_: &Tensor,
+    indices: &Tensor,
+    grad_input: &Tensor,
+) -> Result<Tensor> {
+    let result = crate::ops::adaptive_max_pool2d_backward(grad_output, self_, indices)?;
+    crate::variants::write_out(
+        "aten::adaptive_max_pool2d_backward.grad_input",
+        grad_input,
+        &[grad_output, self_, indices],
         &result,
     )
 }
