@@ -40,6 +40,12 @@ pub fn write_inplace(op: &str, self_: &Tensor, inputs: &[&Tensor], result: &Tens
 /// assert_eq!(out.to_vec::<f64>().unwrap(), vec![-1.0, 2.0]);
 /// ```
 pub fn write_out(op: &str, out: &Tensor, inputs: &[&Tensor], result: &Tensor) -> Result<Tensor> {
+    check_out_shape(op, out, result)?;
+    write(op, out, inputs, result)
+}
+
+/// `out` must already have the result's shape (FrankenTorch does not resize).
+fn check_out_shape(op: &str, out: &Tensor, result: &Tensor) -> Result<()> {
     if result.sizes() != out.sizes() {
         return Err(Error::shape(
             op,
@@ -50,7 +56,7 @@ pub fn write_out(op: &str, out: &Tensor, inputs: &[&Tensor], result: &Tensor) ->
             ),
         ));
     }
-    write(op, out, inputs, result)
+    Ok(())
 }
 
 /// Writes the results of a multi-output op into its `out` tensors
@@ -92,16 +98,7 @@ pub fn write_outs(op: &str, outs: &[&Tensor], inputs: &[&Tensor], results: &[Opt
                 ),
             ));
         }
-        if result.sizes() != out.sizes() {
-            return Err(Error::shape(
-                op,
-                format!(
-                    "out= tensor has shape {:?} but the result has shape {:?}; FrankenTorch does not resize out= tensors, pass one of the result's shape",
-                    out.sizes(),
-                    result.sizes()
-                ),
-            ));
-        }
+        check_out_shape(op, out, result)?;
         let others = outs.iter().filter(|o| !o.is_same(out));
         let mut all_inputs: Vec<&Tensor> = inputs.to_vec();
         all_inputs.extend(others);
