@@ -346,14 +346,17 @@ macro_rules! half_element {
             fn to_f64(self) -> f64 {
                 self.to_f64()
             }
+            // PyTorch converts double and int64 to half types through float
+            // (`c10::Half(float)`), so the value is rounded twice; a direct
+            // f64 -> f16 rounding differs on halfway-adjacent values.
             fn from_f64(v: f64) -> Self {
-                <$t>::from_f64(v)
+                <$t>::from_f32(v as f32)
             }
             fn to_i64(self) -> i64 {
                 self.to_f32() as i64
             }
             fn from_i64(v: i64) -> Self {
-                <$t>::from_f64(v as f64)
+                <$t>::from_f32(v as f32)
             }
             fn from_bool(v: bool) -> Self {
                 <$t>::from_f32(v as u8 as f32)
@@ -468,5 +471,19 @@ mod tests {
         assert_eq!(promote_types(BF16, F32), F32);
         assert_eq!(promote_types(I32, BF16), BF16);
         assert_eq!(promote_types(Bool, F16), F16);
+    }
+
+    #[test]
+    fn half_types_round_doubles_through_float_like_torch() {
+        // torch.tensor(1 + 2**-8 + 2**-30, dtype=torch.float64).bfloat16() == 1.0:
+        // the float step drops 2**-30, leaving a tie that rounds to even.
+        let v = 1.0 + 2f64.powi(-8) + 2f64.powi(-30);
+        assert_eq!(<bf16 as Element>::from_f64(v).to_f64(), 1.0);
+        let v = 1.0 + 2f64.powi(-11) + 2f64.powi(-40);
+        assert_eq!(<f16 as Element>::from_f64(v).to_f64(), 1.0);
+        // int64 goes through float as well: 2**24 + 1 becomes 2**24 first.
+        let i = (1i64 << 24) + 1;
+        assert_eq!(<f16 as Element>::from_i64(i).to_f64(), f64::INFINITY);
+        assert_eq!(<bf16 as Element>::from_i64(i).to_f64(), 16777216.0);
     }
 }
