@@ -29,6 +29,7 @@ pub mod composite_loss;
 pub mod composite_nn;
 pub mod composite_pointwise;
 pub mod composite_reduce;
+pub mod composite_rnn;
 pub mod composite_upsample;
 mod grad_arith;
 pub mod indexing;

@@ -45,6 +45,7 @@ fn cases() -> Vec<(&'static str, Case)> {
     all.extend(vision_cases());
     all.extend(attention_cases());
     all.extend(distance_cases());
+    all.extend(recurrent_cases());
     all
 }
 
@@ -885,6 +886,220 @@ fn distance_cases() -> Vec<(&'static str, Case)> {
     ]
 }
 
+/// Tensors named `names`, in order (an RNN's flat parameter list).
+fn list(v: &In, names: &[&str]) -> Vec<Tensor> {
+    names.iter().map(|n| v.t(n).clone()).collect()
+}
+
+/// Three outputs (output, h_n, c_n).
+fn three(r: Result<(Tensor, Tensor, Tensor)>) -> Result<Vec<Tensor>> {
+    r.map(|(a, b, c)| vec![a, b, c])
+}
+
+fn recurrent_cases() -> Vec<(&'static str, Case)> {
+    use frankentorch::composite_rnn as rnn;
+    fn lstm_one_layer(v: &In) -> Result<Vec<Tensor>> {
+        let hx = list(v, &["h0", "c0"]);
+        let params = list(v, &["wi", "wh", "bi", "bh"]);
+        three(rnn::lstm_input(
+            v.t("x"),
+            &hx,
+            &params,
+            true,
+            1,
+            0.0,
+            false,
+            false,
+            false,
+        ))
+    }
+    fn lstm_two_layers(v: &In, train: bool) -> Result<Vec<Tensor>> {
+        let hx = list(v, &["h0", "c0"]);
+        let params = list(v, &["a0", "b0", "c0_", "d0", "a1", "b1", "c1", "d1"]);
+        three(rnn::lstm_input(
+            v.t("x"),
+            &hx,
+            &params,
+            true,
+            2,
+            0.4,
+            train,
+            false,
+            false,
+        ))
+    }
+    fn cell_params(v: &In, bias: bool) -> (Option<&Tensor>, Option<&Tensor>) {
+        if bias {
+            (Some(v.t("bi")), Some(v.t("bh")))
+        } else {
+            (None, None)
+        }
+    }
+    vec![
+        ("lstm_one_layer", lstm_one_layer),
+        ("lstm_f32", lstm_one_layer),
+        ("lstm_bidirectional_two_layers_batch_first", |v| {
+            let hx = list(v, &["h0", "c0"]);
+            let params = list(v, &["a0", "b0", "a1", "b1", "a2", "b2", "a3", "b3"]);
+            three(rnn::lstm_input(
+                v.t("x"),
+                &hx,
+                &params,
+                false,
+                2,
+                0.0,
+                false,
+                true,
+                true,
+            ))
+        }),
+        ("lstm_projection", |v| {
+            let hx = list(v, &["h0", "c0"]);
+            let params = list(v, &["wi", "wh", "bi", "bh", "wr"]);
+            three(rnn::lstm_input(
+                v.t("x"),
+                &hx,
+                &params,
+                true,
+                1,
+                0.0,
+                false,
+                false,
+                false,
+            ))
+        }),
+        ("lstm_dropout_between_layers", |v| lstm_two_layers(v, true)),
+        ("lstm_dropout_eval", |v| lstm_two_layers(v, false)),
+        ("gru_two_layers", |v| {
+            let params = list(v, &["a0", "b0", "c0", "d0", "a1", "b1", "c1", "d1"]);
+            two(rnn::gru_input(
+                v.t("x"),
+                v.t("h0"),
+                &params,
+                true,
+                2,
+                0.0,
+                false,
+                false,
+                false,
+            ))
+        }),
+        ("gru_bidirectional_batch_first", |v| {
+            let params = list(v, &["a0", "b0", "a1", "b1"]);
+            two(rnn::gru_input(
+                v.t("x"),
+                v.t("h0"),
+                &params,
+                false,
+                1,
+                0.0,
+                false,
+                true,
+                true,
+            ))
+        }),
+        ("rnn_tanh_bias", |v| {
+            let params = list(v, &["wi", "wh", "bi", "bh"]);
+            two(rnn::rnn_tanh_input(
+                v.t("x"),
+                v.t("h0"),
+                &params,
+                true,
+                1,
+                0.0,
+                false,
+                false,
+                false,
+            ))
+        }),
+        ("rnn_relu_bidirectional", |v| {
+            let params = list(v, &["a0", "b0", "a1", "b1"]);
+            two(rnn::rnn_relu_input(
+                v.t("x"),
+                v.t("h0"),
+                &params,
+                false,
+                1,
+                0.0,
+                false,
+                true,
+                false,
+            ))
+        }),
+        ("lstm_cell_bias", |v| {
+            let (bi, bh) = cell_params(v, true);
+            two(rnn::lstm_cell(
+                v.t("x"),
+                &list(v, &["h", "c"]),
+                v.t("wi"),
+                v.t("wh"),
+                bi,
+                bh,
+            ))
+        }),
+        ("err_lstm_cell_input_size", |v| {
+            let (bi, bh) = cell_params(v, true);
+            two(rnn::lstm_cell(
+                v.t("x"),
+                &list(v, &["h", "c"]),
+                v.t("wi"),
+                v.t("wh"),
+                bi,
+                bh,
+            ))
+        }),
+        ("lstm_cell_no_bias", |v| {
+            two(rnn::lstm_cell(
+                v.t("x"),
+                &list(v, &["h", "c"]),
+                v.t("wi"),
+                v.t("wh"),
+                None,
+                None,
+            ))
+        }),
+        ("gru_cell_bias", |v| {
+            let (bi, bh) = cell_params(v, true);
+            one(rnn::gru_cell(v.t("x"), v.t("h"), v.t("wi"), v.t("wh"), bi, bh))
+        }),
+        ("rnn_tanh_cell_bias", |v| {
+            let (bi, bh) = cell_params(v, true);
+            one(rnn::rnn_tanh_cell(v.t("x"), v.t("h"), v.t("wi"), v.t("wh"), bi, bh))
+        }),
+        ("rnn_relu_cell_no_bias", |v| {
+            one(rnn::rnn_relu_cell(v.t("x"), v.t("h"), v.t("wi"), v.t("wh"), None, None))
+        }),
+        ("err_lstm_one_hidden_state", |v| {
+            let params = list(v, &["wi", "wh", "bi", "bh"]);
+            three(rnn::lstm_input(
+                v.t("x"),
+                &list(v, &["h0"]),
+                &params,
+                true,
+                1,
+                0.0,
+                false,
+                false,
+                false,
+            ))
+        }),
+        ("err_lstm_param_count", |v| {
+            let params = list(v, &["wi", "wh", "bi"]);
+            three(rnn::lstm_input(
+                v.t("x"),
+                &list(v, &["h0", "c0"]),
+                &params,
+                true,
+                1,
+                0.0,
+                false,
+                false,
+                false,
+            ))
+        }),
+    ]
+}
+
 // ------------------------------------------------------------------ harness
 
 fn fixture() -> toml::Table {
@@ -1044,7 +1259,12 @@ fn check_case(case: &toml::Table, run: Case) {
         compare(&format!("{what}: input {n} after the call"), inputs.t(n), rec);
     }
     if !recorded_grads.is_empty() {
-        let loss = ops::sum(&ops::mul(&outs[0], &loss_weights(&outs[0])).unwrap()).unwrap();
+        let all = case.get("grad_outputs").and_then(|g| g.as_str()) == Some("all");
+        let graded = if all { &outs[..] } else { &outs[..1] };
+        let mut loss = ops::sum(&ops::mul(&graded[0], &loss_weights(&graded[0])).unwrap()).unwrap();
+        for o in &graded[1..] {
+            loss = ops::add(&loss, &ops::sum(&ops::mul(o, &loss_weights(o)).unwrap()).unwrap()).unwrap();
+        }
         backward(&loss).unwrap();
         for rec in recorded_grads {
             let n = str_of(rec, "name");

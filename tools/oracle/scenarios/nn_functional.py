@@ -13,7 +13,8 @@ A case is a dict:
   call    the Python expression (F is torch.nn.functional)
   grad    names of inputs that require grad; the gradients of
           `sum(out0 * W)` (W = ((arange(numel) % 7) - 3) in out0's shape and
-          dtype) are recorded
+          dtype) are recorded; with `grad_outputs = "all"`, of the sum of
+          that over every output
   after   names of inputs recorded after the call (running statistics,
           weights renormalised in place)
   error   (optional) the FrankenTorch ErrorKind expected; torch must raise
@@ -67,6 +68,18 @@ X2 = {"x": "R(2, 3, 7, 6)"}
 def w(x=None, **more):
     return {**(x or {}), **more}
 
+
+LSTM1 = {"x": "R(5, 2, 3)", "h0": "R(1, 2, 4) / 2", "c0": "R(1, 2, 4) / 2", "wi": "R(16, 3) / 2", "wh": "R(16, 4) / 2", "bi": "R(16) / 2", "bh": "R(16) / 2"}
+LSTM_BI = {"x": "R(2, 4, 3)", "h0": "R(4, 2, 3) / 2", "c0": "R(4, 2, 3) / 2", "a0": "R(12, 3) / 2", "b0": "R(12, 3) / 2", "a1": "R(12, 3) / 2", "b1": "R(12, 3) / 2", "a2": "R(12, 6) / 2", "b2": "R(12, 3) / 2", "a3": "R(12, 6) / 2", "b3": "R(12, 3) / 2"}
+LSTM_PROJ = {"x": "R(4, 2, 3)", "h0": "R(1, 2, 2) / 2", "c0": "R(1, 2, 4) / 2", "wi": "R(16, 3) / 2", "wh": "R(16, 2) / 2", "bi": "R(16) / 2", "bh": "R(16) / 2", "wr": "R(2, 4) / 2"}
+LSTM_2 = {"x": "R(4, 3, 3)", "h0": "R(2, 3, 4) / 2", "c0": "R(2, 3, 4) / 2", "a0": "R(16, 3) / 2", "b0": "R(16, 4) / 2", "c0_": "R(16) / 2", "d0": "R(16) / 2", "a1": "R(16, 4) / 2", "b1": "R(16, 4) / 2", "c1": "R(16) / 2", "d1": "R(16) / 2"}
+GRU_2 = {"x": "R(4, 2, 3)", "h0": "R(2, 2, 4) / 2", "a0": "R(12, 3) / 2", "b0": "R(12, 4) / 2", "c0": "R(12) / 2", "d0": "R(12) / 2", "a1": "R(12, 4) / 2", "b1": "R(12, 4) / 2", "c1": "R(12) / 2", "d1": "R(12) / 2"}
+GRU_BI = {"x": "R(2, 5, 3)", "h0": "R(2, 2, 4) / 2", "a0": "R(12, 3) / 2", "b0": "R(12, 4) / 2", "a1": "R(12, 3) / 2", "b1": "R(12, 4) / 2"}
+RNN1 = {"x": "R(4, 2, 3)", "h0": "R(1, 2, 5) / 2", "wi": "R(5, 3) / 2", "wh": "R(5, 5) / 2", "bi": "R(5) / 2", "bh": "R(5) / 2"}
+RNN_BI = {"x": "R(4, 2, 3)", "h0": "R(2, 2, 5) / 2", "a0": "R(5, 3) / 2", "b0": "R(5, 5) / 2", "a1": "R(5, 3) / 2", "b1": "R(5, 5) / 2"}
+CELL4 = {"x": "R(3, 3)", "h": "R(3, 4) / 2", "c": "R(3, 4) / 2", "wi": "R(16, 3) / 2", "wh": "R(16, 4) / 2", "bi": "R(16) / 2", "bh": "R(16) / 2"}
+CELL3 = {"x": "R(3, 3)", "h": "R(3, 4) / 2", "wi": "R(12, 3) / 2", "wh": "R(12, 4) / 2", "bi": "R(12) / 2", "bh": "R(12) / 2"}
+CELL1 = {"x": "R(3, 3)", "h": "R(3, 4) / 2", "wi": "R(4, 3) / 2", "wh": "R(4, 4) / 2", "bi": "R(4) / 2", "bh": "R(4) / 2"}
 
 CASES = [
     # ------------------------------------------------------------- linear
@@ -201,6 +214,25 @@ CASES = [
     dict(name="normalize_default", inputs={"x": "R(3, 4)"}, call="F.normalize(x)", grad=["x"]),
     dict(name="normalize_options", inputs={"x": "R(2, 3, 4)"}, call="F.normalize(x, p=1.0, dim=-1, eps=0.5)", grad=["x"]),
     dict(name="normalize_zero_row", inputs={"x": "torch.zeros(2, 3)"}, call="F.normalize(x, dim=0)", grad=["x"]),
+    # ------------------------------------------------ recurrent (torch.lstm, gru, rnn_*, cells)
+    dict(name="lstm_one_layer", inputs=LSTM1, call="torch.lstm(x, [h0, c0], [wi, wh, bi, bh], True, 1, 0.0, False, False, False)", grad=list(LSTM1), grad_outputs="all"),
+    dict(name="lstm_bidirectional_two_layers_batch_first", inputs=LSTM_BI, call="torch.lstm(x, [h0, c0], [a0, b0, a1, b1, a2, b2, a3, b3], False, 2, 0.0, False, True, True)", grad=list(LSTM_BI), grad_outputs="all"),
+    dict(name="lstm_projection", inputs=LSTM_PROJ, call="torch.lstm(x, [h0, c0], [wi, wh, bi, bh, wr], True, 1, 0.0, False, False, False)", grad=list(LSTM_PROJ), grad_outputs="all"),
+    dict(name="lstm_dropout_between_layers", inputs=LSTM_2, call="torch.lstm(x, [h0, c0], [a0, b0, c0_, d0, a1, b1, c1, d1], True, 2, 0.4, True, False, False)", grad=["x", "a0", "a1"], grad_outputs="all", seed=7),
+    dict(name="lstm_dropout_eval", inputs=LSTM_2, call="torch.lstm(x, [h0, c0], [a0, b0, c0_, d0, a1, b1, c1, d1], True, 2, 0.4, False, False, False)"),
+    dict(name="gru_two_layers", inputs=GRU_2, call="torch.gru(x, h0, [a0, b0, c0, d0, a1, b1, c1, d1], True, 2, 0.0, False, False, False)", grad=list(GRU_2), grad_outputs="all"),
+    dict(name="gru_bidirectional_batch_first", inputs=GRU_BI, call="torch.gru(x, h0, [a0, b0, a1, b1], False, 1, 0.0, False, True, True)", grad=list(GRU_BI), grad_outputs="all"),
+    dict(name="rnn_tanh_bias", inputs=RNN1, call="torch.rnn_tanh(x, h0, [wi, wh, bi, bh], True, 1, 0.0, False, False, False)", grad=list(RNN1), grad_outputs="all"),
+    dict(name="rnn_relu_bidirectional", inputs=RNN_BI, call="torch.rnn_relu(x, h0, [a0, b0, a1, b1], False, 1, 0.0, False, True, False)", grad=list(RNN_BI), grad_outputs="all"),
+    dict(name="lstm_f32", inputs=w({k: f"({v}).float()" for k, v in LSTM1.items()}), call="torch.lstm(x, [h0, c0], [wi, wh, bi, bh], True, 1, 0.0, False, False, False)", grad=["x", "wi"], grad_outputs="all"),
+    dict(name="lstm_cell_bias", inputs=CELL4, call="torch.lstm_cell(x, [h, c], wi, wh, bi, bh)", grad=list(CELL4), grad_outputs="all"),
+    dict(name="lstm_cell_no_bias", inputs=CELL4, call="torch.lstm_cell(x, [h, c], wi, wh)", grad=["x", "h", "c", "wi", "wh"], grad_outputs="all"),
+    dict(name="gru_cell_bias", inputs=CELL3, call="torch.gru_cell(x, h, wi, wh, bi, bh)", grad=["x", "h", "wi", "wh", "bi", "bh"]),
+    dict(name="rnn_tanh_cell_bias", inputs=CELL1, call="torch.rnn_tanh_cell(x, h, wi, wh, bi, bh)", grad=["x", "h", "wi", "wh", "bi", "bh"]),
+    dict(name="rnn_relu_cell_no_bias", inputs=CELL1, call="torch.rnn_relu_cell(x, h, wi, wh)", grad=["x", "h", "wi", "wh"]),
+    dict(name="err_lstm_cell_input_size", inputs={**CELL4, "x": "R(3, 5)"}, call="torch.lstm_cell(x, [h, c], wi, wh, bi, bh)", error="ShapeMismatch", msg="input has inconsistent input_size: got 5 expected 3"),
+    dict(name="err_lstm_one_hidden_state", inputs=LSTM1, call="torch.lstm(x, [h0], [wi, wh, bi, bh], True, 1, 0.0, False, False, False)", error="InvalidArgument", msg="lstm expects two hidden states"),
+    dict(name="err_lstm_param_count", inputs=LSTM1, call="torch.lstm(x, [h0, c0], [wi, wh, bi], True, 1, 0.0, False, False, False)", error="InvalidArgument", msg="got an incorrect number of RNN parameters"),
 ]
 
 
@@ -227,6 +259,8 @@ def case_lines(case):
     lines = ["", "[[case]]", f"name = {toml_str(case['name'])}", f"python = {toml_str(case['call'])}"]
     if "seed" in case:
         lines.append(f"seed = {case['seed']}")
+    if "grad_outputs" in case:
+        lines.append(f"grad_outputs = {toml_str(case['grad_outputs'])}")
     for name, t in inputs.items():
         lines += ["", "[[case.input]]", f"name = {toml_str(name)}"] + tensor_lines(t)
     for name in case.get("grad", []):
@@ -252,7 +286,8 @@ def case_lines(case):
     for name in case.get("after", []):
         lines += ["", "[[case.after]]", f"name = {toml_str(name)}"] + tensor_lines(inputs[name])
     if case.get("grad"):
-        (outs[0] * loss_weights(outs[0])).sum().backward()
+        graded = outs if case.get("grad_outputs") == "all" else outs[:1]
+        sum((o * loss_weights(o)).sum() for o in graded).backward()
         for name in case["grad"]:
             g = inputs[name].grad
             if g is None:
