@@ -46,6 +46,7 @@ fn cases() -> Vec<(&'static str, Case)> {
     all.extend(attention_cases());
     all.extend(distance_cases());
     all.extend(recurrent_cases());
+    all.extend(multi_head_attention_cases());
     all
 }
 
@@ -1096,6 +1097,218 @@ fn recurrent_cases() -> Vec<(&'static str, Case)> {
                 false,
                 false,
             ))
+        }),
+    ]
+}
+
+/// The attention output, then the weights when returned.
+fn out_and_weights(r: Result<(Tensor, Option<Tensor>)>) -> Result<Vec<Tensor>> {
+    r.map(|(out, w)| std::iter::once(out).chain(w).collect())
+}
+
+fn multi_head_attention_cases() -> Vec<(&'static str, Case)> {
+    type Opts<'a> = F::MultiHeadAttentionForwardOpts<'a>;
+    /// Self-attention (query, key and value are one tensor) with the packed
+    /// weights of `MHA` in the script.
+    fn self_attention(v: &In, bias_kv: bool, dropout_p: f64, opts: Opts) -> Result<Vec<Tensor>> {
+        let q = v.t("q");
+        let (bk, bv) = if bias_kv {
+            (Some(v.t("bk")), Some(v.t("bv")))
+        } else {
+            (None, None)
+        };
+        out_and_weights(F::multi_head_attention_forward(
+            q,
+            q,
+            q,
+            4,
+            2,
+            Some(v.t("w")),
+            Some(v.t("b")),
+            bk,
+            bv,
+            bias_kv,
+            dropout_p,
+            v.t("wo"),
+            Some(v.t("bo")),
+            opts,
+        ))
+    }
+    fn encoder_decoder(v: &In, need_weights: bool) -> Result<Vec<Tensor>> {
+        let opts = Opts {
+            key_padding_mask: Some(v.t("kpm")),
+            attn_mask: Some(v.t("am")),
+            need_weights,
+            ..Default::default()
+        };
+        let kv = v.t("kv");
+        out_and_weights(F::multi_head_attention_forward(
+            v.t("q"),
+            kv,
+            kv,
+            4,
+            2,
+            Some(v.t("w")),
+            Some(v.t("b")),
+            None,
+            None,
+            false,
+            0.0,
+            v.t("wo"),
+            Some(v.t("bo")),
+            opts,
+        ))
+    }
+    fn no_weights<'a>() -> Opts<'a> {
+        Opts {
+            need_weights: false,
+            ..Default::default()
+        }
+    }
+    vec![
+        ("mha_self_attention_weights", |v| {
+            self_attention(v, false, 0.0, Opts::default())
+        }),
+        ("mha_self_attention_sdpa", |v| {
+            self_attention(
+                v,
+                false,
+                0.0,
+                Opts {
+                    need_weights: false,
+                    ..Default::default()
+                },
+            )
+        }),
+        ("mha_encoder_decoder_masks", |v| encoder_decoder(v, true)),
+        ("mha_encoder_decoder_masks_sdpa", |v| encoder_decoder(v, false)),
+        ("mha_separate_projections", |v| {
+            let opts = Opts {
+                use_separate_proj_weight: true,
+                q_proj_weight: Some(v.t("wq")),
+                k_proj_weight: Some(v.t("wk")),
+                v_proj_weight: Some(v.t("wv")),
+                ..Default::default()
+            };
+            out_and_weights(F::multi_head_attention_forward(
+                v.t("q"),
+                v.t("k"),
+                v.t("v"),
+                4,
+                2,
+                None,
+                Some(v.t("b")),
+                None,
+                None,
+                false,
+                0.0,
+                v.t("wo"),
+                None,
+                opts,
+            ))
+        }),
+        ("mha_bias_kv_zero_attn_per_head", |v| {
+            let opts = Opts {
+                attn_mask: Some(v.t("am")),
+                average_attn_weights: false,
+                ..Default::default()
+            };
+            self_attention(v, true, 0.0, opts)
+        }),
+        ("mha_unbatched_padding", |v| {
+            self_attention(
+                v,
+                false,
+                0.0,
+                Opts {
+                    key_padding_mask: Some(v.t("kpm")),
+                    ..Default::default()
+                },
+            )
+        }),
+        ("mha_dropout_weights", |v| {
+            self_attention(v, false, 0.3, Opts::default())
+        }),
+        ("mha_dropout_sdpa", |v| self_attention(v, false, 0.3, no_weights())),
+        ("mha_eval_ignores_dropout", |v| {
+            self_attention(
+                v,
+                false,
+                0.5,
+                Opts {
+                    training: false,
+                    ..Default::default()
+                },
+            )
+        }),
+        ("mha_is_causal_sdpa", |v| {
+            let opts = Opts {
+                attn_mask: Some(v.t("am")),
+                is_causal: true,
+                ..no_weights()
+            };
+            self_attention(v, false, 0.0, opts)
+        }),
+        ("mha_is_causal_with_weights", |v| {
+            let opts = Opts {
+                attn_mask: Some(v.t("am")),
+                is_causal: true,
+                ..Default::default()
+            };
+            self_attention(v, false, 0.0, opts)
+        }),
+        ("err_mha_embed_dim", |v| {
+            let q = v.t("q");
+            out_and_weights(F::multi_head_attention_forward(
+                q,
+                q,
+                q,
+                5,
+                2,
+                Some(v.t("w")),
+                Some(v.t("b")),
+                None,
+                None,
+                false,
+                0.0,
+                v.t("wo"),
+                Some(v.t("bo")),
+                Opts::default(),
+            ))
+        }),
+        ("err_mha_causal_without_mask", |v| {
+            self_attention(
+                v,
+                false,
+                0.0,
+                Opts {
+                    is_causal: true,
+                    ..Default::default()
+                },
+            )
+        }),
+        ("err_mha_attn_mask_shape", |v| {
+            self_attention(
+                v,
+                false,
+                0.0,
+                Opts {
+                    attn_mask: Some(v.t("am")),
+                    ..Default::default()
+                },
+            )
+        }),
+        ("err_mha_query_rank", |v| self_attention(v, false, 0.0, Opts::default())),
+        ("err_mha_int_mask", |v| {
+            self_attention(
+                v,
+                false,
+                0.0,
+                Opts {
+                    attn_mask: Some(v.t("am")),
+                    ..Default::default()
+                },
+            )
         }),
     ]
 }

@@ -79,6 +79,7 @@ RNN1 = {"x": "R(4, 2, 3)", "h0": "R(1, 2, 5) / 2", "wi": "R(5, 3) / 2", "wh": "R
 RNN_BI = {"x": "R(4, 2, 3)", "h0": "R(2, 2, 5) / 2", "a0": "R(5, 3) / 2", "b0": "R(5, 5) / 2", "a1": "R(5, 3) / 2", "b1": "R(5, 5) / 2"}
 CELL4 = {"x": "R(3, 3)", "h": "R(3, 4) / 2", "c": "R(3, 4) / 2", "wi": "R(16, 3) / 2", "wh": "R(16, 4) / 2", "bi": "R(16) / 2", "bh": "R(16) / 2"}
 CELL3 = {"x": "R(3, 3)", "h": "R(3, 4) / 2", "wi": "R(12, 3) / 2", "wh": "R(12, 4) / 2", "bi": "R(12) / 2", "bh": "R(12) / 2"}
+MHA = {"q": "R(3, 2, 4)", "w": "R(12, 4) / 2", "b": "R(12) / 2", "wo": "R(4, 4) / 2", "bo": "R(4) / 2"}
 CELL1 = {"x": "R(3, 3)", "h": "R(3, 4) / 2", "wi": "R(4, 3) / 2", "wh": "R(4, 4) / 2", "bi": "R(4) / 2", "bh": "R(4) / 2"}
 
 CASES = [
@@ -214,6 +215,24 @@ CASES = [
     dict(name="normalize_default", inputs={"x": "R(3, 4)"}, call="F.normalize(x)", grad=["x"]),
     dict(name="normalize_options", inputs={"x": "R(2, 3, 4)"}, call="F.normalize(x, p=1.0, dim=-1, eps=0.5)", grad=["x"]),
     dict(name="normalize_zero_row", inputs={"x": "torch.zeros(2, 3)"}, call="F.normalize(x, dim=0)", grad=["x"]),
+    # ------------------------------------------------ F.multi_head_attention_forward
+    dict(name="mha_self_attention_weights", inputs=MHA, call="F.multi_head_attention_forward(q, q, q, 4, 2, w, b, None, None, False, 0.0, wo, bo)", grad=list(MHA), grad_outputs="all"),
+    dict(name="mha_self_attention_sdpa", inputs=MHA, call="F.multi_head_attention_forward(q, q, q, 4, 2, w, b, None, None, False, 0.0, wo, bo, need_weights=False)", grad=list(MHA)),
+    dict(name="mha_encoder_decoder_masks", inputs={**MHA, "kv": "R(5, 2, 4)", "kpm": "T([[False, False, False, True, True], [False, True, False, False, False]])", "am": "R(3, 5)"}, call="F.multi_head_attention_forward(q, kv, kv, 4, 2, w, b, None, None, False, 0.0, wo, bo, key_padding_mask=kpm, attn_mask=am)", grad=["q", "kv", "w", "am"], grad_outputs="all"),
+    dict(name="mha_encoder_decoder_masks_sdpa", inputs={**MHA, "kv": "R(5, 2, 4)", "kpm": "T([[False, False, False, True, True], [False, True, False, False, False]])", "am": "R(3, 5)"}, call="F.multi_head_attention_forward(q, kv, kv, 4, 2, w, b, None, None, False, 0.0, wo, bo, key_padding_mask=kpm, attn_mask=am, need_weights=False)", grad=["q", "kv", "w", "am"]),
+    dict(name="mha_separate_projections", inputs={"q": "R(3, 2, 4)", "k": "R(5, 2, 6)", "v": "R(5, 2, 3)", "wq": "R(4, 4) / 2", "wk": "R(4, 6) / 2", "wv": "R(4, 3) / 2", "b": "R(12) / 2", "wo": "R(4, 4) / 2"}, call="F.multi_head_attention_forward(q, k, v, 4, 2, None, b, None, None, False, 0.0, wo, None, use_separate_proj_weight=True, q_proj_weight=wq, k_proj_weight=wk, v_proj_weight=wv)", grad=["q", "k", "v", "wq", "wk", "wv", "b"], grad_outputs="all"),
+    dict(name="mha_bias_kv_zero_attn_per_head", inputs={**MHA, "bk": "R(1, 1, 4)", "bv": "R(1, 1, 4)", "am": "T([[False, True, True], [False, False, True], [False, False, False]])"}, call="F.multi_head_attention_forward(q, q, q, 4, 2, w, b, bk, bv, True, 0.0, wo, bo, attn_mask=am, average_attn_weights=False)", grad=["q", "w", "bk", "bv"], grad_outputs="all"),
+    dict(name="mha_unbatched_padding", inputs={**MHA, "q": "R(3, 4)", "kpm": "T([False, False, True])"}, call="F.multi_head_attention_forward(q, q, q, 4, 2, w, b, None, None, False, 0.0, wo, bo, key_padding_mask=kpm)", grad=["q", "w"], grad_outputs="all"),
+    dict(name="mha_dropout_weights", inputs=MHA, call="F.multi_head_attention_forward(q, q, q, 4, 2, w, b, None, None, False, 0.3, wo, bo)", grad=["q", "w"], grad_outputs="all", seed=3),
+    dict(name="mha_dropout_sdpa", inputs=MHA, call="F.multi_head_attention_forward(q, q, q, 4, 2, w, b, None, None, False, 0.3, wo, bo, need_weights=False)", grad=["q", "w"], seed=5),
+    dict(name="mha_eval_ignores_dropout", inputs=MHA, call="F.multi_head_attention_forward(q, q, q, 4, 2, w, b, None, None, False, 0.5, wo, bo, training=False)"),
+    dict(name="mha_is_causal_sdpa", inputs={**MHA, "am": "torch.triu(torch.ones(3, 3, dtype=torch.bool), 1)"}, call="F.multi_head_attention_forward(q, q, q, 4, 2, w, b, None, None, False, 0.0, wo, bo, attn_mask=am, is_causal=True, need_weights=False)", grad=["q", "w"]),
+    dict(name="mha_is_causal_with_weights", inputs={**MHA, "am": "torch.triu(torch.ones(3, 3, dtype=torch.bool), 1)"}, call="F.multi_head_attention_forward(q, q, q, 4, 2, w, b, None, None, False, 0.0, wo, bo, attn_mask=am, is_causal=True)", grad=["q", "w"], grad_outputs="all"),
+    dict(name="err_mha_embed_dim", inputs=MHA, call="F.multi_head_attention_forward(q, q, q, 5, 2, w, b, None, None, False, 0.0, wo, bo)", error="ShapeMismatch", msg="was expecting embedding dimension of 5, but got 4"),
+    dict(name="err_mha_causal_without_mask", inputs=MHA, call="F.multi_head_attention_forward(q, q, q, 4, 2, w, b, None, None, False, 0.0, wo, bo, is_causal=True)", error="InvalidArgument", msg="Need attn_mask if specifying the is_causal hint"),
+    dict(name="err_mha_attn_mask_shape", inputs={**MHA, "am": "R(3, 4)"}, call="F.multi_head_attention_forward(q, q, q, 4, 2, w, b, None, None, False, 0.0, wo, bo, attn_mask=am)", error="ShapeMismatch", msg="The shape of the 2D attn_mask is"),
+    dict(name="err_mha_query_rank", inputs={**MHA, "q": "R(1, 3, 2, 4)"}, call="F.multi_head_attention_forward(q, q, q, 4, 2, w, b, None, None, False, 0.0, wo, bo)", error="ShapeMismatch", msg="query should be unbatched 2D or batched 3D tensor but received 4-D query tensor"),
+    dict(name="err_mha_int_mask", inputs={**MHA, "am": "T([[0, 1, 1], [0, 0, 1], [0, 0, 0]])"}, call="F.multi_head_attention_forward(q, q, q, 4, 2, w, b, None, None, False, 0.0, wo, bo, attn_mask=am)", error="DType", msg="only bool and floating types of attn_mask are supported"),
     # ------------------------------------------------ recurrent (torch.lstm, gru, rnn_*, cells)
     dict(name="lstm_one_layer", inputs=LSTM1, call="torch.lstm(x, [h0, c0], [wi, wh, bi, bh], True, 1, 0.0, False, False, False)", grad=list(LSTM1), grad_outputs="all"),
     dict(name="lstm_bidirectional_two_layers_batch_first", inputs=LSTM_BI, call="torch.lstm(x, [h0, c0], [a0, b0, a1, b1, a2, b2, a3, b3], False, 2, 0.0, False, True, True)", grad=list(LSTM_BI), grad_outputs="all"),
@@ -281,6 +300,7 @@ def case_lines(case):
     if "error" in case:
         raise SystemExit(f"{case['name']}: declares error {case['error']} but torch did not raise")
     outs = list(result) if isinstance(result, (tuple, list)) else [result]
+    outs = [o for o in outs if o is not None]  # need_weights=False returns (out, None)
     for out in outs:
         lines += ["", "[[case.output]]"] + tensor_lines(out)
     for name in case.get("after", []):
