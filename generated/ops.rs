@@ -96638,6 +96638,1317 @@ impl BoxedOp for AdaptiveMaxPool2dBackwardGradInputBoxed {
     }
 }
 
+// ---------------------------------------------------------------------------
+// aten::lstm.input
+
+/// Schema of `aten::lstm.input`.
+pub static LSTM_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::lstm",
+    overload: "input",
+    signature: "lstm.input(Tensor input, Tensor[] hx, Tensor[] params, bool has_biases, int num_layers, float dropout, bool train, bool bidirectional, bool batch_first) -> (Tensor, Tensor, Tensor)",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "hx", ty: ArgType::TensorList, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "params", ty: ArgType::TensorList, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "has_biases", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "num_layers", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dropout", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "train", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bidirectional", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "batch_first", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::lstm.input`.
+pub type LstmInputFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    &[Tensor],
+    &[Tensor],
+    bool,
+    i64,
+    f64,
+    bool,
+    bool,
+    bool,
+) -> Result<(Tensor, Tensor, Tensor)>;
+
+fn lstm_input_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    hx: &[Tensor],
+    params: &[Tensor],
+    has_biases: bool,
+    num_layers: i64,
+    dropout: f64,
+    train: bool,
+    bidirectional: bool,
+    batch_first: bool,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    crate::composite_rnn::lstm_input(
+        input,
+        hx,
+        params,
+        has_biases,
+        num_layers,
+        dropout,
+        train,
+        bidirectional,
+        batch_first,
+    )
+}
+
+/// Dispatch entry of `aten::lstm.input`.
+pub static LSTM_INPUT: Op<LstmInputFn> = Op::new(
+    &LSTM_INPUT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(lstm_input_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::lstm.input` through the dispatcher with explicit keys.
+pub fn lstm_input_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    hx: &[Tensor],
+    params: &[Tensor],
+    has_biases: bool,
+    num_layers: i64,
+    dropout: f64,
+    train: bool,
+    bidirectional: bool,
+    batch_first: bool,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    match LSTM_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            input,
+            hx,
+            params,
+            has_biases,
+            num_layers,
+            dropout,
+            train,
+            bidirectional,
+            batch_first,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::TensorList(hx.to_vec()),
+                Value::TensorList(params.to_vec()),
+                Value::Bool(has_biases),
+                Value::Int(num_layers),
+                Value::Float(dropout),
+                Value::Bool(train),
+                Value::Bool(bidirectional),
+                Value::Bool(batch_first),
+            ];
+            fallback(&LSTM_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::lstm.input", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// A multi-layer LSTM over `input` (`[T, N, I]`, or `[N, T, I]` with `batch_first`) from `hx = [h0, c0]`: `(output, h_n, c_n)`. `params` holds per layer and direction `w_ih, w_hh[, b_ih, b_hh][, w_hr]` (a projection when `h0` is narrower than `c0`).
+///
+/// `aten::lstm.input`: `lstm.input(Tensor input, Tensor[] hx, Tensor[] params, bool has_biases, int num_layers, float dropout, bool train, bool bidirectional, bool batch_first) -> (Tensor, Tensor, Tensor)`
+pub fn lstm(
+    input: &Tensor,
+    hx: &[Tensor],
+    params: &[Tensor],
+    has_biases: bool,
+    num_layers: i64,
+    dropout: f64,
+    train: bool,
+    bidirectional: bool,
+    batch_first: bool,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input];
+        ts.extend(hx.iter());
+        ts.extend(params.iter());
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    lstm_input_call(
+        ks,
+        input,
+        hx,
+        params,
+        has_biases,
+        num_layers,
+        dropout,
+        train,
+        bidirectional,
+        batch_first,
+    )
+}
+
+struct LstmInputBoxed;
+
+impl BoxedOp for LstmInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LSTM_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LSTM_INPUT_SCHEMA, bound);
+        let input = u.tensor()?;
+        let hx = u.tensor_list()?;
+        let params = u.tensor_list()?;
+        let has_biases = u.bool()?;
+        let num_layers = u.int()?;
+        let dropout = u.float()?;
+        let train = u.bool()?;
+        let bidirectional = u.bool()?;
+        let batch_first = u.bool()?;
+        let r = lstm(
+            &input,
+            &hx,
+            &params,
+            has_biases,
+            num_layers,
+            dropout,
+            train,
+            bidirectional,
+            batch_first,
+        )?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1), Value::Tensor(r.2)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::gru.input
+
+/// Schema of `aten::gru.input`.
+pub static GRU_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::gru",
+    overload: "input",
+    signature: "gru.input(Tensor input, Tensor hx, Tensor[] params, bool has_biases, int num_layers, float dropout, bool train, bool bidirectional, bool batch_first) -> (Tensor, Tensor)",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "hx", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "params", ty: ArgType::TensorList, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "has_biases", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "num_layers", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dropout", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "train", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bidirectional", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "batch_first", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::gru.input`.
+pub type GruInputFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &[Tensor], bool, i64, f64, bool, bool, bool) -> Result<(Tensor, Tensor)>;
+
+fn gru_input_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    hx: &Tensor,
+    params: &[Tensor],
+    has_biases: bool,
+    num_layers: i64,
+    dropout: f64,
+    train: bool,
+    bidirectional: bool,
+    batch_first: bool,
+) -> Result<(Tensor, Tensor)> {
+    crate::composite_rnn::gru_input(
+        input,
+        hx,
+        params,
+        has_biases,
+        num_layers,
+        dropout,
+        train,
+        bidirectional,
+        batch_first,
+    )
+}
+
+/// Dispatch entry of `aten::gru.input`.
+pub static GRU_INPUT: Op<GruInputFn> = Op::new(
+    &GRU_INPUT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(gru_input_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::gru.input` through the dispatcher with explicit keys.
+pub fn gru_input_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    hx: &Tensor,
+    params: &[Tensor],
+    has_biases: bool,
+    num_layers: i64,
+    dropout: f64,
+    train: bool,
+    bidirectional: bool,
+    batch_first: bool,
+) -> Result<(Tensor, Tensor)> {
+    match GRU_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            input,
+            hx,
+            params,
+            has_biases,
+            num_layers,
+            dropout,
+            train,
+            bidirectional,
+            batch_first,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::Tensor(hx.clone()),
+                Value::TensorList(params.to_vec()),
+                Value::Bool(has_biases),
+                Value::Int(num_layers),
+                Value::Float(dropout),
+                Value::Bool(train),
+                Value::Bool(bidirectional),
+                Value::Bool(batch_first),
+            ];
+            fallback(&GRU_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::gru.input", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// A multi-layer GRU (gates `r, z, n`) over `input` from `hx = h0`: `(output, h_n)`; `params` holds per layer and direction `w_ih, w_hh[, b_ih, b_hh]`.
+///
+/// `aten::gru.input`: `gru.input(Tensor input, Tensor hx, Tensor[] params, bool has_biases, int num_layers, float dropout, bool train, bool bidirectional, bool batch_first) -> (Tensor, Tensor)`
+pub fn gru(
+    input: &Tensor,
+    hx: &Tensor,
+    params: &[Tensor],
+    has_biases: bool,
+    num_layers: i64,
+    dropout: f64,
+    train: bool,
+    bidirectional: bool,
+    batch_first: bool,
+) -> Result<(Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input, hx];
+        ts.extend(params.iter());
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    gru_input_call(
+        ks,
+        input,
+        hx,
+        params,
+        has_biases,
+        num_layers,
+        dropout,
+        train,
+        bidirectional,
+        batch_first,
+    )
+}
+
+struct GruInputBoxed;
+
+impl BoxedOp for GruInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GRU_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GRU_INPUT_SCHEMA, bound);
+        let input = u.tensor()?;
+        let hx = u.tensor()?;
+        let params = u.tensor_list()?;
+        let has_biases = u.bool()?;
+        let num_layers = u.int()?;
+        let dropout = u.float()?;
+        let train = u.bool()?;
+        let bidirectional = u.bool()?;
+        let batch_first = u.bool()?;
+        let r = gru(
+            &input,
+            &hx,
+            &params,
+            has_biases,
+            num_layers,
+            dropout,
+            train,
+            bidirectional,
+            batch_first,
+        )?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::rnn_tanh.input
+
+/// Schema of `aten::rnn_tanh.input`.
+pub static RNN_TANH_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::rnn_tanh",
+    overload: "input",
+    signature: "rnn_tanh.input(Tensor input, Tensor hx, Tensor[] params, bool has_biases, int num_layers, float dropout, bool train, bool bidirectional, bool batch_first) -> (Tensor, Tensor)",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "hx", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "params", ty: ArgType::TensorList, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "has_biases", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "num_layers", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dropout", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "train", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bidirectional", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "batch_first", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::rnn_tanh.input`.
+pub type RnnTanhInputFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &[Tensor], bool, i64, f64, bool, bool, bool) -> Result<(Tensor, Tensor)>;
+
+fn rnn_tanh_input_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    hx: &Tensor,
+    params: &[Tensor],
+    has_biases: bool,
+    num_layers: i64,
+    dropout: f64,
+    train: bool,
+    bidirectional: bool,
+    batch_first: bool,
+) -> Result<(Tensor, Tensor)> {
+    crate::composite_rnn::rnn_tanh_input(
+        input,
+        hx,
+        params,
+        has_biases,
+        num_layers,
+        dropout,
+        train,
+        bidirectional,
+        batch_first,
+    )
+}
+
+/// Dispatch entry of `aten::rnn_tanh.input`.
+pub static RNN_TANH_INPUT: Op<RnnTanhInputFn> = Op::new(
+    &RNN_TANH_INPUT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(rnn_tanh_input_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::rnn_tanh.input` through the dispatcher with explicit keys.
+pub fn rnn_tanh_input_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    hx: &Tensor,
+    params: &[Tensor],
+    has_biases: bool,
+    num_layers: i64,
+    dropout: f64,
+    train: bool,
+    bidirectional: bool,
+    batch_first: bool,
+) -> Result<(Tensor, Tensor)> {
+    match RNN_TANH_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            input,
+            hx,
+            params,
+            has_biases,
+            num_layers,
+            dropout,
+            train,
+            bidirectional,
+            batch_first,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::Tensor(hx.clone()),
+                Value::TensorList(params.to_vec()),
+                Value::Bool(has_biases),
+                Value::Int(num_layers),
+                Value::Float(dropout),
+                Value::Bool(train),
+                Value::Bool(bidirectional),
+                Value::Bool(batch_first),
+            ];
+            fallback(&RNN_TANH_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::rnn_tanh.input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// A multi-layer Elman RNN, `h' = tanh(W_ih x + b_ih + W_hh h + b_hh)`: `(output, h_n)`.
+///
+/// `aten::rnn_tanh.input`: `rnn_tanh.input(Tensor input, Tensor hx, Tensor[] params, bool has_biases, int num_layers, float dropout, bool train, bool bidirectional, bool batch_first) -> (Tensor, Tensor)`
+pub fn rnn_tanh(
+    input: &Tensor,
+    hx: &Tensor,
+    params: &[Tensor],
+    has_biases: bool,
+    num_layers: i64,
+    dropout: f64,
+    train: bool,
+    bidirectional: bool,
+    batch_first: bool,
+) -> Result<(Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input, hx];
+        ts.extend(params.iter());
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    rnn_tanh_input_call(
+        ks,
+        input,
+        hx,
+        params,
+        has_biases,
+        num_layers,
+        dropout,
+        train,
+        bidirectional,
+        batch_first,
+    )
+}
+
+struct RnnTanhInputBoxed;
+
+impl BoxedOp for RnnTanhInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RNN_TANH_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RNN_TANH_INPUT_SCHEMA, bound);
+        let input = u.tensor()?;
+        let hx = u.tensor()?;
+        let params = u.tensor_list()?;
+        let has_biases = u.bool()?;
+        let num_layers = u.int()?;
+        let dropout = u.float()?;
+        let train = u.bool()?;
+        let bidirectional = u.bool()?;
+        let batch_first = u.bool()?;
+        let r = rnn_tanh(
+            &input,
+            &hx,
+            &params,
+            has_biases,
+            num_layers,
+            dropout,
+            train,
+            bidirectional,
+            batch_first,
+        )?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::rnn_relu.input
+
+/// Schema of `aten::rnn_relu.input`.
+pub static RNN_RELU_INPUT_SCHEMA: OpSchema = OpSchema {
+    name: "aten::rnn_relu",
+    overload: "input",
+    signature: "rnn_relu.input(Tensor input, Tensor hx, Tensor[] params, bool has_biases, int num_layers, float dropout, bool train, bool bidirectional, bool batch_first) -> (Tensor, Tensor)",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "hx", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "params", ty: ArgType::TensorList, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "has_biases", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "num_layers", ty: ArgType::Int, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "dropout", ty: ArgType::Float, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "train", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "bidirectional", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "batch_first", ty: ArgType::Bool, default: None, kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::rnn_relu.input`.
+pub type RnnReluInputFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &[Tensor], bool, i64, f64, bool, bool, bool) -> Result<(Tensor, Tensor)>;
+
+fn rnn_relu_input_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    hx: &Tensor,
+    params: &[Tensor],
+    has_biases: bool,
+    num_layers: i64,
+    dropout: f64,
+    train: bool,
+    bidirectional: bool,
+    batch_first: bool,
+) -> Result<(Tensor, Tensor)> {
+    crate::composite_rnn::rnn_relu_input(
+        input,
+        hx,
+        params,
+        has_biases,
+        num_layers,
+        dropout,
+        train,
+        bidirectional,
+        batch_first,
+    )
+}
+
+/// Dispatch entry of `aten::rnn_relu.input`.
+pub static RNN_RELU_INPUT: Op<RnnReluInputFn> = Op::new(
+    &RNN_RELU_INPUT_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(rnn_relu_input_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::rnn_relu.input` through the dispatcher with explicit keys.
+pub fn rnn_relu_input_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    hx: &Tensor,
+    params: &[Tensor],
+    has_biases: bool,
+    num_layers: i64,
+    dropout: f64,
+    train: bool,
+    bidirectional: bool,
+    batch_first: bool,
+) -> Result<(Tensor, Tensor)> {
+    match RNN_RELU_INPUT.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(
+            ks,
+            input,
+            hx,
+            params,
+            has_biases,
+            num_layers,
+            dropout,
+            train,
+            bidirectional,
+            batch_first,
+        ),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::Tensor(hx.clone()),
+                Value::TensorList(params.to_vec()),
+                Value::Bool(has_biases),
+                Value::Int(num_layers),
+                Value::Float(dropout),
+                Value::Bool(train),
+                Value::Bool(bidirectional),
+                Value::Bool(batch_first),
+            ];
+            fallback(&RNN_RELU_INPUT_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::rnn_relu.input",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// A multi-layer Elman RNN, `h' = relu(W_ih x + b_ih + W_hh h + b_hh)`: `(output, h_n)`.
+///
+/// `aten::rnn_relu.input`: `rnn_relu.input(Tensor input, Tensor hx, Tensor[] params, bool has_biases, int num_layers, float dropout, bool train, bool bidirectional, bool batch_first) -> (Tensor, Tensor)`
+pub fn rnn_relu(
+    input: &Tensor,
+    hx: &Tensor,
+    params: &[Tensor],
+    has_biases: bool,
+    num_layers: i64,
+    dropout: f64,
+    train: bool,
+    bidirectional: bool,
+    batch_first: bool,
+) -> Result<(Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input, hx];
+        ts.extend(params.iter());
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    rnn_relu_input_call(
+        ks,
+        input,
+        hx,
+        params,
+        has_biases,
+        num_layers,
+        dropout,
+        train,
+        bidirectional,
+        batch_first,
+    )
+}
+
+struct RnnReluInputBoxed;
+
+impl BoxedOp for RnnReluInputBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RNN_RELU_INPUT_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RNN_RELU_INPUT_SCHEMA, bound);
+        let input = u.tensor()?;
+        let hx = u.tensor()?;
+        let params = u.tensor_list()?;
+        let has_biases = u.bool()?;
+        let num_layers = u.int()?;
+        let dropout = u.float()?;
+        let train = u.bool()?;
+        let bidirectional = u.bool()?;
+        let batch_first = u.bool()?;
+        let r = rnn_relu(
+            &input,
+            &hx,
+            &params,
+            has_biases,
+            num_layers,
+            dropout,
+            train,
+            bidirectional,
+            batch_first,
+        )?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::lstm_cell
+
+/// Schema of `aten::lstm_cell`.
+pub static LSTM_CELL_SCHEMA: OpSchema = OpSchema {
+    name: "aten::lstm_cell",
+    overload: "",
+    signature: "lstm_cell(Tensor input, Tensor[] hx, Tensor w_ih, Tensor w_hh, Tensor? b_ih=None, Tensor? b_hh=None) -> (Tensor, Tensor)",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "hx", ty: ArgType::TensorList, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "w_ih", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "w_hh", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "b_ih", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "b_hh", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }, Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::lstm_cell`.
+pub type LstmCellFn = fn(
+    DispatchKeySet,
+    &Tensor,
+    &[Tensor],
+    &Tensor,
+    &Tensor,
+    Option<&Tensor>,
+    Option<&Tensor>,
+) -> Result<(Tensor, Tensor)>;
+
+fn lstm_cell_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    hx: &[Tensor],
+    w_ih: &Tensor,
+    w_hh: &Tensor,
+    b_ih: Option<&Tensor>,
+    b_hh: Option<&Tensor>,
+) -> Result<(Tensor, Tensor)> {
+    crate::composite_rnn::lstm_cell(input, hx, w_ih, w_hh, b_ih, b_hh)
+}
+
+/// Dispatch entry of `aten::lstm_cell`.
+pub static LSTM_CELL: Op<LstmCellFn> = Op::new(
+    &LSTM_CELL_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(lstm_cell_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::lstm_cell` through the dispatcher with explicit keys.
+pub fn lstm_cell_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    hx: &[Tensor],
+    w_ih: &Tensor,
+    w_hh: &Tensor,
+    b_ih: Option<&Tensor>,
+    b_hh: Option<&Tensor>,
+) -> Result<(Tensor, Tensor)> {
+    match LSTM_CELL.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, hx, w_ih, w_hh, b_ih, b_hh),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::TensorList(hx.to_vec()),
+                Value::Tensor(w_ih.clone()),
+                Value::Tensor(w_hh.clone()),
+                b_ih.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                b_hh.map_or(Value::None, |t| Value::Tensor(t.clone())),
+            ];
+            fallback(&LSTM_CELL_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::lstm_cell", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok((
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+                match it.next() {
+                    Some(Value::Tensor(v)) => v,
+                    _ => return Err(bad()),
+                },
+            ))
+        }
+    }
+}
+
+/// One LSTM step from `hx = [h, c]`: `(h', c')`.
+///
+/// `aten::lstm_cell`: `lstm_cell(Tensor input, Tensor[] hx, Tensor w_ih, Tensor w_hh, Tensor? b_ih=None, Tensor? b_hh=None) -> (Tensor, Tensor)`
+pub fn lstm_cell(
+    input: &Tensor,
+    hx: &[Tensor],
+    w_ih: &Tensor,
+    w_hh: &Tensor,
+    b_ih: Option<&Tensor>,
+    b_hh: Option<&Tensor>,
+) -> Result<(Tensor, Tensor)> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input];
+        ts.extend(hx.iter());
+        ts.push(w_ih);
+        ts.push(w_hh);
+        ts.extend(b_ih);
+        ts.extend(b_hh);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    lstm_cell_call(ks, input, hx, w_ih, w_hh, b_ih, b_hh)
+}
+
+struct LstmCellBoxed;
+
+impl BoxedOp for LstmCellBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &LSTM_CELL_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&LSTM_CELL_SCHEMA, bound);
+        let input = u.tensor()?;
+        let hx = u.tensor_list()?;
+        let w_ih = u.tensor()?;
+        let w_hh = u.tensor()?;
+        let b_ih = u.opt_tensor()?;
+        let b_hh = u.opt_tensor()?;
+        let r = lstm_cell(&input, &hx, &w_ih, &w_hh, b_ih.as_ref(), b_hh.as_ref())?;
+        Ok(vec![Value::Tensor(r.0), Value::Tensor(r.1)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::gru_cell
+
+/// Schema of `aten::gru_cell`.
+pub static GRU_CELL_SCHEMA: OpSchema = OpSchema {
+    name: "aten::gru_cell",
+    overload: "",
+    signature:
+        "gru_cell(Tensor input, Tensor hx, Tensor w_ih, Tensor w_hh, Tensor? b_ih=None, Tensor? b_hh=None) -> Tensor",
+    args: &[
+        Arg {
+            name: "input",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "hx",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "w_ih",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "w_hh",
+            ty: ArgType::Tensor,
+            default: None,
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "b_ih",
+            ty: ArgType::OptTensor,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+        Arg {
+            name: "b_hh",
+            ty: ArgType::OptTensor,
+            default: Some(DefaultValue::None),
+            kwarg_only: false,
+            is_write: false,
+        },
+    ],
+    returns: &[Ret {
+        name: "",
+        ty: ArgType::Tensor,
+    }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::gru_cell`.
+pub type GruCellFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, &Tensor, Option<&Tensor>, Option<&Tensor>) -> Result<Tensor>;
+
+fn gru_cell_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    hx: &Tensor,
+    w_ih: &Tensor,
+    w_hh: &Tensor,
+    b_ih: Option<&Tensor>,
+    b_hh: Option<&Tensor>,
+) -> Result<Tensor> {
+    crate::composite_rnn::gru_cell(input, hx, w_ih, w_hh, b_ih, b_hh)
+}
+
+/// Dispatch entry of `aten::gru_cell`.
+pub static GRU_CELL: Op<GruCellFn> = Op::new(
+    &GRU_CELL_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(gru_cell_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::gru_cell` through the dispatcher with explicit keys.
+pub fn gru_cell_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    hx: &Tensor,
+    w_ih: &Tensor,
+    w_hh: &Tensor,
+    b_ih: Option<&Tensor>,
+    b_hh: Option<&Tensor>,
+) -> Result<Tensor> {
+    match GRU_CELL.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, hx, w_ih, w_hh, b_ih, b_hh),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::Tensor(hx.clone()),
+                Value::Tensor(w_ih.clone()),
+                Value::Tensor(w_hh.clone()),
+                b_ih.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                b_hh.map_or(Value::None, |t| Value::Tensor(t.clone())),
+            ];
+            fallback(&GRU_CELL_SCHEMA, ks, &mut stack)?;
+            let bad = || Error::schema("aten::gru_cell", "boxed fallback returned values of the wrong kind");
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// One GRU step: `h' = (h - n) z + n` with `r, z, n` from `W_ih x + b_ih` and `W_hh h + b_hh`.
+///
+/// `aten::gru_cell`: `gru_cell(Tensor input, Tensor hx, Tensor w_ih, Tensor w_hh, Tensor? b_ih=None, Tensor? b_hh=None) -> Tensor`
+pub fn gru_cell(
+    input: &Tensor,
+    hx: &Tensor,
+    w_ih: &Tensor,
+    w_hh: &Tensor,
+    b_ih: Option<&Tensor>,
+    b_hh: Option<&Tensor>,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input, hx, w_ih, w_hh];
+        ts.extend(b_ih);
+        ts.extend(b_hh);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    gru_cell_call(ks, input, hx, w_ih, w_hh, b_ih, b_hh)
+}
+
+struct GruCellBoxed;
+
+impl BoxedOp for GruCellBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &GRU_CELL_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&GRU_CELL_SCHEMA, bound);
+        let input = u.tensor()?;
+        let hx = u.tensor()?;
+        let w_ih = u.tensor()?;
+        let w_hh = u.tensor()?;
+        let b_ih = u.opt_tensor()?;
+        let b_hh = u.opt_tensor()?;
+        let r = gru_cell(&input, &hx, &w_ih, &w_hh, b_ih.as_ref(), b_hh.as_ref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::rnn_tanh_cell
+
+/// Schema of `aten::rnn_tanh_cell`.
+pub static RNN_TANH_CELL_SCHEMA: OpSchema = OpSchema {
+    name: "aten::rnn_tanh_cell",
+    overload: "",
+    signature: "rnn_tanh_cell(Tensor input, Tensor hx, Tensor w_ih, Tensor w_hh, Tensor? b_ih=None, Tensor? b_hh=None) -> Tensor",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "hx", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "w_ih", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "w_hh", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "b_ih", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "b_hh", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::rnn_tanh_cell`.
+pub type RnnTanhCellFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, &Tensor, Option<&Tensor>, Option<&Tensor>) -> Result<Tensor>;
+
+fn rnn_tanh_cell_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    hx: &Tensor,
+    w_ih: &Tensor,
+    w_hh: &Tensor,
+    b_ih: Option<&Tensor>,
+    b_hh: Option<&Tensor>,
+) -> Result<Tensor> {
+    crate::composite_rnn::rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih, b_hh)
+}
+
+/// Dispatch entry of `aten::rnn_tanh_cell`.
+pub static RNN_TANH_CELL: Op<RnnTanhCellFn> = Op::new(
+    &RNN_TANH_CELL_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(rnn_tanh_cell_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::rnn_tanh_cell` through the dispatcher with explicit keys.
+pub fn rnn_tanh_cell_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    hx: &Tensor,
+    w_ih: &Tensor,
+    w_hh: &Tensor,
+    b_ih: Option<&Tensor>,
+    b_hh: Option<&Tensor>,
+) -> Result<Tensor> {
+    match RNN_TANH_CELL.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, hx, w_ih, w_hh, b_ih, b_hh),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::Tensor(hx.clone()),
+                Value::Tensor(w_ih.clone()),
+                Value::Tensor(w_hh.clone()),
+                b_ih.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                b_hh.map_or(Value::None, |t| Value::Tensor(t.clone())),
+            ];
+            fallback(&RNN_TANH_CELL_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::rnn_tanh_cell",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// One Elman step, `tanh(W_ih x + b_ih + W_hh h + b_hh)`.
+///
+/// `aten::rnn_tanh_cell`: `rnn_tanh_cell(Tensor input, Tensor hx, Tensor w_ih, Tensor w_hh, Tensor? b_ih=None, Tensor? b_hh=None) -> Tensor`
+pub fn rnn_tanh_cell(
+    input: &Tensor,
+    hx: &Tensor,
+    w_ih: &Tensor,
+    w_hh: &Tensor,
+    b_ih: Option<&Tensor>,
+    b_hh: Option<&Tensor>,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input, hx, w_ih, w_hh];
+        ts.extend(b_ih);
+        ts.extend(b_hh);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    rnn_tanh_cell_call(ks, input, hx, w_ih, w_hh, b_ih, b_hh)
+}
+
+struct RnnTanhCellBoxed;
+
+impl BoxedOp for RnnTanhCellBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RNN_TANH_CELL_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RNN_TANH_CELL_SCHEMA, bound);
+        let input = u.tensor()?;
+        let hx = u.tensor()?;
+        let w_ih = u.tensor()?;
+        let w_hh = u.tensor()?;
+        let b_ih = u.opt_tensor()?;
+        let b_hh = u.opt_tensor()?;
+        let r = rnn_tanh_cell(&input, &hx, &w_ih, &w_hh, b_ih.as_ref(), b_hh.as_ref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// aten::rnn_relu_cell
+
+/// Schema of `aten::rnn_relu_cell`.
+pub static RNN_RELU_CELL_SCHEMA: OpSchema = OpSchema {
+    name: "aten::rnn_relu_cell",
+    overload: "",
+    signature: "rnn_relu_cell(Tensor input, Tensor hx, Tensor w_ih, Tensor w_hh, Tensor? b_ih=None, Tensor? b_hh=None) -> Tensor",
+    args: &[
+        Arg { name: "input", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "hx", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "w_ih", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "w_hh", ty: ArgType::Tensor, default: None, kwarg_only: false, is_write: false },
+        Arg { name: "b_ih", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+        Arg { name: "b_hh", ty: ArgType::OptTensor, default: Some(DefaultValue::None), kwarg_only: false, is_write: false },
+    ],
+    returns: &[Ret { name: "", ty: ArgType::Tensor }],
+    tags: &[],
+};
+
+/// Typed kernel signature of `aten::rnn_relu_cell`.
+pub type RnnReluCellFn =
+    fn(DispatchKeySet, &Tensor, &Tensor, &Tensor, &Tensor, Option<&Tensor>, Option<&Tensor>) -> Result<Tensor>;
+
+fn rnn_relu_cell_composite_implicit_autograd(
+    _ks: DispatchKeySet,
+    input: &Tensor,
+    hx: &Tensor,
+    w_ih: &Tensor,
+    w_hh: &Tensor,
+    b_ih: Option<&Tensor>,
+    b_hh: Option<&Tensor>,
+) -> Result<Tensor> {
+    crate::composite_rnn::rnn_relu_cell(input, hx, w_ih, w_hh, b_ih, b_hh)
+}
+
+/// Dispatch entry of `aten::rnn_relu_cell`.
+pub static RNN_RELU_CELL: Op<RnnReluCellFn> = Op::new(
+    &RNN_RELU_CELL_SCHEMA,
+    &[(
+        KernelKey::CompositeImplicitAutograd,
+        Kernel::Fn(rnn_relu_cell_composite_implicit_autograd),
+    )],
+);
+
+/// Calls `aten::rnn_relu_cell` through the dispatcher with explicit keys.
+pub fn rnn_relu_cell_call(
+    ks: DispatchKeySet,
+    input: &Tensor,
+    hx: &Tensor,
+    w_ih: &Tensor,
+    w_hh: &Tensor,
+    b_ih: Option<&Tensor>,
+    b_hh: Option<&Tensor>,
+) -> Result<Tensor> {
+    match RNN_RELU_CELL.resolve(ks)? {
+        Resolved::Kernel(_, kernel) => kernel(ks, input, hx, w_ih, w_hh, b_ih, b_hh),
+        Resolved::Boxed(_, fallback) => {
+            let mut stack: Stack = vec![
+                Value::Tensor(input.clone()),
+                Value::Tensor(hx.clone()),
+                Value::Tensor(w_ih.clone()),
+                Value::Tensor(w_hh.clone()),
+                b_ih.map_or(Value::None, |t| Value::Tensor(t.clone())),
+                b_hh.map_or(Value::None, |t| Value::Tensor(t.clone())),
+            ];
+            fallback(&RNN_RELU_CELL_SCHEMA, ks, &mut stack)?;
+            let bad = || {
+                Error::schema(
+                    "aten::rnn_relu_cell",
+                    "boxed fallback returned values of the wrong kind",
+                )
+            };
+            let mut it = stack.into_iter();
+            Ok(match it.next() {
+                Some(Value::Tensor(v)) => v,
+                _ => return Err(bad()),
+            })
+        }
+    }
+}
+
+/// One Elman step, `relu(W_ih x + b_ih + W_hh h + b_hh)`.
+///
+/// `aten::rnn_relu_cell`: `rnn_relu_cell(Tensor input, Tensor hx, Tensor w_ih, Tensor w_hh, Tensor? b_ih=None, Tensor? b_hh=None) -> Tensor`
+pub fn rnn_relu_cell(
+    input: &Tensor,
+    hx: &Tensor,
+    w_ih: &Tensor,
+    w_hh: &Tensor,
+    b_ih: Option<&Tensor>,
+    b_hh: Option<&Tensor>,
+) -> Result<Tensor> {
+    let ks = {
+        let mut ts: Vec<&Tensor> = vec![input, hx, w_ih, w_hh];
+        ts.extend(b_ih);
+        ts.extend(b_hh);
+        if ts.is_empty() {
+            dispatch::keyset_for_factory(Device::Cpu)
+        } else {
+            dispatch::keyset_of(&ts)
+        }
+    };
+    rnn_relu_cell_call(ks, input, hx, w_ih, w_hh, b_ih, b_hh)
+}
+
+struct RnnReluCellBoxed;
+
+impl BoxedOp for RnnReluCellBoxed {
+    fn schema(&self) -> &'static OpSchema {
+        &RNN_RELU_CELL_SCHEMA
+    }
+    fn call_boxed(&self, bound: Stack) -> Result<Stack> {
+        let mut u = Unboxer::new(&RNN_RELU_CELL_SCHEMA, bound);
+        let input = u.tensor()?;
+        let hx = u.tensor()?;
+        let w_ih = u.tensor()?;
+        let w_hh = u.tensor()?;
+        let b_ih = u.opt_tensor()?;
+        let b_hh = u.opt_tensor()?;
+        let r = rnn_relu_cell(&input, &hx, &w_ih, &w_hh, b_ih.as_ref(), b_hh.as_ref())?;
+        Ok(vec![Value::Tensor(r)])
+    }
+}
+
 /// Every registered operator overload, in schema order.
 pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AddTensorBoxed,
@@ -97420,4 +98731,12 @@ pub static OPERATORS: &[&dyn BoxedOp] = &[
     &AdaptiveMaxPool2dOutBoxed,
     &AdaptiveMaxPool2dBackwardBoxed,
     &AdaptiveMaxPool2dBackwardGradInputBoxed,
+    &LstmInputBoxed,
+    &GruInputBoxed,
+    &RnnTanhInputBoxed,
+    &RnnReluInputBoxed,
+    &LstmCellBoxed,
+    &GruCellBoxed,
+    &RnnTanhCellBoxed,
+    &RnnReluCellBoxed,
 ];
