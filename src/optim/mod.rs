@@ -36,6 +36,7 @@ pub use adagrad::{Adagrad, AdagradOpts};
 pub use adam::{Adam, AdamOpts, AdamW, AdamWOpts};
 pub use adamax::{Adamax, AdamaxOpts};
 pub use nadam::{NAdam, NAdamOpts};
+pub(crate) use optimizer::py_float as optimizer_py_float;
 pub use optimizer::{Optimizer, OptimizerCore, ParamGroup, Params};
 pub use radam::{RAdam, RAdamOpts};
 pub use rmsprop::{RMSprop, RmspropOpts};
