@@ -317,3 +317,89 @@ fn zero_grad_keeps_or_clears_gradients() {
     assert_eq!(snapshot(&p), before);
     assert!(opt.state_dict().get("state").unwrap().as_dict().unwrap().is_empty());
 }
+
+#[test]
+fn parameters_without_gradient_are_skipped() {
+    // As torch: only parameters whose .grad is set are updated and get state.
+    let data = Data::load();
+    let p = data.fresh(None);
+    let mut opt = Adam::new(p.clone(), AdamOpts::default()).unwrap();
+    let before = snapshot(&p);
+    backward(&data.loss(&p, 0)).unwrap();
+    p[0].set_grad(None).unwrap();
+    opt.step().unwrap();
+    let after = snapshot(&p);
+    assert_eq!(after[0], before[0], "w1 had no gradient");
+    assert_ne!(after[2], before[2], "w2 had a gradient");
+    let sd = opt.state_dict();
+    let state = sd.get("state").unwrap().as_dict().unwrap();
+    let keys: Vec<String> = state.keys().map(|k| k.to_string()).collect();
+    assert_eq!(keys, ["1", "2", "3"]);
+}
+
+#[test]
+fn group_options_are_checked_and_unsupported_modes_refused() {
+    let data = Data::load();
+    let p = data.fresh(None);
+    let bad = SGD::new(
+        vec![ParamGroup::new(p.clone()).set("nesterov", 0.5)],
+        SgdOpts::default(),
+    );
+    let e = bad.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    assert!(e.to_string().contains("'nesterov'"), "{e}");
+
+    // A state dict from a fused optimizer loads, but stepping with it is refused.
+    let mut opt = Adam::new(p.clone(), AdamOpts::default()).unwrap();
+    let mut sd = opt.state_dict();
+    if let Some(StateValue::List(groups)) = sd.get_mut("param_groups") {
+        if let StateValue::Dict(g) = &mut groups[0] {
+            g.insert("fused", true);
+        }
+    }
+    opt.load_state_dict(&sd).unwrap();
+    backward(&data.loss(&p, 0)).unwrap();
+    let e = opt.step().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotSupported, "{e}");
+}
+
+#[test]
+fn state_dict_is_shared_until_deep_cloned() {
+    // torch's state_dict() returns the live tensors; deep_clone is copy.deepcopy.
+    let data = Data::load();
+    let p = data.fresh(None);
+    let mut opt = SGD::new(
+        p.clone(),
+        SgdOpts {
+            lr: 0.1,
+            momentum: 0.9,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    backward(&data.loss(&p, 0)).unwrap();
+    opt.step().unwrap();
+    let live = StateValue::Dict(opt.state_dict());
+    let copy = live.deep_clone().unwrap();
+    let buf = |v: &StateValue| {
+        v.as_dict()
+            .unwrap()
+            .get("state")
+            .unwrap()
+            .as_dict()
+            .unwrap()
+            .get(0i64)
+            .unwrap()
+            .as_dict()
+            .unwrap()
+            .get("momentum_buffer")
+            .unwrap()
+            .as_tensor()
+            .unwrap()
+            .to_f64_vec()
+    };
+    let first = buf(&live);
+    opt.step().unwrap();
+    assert_ne!(buf(&live), first, "the live state dict follows the optimizer");
+    assert_eq!(buf(&copy), first, "the deep copy does not");
+}
