@@ -34,7 +34,9 @@ pub mod composite_upsample;
 mod grad_arith;
 pub mod indexing;
 pub mod nn;
+pub mod optim;
 mod pointwise_helpers;
+pub mod state_value;
 pub mod testing;
 pub mod variants;
 
