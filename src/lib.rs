@@ -16,6 +16,9 @@
 //! # Ok(()) }
 //! ```
 
+// Lets `#[derive(Module)]`'s `::frankentorch::…` paths resolve inside this crate too.
+extern crate self as frankentorch;
+
 mod activation_helpers;
 pub mod autograd_helpers;
 mod boxed;
