@@ -176,8 +176,12 @@ pub(crate) fn load(root: &dyn Module, sd: &StateDict, strict: bool) -> Result<In
         m.visit_children(&mut |name, _| children.push(name.to_string()));
         for (key, _) in sd.iter() {
             let Some(rest) = key.strip_prefix(prefix) else { continue };
-            let head = rest.split('.').next().unwrap_or(rest);
-            if !children.iter().any(|c| c == head) && !local.iter().any(|(n, _)| n == head) {
+            // A dotted rest must start with a child's name, a plain one must be a local tensor.
+            let known = match rest.split_once('.') {
+                Some((head, _)) => children.iter().any(|c| c == head),
+                None => local.iter().any(|(n, _)| n == rest),
+            };
+            if !known {
                 keys.unexpected_keys.push(key.to_string());
             }
         }
