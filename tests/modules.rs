@@ -821,10 +821,10 @@ fn init_fns() -> HashMap<&'static str, InitFn> {
     m.insert("normal_odd", Box::new(|t| init::normal_(t, 0.0, 1.0, None)));
     m.insert("normal_big", Box::new(|t| init::normal_(t, 0.0, 1.0, None)));
     m.insert("constant", Box::new(|t| init::constant_(t, 0.25)));
-    m.insert("ones", Box::new(|t| init::ones_(t)));
-    m.insert("zeros", Box::new(|t| init::zeros_(t)));
-    m.insert("eye", Box::new(|t| init::eye_(t)));
-    m.insert("eye_err", Box::new(|t| init::eye_(t)));
+    m.insert("ones", Box::new(init::ones_));
+    m.insert("zeros", Box::new(init::zeros_));
+    m.insert("eye", Box::new(init::eye_));
+    m.insert("eye_err", Box::new(init::eye_));
     m.insert("dirac", Box::new(|t| init::dirac_(t, 1)));
     m.insert("dirac_groups", Box::new(|t| init::dirac_(t, 2)));
     m.insert("dirac_err", Box::new(|t| init::dirac_(t, 1)));

@@ -117,6 +117,54 @@ impl TensorField for Option<Tensor> {
 /// assert_eq!(m.state_dict().len(), 4); // `scale` is not persistent
 /// # Ok(()) }
 /// ```
+///
+/// Misuse of the derive is a compile error with a message, e.g. a struct
+/// without a `#[training]` flag:
+///
+/// ```compile_fail
+/// #[derive(frankentorch::nn::Module)]
+/// struct NoFlag {
+///     #[param]
+///     w: frankentorch::Tensor,
+/// }
+/// ```
+///
+/// two kinds on one field, a non-`bool` flag, an unknown `#[buffer]` option,
+/// or a tuple struct:
+///
+/// ```compile_fail
+/// #[derive(frankentorch::nn::Module)]
+/// struct Twice {
+///     #[param]
+///     #[buffer]
+///     w: frankentorch::Tensor,
+///     #[training]
+///     training: bool,
+/// }
+/// ```
+///
+/// ```compile_fail
+/// #[derive(frankentorch::nn::Module)]
+/// struct Flag {
+///     #[training]
+///     training: u8,
+/// }
+/// ```
+///
+/// ```compile_fail
+/// #[derive(frankentorch::nn::Module)]
+/// struct Opt {
+///     #[buffer(keep = true)]
+///     b: frankentorch::Tensor,
+///     #[training]
+///     training: bool,
+/// }
+/// ```
+///
+/// ```compile_fail
+/// #[derive(frankentorch::nn::Module)]
+/// struct Tuple(#[param] frankentorch::Tensor);
+/// ```
 pub trait Module: AsDynModule {
     /// The class name torch would print (`"Linear"`), used in messages.
     fn type_name(&self) -> &str;

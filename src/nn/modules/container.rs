@@ -223,7 +223,7 @@ container_module!(
 ///
 /// ```
 /// use frankentorch::nn::{Module, ModuleDict, ReLU, Tanh};
-/// let mut d = ModuleDict::new();
+/// let mut d: ModuleDict = ModuleDict::new(); // of Box<dyn Module>
 /// d.insert("act", Box::new(ReLU::new()));
 /// d.insert("out", Box::new(Tanh::new()));
 /// d.insert("act", Box::new(Tanh::new()));
