@@ -16,6 +16,9 @@
 //! # Ok(()) }
 //! ```
 
+// Lets `#[derive(Module)]`'s `::frankentorch::…` paths resolve inside this crate too.
+extern crate self as frankentorch;
+
 mod activation_helpers;
 pub mod autograd_helpers;
 mod boxed;
@@ -84,6 +87,7 @@ pub use indexing::IndexOp;
 /// Everything a typical program needs: `use frankentorch::prelude::*`.
 pub mod prelude {
     pub use crate::indexing::{s, Ellipsis, IndexOp, NewAxis, RangeStep, TensorIndex};
+    pub use crate::nn::{Forward, Module};
     pub use crate::ops;
     pub use crate::tls::{enable_grad, no_grad};
     pub use crate::{backward, grad, manual_seed, DType, Device, Error, Result, Scalar, Tensor, TensorOps};
