@@ -30,11 +30,14 @@ pub mod composite_nn;
 pub mod composite_pointwise;
 pub mod composite_reduce;
 pub mod composite_upsample;
+pub mod datasets;
 mod grad_arith;
 pub mod indexing;
 pub mod nn;
 mod pointwise_helpers;
+pub mod serialize;
 pub mod testing;
+pub mod utils;
 pub mod variants;
 
 #[path = "../generated/autograd.rs"]
