@@ -34,13 +34,16 @@ pub mod composite_pointwise;
 pub mod composite_reduce;
 pub mod composite_rnn;
 pub mod composite_upsample;
+pub mod datasets;
 mod grad_arith;
 pub mod indexing;
 pub mod nn;
 pub mod optim;
 mod pointwise_helpers;
+pub mod serialize;
 pub mod state_value;
 pub mod testing;
+pub mod utils;
 pub mod variants;
 
 #[path = "../generated/autograd.rs"]

@@ -6,13 +6,15 @@
 //!   is what [`Sequential`] holds.
 //! - The layers (`Linear`, `Conv2d`, `BatchNorm2d`, `ReLU`, `CrossEntropyLoss`, …)
 //!   live in `modules` and are re-exported here.
-//! - [`init`] is `torch.nn.init`; [`functional`] is `torch.nn.functional`.
+//! - [`init`] is `torch.nn.init`; [`functional`] is `torch.nn.functional`;
+//!   [`utils`] is `torch.nn.utils` (gradient clipping, parameter vectors).
 
 pub mod functional;
 pub mod init;
 mod module;
 mod modules;
 mod state_dict;
+pub mod utils;
 
 pub use frankentorch_derive::Module;
 pub use module::{parameter, AsDynModule, Forward, Layer, Module, TensorField};
