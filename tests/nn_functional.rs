@@ -11,6 +11,15 @@ use frankentorch::prelude::*;
 use frankentorch::ErrorKind;
 use std::collections::{BTreeSet, HashMap};
 
+#[path = "support/scenario.rs"]
+mod scenario;
+use scenario::{build, fixture, run_all, str_of, tables};
+
+/// Values within `assert_close`'s default tolerance of the record.
+fn compare(what: &str, ours: &Tensor, rec: &toml::Table) {
+    scenario::compare(what, ours, rec, false)
+}
+
 /// The named input tensors of one case.
 struct In(HashMap<String, Tensor>);
 
@@ -1315,88 +1324,6 @@ fn multi_head_attention_cases() -> Vec<(&'static str, Case)> {
 
 // ------------------------------------------------------------------ harness
 
-fn fixture() -> toml::Table {
-    let path = format!(
-        "{}/tests/fixtures/scenarios/nn_functional.toml",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{path}: {e}; regenerate with tools/oracle/scenarios/nn_functional.py"));
-    toml::from_str(&text).unwrap_or_else(|e| panic!("{path}: not valid TOML: {e}"))
-}
-
-fn str_of<'a>(t: &'a toml::Table, key: &str) -> &'a str {
-    t.get(key)
-        .and_then(|v| v.as_str())
-        .unwrap_or_else(|| panic!("fixture entry lacks {key}"))
-}
-
-fn tables<'a>(t: &'a toml::Table, key: &str) -> Vec<&'a toml::Table> {
-    t.get(key)
-        .and_then(|v| v.as_array())
-        .map(|a| a.iter().filter_map(|x| x.as_table()).collect())
-        .unwrap_or_default()
-}
-
-fn shape_of(t: &toml::Table) -> Vec<usize> {
-    let a = t.get("shape").and_then(|v| v.as_array()).expect("shape");
-    a.iter().map(|x| x.as_integer().expect("integer") as usize).collect()
-}
-
-fn values(t: &toml::Table) -> Vec<f64> {
-    let a = t.get("values").and_then(|v| v.as_array()).expect("values");
-    a.iter()
-        .map(|x| match x {
-            toml::Value::Float(f) => *f,
-            toml::Value::Integer(i) => *i as f64,
-            toml::Value::Boolean(b) => *b as u8 as f64,
-            other => panic!("unexpected value {other}"),
-        })
-        .collect()
-}
-
-/// Rebuilds a recorded tensor (contiguous) from its dtype, shape and values.
-fn build(t: &toml::Table) -> Tensor {
-    let dtype = DType::from_name(str_of(t, "dtype")).expect("known dtype");
-    let flat = Tensor::from_vec(values(t), &shape_of(t)).unwrap();
-    ops::_to_copy_full(&flat, Some(dtype), None, None, None, false, None).unwrap()
-}
-
-/// `torch.testing.assert_close` default (rtol, atol) per dtype; None = exact.
-fn tolerance(dtype: DType) -> Option<(f64, f64)> {
-    match dtype {
-        DType::F64 => Some((1e-7, 1e-7)),
-        DType::F32 => Some((1.3e-6, 1e-5)),
-        DType::F16 => Some((1e-3, 1e-5)),
-        DType::BF16 => Some((1.6e-2, 1e-5)),
-        _ => None,
-    }
-}
-
-/// Checks dtype, shape and values (within the dtype's tolerance).
-fn compare(what: &str, ours: &Tensor, rec: &toml::Table) {
-    assert_eq!(
-        ours.dtype().name(),
-        str_of(rec, "dtype"),
-        "{what}: dtype differs from PyTorch"
-    );
-    assert_eq!(
-        ours.sizes(),
-        shape_of(rec).as_slice(),
-        "{what}: shape differs from PyTorch"
-    );
-    let (got, want) = (ours.to_f64_vec(), values(rec));
-    let tol = tolerance(ours.dtype());
-    for (i, (g, e)) in got.iter().zip(&want).enumerate() {
-        let ok = match tol {
-            None => g == e,
-            Some(_) if g.is_nan() || e.is_nan() => g.is_nan() && e.is_nan(),
-            Some((rtol, atol)) => g == e || (g - e).abs() <= atol + rtol * e.abs(),
-        };
-        assert!(ok, "{what}: element {i} is {g}, PyTorch's is {e} (tolerance {tol:?})");
-    }
-}
-
 fn error_kind(name: &str) -> ErrorKind {
     match name {
         "IndexOutOfRange" => ErrorKind::IndexOutOfRange,
@@ -1492,7 +1419,7 @@ fn check_case(case: &toml::Table, run: Case) {
 
 #[test]
 fn nn_functional_matches_pytorch() {
-    let table = fixture();
+    let table = fixture("nn_functional");
     let recorded = tables(&table, "case");
     let ours: HashMap<&str, Case> = cases().into_iter().collect();
     assert_eq!(
@@ -1508,23 +1435,7 @@ fn nn_functional_matches_pytorch() {
         extra.is_empty(),
         "Rust cases not in the fixture (regenerate it): {extra:?}"
     );
-    let mut failures = Vec::new();
-    for case in recorded {
-        let name = str_of(case, "name");
-        let run = ours[name];
-        if let Err(p) = std::panic::catch_unwind(|| check_case(case, run)) {
-            let msg = p
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            failures.push(msg);
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} case(s) differ from PyTorch:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    run_all("nn_functional", &recorded, |case| {
+        check_case(case, ours[str_of(case, "name")])
+    });
 }

@@ -59,6 +59,7 @@ pub fn numbers(t: &toml::Table, key: &str) -> Vec<f64> {
         .map(|x| match x {
             toml::Value::Float(f) => *f,
             toml::Value::Integer(i) => *i as f64,
+            toml::Value::Boolean(b) => *b as u8 as f64,
             other => panic!("unexpected value {other}"),
         })
         .collect()
@@ -92,6 +93,8 @@ pub fn compare(what: &str, ours: &Tensor, rec: &toml::Table, exact: bool) {
     assert_eq!(ours.sizes(), shape.as_slice(), "{what}: shape differs from PyTorch");
     let (rtol, atol) = match ours.dtype() {
         DType::F32 => (1.3e-6, 1e-5),
+        DType::F16 => (1e-3, 1e-5),
+        DType::BF16 => (1.6e-2, 1e-5),
         _ => (1e-7, 1e-7),
     };
     for (i, (g, e)) in ours.to_f64_vec().iter().zip(numbers(rec, "values")).enumerate() {
