@@ -8,8 +8,11 @@
 use frankentorch::nn::functional as F;
 use frankentorch::nn::functional::Reduction as R;
 use frankentorch::prelude::*;
-use frankentorch::ErrorKind;
 use std::collections::{BTreeSet, HashMap};
+
+#[path = "support/scenario.rs"]
+mod scenario;
+use scenario::{build, check_error, fixture, run_all, str_of, tables};
 
 /// The named input tensors of one case.
 struct In(HashMap<String, Tensor>);
@@ -805,79 +808,9 @@ fn cases() -> Vec<(String, Case)> {
     all
 }
 
-fn fixture() -> toml::Table {
-    let path = format!("{}/tests/fixtures/scenarios/losses.toml", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{path}: {e}; regenerate with tools/oracle/scenarios/losses.py"));
-    toml::from_str(&text).unwrap_or_else(|e| panic!("{path}: not valid TOML: {e}"))
-}
-
-fn str_of<'a>(t: &'a toml::Table, key: &str) -> &'a str {
-    t.get(key)
-        .and_then(|v| v.as_str())
-        .unwrap_or_else(|| panic!("fixture entry lacks {key}"))
-}
-
-fn tables<'a>(t: &'a toml::Table, key: &str) -> Vec<&'a toml::Table> {
-    t.get(key)
-        .and_then(|v| v.as_array())
-        .map(|a| a.iter().filter_map(|x| x.as_table()).collect())
-        .unwrap_or_default()
-}
-
-fn numbers(t: &toml::Table, key: &str) -> Vec<f64> {
-    let a = t
-        .get(key)
-        .and_then(|v| v.as_array())
-        .unwrap_or_else(|| panic!("fixture entry lacks {key}"));
-    a.iter()
-        .map(|x| match x {
-            toml::Value::Float(f) => *f,
-            toml::Value::Integer(i) => *i as f64,
-            other => panic!("unexpected value {other}"),
-        })
-        .collect()
-}
-
-/// Rebuilds a recorded tensor (contiguous) from its dtype, shape and values.
-fn build(t: &toml::Table) -> Tensor {
-    let dtype = DType::from_name(str_of(t, "dtype")).expect("known dtype");
-    let shape: Vec<usize> = numbers(t, "shape").into_iter().map(|s| s as usize).collect();
-    let flat = Tensor::from_vec(numbers(t, "values"), &shape).unwrap();
-    ops::_to_copy_full(&flat, Some(dtype), None, None, None, false, None).unwrap()
-}
-
-/// Compares dtype, shape and values (`assert_close` tolerances per dtype, NaN equal to NaN).
+/// Values within `assert_close`'s default tolerance of the record.
 fn compare(what: &str, ours: &Tensor, rec: &toml::Table) {
-    assert_eq!(
-        ours.dtype().name(),
-        str_of(rec, "dtype"),
-        "{what}: dtype differs from PyTorch"
-    );
-    let shape: Vec<usize> = numbers(rec, "shape").into_iter().map(|s| s as usize).collect();
-    assert_eq!(ours.sizes(), shape.as_slice(), "{what}: shape differs from PyTorch");
-    let (rtol, atol) = match ours.dtype() {
-        DType::F32 => (1.3e-6, 1e-5),
-        _ => (1e-7, 1e-7),
-    };
-    for (i, (g, e)) in ours.to_f64_vec().iter().zip(numbers(rec, "values")).enumerate() {
-        let ok = if g.is_nan() || e.is_nan() {
-            g.is_nan() && e.is_nan()
-        } else {
-            *g == e || (g - e).abs() <= atol + rtol * e.abs()
-        };
-        assert!(ok, "{what}: element {i} is {g}, PyTorch gives {e}");
-    }
-}
-
-fn error_kind(name: &str) -> ErrorKind {
-    match name {
-        "IndexOutOfRange" => ErrorKind::IndexOutOfRange,
-        "InvalidArgument" => ErrorKind::InvalidArgument,
-        "ShapeMismatch" => ErrorKind::ShapeMismatch,
-        "DType" => ErrorKind::DType,
-        other => panic!("unknown error kind {other}"),
-    }
+    scenario::compare(what, ours, rec, false)
 }
 
 fn check_case(case: &toml::Table, run: &Case) {
@@ -896,20 +829,7 @@ fn check_case(case: &toml::Table, run: &Case) {
     }
     let result = run(&inputs);
     if let Some(err) = case.get("error").and_then(|e| e.as_table()) {
-        let e = result
-            .err()
-            .unwrap_or_else(|| panic!("{what}: PyTorch raised {} but we succeeded", str_of(err, "message")));
-        assert_eq!(
-            e.kind(),
-            error_kind(str_of(err, "kind")),
-            "{what}: wrong error kind: {e}"
-        );
-        let expect = str_of(err, "expect");
-        assert!(
-            e.to_string().contains(expect),
-            "{what}: our message {e} lacks {expect:?}"
-        );
-        return;
+        return check_error(&what, result, err);
     }
     let out = result.unwrap_or_else(|e| panic!("{what}: PyTorch succeeded but we fail: {e}"));
     compare(
@@ -934,7 +854,7 @@ fn check_case(case: &toml::Table, run: &Case) {
 
 #[test]
 fn losses_match_pytorch() {
-    let table = fixture();
+    let table = fixture("losses");
     let recorded = tables(&table, "case");
     let all = cases();
     let ours: HashMap<&str, &Case> = all.iter().map(|(n, c)| (n.as_str(), c)).collect();
@@ -947,23 +867,7 @@ fn losses_match_pytorch() {
         extra.is_empty(),
         "Rust cases not in the fixture (regenerate it): {extra:?}"
     );
-    let mut failures = vec![];
-    for case in recorded {
-        let run = ours[str_of(case, "name")];
-        if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check_case(case, run))) {
-            let msg = p
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
-            failures.push(msg.unwrap_or_default());
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} case(s) differ from PyTorch:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    run_all("losses", &recorded, |case| check_case(case, ours[str_of(case, "name")]));
 }
 
 /// Gradients of the losses agree with finite differences, and so do the

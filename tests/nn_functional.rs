@@ -8,12 +8,11 @@
 
 use frankentorch::nn::functional as F;
 use frankentorch::prelude::*;
-use frankentorch::ErrorKind;
 use std::collections::{BTreeSet, HashMap};
 
 #[path = "support/scenario.rs"]
 mod scenario;
-use scenario::{build, fixture, run_all, str_of, tables};
+use scenario::{build, check_error, fixture, run_all, str_of, tables};
 
 /// Values within `assert_close`'s default tolerance of the record.
 fn compare(what: &str, ours: &Tensor, rec: &toml::Table) {
@@ -1323,38 +1322,6 @@ fn multi_head_attention_cases() -> Vec<(&'static str, Case)> {
 }
 
 // ------------------------------------------------------------------ harness
-
-fn error_kind(name: &str) -> ErrorKind {
-    match name {
-        "IndexOutOfRange" => ErrorKind::IndexOutOfRange,
-        "InvalidArgument" => ErrorKind::InvalidArgument,
-        "ShapeMismatch" => ErrorKind::ShapeMismatch,
-        "DimOutOfRange" => ErrorKind::DimOutOfRange,
-        "DType" => ErrorKind::DType,
-        "NotSupported" => ErrorKind::NotSupported,
-        other => panic!("unknown error kind {other}"),
-    }
-}
-
-fn check_error(what: &str, result: Result<Vec<Tensor>>, rec: &toml::Table) {
-    let e = match result {
-        Ok(_) => panic!(
-            "{what}: PyTorch raised {} but our call succeeded",
-            str_of(rec, "message")
-        ),
-        Err(e) => e,
-    };
-    assert_eq!(
-        e.kind(),
-        error_kind(str_of(rec, "kind")),
-        "{what}: wrong error kind: {e}"
-    );
-    let expect = str_of(rec, "expect");
-    assert!(
-        e.to_string().contains(expect),
-        "{what}: our message {e} lacks {expect:?}"
-    );
-}
 
 /// `((arange(n) % 7) - 3)` in `out`'s shape and dtype: the upstream weights
 /// of the recorded gradients.

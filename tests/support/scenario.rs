@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 use frankentorch::prelude::*;
+use frankentorch::ErrorKind;
 
 /// Reads and parses `tests/fixtures/scenarios/<topic>.toml`.
 pub fn fixture(topic: &str) -> toml::Table {
@@ -108,6 +109,41 @@ pub fn compare(what: &str, ours: &Tensor, rec: &toml::Table, exact: bool) {
         };
         assert!(ok, "{what}: element {i} is {g}, PyTorch gives {e}");
     }
+}
+
+/// The `ErrorKind` a fixture names (`kind = "ShapeMismatch"`).
+pub fn error_kind(name: &str) -> ErrorKind {
+    match name {
+        "IndexOutOfRange" => ErrorKind::IndexOutOfRange,
+        "InvalidArgument" => ErrorKind::InvalidArgument,
+        "ShapeMismatch" => ErrorKind::ShapeMismatch,
+        "DimOutOfRange" => ErrorKind::DimOutOfRange,
+        "DType" => ErrorKind::DType,
+        "NotSupported" => ErrorKind::NotSupported,
+        other => panic!("unknown error kind {other}"),
+    }
+}
+
+/// Checks that `result` failed as the record `{ kind, message, expect }`
+/// says: the same kind, and our message containing `expect`.
+pub fn check_error<T>(what: &str, result: Result<T>, rec: &toml::Table) {
+    let e = match result {
+        Ok(_) => panic!(
+            "{what}: PyTorch raised {} but our call succeeded",
+            str_of(rec, "message")
+        ),
+        Err(e) => e,
+    };
+    assert_eq!(
+        e.kind(),
+        error_kind(str_of(rec, "kind")),
+        "{what}: wrong error kind: {e}"
+    );
+    let expect = str_of(rec, "expect");
+    assert!(
+        e.to_string().contains(expect),
+        "{what}: our message {e} lacks {expect:?}"
+    );
 }
 
 /// Runs every check, collecting panics, and fails listing them all.
