@@ -485,7 +485,98 @@ fn layer_builders() -> HashMap<&'static str, Builder> {
     );
     activation_builders(&mut add);
     loss_builders(&mut add);
+    recurrent_builders(&mut add);
     b
+}
+
+/// An RNN's outputs flattened and concatenated (`cat_rnn` in the script).
+fn cat_rnn(parts: &[Tensor]) -> Result<Tensor> {
+    let flat: Vec<Tensor> = parts.iter().map(|p| ops::reshape(p, &[-1])).collect::<Result<_>>()?;
+    ops::cat(&flat, 0)
+}
+
+fn rnn_config(f: impl FnOnce(&mut nn::RnnConfig)) -> nn::RnnConfig {
+    let mut c = nn::RnnConfig::default();
+    f(&mut c);
+    c
+}
+
+fn recurrent_builders(add: &mut impl FnMut(&'static str, Builder)) {
+    fn lstm_run(m: &nn::LSTM, xs: &[Tensor]) -> Result<Tensor> {
+        let hx = if xs.len() == 3 { Some((&xs[1], &xs[2])) } else { None };
+        let (out, (h, c)) = m.forward(&xs[0], hx)?;
+        cat_rnn(&[out, h, c])
+    }
+    fn gru_run(m: &nn::GRU, xs: &[Tensor]) -> Result<Tensor> {
+        let (out, h) = m.forward(&xs[0], xs.get(1))?;
+        cat_rnn(&[out, h])
+    }
+    fn rnn_run(m: &nn::RNN, xs: &[Tensor]) -> Result<Tensor> {
+        let (out, h) = m.forward(&xs[0], xs.get(1))?;
+        cat_rnn(&[out, h])
+    }
+    add(
+        "lstm",
+        Box::new(|| with(nn::LSTM::new(3, 4, Default::default()), lstm_run)),
+    );
+    add(
+        "lstm_bidirectional_two_layers_hx",
+        Box::new(|| {
+            let c = rnn_config(|c| {
+                c.num_layers = 2;
+                c.bidirectional = true;
+                c.batch_first = true;
+            });
+            with(nn::LSTM::new(3, 4, c), lstm_run)
+        }),
+    );
+    add(
+        "lstm_proj_nobias_unbatched",
+        Box::new(|| {
+            let c = rnn_config(|c| {
+                c.proj_size = 2;
+                c.bias = false;
+            });
+            with(nn::LSTM::new(3, 4, c), lstm_run)
+        }),
+    );
+    add(
+        "lstm_f64",
+        Box::new(|| {
+            with(
+                nn::LSTM::new(2, 3, rnn_config(|c| c.dtype = Some(DType::F64))),
+                lstm_run,
+            )
+        }),
+    );
+    add(
+        "gru_dropout_train",
+        Box::new(|| {
+            let c = rnn_config(|c| {
+                c.num_layers = 2;
+                c.dropout = 0.3;
+            });
+            with(nn::GRU::new(3, 4, c), gru_run)
+        }),
+    );
+    add(
+        "gru_bidirectional_eval_hx",
+        Box::new(|| with(nn::GRU::new(3, 4, rnn_config(|c| c.bidirectional = true)), gru_run)),
+    );
+    add(
+        "rnn_relu_two_layers",
+        Box::new(|| {
+            let c = rnn_config(|c| {
+                c.num_layers = 2;
+                c.nonlinearity = nn::Nonlinearity::Relu;
+            });
+            with(nn::RNN::new(3, 5, c), rnn_run)
+        }),
+    );
+    add(
+        "rnn_unbatched_hx",
+        Box::new(|| with(nn::RNN::new(3, 5, Default::default()), rnn_run)),
+    );
 }
 
 fn activation_builders(add: &mut impl FnMut(&'static str, Builder)) {

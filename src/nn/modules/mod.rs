@@ -11,6 +11,7 @@ mod linear;
 mod loss;
 mod normalization;
 mod pooling;
+mod rnn;
 mod shape;
 mod sparse;
 
@@ -22,6 +23,7 @@ pub use linear::*;
 pub use loss::*;
 pub use normalization::*;
 pub use pooling::*;
+pub use rnn::*;
 pub use shape::*;
 pub use sparse::*;
 

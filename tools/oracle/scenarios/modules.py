@@ -213,6 +213,23 @@ layer("net", "Net()", [rnd(2, 1, 4, 4)], steps=2)
 layer("net_eval", "Net().eval()", [rnd(2, 1, 4, 4)], mode="eval")
 layer("tied", "Tied()", [x23], call=lambda m, x: m.b(m.a(x)))
 
+
+def cat_rnn(result):
+    """An RNN's `(output, h_n)` / `(output, (h_n, c_n))` flattened into one tensor."""
+    out, hidden = result
+    parts = [out] + (list(hidden) if isinstance(hidden, tuple) else [hidden])
+    return torch.cat([p.reshape(-1) for p in parts])
+
+
+layer("lstm", "nn.LSTM(3, 4)", [rnd(5, 2, 3)], call=lambda m, x: cat_rnn(m(x)))
+layer("lstm_bidirectional_two_layers_hx", "nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True)", [rnd(2, 5, 3), rnd(4, 2, 4), rnd(4, 2, 4)], grad_inputs=(0, 1, 2), call=lambda m, x, h, c: cat_rnn(m(x, (h, c))))
+layer("lstm_proj_nobias_unbatched", "nn.LSTM(3, 4, proj_size=2, bias=False)", [rnd(5, 3)], call=lambda m, x: cat_rnn(m(x)))
+layer("lstm_f64", "nn.LSTM(2, 3, dtype=torch.float64)", [rnd(3, 2, 2, dtype=torch.float64)], call=lambda m, x: cat_rnn(m(x)))
+layer("gru_dropout_train", "nn.GRU(3, 4, num_layers=2, dropout=0.3)", [rnd(4, 2, 3)], forward_seed=5, call=lambda m, x: cat_rnn(m(x)))
+layer("gru_bidirectional_eval_hx", "nn.GRU(3, 4, bidirectional=True)", [rnd(4, 2, 3), rnd(2, 2, 4)], grad_inputs=(0, 1), mode="eval", call=lambda m, x, h: cat_rnn(m(x, h)))
+layer("rnn_relu_two_layers", "nn.RNN(3, 5, num_layers=2, nonlinearity='relu')", [rnd(4, 2, 3)], call=lambda m, x: cat_rnn(m(x)))
+layer("rnn_unbatched_hx", "nn.RNN(3, 5)", [rnd(4, 3), rnd(1, 5)], grad_inputs=(0, 1), call=lambda m, x, h: cat_rnn(m(x, h)))
+
 LOADS = []
 
 
