@@ -577,6 +577,73 @@ fn recurrent_builders(add: &mut impl FnMut(&'static str, Builder)) {
         "rnn_unbatched_hx",
         Box::new(|| with(nn::RNN::new(3, 5, Default::default()), rnn_run)),
     );
+    type MhaOpts<'a> = nn::MultiheadAttentionForwardOpts<'a>;
+    fn mha_run(m: &nn::MultiheadAttention, xs: &[Tensor], opts: MhaOpts) -> Result<Tensor> {
+        let (q, k, v) = match xs.len() {
+            3 => (&xs[0], &xs[1], &xs[2]),
+            _ => (&xs[0], &xs[0], &xs[0]),
+        };
+        let (out, weights) = m.forward(q, k, v, opts)?;
+        cat_rnn(&std::iter::once(out).chain(weights).collect::<Vec<_>>())
+    }
+    add(
+        "mha",
+        Box::new(|| {
+            with(nn::MultiheadAttention::new(4, 2, Default::default()), |m, xs| {
+                mha_run(m, xs, Default::default())
+            })
+        }),
+    );
+    add(
+        "mha_kdim_vdim_bias_kv_zero_attn_batch_first",
+        Box::new(|| {
+            let c = nn::MultiheadAttentionConfig {
+                kdim: Some(3),
+                vdim: Some(5),
+                add_bias_kv: true,
+                add_zero_attn: true,
+                batch_first: true,
+                ..Default::default()
+            };
+            with(nn::MultiheadAttention::new(4, 2, c), |m, xs| {
+                mha_run(m, xs, Default::default())
+            })
+        }),
+    );
+    add(
+        "mha_dropout_no_weights",
+        Box::new(|| {
+            let c = nn::MultiheadAttentionConfig {
+                dropout: 0.2,
+                bias: false,
+                ..Default::default()
+            };
+            let opts = || MhaOpts {
+                need_weights: false,
+                ..Default::default()
+            };
+            with(nn::MultiheadAttention::new(4, 2, c), move |m, xs| {
+                Ok(m.forward(&xs[0], &xs[0], &xs[0], opts())?.0)
+            })
+        }),
+    );
+    add(
+        "mha_eval_padding_mask_per_head",
+        Box::new(|| {
+            let c = nn::MultiheadAttentionConfig {
+                batch_first: true,
+                ..Default::default()
+            };
+            with(nn::MultiheadAttention::new(4, 2, c), |m, xs| {
+                let opts = MhaOpts {
+                    key_padding_mask: Some(&xs[1]),
+                    average_attn_weights: false,
+                    ..Default::default()
+                };
+                mha_run(m, &xs[..1], opts)
+            })
+        }),
+    );
 }
 
 fn activation_builders(add: &mut impl FnMut(&'static str, Builder)) {

@@ -4,6 +4,7 @@
 //! shapes and default initialisation (same draws in the same order).
 
 mod activation;
+mod attention;
 mod container;
 mod conv;
 mod dropout;
@@ -16,6 +17,7 @@ mod shape;
 mod sparse;
 
 pub use activation::*;
+pub use attention::*;
 pub use container::*;
 pub use conv::*;
 pub use dropout::*;

@@ -229,6 +229,10 @@ layer("gru_dropout_train", "nn.GRU(3, 4, num_layers=2, dropout=0.3)", [rnd(4, 2,
 layer("gru_bidirectional_eval_hx", "nn.GRU(3, 4, bidirectional=True)", [rnd(4, 2, 3), rnd(2, 2, 4)], grad_inputs=(0, 1), mode="eval", call=lambda m, x, h: cat_rnn(m(x, h)))
 layer("rnn_relu_two_layers", "nn.RNN(3, 5, num_layers=2, nonlinearity='relu')", [rnd(4, 2, 3)], call=lambda m, x: cat_rnn(m(x)))
 layer("rnn_unbatched_hx", "nn.RNN(3, 5)", [rnd(4, 3), rnd(1, 5)], grad_inputs=(0, 1), call=lambda m, x, h: cat_rnn(m(x, h)))
+layer("mha", "nn.MultiheadAttention(4, 2)", [rnd(3, 2, 4)], call=lambda m, x: cat_rnn(m(x, x, x)))
+layer("mha_kdim_vdim_bias_kv_zero_attn_batch_first", "nn.MultiheadAttention(4, 2, kdim=3, vdim=5, add_bias_kv=True, add_zero_attn=True, batch_first=True)", [rnd(2, 3, 4), rnd(2, 5, 3), rnd(2, 5, 5)], grad_inputs=(0, 1, 2), call=lambda m, q, k, v: cat_rnn(m(q, k, v)))
+layer("mha_dropout_no_weights", "nn.MultiheadAttention(4, 2, dropout=0.2, bias=False)", [rnd(3, 2, 4)], forward_seed=3, call=lambda m, x: m(x, x, x, need_weights=False)[0])
+layer("mha_eval_padding_mask_per_head", "nn.MultiheadAttention(4, 2, batch_first=True)", [rnd(2, 3, 4), torch.tensor([[False, False, True], [False, False, False]])], mode="eval", call=lambda m, x, kpm: cat_rnn(m(x, x, x, key_padding_mask=kpm, average_attn_weights=False)))
 
 LOADS = []
 
