@@ -4,6 +4,12 @@
 use crate::ops;
 use crate::{Error, MemoryFormat, Result, Tensor};
 
+/// Gives an error raised by an inner operator the name of the composite
+/// operator `op` (`.map_err(renamed("aten::conv2d"))`).
+pub(crate) fn renamed(op: &'static str) -> impl Fn(Error) -> Error {
+    move |e: Error| e.with_op(op)
+}
+
 /// `aten::matmul`: dot (1-D·1-D), matrix-vector, vector-matrix, matrix-matrix,
 /// and batched products with broadcast batch dimensions.
 ///

@@ -10,7 +10,7 @@ use crate::{DType, Error, Result, Scalar, Tensor};
 use ft_runtime::shape;
 
 /// Sizes of `t` as i64.
-fn sizes_i64(t: &Tensor) -> Vec<i64> {
+pub(crate) fn sizes_i64(t: &Tensor) -> Vec<i64> {
     t.sizes().iter().map(|&s| s as i64).collect()
 }
 

@@ -4,13 +4,9 @@
 //! formulas, as in PyTorch).
 
 use crate::autograd_helpers::{sizes_of, to_dtype};
+use crate::composite::renamed;
 use crate::ops;
 use crate::{DType, Error, Result, Scalar, Tensor};
-
-/// Gives an error raised by an inner operator the name of `op`.
-fn renamed(op: &'static str) -> impl Fn(Error) -> Error {
-    move |e: Error| e.with_op(op)
-}
 
 /// `aten::linear`: `input @ weight.T + bias`, through `addmm` for 2-D input
 /// with a bias and `matmul` (plus an add) otherwise.

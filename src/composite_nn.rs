@@ -7,13 +7,9 @@
 //! `native_batch_norm` …), so autograd flows through them.
 
 use crate::autograd_helpers::to_dtype;
+use crate::composite::renamed;
 use crate::ops;
 use crate::{DType, Error, ErrorKind, Result, Tensor};
-
-/// Gives an error raised by an inner operator the name of `op`.
-fn renamed(op: &'static str) -> impl Fn(Error) -> Error {
-    move |e: Error| e.with_op(op)
-}
 
 /// `[a, b, c]`, PyTorch's spelling of a size list in messages.
 fn fmt_sizes(sizes: &[usize]) -> String {

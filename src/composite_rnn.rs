@@ -20,6 +20,7 @@
 //! concatenated on the feature dim. Between layers, dropout with
 //! probability `dropout` applies when `train`.
 
+use crate::composite::renamed;
 use crate::ops;
 use crate::{Error, Result, Tensor};
 
@@ -58,11 +59,6 @@ struct CellParams<'a> {
 struct Hidden {
     h: Tensor,
     c: Option<Tensor>,
-}
-
-/// Gives an error raised by an inner operator the name of `op`.
-fn renamed(op: &'static str) -> impl Fn(Error) -> Error {
-    move |e: Error| e.with_op(op)
 }
 
 /// One time step given the already projected input `x_w = W_ih x + b_ih`.

@@ -5,6 +5,7 @@
 //! float mask, then either explicit attention weights (`need_weights`) or
 //! `scaled_dot_product_attention`, and the output projection.
 
+use crate::composite_index::sizes_i64;
 use crate::ops;
 use crate::{DType, Error, ErrorKind, Result, Tensor};
 
@@ -140,10 +141,6 @@ fn canonical_mask(mask: Option<&Tensor>, name: &str, dtype: DType) -> Result<Opt
         ));
     }
     Ok(Some(m.clone()))
-}
-
-fn sizes_i64(t: &Tensor) -> Vec<i64> {
-    t.sizes().iter().map(|&s| s as i64).collect()
 }
 
 /// `(q, k, v)` projections of the packed `in_proj_weight` (PyTorch's
