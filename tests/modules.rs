@@ -644,6 +644,56 @@ fn recurrent_builders(add: &mut impl FnMut(&'static str, Builder)) {
             })
         }),
     );
+    fn encoder(
+        d_ff: usize,
+        edit: impl Fn(&mut nn::TransformerEncoderLayerConfig),
+    ) -> Result<nn::TransformerEncoderLayer> {
+        let mut c = nn::TransformerEncoderLayerConfig {
+            dim_feedforward: d_ff,
+            ..Default::default()
+        };
+        edit(&mut c);
+        nn::TransformerEncoderLayer::new(4, 2, c)
+    }
+    add("transformer_encoder_layer", Box::new(|| layer(encoder(8, |_| {}))));
+    add(
+        "transformer_encoder_layer_gelu_norm_first_batch_first_eval",
+        Box::new(|| {
+            let m = encoder(6, |c| {
+                c.activation = nn::TransformerActivation::Gelu;
+                c.norm_first = true;
+                c.batch_first = true;
+            });
+            with(m, |m, xs| {
+                let opts = nn::TransformerEncoderLayerForwardOpts {
+                    src_key_padding_mask: Some(&xs[1]),
+                    ..Default::default()
+                };
+                m.forward_with(&xs[0], opts)
+            })
+        }),
+    );
+    add(
+        "transformer_encoder_layer_nobias_causal_f64",
+        Box::new(|| {
+            let c = nn::TransformerEncoderLayerConfig {
+                dim_feedforward: 5,
+                dropout: 0.0,
+                bias: false,
+                layer_norm_eps: 1e-3,
+                dtype: Some(DType::F64),
+                ..Default::default()
+            };
+            with(nn::TransformerEncoderLayer::new(4, 1, c), |m, xs| {
+                let opts = nn::TransformerEncoderLayerForwardOpts {
+                    src_mask: Some(&xs[1]),
+                    is_causal: true,
+                    ..Default::default()
+                };
+                m.forward_with(&xs[0], opts)
+            })
+        }),
+    );
 }
 
 fn activation_builders(add: &mut impl FnMut(&'static str, Builder)) {

@@ -126,8 +126,9 @@ fn is_batched(
 }
 
 /// PyTorch's `_canonical_mask`: a bool mask becomes an additive float mask
-/// (`-inf` where true) of `dtype`; a float mask is kept.
-fn canonical_mask(mask: Option<&Tensor>, name: &str, dtype: DType) -> Result<Option<Tensor>> {
+/// (`-inf` where true) of `dtype`; a float mask is kept; other dtypes are an
+/// error of `op`.
+pub(crate) fn canonical_mask(op: &str, mask: Option<&Tensor>, name: &str, dtype: DType) -> Result<Option<Tensor>> {
     let Some(m) = mask else { return Ok(None) };
     if m.dtype() == DType::Bool {
         let zeros = ops::zeros_full(&sizes_i64(m), Some(dtype), None, None, None)?;
@@ -136,7 +137,7 @@ fn canonical_mask(mask: Option<&Tensor>, name: &str, dtype: DType) -> Result<Opt
     if !m.dtype().is_floating_point() {
         return Err(Error::new(
             ErrorKind::DType,
-            OP,
+            op,
             format!("only bool and floating types of {name} are supported"),
         ));
     }
@@ -254,7 +255,7 @@ pub fn multi_head_attention_forward(
         query.sizes()[1] as i64,
         query.sizes()[2] as i64,
     );
-    let mut key_padding_mask = canonical_mask(key_padding_mask.as_ref(), "key_padding_mask", query.dtype())?;
+    let mut key_padding_mask = canonical_mask(OP, key_padding_mask.as_ref(), "key_padding_mask", query.dtype())?;
     let mut is_causal = o.is_causal;
     if is_causal && o.attn_mask.is_none() {
         return Err(Error::invalid(
@@ -266,7 +267,7 @@ pub fn multi_head_attention_forward(
         // sdpa builds the causal mask itself.
         None
     } else {
-        let m = canonical_mask(o.attn_mask, "attn_mask", query.dtype())?;
+        let m = canonical_mask(OP, o.attn_mask, "attn_mask", query.dtype())?;
         if key_padding_mask.is_some() {
             is_causal = false;
         }

@@ -15,6 +15,7 @@ mod pooling;
 mod rnn;
 mod shape;
 mod sparse;
+mod transformer;
 
 pub use activation::*;
 pub use attention::*;
@@ -28,6 +29,7 @@ pub use pooling::*;
 pub use rnn::*;
 pub use shape::*;
 pub use sparse::*;
+pub use transformer::*;
 
 use crate::{ops, DType, Result, Tensor};
 

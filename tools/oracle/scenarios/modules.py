@@ -234,6 +234,11 @@ layer("mha_kdim_vdim_bias_kv_zero_attn_batch_first", "nn.MultiheadAttention(4, 2
 layer("mha_dropout_no_weights", "nn.MultiheadAttention(4, 2, dropout=0.2, bias=False)", [rnd(3, 2, 4)], forward_seed=3, call=lambda m, x: m(x, x, x, need_weights=False)[0])
 layer("mha_eval_padding_mask_per_head", "nn.MultiheadAttention(4, 2, batch_first=True)", [rnd(2, 3, 4), torch.tensor([[False, False, True], [False, False, False]])], mode="eval", call=lambda m, x, kpm: cat_rnn(m(x, x, x, key_padding_mask=kpm, average_attn_weights=False)))
 
+causal = torch.triu(torch.ones(3, 3, dtype=torch.bool), 1)
+layer("transformer_encoder_layer", "nn.TransformerEncoderLayer(4, 2, dim_feedforward=8)", [rnd(3, 2, 4)], forward_seed=9)
+layer("transformer_encoder_layer_gelu_norm_first_batch_first_eval", "nn.TransformerEncoderLayer(4, 2, dim_feedforward=6, activation='gelu', norm_first=True, batch_first=True)", [rnd(2, 3, 4), torch.tensor([[False, True, False], [False, False, False]])], mode="eval", call=lambda m, x, kpm: m(x, src_key_padding_mask=kpm))
+layer("transformer_encoder_layer_nobias_causal_f64", "nn.TransformerEncoderLayer(4, 1, dim_feedforward=5, dropout=0.0, bias=False, layer_norm_eps=1e-3, dtype=torch.float64)", [rnd(3, 2, 4, dtype=torch.float64), causal], call=lambda m, x, mask: m(x, src_mask=mask, is_causal=True))
+
 LOADS = []
 
 
