@@ -30,6 +30,10 @@ impl BackwardFn for AddBackward0 {
         "AddBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::add.Tensor".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 2];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -57,6 +61,10 @@ impl BackwardFn for AddBackward1 {
         "AddBackward1".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::add.Scalar".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -80,6 +88,10 @@ pub struct SubBackward0 {
 impl BackwardFn for SubBackward0 {
     fn name(&self) -> String {
         "SubBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::sub.Tensor".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -112,6 +124,10 @@ impl BackwardFn for SubBackward1 {
         "SubBackward1".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::sub.Scalar".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -136,6 +152,10 @@ pub struct MulBackward0 {
 impl BackwardFn for MulBackward0 {
     fn name(&self) -> String {
         "MulBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::mul.Tensor".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -172,6 +192,10 @@ impl BackwardFn for MulBackward1 {
         "MulBackward1".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::mul.Scalar".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -196,6 +220,10 @@ pub struct DivBackward0 {
 impl BackwardFn for DivBackward0 {
     fn name(&self) -> String {
         "DivBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::div.Tensor".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -235,6 +263,10 @@ impl BackwardFn for DivBackward1 {
         "DivBackward1".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::div.Scalar".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -256,6 +288,10 @@ pub struct NegBackward0 {}
 impl BackwardFn for NegBackward0 {
     fn name(&self) -> String {
         "NegBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::neg".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -281,6 +317,10 @@ pub struct ExpBackward0 {
 impl BackwardFn for ExpBackward0 {
     fn name(&self) -> String {
         "ExpBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::exp".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -311,6 +351,10 @@ impl BackwardFn for LogBackward0 {
         "LogBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::log".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -339,6 +383,10 @@ impl BackwardFn for SinBackward0 {
         "SinBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::sin".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -365,6 +413,10 @@ pub struct CosBackward0 {
 impl BackwardFn for CosBackward0 {
     fn name(&self) -> String {
         "CosBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::cos".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -398,6 +450,10 @@ impl BackwardFn for ReluBackward0 {
         "ReluBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::relu".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -424,6 +480,10 @@ pub struct SigmoidBackward0 {
 impl BackwardFn for SigmoidBackward0 {
     fn name(&self) -> String {
         "SigmoidBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::sigmoid".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -454,6 +514,10 @@ impl BackwardFn for TanhBackward0 {
         "TanhBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::tanh".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -481,6 +545,10 @@ pub struct ThresholdBackwardBackward0 {
 impl BackwardFn for ThresholdBackwardBackward0 {
     fn name(&self) -> String {
         "ThresholdBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::threshold_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -514,6 +582,10 @@ pub struct SigmoidBackwardBackward0 {
 impl BackwardFn for SigmoidBackwardBackward0 {
     fn name(&self) -> String {
         "SigmoidBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::sigmoid_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -560,6 +632,10 @@ impl BackwardFn for TanhBackwardBackward0 {
         "TanhBackwardBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::tanh_backward".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 2];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -597,6 +673,10 @@ impl BackwardFn for SumBackward0 {
         "SumBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::sum".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -622,6 +702,10 @@ pub struct SumBackward1 {
 impl BackwardFn for SumBackward1 {
     fn name(&self) -> String {
         "SumBackward1".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::sum.dim_IntList".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -655,6 +739,10 @@ impl BackwardFn for MeanBackward0 {
         "MeanBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::mean".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -684,6 +772,10 @@ pub struct MeanBackward1 {
 impl BackwardFn for MeanBackward1 {
     fn name(&self) -> String {
         "MeanBackward1".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::mean.dim".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -716,6 +808,10 @@ pub struct MmBackward0 {
 impl BackwardFn for MmBackward0 {
     fn name(&self) -> String {
         "MmBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::mm".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -753,6 +849,10 @@ pub struct AddmmBackward0 {
 impl BackwardFn for AddmmBackward0 {
     fn name(&self) -> String {
         "AddmmBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::addmm".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -800,6 +900,10 @@ impl BackwardFn for BmmBackward0 {
         "BmmBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::bmm".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 2];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -834,6 +938,10 @@ impl BackwardFn for ViewBackward0 {
         "ViewBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::view".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -858,6 +966,10 @@ pub struct TransposeBackward0 {
 impl BackwardFn for TransposeBackward0 {
     fn name(&self) -> String {
         "TransposeBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::transpose.int".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -885,6 +997,10 @@ impl BackwardFn for PermuteBackward0 {
         "PermuteBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::permute".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -908,6 +1024,10 @@ pub struct ExpandBackward0 {
 impl BackwardFn for ExpandBackward0 {
     fn name(&self) -> String {
         "ExpandBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::expand".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -935,6 +1055,10 @@ impl BackwardFn for UnsqueezeBackward0 {
         "UnsqueezeBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::unsqueeze".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -958,6 +1082,10 @@ pub struct SqueezeBackward0 {
 impl BackwardFn for SqueezeBackward0 {
     fn name(&self) -> String {
         "SqueezeBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::squeeze".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -984,6 +1112,10 @@ pub struct SqueezeBackward1 {
 impl BackwardFn for SqueezeBackward1 {
     fn name(&self) -> String {
         "SqueezeBackward1".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::squeeze.dim".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -1013,6 +1145,10 @@ impl BackwardFn for CloneBackward0 {
         "CloneBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::clone".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -1038,6 +1174,10 @@ impl BackwardFn for ToCopyBackward0 {
         "ToCopyBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::_to_copy".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -1059,6 +1199,10 @@ pub struct CopyBackward0 {}
 impl BackwardFn for CopyBackward0 {
     fn name(&self) -> String {
         "CopyBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::copy_".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -1088,6 +1232,10 @@ impl BackwardFn for FillBackward0 {
         "FillBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::fill_.Scalar".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -1109,6 +1257,10 @@ pub struct ZeroBackward0 {}
 impl BackwardFn for ZeroBackward0 {
     fn name(&self) -> String {
         "ZeroBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::zero_".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -1134,6 +1286,10 @@ pub struct AbsBackward0 {
 impl BackwardFn for AbsBackward0 {
     fn name(&self) -> String {
         "AbsBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::abs".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -1162,6 +1318,10 @@ pub struct SqrtBackward0 {
 impl BackwardFn for SqrtBackward0 {
     fn name(&self) -> String {
         "SqrtBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::sqrt".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -1195,6 +1355,10 @@ impl BackwardFn for RsqrtBackward0 {
         "RsqrtBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::rsqrt".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -1224,6 +1388,10 @@ pub struct ReciprocalBackward0 {
 impl BackwardFn for ReciprocalBackward0 {
     fn name(&self) -> String {
         "ReciprocalBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::reciprocal".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -1257,6 +1425,10 @@ impl BackwardFn for TanBackward0 {
         "TanBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::tan".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -1288,6 +1460,10 @@ impl BackwardFn for SinhBackward0 {
         "SinhBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::sinh".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -1316,6 +1492,10 @@ impl BackwardFn for CoshBackward0 {
         "CoshBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::cosh".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -1342,6 +1522,10 @@ pub struct AsinBackward0 {
 impl BackwardFn for AsinBackward0 {
     fn name(&self) -> String {
         "AsinBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::asin".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -1383,6 +1567,10 @@ impl BackwardFn for AcosBackward0 {
         "AcosBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::acos".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -1422,6 +1610,10 @@ impl BackwardFn for AtanBackward0 {
         "AtanBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::atan".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -1451,6 +1643,10 @@ pub struct AsinhBackward0 {
 impl BackwardFn for AsinhBackward0 {
     fn name(&self) -> String {
         "AsinhBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::asinh".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -1486,6 +1682,10 @@ impl BackwardFn for AcoshBackward0 {
         "AcoshBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::acosh".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -1517,6 +1717,10 @@ pub struct AtanhBackward0 {
 impl BackwardFn for AtanhBackward0 {
     fn name(&self) -> String {
         "AtanhBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::atanh".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -1552,6 +1756,10 @@ impl BackwardFn for ErfBackward0 {
         "ErfBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::erf".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -1580,6 +1788,10 @@ impl BackwardFn for Expm1Backward0 {
         "Expm1Backward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::expm1".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -1602,13 +1814,17 @@ impl BackwardFn for Expm1Backward0 {
 }
 
 /// Backward of `aten::log1p`.
-pub struct Log1pBackward0 {
+pub struct Log1PBackward0 {
     self_: SavedVariable,
 }
 
-impl BackwardFn for Log1pBackward0 {
+impl BackwardFn for Log1PBackward0 {
     fn name(&self) -> String {
-        "Log1pBackward0".to_string()
+        "Log1PBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::log1p".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -1642,6 +1858,10 @@ impl BackwardFn for Log2Backward0 {
         "Log2Backward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::log2".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -1670,6 +1890,10 @@ impl BackwardFn for Log10Backward0 {
         "Log10Backward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::log10".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -1696,6 +1920,10 @@ impl BackwardFn for CeilBackward0 {
         "CeilBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::ceil".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -1717,6 +1945,10 @@ pub struct FloorBackward0 {}
 impl BackwardFn for FloorBackward0 {
     fn name(&self) -> String {
         "FloorBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::floor".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -1742,6 +1974,10 @@ impl BackwardFn for RoundBackward0 {
         "RoundBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::round".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -1765,6 +2001,10 @@ impl BackwardFn for TruncBackward0 {
         "TruncBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::trunc".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -1786,6 +2026,10 @@ pub struct SignBackward0 {}
 impl BackwardFn for SignBackward0 {
     fn name(&self) -> String {
         "SignBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::sign".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -1812,6 +2056,10 @@ pub struct MaximumBackward0 {
 impl BackwardFn for MaximumBackward0 {
     fn name(&self) -> String {
         "MaximumBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::maximum".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -1849,6 +2097,10 @@ impl BackwardFn for MinimumBackward0 {
         "MinimumBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::minimum".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 2];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -1884,6 +2136,10 @@ pub struct MaxBackward0 {
 impl BackwardFn for MaxBackward0 {
     fn name(&self) -> String {
         "MaxBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::max.dim".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -1924,6 +2180,10 @@ impl BackwardFn for MinBackward0 {
         "MinBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::min.dim".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         if grads.iter().all(Option::is_none) {
@@ -1960,6 +2220,10 @@ pub struct AmaxBackward0 {
 impl BackwardFn for AmaxBackward0 {
     fn name(&self) -> String {
         "AmaxBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::amax".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -2001,6 +2265,10 @@ impl BackwardFn for AminBackward0 {
         "AminBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::amin".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -2038,6 +2306,10 @@ impl BackwardFn for MaxBackward1 {
         "MaxBackward1".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::max".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -2069,6 +2341,10 @@ pub struct MinBackward1 {
 impl BackwardFn for MinBackward1 {
     fn name(&self) -> String {
         "MinBackward1".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::min".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -2104,6 +2380,10 @@ impl BackwardFn for ProdBackward0 {
         "ProdBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::prod".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -2135,6 +2415,10 @@ pub struct ProdBackward1 {
 impl BackwardFn for ProdBackward1 {
     fn name(&self) -> String {
         "ProdBackward1".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::prod.dim_int".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -2176,6 +2460,10 @@ impl BackwardFn for VarBackward0 {
         "VarBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::var.correction".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -2213,6 +2501,10 @@ impl BackwardFn for VarBackward1 {
         "VarBackward1".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::var.dim".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -2247,6 +2539,10 @@ impl BackwardFn for CumsumBackward0 {
         "CumsumBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::cumsum".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -2272,6 +2568,10 @@ pub struct CumprodBackward0 {
 impl BackwardFn for CumprodBackward0 {
     fn name(&self) -> String {
         "CumprodBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::cumprod".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -2306,6 +2606,10 @@ pub struct SoftmaxBackward0 {
 impl BackwardFn for SoftmaxBackward0 {
     fn name(&self) -> String {
         "SoftmaxBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::_softmax".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -2343,6 +2647,10 @@ impl BackwardFn for LogSoftmaxBackward0 {
         "LogSoftmaxBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::_log_softmax".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -2377,6 +2685,10 @@ pub struct SoftmaxBackwardDataBackward0 {
 impl BackwardFn for SoftmaxBackwardDataBackward0 {
     fn name(&self) -> String {
         "SoftmaxBackwardDataBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::_softmax_backward_data".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -2425,6 +2737,10 @@ impl BackwardFn for LogSoftmaxBackwardDataBackward0 {
         "LogSoftmaxBackwardDataBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::_log_softmax_backward_data".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 2];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -2464,6 +2780,10 @@ impl BackwardFn for AliasBackward0 {
         "AliasBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::alias".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -2492,6 +2812,10 @@ pub struct AsStridedBackward0 {
 impl BackwardFn for AsStridedBackward0 {
     fn name(&self) -> String {
         "AsStridedBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::as_strided".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -2530,6 +2854,10 @@ impl BackwardFn for DiagonalBackward0 {
         "DiagonalBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::diagonal".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -2561,6 +2889,10 @@ pub struct SelectBackward0 {
 impl BackwardFn for SelectBackward0 {
     fn name(&self) -> String {
         "SelectBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::select.int".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -2597,6 +2929,10 @@ impl BackwardFn for SliceBackward0 {
         "SliceBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::slice.Tensor".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -2629,6 +2965,10 @@ impl BackwardFn for SqueezeBackward2 {
         "SqueezeBackward2".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::squeeze.dims".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -2653,6 +2993,10 @@ pub struct SelectBackwardBackward0 {
 impl BackwardFn for SelectBackwardBackward0 {
     fn name(&self) -> String {
         "SelectBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::select_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -2681,6 +3025,10 @@ pub struct SliceBackwardBackward0 {
 impl BackwardFn for SliceBackwardBackward0 {
     fn name(&self) -> String {
         "SliceBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::slice_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -2716,6 +3064,10 @@ impl BackwardFn for DiagonalBackwardBackward0 {
         "DiagonalBackwardBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::diagonal_backward".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -2741,6 +3093,10 @@ pub struct SelectScatterBackward0 {
 impl BackwardFn for SelectScatterBackward0 {
     fn name(&self) -> String {
         "SelectScatterBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::select_scatter".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -2782,6 +3138,10 @@ pub struct SliceScatterBackward0 {
 impl BackwardFn for SliceScatterBackward0 {
     fn name(&self) -> String {
         "SliceScatterBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::slice_scatter".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -2826,6 +3186,10 @@ impl BackwardFn for DiagonalScatterBackward0 {
         "DiagonalScatterBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::diagonal_scatter".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 2];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -2866,6 +3230,10 @@ pub struct AsStridedScatterBackward0 {
 impl BackwardFn for AsStridedScatterBackward0 {
     fn name(&self) -> String {
         "AsStridedScatterBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::as_strided_scatter".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -2915,6 +3283,10 @@ impl BackwardFn for FlipBackward0 {
         "FlipBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::flip".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -2939,6 +3311,10 @@ pub struct RepeatBackward0 {
 impl BackwardFn for RepeatBackward0 {
     fn name(&self) -> String {
         "RepeatBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::repeat".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -2970,6 +3346,10 @@ impl BackwardFn for ConstantPadNdBackward0 {
         "ConstantPadNdBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::constant_pad_nd".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -2993,6 +3373,10 @@ pub struct TrilBackward0 {
 impl BackwardFn for TrilBackward0 {
     fn name(&self) -> String {
         "TrilBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::tril".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -3020,6 +3404,10 @@ impl BackwardFn for TriuBackward0 {
         "TriuBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::triu".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -3045,6 +3433,10 @@ pub struct IndexSelectBackward0 {
 impl BackwardFn for IndexSelectBackward0 {
     fn name(&self) -> String {
         "IndexSelectBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::index_select".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -3082,6 +3474,10 @@ impl BackwardFn for GatherBackward0 {
         "GatherBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::gather".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -3114,6 +3510,10 @@ pub struct ScatterBackward0 {
 impl BackwardFn for ScatterBackward0 {
     fn name(&self) -> String {
         "ScatterBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::scatter.src".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -3149,6 +3549,10 @@ impl BackwardFn for ScatterBackward1 {
         "ScatterBackward1".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::scatter.value".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -3176,6 +3580,10 @@ pub struct ScatterAddBackward0 {
 impl BackwardFn for ScatterAddBackward0 {
     fn name(&self) -> String {
         "ScatterAddBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::scatter_add".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -3214,6 +3622,10 @@ pub struct ScatterReduceBackward0 {
 impl BackwardFn for ScatterReduceBackward0 {
     fn name(&self) -> String {
         "ScatterReduceBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::scatter_reduce.two".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -3273,6 +3685,10 @@ impl BackwardFn for IndexBackward0 {
         "IndexBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::index.Tensor".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -3309,6 +3725,10 @@ pub struct IndexPutBackward0 {
 impl BackwardFn for IndexPutBackward0 {
     fn name(&self) -> String {
         "IndexPutBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::index_put".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -3353,6 +3773,10 @@ impl BackwardFn for MaskedScatterBackward0 {
         "MaskedScatterBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::masked_scatter".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 2];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -3395,6 +3819,10 @@ impl BackwardFn for CatBackward0 {
         "CatBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::cat".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let s_tensors = 0;
         let mut out: Grads = vec![None; s_tensors + self.tensors_len];
@@ -3433,6 +3861,10 @@ impl BackwardFn for SplitWithSizesBackward0 {
         "SplitWithSizesBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::split_with_sizes".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         if grads.iter().all(Option::is_none) {
@@ -3461,6 +3893,10 @@ pub struct IndexAddBackward0 {
 impl BackwardFn for IndexAddBackward0 {
     fn name(&self) -> String {
         "IndexAddBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::index_add".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -3500,6 +3936,10 @@ impl BackwardFn for SortBackward0 {
         "SortBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::sort".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         if grads.iter().all(Option::is_none) {
@@ -3534,6 +3974,10 @@ pub struct SortBackward1 {
 impl BackwardFn for SortBackward1 {
     fn name(&self) -> String {
         "SortBackward1".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::sort.stable".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -3572,6 +4016,10 @@ impl BackwardFn for TopkBackward0 {
         "TopkBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::topk".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         if grads.iter().all(Option::is_none) {
@@ -3605,6 +4053,10 @@ pub struct Atan2Backward0 {
 impl BackwardFn for Atan2Backward0 {
     fn name(&self) -> String {
         "Atan2Backward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::atan2".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -3660,6 +4112,10 @@ impl BackwardFn for FmodBackward0 {
         "FmodBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::fmod.Tensor".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 2];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -3695,6 +4151,10 @@ impl BackwardFn for FmodBackward1 {
         "FmodBackward1".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::fmod.Scalar".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -3719,6 +4179,10 @@ pub struct RemainderBackward0 {
 impl BackwardFn for RemainderBackward0 {
     fn name(&self) -> String {
         "RemainderBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::remainder.Tensor".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -3756,6 +4220,10 @@ impl BackwardFn for RemainderBackward1 {
         "RemainderBackward1".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::remainder.Scalar".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -3781,6 +4249,10 @@ pub struct PowBackward0 {
 impl BackwardFn for PowBackward0 {
     fn name(&self) -> String {
         "PowBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::pow.Tensor_Tensor".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -3822,6 +4294,10 @@ impl BackwardFn for PowBackward1 {
         "PowBackward1".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::pow.Tensor_Scalar".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -3850,6 +4326,10 @@ pub struct PowBackward2 {
 impl BackwardFn for PowBackward2 {
     fn name(&self) -> String {
         "PowBackward2".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::pow.Scalar".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -3885,6 +4365,10 @@ pub struct DivBackward2 {
 impl BackwardFn for DivBackward2 {
     fn name(&self) -> String {
         "DivBackward2".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::div.Tensor_mode".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -3933,6 +4417,10 @@ impl BackwardFn for DivBackward3 {
         "DivBackward3".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::div.Scalar_mode".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -3961,6 +4449,10 @@ pub struct WhereBackward0 {
 impl BackwardFn for WhereBackward0 {
     fn name(&self) -> String {
         "WhereBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::where.self".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -3997,6 +4489,10 @@ impl BackwardFn for ClampBackward0 {
         "ClampBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::clamp".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -4027,6 +4523,10 @@ pub struct ClampBackward1 {
 impl BackwardFn for ClampBackward1 {
     fn name(&self) -> String {
         "ClampBackward1".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::clamp.Tensor".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -4097,6 +4597,10 @@ impl BackwardFn for EluBackward0 {
         "EluBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::elu".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -4135,6 +4639,10 @@ pub struct EluBackwardBackward0 {
 impl BackwardFn for EluBackwardBackward0 {
     fn name(&self) -> String {
         "EluBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::elu_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -4187,6 +4695,10 @@ impl BackwardFn for GeluBackward0 {
         "GeluBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::gelu".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -4215,6 +4727,10 @@ pub struct GeluBackwardBackward0 {
 impl BackwardFn for GeluBackwardBackward0 {
     fn name(&self) -> String {
         "GeluBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::gelu_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -4258,6 +4774,10 @@ impl BackwardFn for HardtanhBackward0 {
         "HardtanhBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::hardtanh".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -4291,6 +4811,10 @@ pub struct HardtanhBackwardBackward0 {
 impl BackwardFn for HardtanhBackwardBackward0 {
     fn name(&self) -> String {
         "HardtanhBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::hardtanh_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -4331,6 +4855,10 @@ impl BackwardFn for LeakyReluBackward0 {
         "LeakyReluBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::leaky_relu".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -4363,6 +4891,10 @@ pub struct LeakyReluBackwardBackward0 {
 impl BackwardFn for LeakyReluBackwardBackward0 {
     fn name(&self) -> String {
         "LeakyReluBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::leaky_relu_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -4400,6 +4932,10 @@ impl BackwardFn for FillBackward1 {
         "FillBackward1".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::fill.Scalar".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -4416,14 +4952,18 @@ impl BackwardFn for FillBackward1 {
 }
 
 /// Backward of `aten::reflection_pad1d`.
-pub struct ReflectionPad1dBackward0 {
+pub struct ReflectionPad1DBackward0 {
     padding_: Vec<i64>,
     self_: SavedVariable,
 }
 
-impl BackwardFn for ReflectionPad1dBackward0 {
+impl BackwardFn for ReflectionPad1DBackward0 {
     fn name(&self) -> String {
-        "ReflectionPad1dBackward0".to_string()
+        "ReflectionPad1DBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::reflection_pad1d".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -4445,14 +4985,18 @@ impl BackwardFn for ReflectionPad1dBackward0 {
 }
 
 /// Backward of `aten::reflection_pad1d_backward`.
-pub struct ReflectionPad1dBackwardBackward0 {
+pub struct ReflectionPad1DBackwardBackward0 {
     padding_: Vec<i64>,
     self_: SavedVariable,
 }
 
-impl BackwardFn for ReflectionPad1dBackwardBackward0 {
+impl BackwardFn for ReflectionPad1DBackwardBackward0 {
     fn name(&self) -> String {
-        "ReflectionPad1dBackwardBackward0".to_string()
+        "ReflectionPad1DBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::reflection_pad1d_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -4478,14 +5022,18 @@ impl BackwardFn for ReflectionPad1dBackwardBackward0 {
 }
 
 /// Backward of `aten::reflection_pad2d`.
-pub struct ReflectionPad2dBackward0 {
+pub struct ReflectionPad2DBackward0 {
     padding_: Vec<i64>,
     self_: SavedVariable,
 }
 
-impl BackwardFn for ReflectionPad2dBackward0 {
+impl BackwardFn for ReflectionPad2DBackward0 {
     fn name(&self) -> String {
-        "ReflectionPad2dBackward0".to_string()
+        "ReflectionPad2DBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::reflection_pad2d".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -4507,14 +5055,18 @@ impl BackwardFn for ReflectionPad2dBackward0 {
 }
 
 /// Backward of `aten::reflection_pad2d_backward`.
-pub struct ReflectionPad2dBackwardBackward0 {
+pub struct ReflectionPad2DBackwardBackward0 {
     padding_: Vec<i64>,
     self_: SavedVariable,
 }
 
-impl BackwardFn for ReflectionPad2dBackwardBackward0 {
+impl BackwardFn for ReflectionPad2DBackwardBackward0 {
     fn name(&self) -> String {
-        "ReflectionPad2dBackwardBackward0".to_string()
+        "ReflectionPad2DBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::reflection_pad2d_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -4540,14 +5092,18 @@ impl BackwardFn for ReflectionPad2dBackwardBackward0 {
 }
 
 /// Backward of `aten::reflection_pad3d`.
-pub struct ReflectionPad3dBackward0 {
+pub struct ReflectionPad3DBackward0 {
     padding_: Vec<i64>,
     self_: SavedVariable,
 }
 
-impl BackwardFn for ReflectionPad3dBackward0 {
+impl BackwardFn for ReflectionPad3DBackward0 {
     fn name(&self) -> String {
-        "ReflectionPad3dBackward0".to_string()
+        "ReflectionPad3DBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::reflection_pad3d".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -4569,14 +5125,18 @@ impl BackwardFn for ReflectionPad3dBackward0 {
 }
 
 /// Backward of `aten::reflection_pad3d_backward`.
-pub struct ReflectionPad3dBackwardBackward0 {
+pub struct ReflectionPad3DBackwardBackward0 {
     padding_: Vec<i64>,
     self_: SavedVariable,
 }
 
-impl BackwardFn for ReflectionPad3dBackwardBackward0 {
+impl BackwardFn for ReflectionPad3DBackwardBackward0 {
     fn name(&self) -> String {
-        "ReflectionPad3dBackwardBackward0".to_string()
+        "ReflectionPad3DBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::reflection_pad3d_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -4602,14 +5162,18 @@ impl BackwardFn for ReflectionPad3dBackwardBackward0 {
 }
 
 /// Backward of `aten::replication_pad2d`.
-pub struct ReplicationPad2dBackward0 {
+pub struct ReplicationPad2DBackward0 {
     padding_: Vec<i64>,
     self_: SavedVariable,
 }
 
-impl BackwardFn for ReplicationPad2dBackward0 {
+impl BackwardFn for ReplicationPad2DBackward0 {
     fn name(&self) -> String {
-        "ReplicationPad2dBackward0".to_string()
+        "ReplicationPad2DBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::replication_pad2d".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -4631,14 +5195,18 @@ impl BackwardFn for ReplicationPad2dBackward0 {
 }
 
 /// Backward of `aten::replication_pad2d_backward`.
-pub struct ReplicationPad2dBackwardBackward0 {
+pub struct ReplicationPad2DBackwardBackward0 {
     padding_: Vec<i64>,
     self_: SavedVariable,
 }
 
-impl BackwardFn for ReplicationPad2dBackwardBackward0 {
+impl BackwardFn for ReplicationPad2DBackwardBackward0 {
     fn name(&self) -> String {
-        "ReplicationPad2dBackwardBackward0".to_string()
+        "ReplicationPad2DBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::replication_pad2d_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -4664,14 +5232,18 @@ impl BackwardFn for ReplicationPad2dBackwardBackward0 {
 }
 
 /// Backward of `aten::replication_pad3d`.
-pub struct ReplicationPad3dBackward0 {
+pub struct ReplicationPad3DBackward0 {
     padding_: Vec<i64>,
     self_: SavedVariable,
 }
 
-impl BackwardFn for ReplicationPad3dBackward0 {
+impl BackwardFn for ReplicationPad3DBackward0 {
     fn name(&self) -> String {
-        "ReplicationPad3dBackward0".to_string()
+        "ReplicationPad3DBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::replication_pad3d".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -4693,14 +5265,18 @@ impl BackwardFn for ReplicationPad3dBackward0 {
 }
 
 /// Backward of `aten::replication_pad3d_backward`.
-pub struct ReplicationPad3dBackwardBackward0 {
+pub struct ReplicationPad3DBackwardBackward0 {
     padding_: Vec<i64>,
     self_: SavedVariable,
 }
 
-impl BackwardFn for ReplicationPad3dBackwardBackward0 {
+impl BackwardFn for ReplicationPad3DBackwardBackward0 {
     fn name(&self) -> String {
-        "ReplicationPad3dBackwardBackward0".to_string()
+        "ReplicationPad3DBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::replication_pad3d_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -4726,7 +5302,7 @@ impl BackwardFn for ReplicationPad3dBackwardBackward0 {
 }
 
 /// Backward of `aten::avg_pool2d`.
-pub struct AvgPool2dBackward0 {
+pub struct AvgPool2DBackward0 {
     ceil_mode_: bool,
     count_include_pad_: bool,
     divisor_override_: Option<i64>,
@@ -4736,9 +5312,13 @@ pub struct AvgPool2dBackward0 {
     stride_: Vec<i64>,
 }
 
-impl BackwardFn for AvgPool2dBackward0 {
+impl BackwardFn for AvgPool2DBackward0 {
     fn name(&self) -> String {
-        "AvgPool2dBackward0".to_string()
+        "AvgPool2DBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::avg_pool2d".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -4769,7 +5349,7 @@ impl BackwardFn for AvgPool2dBackward0 {
 }
 
 /// Backward of `aten::avg_pool2d_backward`.
-pub struct AvgPool2dBackwardBackward0 {
+pub struct AvgPool2DBackwardBackward0 {
     ceil_mode_: bool,
     count_include_pad_: bool,
     divisor_override_: Option<i64>,
@@ -4779,9 +5359,13 @@ pub struct AvgPool2dBackwardBackward0 {
     stride_: Vec<i64>,
 }
 
-impl BackwardFn for AvgPool2dBackwardBackward0 {
+impl BackwardFn for AvgPool2DBackwardBackward0 {
     fn name(&self) -> String {
-        "AvgPool2dBackwardBackward0".to_string()
+        "AvgPool2DBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::avg_pool2d_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -4815,7 +5399,7 @@ impl BackwardFn for AvgPool2dBackwardBackward0 {
 }
 
 /// Backward of `aten::avg_pool3d`.
-pub struct AvgPool3dBackward0 {
+pub struct AvgPool3DBackward0 {
     ceil_mode_: bool,
     count_include_pad_: bool,
     divisor_override_: Option<i64>,
@@ -4825,9 +5409,13 @@ pub struct AvgPool3dBackward0 {
     stride_: Vec<i64>,
 }
 
-impl BackwardFn for AvgPool3dBackward0 {
+impl BackwardFn for AvgPool3DBackward0 {
     fn name(&self) -> String {
-        "AvgPool3dBackward0".to_string()
+        "AvgPool3DBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::avg_pool3d".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -4858,7 +5446,7 @@ impl BackwardFn for AvgPool3dBackward0 {
 }
 
 /// Backward of `aten::avg_pool3d_backward`.
-pub struct AvgPool3dBackwardBackward0 {
+pub struct AvgPool3DBackwardBackward0 {
     ceil_mode_: bool,
     count_include_pad_: bool,
     divisor_override_: Option<i64>,
@@ -4868,9 +5456,13 @@ pub struct AvgPool3dBackwardBackward0 {
     stride_: Vec<i64>,
 }
 
-impl BackwardFn for AvgPool3dBackwardBackward0 {
+impl BackwardFn for AvgPool3DBackwardBackward0 {
     fn name(&self) -> String {
-        "AvgPool3dBackwardBackward0".to_string()
+        "AvgPool3DBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::avg_pool3d_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -4904,13 +5496,17 @@ impl BackwardFn for AvgPool3dBackwardBackward0 {
 }
 
 /// Backward of `aten::_adaptive_avg_pool2d`.
-pub struct AdaptiveAvgPool2dBackward0 {
+pub struct AdaptiveAvgPool2DBackward0 {
     self_: SavedVariable,
 }
 
-impl BackwardFn for AdaptiveAvgPool2dBackward0 {
+impl BackwardFn for AdaptiveAvgPool2DBackward0 {
     fn name(&self) -> String {
-        "AdaptiveAvgPool2dBackward0".to_string()
+        "AdaptiveAvgPool2DBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::_adaptive_avg_pool2d".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -4932,14 +5528,18 @@ impl BackwardFn for AdaptiveAvgPool2dBackward0 {
 }
 
 /// Backward of `aten::_adaptive_avg_pool2d_backward`.
-pub struct AdaptiveAvgPool2dBackwardBackward0 {
+pub struct AdaptiveAvgPool2DBackwardBackward0 {
     grad_output_sizes: Vec<i64>,
     self_: SavedVariable,
 }
 
-impl BackwardFn for AdaptiveAvgPool2dBackwardBackward0 {
+impl BackwardFn for AdaptiveAvgPool2DBackwardBackward0 {
     fn name(&self) -> String {
-        "AdaptiveAvgPool2dBackwardBackward0".to_string()
+        "AdaptiveAvgPool2DBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::_adaptive_avg_pool2d_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -4969,13 +5569,17 @@ impl BackwardFn for AdaptiveAvgPool2dBackwardBackward0 {
 }
 
 /// Backward of `aten::_adaptive_avg_pool3d`.
-pub struct AdaptiveAvgPool3dBackward0 {
+pub struct AdaptiveAvgPool3DBackward0 {
     self_: SavedVariable,
 }
 
-impl BackwardFn for AdaptiveAvgPool3dBackward0 {
+impl BackwardFn for AdaptiveAvgPool3DBackward0 {
     fn name(&self) -> String {
-        "AdaptiveAvgPool3dBackward0".to_string()
+        "AdaptiveAvgPool3DBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::_adaptive_avg_pool3d".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -4997,14 +5601,18 @@ impl BackwardFn for AdaptiveAvgPool3dBackward0 {
 }
 
 /// Backward of `aten::_adaptive_avg_pool3d_backward`.
-pub struct AdaptiveAvgPool3dBackwardBackward0 {
+pub struct AdaptiveAvgPool3DBackwardBackward0 {
     grad_output_sizes: Vec<i64>,
     self_: SavedVariable,
 }
 
-impl BackwardFn for AdaptiveAvgPool3dBackwardBackward0 {
+impl BackwardFn for AdaptiveAvgPool3DBackwardBackward0 {
     fn name(&self) -> String {
-        "AdaptiveAvgPool3dBackwardBackward0".to_string()
+        "AdaptiveAvgPool3DBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::_adaptive_avg_pool3d_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -5034,16 +5642,20 @@ impl BackwardFn for AdaptiveAvgPool3dBackwardBackward0 {
 }
 
 /// Backward of `aten::upsample_nearest2d`.
-pub struct UpsampleNearest2dBackward0 {
+pub struct UpsampleNearest2DBackward0 {
     output_size_: Vec<i64>,
     scales_h_: Option<f64>,
     scales_w_: Option<f64>,
     self_sizes: Vec<i64>,
 }
 
-impl BackwardFn for UpsampleNearest2dBackward0 {
+impl BackwardFn for UpsampleNearest2DBackward0 {
     fn name(&self) -> String {
-        "UpsampleNearest2dBackward0".to_string()
+        "UpsampleNearest2DBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::upsample_nearest2d".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -5068,15 +5680,19 @@ impl BackwardFn for UpsampleNearest2dBackward0 {
 }
 
 /// Backward of `aten::upsample_nearest2d_backward`.
-pub struct UpsampleNearest2dBackwardBackward0 {
+pub struct UpsampleNearest2DBackwardBackward0 {
     output_size_: Vec<i64>,
     scales_h_: Option<f64>,
     scales_w_: Option<f64>,
 }
 
-impl BackwardFn for UpsampleNearest2dBackwardBackward0 {
+impl BackwardFn for UpsampleNearest2DBackwardBackward0 {
     fn name(&self) -> String {
-        "UpsampleNearest2dBackwardBackward0".to_string()
+        "UpsampleNearest2DBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::upsample_nearest2d_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -5100,7 +5716,7 @@ impl BackwardFn for UpsampleNearest2dBackwardBackward0 {
 }
 
 /// Backward of `aten::upsample_bilinear2d`.
-pub struct UpsampleBilinear2dBackward0 {
+pub struct UpsampleBilinear2DBackward0 {
     align_corners_: bool,
     output_size_: Vec<i64>,
     scales_h_: Option<f64>,
@@ -5108,9 +5724,13 @@ pub struct UpsampleBilinear2dBackward0 {
     self_sizes: Vec<i64>,
 }
 
-impl BackwardFn for UpsampleBilinear2dBackward0 {
+impl BackwardFn for UpsampleBilinear2DBackward0 {
     fn name(&self) -> String {
-        "UpsampleBilinear2dBackward0".to_string()
+        "UpsampleBilinear2DBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::upsample_bilinear2d".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -5136,16 +5756,20 @@ impl BackwardFn for UpsampleBilinear2dBackward0 {
 }
 
 /// Backward of `aten::upsample_bilinear2d_backward`.
-pub struct UpsampleBilinear2dBackwardBackward0 {
+pub struct UpsampleBilinear2DBackwardBackward0 {
     align_corners_: bool,
     output_size_: Vec<i64>,
     scales_h_: Option<f64>,
     scales_w_: Option<f64>,
 }
 
-impl BackwardFn for UpsampleBilinear2dBackwardBackward0 {
+impl BackwardFn for UpsampleBilinear2DBackwardBackward0 {
     fn name(&self) -> String {
-        "UpsampleBilinear2dBackwardBackward0".to_string()
+        "UpsampleBilinear2DBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::upsample_bilinear2d_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -5181,6 +5805,10 @@ pub struct EmbeddingBackward0 {
 impl BackwardFn for EmbeddingBackward0 {
     fn name(&self) -> String {
         "EmbeddingBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::embedding".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -5219,6 +5847,10 @@ impl BackwardFn for EmbeddingDenseBackwardBackward0 {
         "EmbeddingDenseBackwardBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::embedding_dense_backward".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -5242,7 +5874,7 @@ impl BackwardFn for EmbeddingDenseBackwardBackward0 {
 }
 
 /// Backward of `aten::im2col`.
-pub struct Im2colBackward0 {
+pub struct Im2ColBackward0 {
     dilation_: Vec<i64>,
     kernel_size_: Vec<i64>,
     padding_: Vec<i64>,
@@ -5250,9 +5882,13 @@ pub struct Im2colBackward0 {
     stride_: Vec<i64>,
 }
 
-impl BackwardFn for Im2colBackward0 {
+impl BackwardFn for Im2ColBackward0 {
     fn name(&self) -> String {
-        "Im2colBackward0".to_string()
+        "Im2ColBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::im2col".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -5278,16 +5914,20 @@ impl BackwardFn for Im2colBackward0 {
 }
 
 /// Backward of `aten::col2im`.
-pub struct Col2imBackward0 {
+pub struct Col2ImBackward0 {
     dilation_: Vec<i64>,
     kernel_size_: Vec<i64>,
     padding_: Vec<i64>,
     stride_: Vec<i64>,
 }
 
-impl BackwardFn for Col2imBackward0 {
+impl BackwardFn for Col2ImBackward0 {
     fn name(&self) -> String {
-        "Col2imBackward0".to_string()
+        "Col2ImBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::col2im".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -5326,6 +5966,10 @@ pub struct ConvolutionBackward0 {
 impl BackwardFn for ConvolutionBackward0 {
     fn name(&self) -> String {
         "ConvolutionBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::convolution".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -5371,7 +6015,7 @@ impl BackwardFn for ConvolutionBackward0 {
 }
 
 /// Backward of `aten::max_pool2d_with_indices`.
-pub struct MaxPool2dWithIndicesBackward0 {
+pub struct MaxPool2DWithIndicesBackward0 {
     ceil_mode_: bool,
     dilation_: Vec<i64>,
     kernel_size_: Vec<i64>,
@@ -5381,9 +6025,13 @@ pub struct MaxPool2dWithIndicesBackward0 {
     result1_: SavedVariable,
 }
 
-impl BackwardFn for MaxPool2dWithIndicesBackward0 {
+impl BackwardFn for MaxPool2DWithIndicesBackward0 {
     fn name(&self) -> String {
-        "MaxPool2dWithIndicesBackward0".to_string()
+        "MaxPool2DWithIndicesBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::max_pool2d_with_indices".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -5417,14 +6065,18 @@ impl BackwardFn for MaxPool2dWithIndicesBackward0 {
 }
 
 /// Backward of `aten::max_pool2d_with_indices_backward`.
-pub struct MaxPool2dWithIndicesBackwardBackward0 {
+pub struct MaxPool2DWithIndicesBackwardBackward0 {
     indices_: SavedVariable,
     self_: SavedVariable,
 }
 
-impl BackwardFn for MaxPool2dWithIndicesBackwardBackward0 {
+impl BackwardFn for MaxPool2DWithIndicesBackwardBackward0 {
     fn name(&self) -> String {
-        "MaxPool2dWithIndicesBackwardBackward0".to_string()
+        "MaxPool2DWithIndicesBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::max_pool2d_with_indices_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -5454,7 +6106,7 @@ impl BackwardFn for MaxPool2dWithIndicesBackwardBackward0 {
 }
 
 /// Backward of `aten::max_pool3d_with_indices`.
-pub struct MaxPool3dWithIndicesBackward0 {
+pub struct MaxPool3DWithIndicesBackward0 {
     ceil_mode_: bool,
     dilation_: Vec<i64>,
     kernel_size_: Vec<i64>,
@@ -5464,9 +6116,13 @@ pub struct MaxPool3dWithIndicesBackward0 {
     result1_: SavedVariable,
 }
 
-impl BackwardFn for MaxPool3dWithIndicesBackward0 {
+impl BackwardFn for MaxPool3DWithIndicesBackward0 {
     fn name(&self) -> String {
-        "MaxPool3dWithIndicesBackward0".to_string()
+        "MaxPool3DWithIndicesBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::max_pool3d_with_indices".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -5500,14 +6156,18 @@ impl BackwardFn for MaxPool3dWithIndicesBackward0 {
 }
 
 /// Backward of `aten::max_pool3d_with_indices_backward`.
-pub struct MaxPool3dWithIndicesBackwardBackward0 {
+pub struct MaxPool3DWithIndicesBackwardBackward0 {
     indices_: SavedVariable,
     self_: SavedVariable,
 }
 
-impl BackwardFn for MaxPool3dWithIndicesBackwardBackward0 {
+impl BackwardFn for MaxPool3DWithIndicesBackwardBackward0 {
     fn name(&self) -> String {
-        "MaxPool3dWithIndicesBackwardBackward0".to_string()
+        "MaxPool3DWithIndicesBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::max_pool3d_with_indices_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -5548,6 +6208,10 @@ pub struct NativeLayerNormBackward0 {
 impl BackwardFn for NativeLayerNormBackward0 {
     fn name(&self) -> String {
         "NativeLayerNormBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::native_layer_norm".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -5614,6 +6278,10 @@ pub struct NativeGroupNormBackward0 {
 impl BackwardFn for NativeGroupNormBackward0 {
     fn name(&self) -> String {
         "NativeGroupNormBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::native_group_norm".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -5686,6 +6354,10 @@ impl BackwardFn for NativeBatchNormLegitBackward0 {
         "NativeBatchNormLegitBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::_native_batch_norm_legit.no_stats".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 3];
         if grads.iter().all(Option::is_none) {
@@ -5749,6 +6421,10 @@ impl BackwardFn for NativeBatchNormLegitNoTrainingBackward0 {
         "NativeBatchNormLegitNoTrainingBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::_native_batch_norm_legit_no_training".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 3];
         if grads.iter().all(Option::is_none) {
@@ -5799,16 +6475,20 @@ impl BackwardFn for NativeBatchNormLegitNoTrainingBackward0 {
 }
 
 /// Backward of `aten::_cdist_forward`.
-pub struct CdistForwardBackward0 {
+pub struct CdistBackward0 {
     p_: f64,
     x1_: SavedVariable,
     x2_: SavedVariable,
     result_: SavedVariable,
 }
 
-impl BackwardFn for CdistForwardBackward0 {
+impl BackwardFn for CdistBackward0 {
     fn name(&self) -> String {
-        "CdistForwardBackward0".to_string()
+        "CdistBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::_cdist_forward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -5850,15 +6530,19 @@ impl BackwardFn for CdistForwardBackward0 {
 }
 
 /// Backward of `aten::_pdist_forward`.
-pub struct PdistForwardBackward0 {
+pub struct PdistBackward0 {
     p_: f64,
     self_: SavedVariable,
     result_: SavedVariable,
 }
 
-impl BackwardFn for PdistForwardBackward0 {
+impl BackwardFn for PdistBackward0 {
     fn name(&self) -> String {
-        "PdistForwardBackward0".to_string()
+        "PdistBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::_pdist_forward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -5891,6 +6575,10 @@ pub struct NativeDropoutBackward0 {
 impl BackwardFn for NativeDropoutBackward0 {
     fn name(&self) -> String {
         "NativeDropoutBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::native_dropout".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -5928,6 +6616,10 @@ impl BackwardFn for NativeDropoutBackwardBackward0 {
         "NativeDropoutBackwardBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::native_dropout_backward".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -5955,6 +6647,10 @@ pub struct DotBackward0 {
 impl BackwardFn for DotBackward0 {
     fn name(&self) -> String {
         "DotBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::dot".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -5992,6 +6688,10 @@ impl BackwardFn for MvBackward0 {
         "MvBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::mv".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 2];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -6027,6 +6727,10 @@ pub struct BaddbmmBackward0 {
 impl BackwardFn for BaddbmmBackward0 {
     fn name(&self) -> String {
         "BaddbmmBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::baddbmm".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -6077,6 +6781,10 @@ impl BackwardFn for StdBackward0 {
         "StdBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::std.correction".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -6116,6 +6824,10 @@ impl BackwardFn for NormBackward0 {
         "NormBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::norm.Scalar".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -6150,6 +6862,10 @@ pub struct NormBackward1 {
 impl BackwardFn for NormBackward1 {
     fn name(&self) -> String {
         "NormBackward1".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::norm.ScalarOpt_dim".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -6189,6 +6905,10 @@ impl BackwardFn for LerpBackward0 {
         "LerpBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::lerp.Scalar".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 2];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -6218,6 +6938,10 @@ pub struct LerpBackward1 {
 impl BackwardFn for LerpBackward1 {
     fn name(&self) -> String {
         "LerpBackward1".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::lerp.Tensor".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -6271,6 +6995,10 @@ pub struct NativeBatchNormLegitBackward1 {
 impl BackwardFn for NativeBatchNormLegitBackward1 {
     fn name(&self) -> String {
         "NativeBatchNormLegitBackward1".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::_native_batch_norm_legit".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -6349,6 +7077,10 @@ impl BackwardFn for EmbeddingBagBackward0 {
         "EmbeddingBagBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::_embedding_bag".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 2];
         if grads.iter().all(Option::is_none) {
@@ -6406,7 +7138,7 @@ impl BackwardFn for EmbeddingBagBackward0 {
 }
 
 /// Backward of `aten::grid_sampler_2d`.
-pub struct GridSampler2dBackward0 {
+pub struct GridSampler2DBackward0 {
     align_corners_: bool,
     grid_: SavedVariable,
     input_: SavedVariable,
@@ -6414,9 +7146,13 @@ pub struct GridSampler2dBackward0 {
     padding_mode_: i64,
 }
 
-impl BackwardFn for GridSampler2dBackward0 {
+impl BackwardFn for GridSampler2DBackward0 {
     fn name(&self) -> String {
-        "GridSampler2dBackward0".to_string()
+        "GridSampler2DBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::grid_sampler_2d".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -6462,6 +7198,10 @@ impl BackwardFn for CopyNotImplemented {
         "torch::autograd::NotImplemented".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::copy".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         Err(Error::autograd(
             "aten::copy",
@@ -6480,6 +7220,10 @@ impl BackwardFn for FloorDivideNotImplemented {
         "torch::autograd::NotImplemented".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::floor_divide".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         Err(Error::autograd(
             "aten::floor_divide",
@@ -6496,6 +7240,10 @@ pub struct NormalBackward0 {}
 impl BackwardFn for NormalBackward0 {
     fn name(&self) -> String {
         "NormalBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::normal.Tensor_float".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -6521,6 +7269,10 @@ impl BackwardFn for NormalBackward1 {
         "NormalBackward1".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::normal.float_Tensor".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -6542,6 +7294,10 @@ pub struct NormalBackward2 {}
 impl BackwardFn for NormalBackward2 {
     fn name(&self) -> String {
         "NormalBackward2".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::normal.Tensor_Tensor".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -6571,6 +7327,10 @@ impl BackwardFn for NormalBackward3 {
         "NormalBackward3".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::normal_".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -6592,6 +7352,10 @@ pub struct UniformBackward0 {}
 impl BackwardFn for UniformBackward0 {
     fn name(&self) -> String {
         "UniformBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::uniform_".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -6617,6 +7381,10 @@ impl BackwardFn for BernoulliBackward0 {
         "BernoulliBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::bernoulli".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -6638,6 +7406,10 @@ pub struct BernoulliBackward1 {}
 impl BackwardFn for BernoulliBackward1 {
     fn name(&self) -> String {
         "BernoulliBackward1".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::bernoulli_.float".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -6663,6 +7435,10 @@ pub struct BernoulliBackward2 {
 impl BackwardFn for BernoulliBackward2 {
     fn name(&self) -> String {
         "BernoulliBackward2".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::bernoulli_.Tensor".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -6695,6 +7471,10 @@ impl BackwardFn for ExponentialBackward0 {
         "ExponentialBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::exponential_".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -6716,6 +7496,10 @@ pub struct RandomBackward0 {}
 impl BackwardFn for RandomBackward0 {
     fn name(&self) -> String {
         "RandomBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::random_".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -6741,6 +7525,10 @@ impl BackwardFn for RandomBackward1 {
         "RandomBackward1".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::random_.from".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -6762,6 +7550,10 @@ pub struct RandomBackward2 {}
 impl BackwardFn for RandomBackward2 {
     fn name(&self) -> String {
         "RandomBackward2".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::random_.to".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -6788,6 +7580,10 @@ pub struct ThresholdBackward0 {
 impl BackwardFn for ThresholdBackward0 {
     fn name(&self) -> String {
         "ThresholdBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::threshold".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -6819,6 +7615,10 @@ impl BackwardFn for CeluBackward0 {
         "CeluBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::celu".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -6845,6 +7645,10 @@ pub struct SiluBackward0 {
 impl BackwardFn for SiluBackward0 {
     fn name(&self) -> String {
         "SiluBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::silu".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -6875,6 +7679,10 @@ impl BackwardFn for MishBackward0 {
         "MishBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::mish".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -6903,6 +7711,10 @@ pub struct SoftplusBackward0 {
 impl BackwardFn for SoftplusBackward0 {
     fn name(&self) -> String {
         "SoftplusBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::softplus".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -6939,6 +7751,10 @@ pub struct SoftplusBackwardBackward0 {
 impl BackwardFn for SoftplusBackwardBackward0 {
     fn name(&self) -> String {
         "SoftplusBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::softplus_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -6985,6 +7801,10 @@ impl BackwardFn for HardsigmoidBackward0 {
         "HardsigmoidBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::hardsigmoid".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -7011,6 +7831,10 @@ pub struct HardswishBackward0 {
 impl BackwardFn for HardswishBackward0 {
     fn name(&self) -> String {
         "HardswishBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::hardswish".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -7042,6 +7866,10 @@ impl BackwardFn for HardswishBackwardBackward0 {
         "HardswishBackwardBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::hardswish_backward".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 2];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -7071,14 +7899,18 @@ impl BackwardFn for HardswishBackwardBackward0 {
 }
 
 /// Backward of `aten::log_sigmoid_forward`.
-pub struct LogSigmoidForwardBackward0 {
+pub struct LogSigmoidBackward0 {
     self_: SavedVariable,
     result1_: SavedVariable,
 }
 
-impl BackwardFn for LogSigmoidForwardBackward0 {
+impl BackwardFn for LogSigmoidBackward0 {
     fn name(&self) -> String {
-        "LogSigmoidForwardBackward0".to_string()
+        "LogSigmoidBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::log_sigmoid_forward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -7112,6 +7944,10 @@ pub struct LogSigmoidBackwardBackward0 {
 impl BackwardFn for LogSigmoidBackwardBackward0 {
     fn name(&self) -> String {
         "LogSigmoidBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::log_sigmoid_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -7154,6 +7990,10 @@ impl BackwardFn for GluBackward0 {
         "GluBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::glu".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -7182,6 +8022,10 @@ pub struct GluBackwardBackward0 {
 impl BackwardFn for GluBackwardBackward0 {
     fn name(&self) -> String {
         "GluBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::glu_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -7226,6 +8070,10 @@ impl BackwardFn for PreluKernelBackward0 {
         "PreluKernelBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::_prelu_kernel".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 2];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -7263,6 +8111,10 @@ pub struct PreluKernelBackwardBackward0 {
 impl BackwardFn for PreluKernelBackwardBackward0 {
     fn name(&self) -> String {
         "PreluKernelBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::_prelu_kernel_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -7308,7 +8160,7 @@ impl BackwardFn for PreluKernelBackwardBackward0 {
 }
 
 /// Backward of `aten::nll_loss_forward`.
-pub struct NllLossForwardBackward0 {
+pub struct NllLossBackward0 {
     ignore_index_: i64,
     reduction_: i64,
     self_: SavedVariable,
@@ -7317,9 +8169,13 @@ pub struct NllLossForwardBackward0 {
     result1_: SavedVariable,
 }
 
-impl BackwardFn for NllLossForwardBackward0 {
+impl BackwardFn for NllLossBackward0 {
     fn name(&self) -> String {
-        "NllLossForwardBackward0".to_string()
+        "NllLossBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::nll_loss_forward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -7373,6 +8229,10 @@ impl BackwardFn for NllLossBackwardBackward0 {
         "NllLossBackwardBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::nll_loss_backward".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 2];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -7409,7 +8269,7 @@ impl BackwardFn for NllLossBackwardBackward0 {
 }
 
 /// Backward of `aten::nll_loss2d_forward`.
-pub struct NllLoss2dForwardBackward0 {
+pub struct NllLoss2DBackward0 {
     ignore_index_: i64,
     reduction_: i64,
     self_: SavedVariable,
@@ -7418,9 +8278,13 @@ pub struct NllLoss2dForwardBackward0 {
     result1_: SavedVariable,
 }
 
-impl BackwardFn for NllLoss2dForwardBackward0 {
+impl BackwardFn for NllLoss2DBackward0 {
     fn name(&self) -> String {
-        "NllLoss2dForwardBackward0".to_string()
+        "NllLoss2DBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::nll_loss2d_forward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -7462,16 +8326,20 @@ impl BackwardFn for NllLoss2dForwardBackward0 {
 }
 
 /// Backward of `aten::nll_loss2d_backward`.
-pub struct NllLoss2dBackwardBackward0 {
+pub struct NllLoss2DBackwardBackward0 {
     ignore_index_: i64,
     reduction_: i64,
     target_: SavedVariable,
     weight_: Option<SavedVariable>,
 }
 
-impl BackwardFn for NllLoss2dBackwardBackward0 {
+impl BackwardFn for NllLoss2DBackwardBackward0 {
     fn name(&self) -> String {
-        "NllLoss2dBackwardBackward0".to_string()
+        "NllLoss2DBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::nll_loss2d_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -7521,6 +8389,10 @@ impl BackwardFn for MseLossBackward0 {
         "MseLossBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::mse_loss".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 2];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -7556,6 +8428,10 @@ pub struct MseLossBackwardBackward0 {
 impl BackwardFn for MseLossBackwardBackward0 {
     fn name(&self) -> String {
         "MseLossBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::mse_loss_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -7613,6 +8489,10 @@ impl BackwardFn for SmoothL1LossBackward0 {
         "SmoothL1LossBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::smooth_l1_loss".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 2];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -7661,6 +8541,10 @@ pub struct SmoothL1LossBackwardBackward0 {
 impl BackwardFn for SmoothL1LossBackwardBackward0 {
     fn name(&self) -> String {
         "SmoothL1LossBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::smooth_l1_loss_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -7726,6 +8610,10 @@ impl BackwardFn for HuberLossBackward0 {
         "HuberLossBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::huber_loss".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 2];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -7774,6 +8662,10 @@ pub struct HuberLossBackwardBackward0 {
 impl BackwardFn for HuberLossBackwardBackward0 {
     fn name(&self) -> String {
         "HuberLossBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::huber_loss_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -7839,6 +8731,10 @@ impl BackwardFn for BinaryCrossEntropyBackward0 {
         "BinaryCrossEntropyBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::binary_cross_entropy".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 2];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -7894,6 +8790,10 @@ pub struct BinaryCrossEntropyBackwardBackward0 {
 impl BackwardFn for BinaryCrossEntropyBackwardBackward0 {
     fn name(&self) -> String {
         "BinaryCrossEntropyBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::binary_cross_entropy_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -7967,6 +8867,10 @@ impl BackwardFn for BinaryCrossEntropyWithLogitsBackward0 {
         "BinaryCrossEntropyWithLogitsBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::binary_cross_entropy_with_logits".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 2];
         let Some(grad) = grads.first().cloned().flatten() else {
@@ -8036,6 +8940,10 @@ impl BackwardFn for CtcLossBackward0 {
         "CtcLossBackward0".to_string()
     }
 
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::_ctc_loss".to_string())
+    }
+
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
         let mut out: Grads = vec![None; 1];
         if grads.iter().all(Option::is_none) {
@@ -8072,14 +8980,18 @@ impl BackwardFn for CtcLossBackward0 {
 }
 
 /// Backward of `aten::replication_pad1d`.
-pub struct ReplicationPad1dBackward0 {
+pub struct ReplicationPad1DBackward0 {
     padding_: Vec<i64>,
     self_: SavedVariable,
 }
 
-impl BackwardFn for ReplicationPad1dBackward0 {
+impl BackwardFn for ReplicationPad1DBackward0 {
     fn name(&self) -> String {
-        "ReplicationPad1dBackward0".to_string()
+        "ReplicationPad1DBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::replication_pad1d".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -8101,14 +9013,18 @@ impl BackwardFn for ReplicationPad1dBackward0 {
 }
 
 /// Backward of `aten::replication_pad1d_backward`.
-pub struct ReplicationPad1dBackwardBackward0 {
+pub struct ReplicationPad1DBackwardBackward0 {
     padding_: Vec<i64>,
     self_: SavedVariable,
 }
 
-impl BackwardFn for ReplicationPad1dBackwardBackward0 {
+impl BackwardFn for ReplicationPad1DBackwardBackward0 {
     fn name(&self) -> String {
-        "ReplicationPad1dBackwardBackward0".to_string()
+        "ReplicationPad1DBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::replication_pad1d_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -8134,14 +9050,18 @@ impl BackwardFn for ReplicationPad1dBackwardBackward0 {
 }
 
 /// Backward of `aten::adaptive_max_pool2d`.
-pub struct AdaptiveMaxPool2dBackward0 {
+pub struct AdaptiveMaxPool2DBackward0 {
     self_: SavedVariable,
     result1_: SavedVariable,
 }
 
-impl BackwardFn for AdaptiveMaxPool2dBackward0 {
+impl BackwardFn for AdaptiveMaxPool2DBackward0 {
     fn name(&self) -> String {
-        "AdaptiveMaxPool2dBackward0".to_string()
+        "AdaptiveMaxPool2DBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::adaptive_max_pool2d".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -8166,14 +9086,18 @@ impl BackwardFn for AdaptiveMaxPool2dBackward0 {
 }
 
 /// Backward of `aten::adaptive_max_pool2d_backward`.
-pub struct AdaptiveMaxPool2dBackwardBackward0 {
+pub struct AdaptiveMaxPool2DBackwardBackward0 {
     indices_: SavedVariable,
     self_: SavedVariable,
 }
 
-impl BackwardFn for AdaptiveMaxPool2dBackwardBackward0 {
+impl BackwardFn for AdaptiveMaxPool2DBackwardBackward0 {
     fn name(&self) -> String {
-        "AdaptiveMaxPool2dBackwardBackward0".to_string()
+        "AdaptiveMaxPool2DBackwardBackward0".to_string()
+    }
+
+    fn forward_op(&self) -> Option<String> {
+        Some("aten::adaptive_max_pool2d_backward".to_string())
     }
 
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads> {
@@ -10196,7 +11120,7 @@ pub(crate) fn acosh_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: &Tenso
     acosh_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
-/// Autograd kernel of `aten::log1p`: records `Log1pBackward0` when an input requires grad.
+/// Autograd kernel of `aten::log1p`: records `Log1PBackward0` when an input requires grad.
 pub(crate) fn log1p_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
     let next_edges = if requires_grad {
@@ -10214,13 +11138,13 @@ pub(crate) fn log1p_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tenso
         log1p_call(ks.below(DispatchKey::AutogradCPU), self_)?
     };
     if let Some((pre_self_,)) = saved {
-        let node = Node::new(Log1pBackward0 { self_: pre_self_ }, next_edges);
+        let node = Node::new(Log1PBackward0 { self_: pre_self_ }, next_edges);
         set_history(&result, &node);
     }
     Ok(result)
 }
 
-/// Autograd kernel of `aten::log1p_`: records `Log1pBackward0` when an input requires grad.
+/// Autograd kernel of `aten::log1p_`: records `Log1PBackward0` when an input requires grad.
 pub(crate) fn log1p_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
     check_inplace("aten::log1p_", self_, requires_grad)?;
@@ -10239,7 +11163,7 @@ pub(crate) fn log1p_inplace_autograd(ks: DispatchKeySet, self_: &Tensor) -> Resu
         log1p_inplace_call(ks.below(DispatchKey::AutogradCPU), self_)?
     };
     if let Some((pre_self_,)) = saved {
-        let node = Node::new(Log1pBackward0 { self_: pre_self_ }, next_edges);
+        let node = Node::new(Log1PBackward0 { self_: pre_self_ }, next_edges);
         rebase_history(&result, &node)?;
     }
     Ok(result)
@@ -17038,7 +17962,7 @@ pub(crate) fn argsort_stable_out_autograd(
     argsort_stable_out_call(ks.below(DispatchKey::AutogradCPU), self_, stable, dim, descending, out)
 }
 
-/// Autograd kernel of `aten::reflection_pad1d`: records `ReflectionPad1dBackward0` when an input requires grad.
+/// Autograd kernel of `aten::reflection_pad1d`: records `ReflectionPad1DBackward0` when an input requires grad.
 pub(crate) fn reflection_pad1d_autograd(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
     let next_edges = if requires_grad {
@@ -17057,7 +17981,7 @@ pub(crate) fn reflection_pad1d_autograd(ks: DispatchKeySet, self_: &Tensor, padd
     };
     if let Some((pre_padding_, pre_self_)) = saved {
         let node = Node::new(
-            ReflectionPad1dBackward0 {
+            ReflectionPad1DBackward0 {
                 padding_: pre_padding_,
                 self_: pre_self_,
             },
@@ -17082,7 +18006,7 @@ pub(crate) fn reflection_pad1d_out_autograd(
     reflection_pad1d_out_call(ks.below(DispatchKey::AutogradCPU), self_, padding, out)
 }
 
-/// Autograd kernel of `aten::reflection_pad1d_backward`: records `ReflectionPad1dBackwardBackward0` when an input requires grad.
+/// Autograd kernel of `aten::reflection_pad1d_backward`: records `ReflectionPad1DBackwardBackward0` when an input requires grad.
 pub(crate) fn reflection_pad1d_backward_autograd(
     ks: DispatchKeySet,
     grad_output: &Tensor,
@@ -17106,7 +18030,7 @@ pub(crate) fn reflection_pad1d_backward_autograd(
     };
     if let Some((pre_padding_, pre_self_)) = saved {
         let node = Node::new(
-            ReflectionPad1dBackwardBackward0 {
+            ReflectionPad1DBackwardBackward0 {
                 padding_: pre_padding_,
                 self_: pre_self_,
             },
@@ -17138,7 +18062,7 @@ pub(crate) fn reflection_pad1d_backward_grad_input_autograd(
     )
 }
 
-/// Autograd kernel of `aten::reflection_pad2d`: records `ReflectionPad2dBackward0` when an input requires grad.
+/// Autograd kernel of `aten::reflection_pad2d`: records `ReflectionPad2DBackward0` when an input requires grad.
 pub(crate) fn reflection_pad2d_autograd(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
     let next_edges = if requires_grad {
@@ -17157,7 +18081,7 @@ pub(crate) fn reflection_pad2d_autograd(ks: DispatchKeySet, self_: &Tensor, padd
     };
     if let Some((pre_padding_, pre_self_)) = saved {
         let node = Node::new(
-            ReflectionPad2dBackward0 {
+            ReflectionPad2DBackward0 {
                 padding_: pre_padding_,
                 self_: pre_self_,
             },
@@ -17182,7 +18106,7 @@ pub(crate) fn reflection_pad2d_out_autograd(
     reflection_pad2d_out_call(ks.below(DispatchKey::AutogradCPU), self_, padding, out)
 }
 
-/// Autograd kernel of `aten::reflection_pad2d_backward`: records `ReflectionPad2dBackwardBackward0` when an input requires grad.
+/// Autograd kernel of `aten::reflection_pad2d_backward`: records `ReflectionPad2DBackwardBackward0` when an input requires grad.
 pub(crate) fn reflection_pad2d_backward_autograd(
     ks: DispatchKeySet,
     grad_output: &Tensor,
@@ -17206,7 +18130,7 @@ pub(crate) fn reflection_pad2d_backward_autograd(
     };
     if let Some((pre_padding_, pre_self_)) = saved {
         let node = Node::new(
-            ReflectionPad2dBackwardBackward0 {
+            ReflectionPad2DBackwardBackward0 {
                 padding_: pre_padding_,
                 self_: pre_self_,
             },
@@ -17238,7 +18162,7 @@ pub(crate) fn reflection_pad2d_backward_grad_input_autograd(
     )
 }
 
-/// Autograd kernel of `aten::reflection_pad3d`: records `ReflectionPad3dBackward0` when an input requires grad.
+/// Autograd kernel of `aten::reflection_pad3d`: records `ReflectionPad3DBackward0` when an input requires grad.
 pub(crate) fn reflection_pad3d_autograd(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
     let next_edges = if requires_grad {
@@ -17257,7 +18181,7 @@ pub(crate) fn reflection_pad3d_autograd(ks: DispatchKeySet, self_: &Tensor, padd
     };
     if let Some((pre_padding_, pre_self_)) = saved {
         let node = Node::new(
-            ReflectionPad3dBackward0 {
+            ReflectionPad3DBackward0 {
                 padding_: pre_padding_,
                 self_: pre_self_,
             },
@@ -17282,7 +18206,7 @@ pub(crate) fn reflection_pad3d_out_autograd(
     reflection_pad3d_out_call(ks.below(DispatchKey::AutogradCPU), self_, padding, out)
 }
 
-/// Autograd kernel of `aten::reflection_pad3d_backward`: records `ReflectionPad3dBackwardBackward0` when an input requires grad.
+/// Autograd kernel of `aten::reflection_pad3d_backward`: records `ReflectionPad3DBackwardBackward0` when an input requires grad.
 pub(crate) fn reflection_pad3d_backward_autograd(
     ks: DispatchKeySet,
     grad_output: &Tensor,
@@ -17306,7 +18230,7 @@ pub(crate) fn reflection_pad3d_backward_autograd(
     };
     if let Some((pre_padding_, pre_self_)) = saved {
         let node = Node::new(
-            ReflectionPad3dBackwardBackward0 {
+            ReflectionPad3DBackwardBackward0 {
                 padding_: pre_padding_,
                 self_: pre_self_,
             },
@@ -17338,7 +18262,7 @@ pub(crate) fn reflection_pad3d_backward_grad_input_autograd(
     )
 }
 
-/// Autograd kernel of `aten::replication_pad2d`: records `ReplicationPad2dBackward0` when an input requires grad.
+/// Autograd kernel of `aten::replication_pad2d`: records `ReplicationPad2DBackward0` when an input requires grad.
 pub(crate) fn replication_pad2d_autograd(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
     let next_edges = if requires_grad {
@@ -17357,7 +18281,7 @@ pub(crate) fn replication_pad2d_autograd(ks: DispatchKeySet, self_: &Tensor, pad
     };
     if let Some((pre_padding_, pre_self_)) = saved {
         let node = Node::new(
-            ReplicationPad2dBackward0 {
+            ReplicationPad2DBackward0 {
                 padding_: pre_padding_,
                 self_: pre_self_,
             },
@@ -17382,7 +18306,7 @@ pub(crate) fn replication_pad2d_out_autograd(
     replication_pad2d_out_call(ks.below(DispatchKey::AutogradCPU), self_, padding, out)
 }
 
-/// Autograd kernel of `aten::replication_pad2d_backward`: records `ReplicationPad2dBackwardBackward0` when an input requires grad.
+/// Autograd kernel of `aten::replication_pad2d_backward`: records `ReplicationPad2DBackwardBackward0` when an input requires grad.
 pub(crate) fn replication_pad2d_backward_autograd(
     ks: DispatchKeySet,
     grad_output: &Tensor,
@@ -17406,7 +18330,7 @@ pub(crate) fn replication_pad2d_backward_autograd(
     };
     if let Some((pre_padding_, pre_self_)) = saved {
         let node = Node::new(
-            ReplicationPad2dBackwardBackward0 {
+            ReplicationPad2DBackwardBackward0 {
                 padding_: pre_padding_,
                 self_: pre_self_,
             },
@@ -17438,7 +18362,7 @@ pub(crate) fn replication_pad2d_backward_grad_input_autograd(
     )
 }
 
-/// Autograd kernel of `aten::replication_pad3d`: records `ReplicationPad3dBackward0` when an input requires grad.
+/// Autograd kernel of `aten::replication_pad3d`: records `ReplicationPad3DBackward0` when an input requires grad.
 pub(crate) fn replication_pad3d_autograd(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
     let next_edges = if requires_grad {
@@ -17457,7 +18381,7 @@ pub(crate) fn replication_pad3d_autograd(ks: DispatchKeySet, self_: &Tensor, pad
     };
     if let Some((pre_padding_, pre_self_)) = saved {
         let node = Node::new(
-            ReplicationPad3dBackward0 {
+            ReplicationPad3DBackward0 {
                 padding_: pre_padding_,
                 self_: pre_self_,
             },
@@ -17482,7 +18406,7 @@ pub(crate) fn replication_pad3d_out_autograd(
     replication_pad3d_out_call(ks.below(DispatchKey::AutogradCPU), self_, padding, out)
 }
 
-/// Autograd kernel of `aten::replication_pad3d_backward`: records `ReplicationPad3dBackwardBackward0` when an input requires grad.
+/// Autograd kernel of `aten::replication_pad3d_backward`: records `ReplicationPad3DBackwardBackward0` when an input requires grad.
 pub(crate) fn replication_pad3d_backward_autograd(
     ks: DispatchKeySet,
     grad_output: &Tensor,
@@ -17506,7 +18430,7 @@ pub(crate) fn replication_pad3d_backward_autograd(
     };
     if let Some((pre_padding_, pre_self_)) = saved {
         let node = Node::new(
-            ReplicationPad3dBackwardBackward0 {
+            ReplicationPad3DBackwardBackward0 {
                 padding_: pre_padding_,
                 self_: pre_self_,
             },
@@ -17538,7 +18462,7 @@ pub(crate) fn replication_pad3d_backward_grad_input_autograd(
     )
 }
 
-/// Autograd kernel of `aten::avg_pool2d`: records `AvgPool2dBackward0` when an input requires grad.
+/// Autograd kernel of `aten::avg_pool2d`: records `AvgPool2DBackward0` when an input requires grad.
 pub(crate) fn avg_pool2d_autograd(
     ks: DispatchKeySet,
     self_: &Tensor,
@@ -17592,7 +18516,7 @@ pub(crate) fn avg_pool2d_autograd(
     )) = saved
     {
         let node = Node::new(
-            AvgPool2dBackward0 {
+            AvgPool2DBackward0 {
                 ceil_mode_: pre_ceil_mode_,
                 count_include_pad_: pre_count_include_pad_,
                 divisor_override_: pre_divisor_override_,
@@ -17637,7 +18561,7 @@ pub(crate) fn avg_pool2d_out_autograd(
     )
 }
 
-/// Autograd kernel of `aten::avg_pool2d_backward`: records `AvgPool2dBackwardBackward0` when an input requires grad.
+/// Autograd kernel of `aten::avg_pool2d_backward`: records `AvgPool2DBackwardBackward0` when an input requires grad.
 pub(crate) fn avg_pool2d_backward_autograd(
     ks: DispatchKeySet,
     grad_output: &Tensor,
@@ -17693,7 +18617,7 @@ pub(crate) fn avg_pool2d_backward_autograd(
     )) = saved
     {
         let node = Node::new(
-            AvgPool2dBackwardBackward0 {
+            AvgPool2DBackwardBackward0 {
                 ceil_mode_: pre_ceil_mode_,
                 count_include_pad_: pre_count_include_pad_,
                 divisor_override_: pre_divisor_override_,
@@ -17740,7 +18664,7 @@ pub(crate) fn avg_pool2d_backward_grad_input_autograd(
     )
 }
 
-/// Autograd kernel of `aten::avg_pool3d`: records `AvgPool3dBackward0` when an input requires grad.
+/// Autograd kernel of `aten::avg_pool3d`: records `AvgPool3DBackward0` when an input requires grad.
 pub(crate) fn avg_pool3d_autograd(
     ks: DispatchKeySet,
     self_: &Tensor,
@@ -17794,7 +18718,7 @@ pub(crate) fn avg_pool3d_autograd(
     )) = saved
     {
         let node = Node::new(
-            AvgPool3dBackward0 {
+            AvgPool3DBackward0 {
                 ceil_mode_: pre_ceil_mode_,
                 count_include_pad_: pre_count_include_pad_,
                 divisor_override_: pre_divisor_override_,
@@ -17839,7 +18763,7 @@ pub(crate) fn avg_pool3d_out_autograd(
     )
 }
 
-/// Autograd kernel of `aten::avg_pool3d_backward`: records `AvgPool3dBackwardBackward0` when an input requires grad.
+/// Autograd kernel of `aten::avg_pool3d_backward`: records `AvgPool3DBackwardBackward0` when an input requires grad.
 pub(crate) fn avg_pool3d_backward_autograd(
     ks: DispatchKeySet,
     grad_output: &Tensor,
@@ -17895,7 +18819,7 @@ pub(crate) fn avg_pool3d_backward_autograd(
     )) = saved
     {
         let node = Node::new(
-            AvgPool3dBackwardBackward0 {
+            AvgPool3DBackwardBackward0 {
                 ceil_mode_: pre_ceil_mode_,
                 count_include_pad_: pre_count_include_pad_,
                 divisor_override_: pre_divisor_override_,
@@ -17942,7 +18866,7 @@ pub(crate) fn avg_pool3d_backward_grad_input_autograd(
     )
 }
 
-/// Autograd kernel of `aten::_adaptive_avg_pool2d`: records `AdaptiveAvgPool2dBackward0` when an input requires grad.
+/// Autograd kernel of `aten::_adaptive_avg_pool2d`: records `AdaptiveAvgPool2DBackward0` when an input requires grad.
 pub(crate) fn adaptive_avg_pool2d_autograd(ks: DispatchKeySet, self_: &Tensor, output_size: &[i64]) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
     let next_edges = if requires_grad {
@@ -17960,7 +18884,7 @@ pub(crate) fn adaptive_avg_pool2d_autograd(ks: DispatchKeySet, self_: &Tensor, o
         adaptive_avg_pool2d_call(ks.below(DispatchKey::AutogradCPU), self_, output_size)?
     };
     if let Some((pre_self_,)) = saved {
-        let node = Node::new(AdaptiveAvgPool2dBackward0 { self_: pre_self_ }, next_edges);
+        let node = Node::new(AdaptiveAvgPool2DBackward0 { self_: pre_self_ }, next_edges);
         set_history(&result, &node);
     }
     Ok(result)
@@ -17980,7 +18904,7 @@ pub(crate) fn adaptive_avg_pool2d_out_autograd(
     adaptive_avg_pool2d_out_call(ks.below(DispatchKey::AutogradCPU), self_, output_size, out)
 }
 
-/// Autograd kernel of `aten::_adaptive_avg_pool2d_backward`: records `AdaptiveAvgPool2dBackwardBackward0` when an input requires grad.
+/// Autograd kernel of `aten::_adaptive_avg_pool2d_backward`: records `AdaptiveAvgPool2DBackwardBackward0` when an input requires grad.
 pub(crate) fn adaptive_avg_pool2d_backward_autograd(
     ks: DispatchKeySet,
     grad_output: &Tensor,
@@ -18006,7 +18930,7 @@ pub(crate) fn adaptive_avg_pool2d_backward_autograd(
     };
     if let Some((pre_grad_output_sizes, pre_self_)) = saved {
         let node = Node::new(
-            AdaptiveAvgPool2dBackwardBackward0 {
+            AdaptiveAvgPool2DBackwardBackward0 {
                 grad_output_sizes: pre_grad_output_sizes,
                 self_: pre_self_,
             },
@@ -18031,7 +18955,7 @@ pub(crate) fn adaptive_avg_pool2d_backward_out_autograd(
     adaptive_avg_pool2d_backward_out_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, out)
 }
 
-/// Autograd kernel of `aten::_adaptive_avg_pool3d`: records `AdaptiveAvgPool3dBackward0` when an input requires grad.
+/// Autograd kernel of `aten::_adaptive_avg_pool3d`: records `AdaptiveAvgPool3DBackward0` when an input requires grad.
 pub(crate) fn adaptive_avg_pool3d_autograd(ks: DispatchKeySet, self_: &Tensor, output_size: &[i64]) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
     let next_edges = if requires_grad {
@@ -18049,7 +18973,7 @@ pub(crate) fn adaptive_avg_pool3d_autograd(ks: DispatchKeySet, self_: &Tensor, o
         adaptive_avg_pool3d_call(ks.below(DispatchKey::AutogradCPU), self_, output_size)?
     };
     if let Some((pre_self_,)) = saved {
-        let node = Node::new(AdaptiveAvgPool3dBackward0 { self_: pre_self_ }, next_edges);
+        let node = Node::new(AdaptiveAvgPool3DBackward0 { self_: pre_self_ }, next_edges);
         set_history(&result, &node);
     }
     Ok(result)
@@ -18069,7 +18993,7 @@ pub(crate) fn adaptive_avg_pool3d_out_autograd(
     adaptive_avg_pool3d_out_call(ks.below(DispatchKey::AutogradCPU), self_, output_size, out)
 }
 
-/// Autograd kernel of `aten::_adaptive_avg_pool3d_backward`: records `AdaptiveAvgPool3dBackwardBackward0` when an input requires grad.
+/// Autograd kernel of `aten::_adaptive_avg_pool3d_backward`: records `AdaptiveAvgPool3DBackwardBackward0` when an input requires grad.
 pub(crate) fn adaptive_avg_pool3d_backward_autograd(
     ks: DispatchKeySet,
     grad_output: &Tensor,
@@ -18095,7 +19019,7 @@ pub(crate) fn adaptive_avg_pool3d_backward_autograd(
     };
     if let Some((pre_grad_output_sizes, pre_self_)) = saved {
         let node = Node::new(
-            AdaptiveAvgPool3dBackwardBackward0 {
+            AdaptiveAvgPool3DBackwardBackward0 {
                 grad_output_sizes: pre_grad_output_sizes,
                 self_: pre_self_,
             },
@@ -18120,7 +19044,7 @@ pub(crate) fn adaptive_avg_pool3d_backward_out_autograd(
     adaptive_avg_pool3d_backward_out_call(ks.below(DispatchKey::AutogradCPU), grad_output, self_, out)
 }
 
-/// Autograd kernel of `aten::upsample_nearest2d`: records `UpsampleNearest2dBackward0` when an input requires grad.
+/// Autograd kernel of `aten::upsample_nearest2d`: records `UpsampleNearest2DBackward0` when an input requires grad.
 pub(crate) fn upsample_nearest2d_autograd(
     ks: DispatchKeySet,
     self_: &Tensor,
@@ -18156,7 +19080,7 @@ pub(crate) fn upsample_nearest2d_autograd(
     };
     if let Some((pre_output_size_, pre_scales_h_, pre_scales_w_, pre_self_sizes)) = saved {
         let node = Node::new(
-            UpsampleNearest2dBackward0 {
+            UpsampleNearest2DBackward0 {
                 output_size_: pre_output_size_,
                 scales_h_: pre_scales_h_,
                 scales_w_: pre_scales_w_,
@@ -18192,7 +19116,7 @@ pub(crate) fn upsample_nearest2d_out_autograd(
     )
 }
 
-/// Autograd kernel of `aten::upsample_nearest2d_backward`: records `UpsampleNearest2dBackwardBackward0` when an input requires grad.
+/// Autograd kernel of `aten::upsample_nearest2d_backward`: records `UpsampleNearest2DBackwardBackward0` when an input requires grad.
 pub(crate) fn upsample_nearest2d_backward_autograd(
     ks: DispatchKeySet,
     grad_output: &Tensor,
@@ -18225,7 +19149,7 @@ pub(crate) fn upsample_nearest2d_backward_autograd(
     };
     if let Some((pre_output_size_, pre_scales_h_, pre_scales_w_)) = saved {
         let node = Node::new(
-            UpsampleNearest2dBackwardBackward0 {
+            UpsampleNearest2DBackwardBackward0 {
                 output_size_: pre_output_size_,
                 scales_h_: pre_scales_h_,
                 scales_w_: pre_scales_w_,
@@ -18262,7 +19186,7 @@ pub(crate) fn upsample_nearest2d_backward_grad_input_autograd(
     )
 }
 
-/// Autograd kernel of `aten::upsample_bilinear2d`: records `UpsampleBilinear2dBackward0` when an input requires grad.
+/// Autograd kernel of `aten::upsample_bilinear2d`: records `UpsampleBilinear2DBackward0` when an input requires grad.
 pub(crate) fn upsample_bilinear2d_autograd(
     ks: DispatchKeySet,
     self_: &Tensor,
@@ -18301,7 +19225,7 @@ pub(crate) fn upsample_bilinear2d_autograd(
     };
     if let Some((pre_align_corners_, pre_output_size_, pre_scales_h_, pre_scales_w_, pre_self_sizes)) = saved {
         let node = Node::new(
-            UpsampleBilinear2dBackward0 {
+            UpsampleBilinear2DBackward0 {
                 align_corners_: pre_align_corners_,
                 output_size_: pre_output_size_,
                 scales_h_: pre_scales_h_,
@@ -18340,7 +19264,7 @@ pub(crate) fn upsample_bilinear2d_out_autograd(
     )
 }
 
-/// Autograd kernel of `aten::upsample_bilinear2d_backward`: records `UpsampleBilinear2dBackwardBackward0` when an input requires grad.
+/// Autograd kernel of `aten::upsample_bilinear2d_backward`: records `UpsampleBilinear2DBackwardBackward0` when an input requires grad.
 pub(crate) fn upsample_bilinear2d_backward_autograd(
     ks: DispatchKeySet,
     grad_output: &Tensor,
@@ -18375,7 +19299,7 @@ pub(crate) fn upsample_bilinear2d_backward_autograd(
     };
     if let Some((pre_align_corners_, pre_output_size_, pre_scales_h_, pre_scales_w_)) = saved {
         let node = Node::new(
-            UpsampleBilinear2dBackwardBackward0 {
+            UpsampleBilinear2DBackwardBackward0 {
                 align_corners_: pre_align_corners_,
                 output_size_: pre_output_size_,
                 scales_h_: pre_scales_h_,
@@ -18562,7 +19486,7 @@ pub(crate) fn embedding_dense_backward_out_autograd(
     )
 }
 
-/// Autograd kernel of `aten::im2col`: records `Im2colBackward0` when an input requires grad.
+/// Autograd kernel of `aten::im2col`: records `Im2ColBackward0` when an input requires grad.
 pub(crate) fn im2col_autograd(
     ks: DispatchKeySet,
     self_: &Tensor,
@@ -18601,7 +19525,7 @@ pub(crate) fn im2col_autograd(
     };
     if let Some((pre_dilation_, pre_kernel_size_, pre_padding_, pre_self_sizes, pre_stride_)) = saved {
         let node = Node::new(
-            Im2colBackward0 {
+            Im2ColBackward0 {
                 dilation_: pre_dilation_,
                 kernel_size_: pre_kernel_size_,
                 padding_: pre_padding_,
@@ -18640,7 +19564,7 @@ pub(crate) fn im2col_out_autograd(
     )
 }
 
-/// Autograd kernel of `aten::col2im`: records `Col2imBackward0` when an input requires grad.
+/// Autograd kernel of `aten::col2im`: records `Col2ImBackward0` when an input requires grad.
 pub(crate) fn col2im_autograd(
     ks: DispatchKeySet,
     self_: &Tensor,
@@ -18680,7 +19604,7 @@ pub(crate) fn col2im_autograd(
     };
     if let Some((pre_dilation_, pre_kernel_size_, pre_padding_, pre_stride_)) = saved {
         let node = Node::new(
-            Col2imBackward0 {
+            Col2ImBackward0 {
                 dilation_: pre_dilation_,
                 kernel_size_: pre_kernel_size_,
                 padding_: pre_padding_,
@@ -18833,7 +19757,7 @@ pub(crate) fn convolution_out_autograd(
     )
 }
 
-/// Autograd kernel of `aten::max_pool2d_with_indices`: records `MaxPool2dWithIndicesBackward0` when an input requires grad.
+/// Autograd kernel of `aten::max_pool2d_with_indices`: records `MaxPool2DWithIndicesBackward0` when an input requires grad.
 pub(crate) fn max_pool2d_with_indices_autograd(
     ks: DispatchKeySet,
     self_: &Tensor,
@@ -18875,7 +19799,7 @@ pub(crate) fn max_pool2d_with_indices_autograd(
     };
     if let Some((pre_ceil_mode_, pre_dilation_, pre_kernel_size_, pre_padding_, pre_self_, pre_stride_)) = saved {
         let node = Node::new(
-            MaxPool2dWithIndicesBackward0 {
+            MaxPool2DWithIndicesBackward0 {
                 ceil_mode_: pre_ceil_mode_,
                 dilation_: pre_dilation_,
                 kernel_size_: pre_kernel_size_,
@@ -18920,7 +19844,7 @@ pub(crate) fn max_pool2d_with_indices_out_autograd(
     )
 }
 
-/// Autograd kernel of `aten::max_pool2d_with_indices_backward`: records `MaxPool2dWithIndicesBackwardBackward0` when an input requires grad.
+/// Autograd kernel of `aten::max_pool2d_with_indices_backward`: records `MaxPool2DWithIndicesBackwardBackward0` when an input requires grad.
 pub(crate) fn max_pool2d_with_indices_backward_autograd(
     ks: DispatchKeySet,
     grad_output: &Tensor,
@@ -18959,7 +19883,7 @@ pub(crate) fn max_pool2d_with_indices_backward_autograd(
     };
     if let Some((pre_indices_, pre_self_)) = saved {
         let node = Node::new(
-            MaxPool2dWithIndicesBackwardBackward0 {
+            MaxPool2DWithIndicesBackwardBackward0 {
                 indices_: pre_indices_,
                 self_: pre_self_,
             },
@@ -19001,7 +19925,7 @@ pub(crate) fn max_pool2d_with_indices_backward_grad_input_autograd(
     )
 }
 
-/// Autograd kernel of `aten::max_pool3d_with_indices`: records `MaxPool3dWithIndicesBackward0` when an input requires grad.
+/// Autograd kernel of `aten::max_pool3d_with_indices`: records `MaxPool3DWithIndicesBackward0` when an input requires grad.
 pub(crate) fn max_pool3d_with_indices_autograd(
     ks: DispatchKeySet,
     self_: &Tensor,
@@ -19043,7 +19967,7 @@ pub(crate) fn max_pool3d_with_indices_autograd(
     };
     if let Some((pre_ceil_mode_, pre_dilation_, pre_kernel_size_, pre_padding_, pre_self_, pre_stride_)) = saved {
         let node = Node::new(
-            MaxPool3dWithIndicesBackward0 {
+            MaxPool3DWithIndicesBackward0 {
                 ceil_mode_: pre_ceil_mode_,
                 dilation_: pre_dilation_,
                 kernel_size_: pre_kernel_size_,
@@ -19088,7 +20012,7 @@ pub(crate) fn max_pool3d_with_indices_out_autograd(
     )
 }
 
-/// Autograd kernel of `aten::max_pool3d_with_indices_backward`: records `MaxPool3dWithIndicesBackwardBackward0` when an input requires grad.
+/// Autograd kernel of `aten::max_pool3d_with_indices_backward`: records `MaxPool3DWithIndicesBackwardBackward0` when an input requires grad.
 pub(crate) fn max_pool3d_with_indices_backward_autograd(
     ks: DispatchKeySet,
     grad_output: &Tensor,
@@ -19127,7 +20051,7 @@ pub(crate) fn max_pool3d_with_indices_backward_autograd(
     };
     if let Some((pre_indices_, pre_self_)) = saved {
         let node = Node::new(
-            MaxPool3dWithIndicesBackwardBackward0 {
+            MaxPool3DWithIndicesBackwardBackward0 {
                 indices_: pre_indices_,
                 self_: pre_self_,
             },
@@ -19545,7 +20469,7 @@ pub(crate) fn native_batch_norm_legit_no_training_out_autograd(
     )
 }
 
-/// Autograd kernel of `aten::_cdist_forward`: records `CdistForwardBackward0` when an input requires grad.
+/// Autograd kernel of `aten::_cdist_forward`: records `CdistBackward0` when an input requires grad.
 pub(crate) fn cdist_forward_autograd(
     ks: DispatchKeySet,
     x1: &Tensor,
@@ -19570,11 +20494,11 @@ pub(crate) fn cdist_forward_autograd(
     };
     if let Some((pre_p_, pre_x1_, pre_x2_)) = saved {
         let node = Node::new(
-            CdistForwardBackward0 {
+            CdistBackward0 {
                 p_: pre_p_,
                 x1_: pre_x1_,
                 x2_: pre_x2_,
-                result_: SavedVariable::for_output(&result, 0, "CdistForwardBackward0"),
+                result_: SavedVariable::for_output(&result, 0, "CdistBackward0"),
             },
             next_edges,
         );
@@ -19618,7 +20542,7 @@ pub(crate) fn cdist_backward_out_autograd(
     cdist_backward_out_call(ks.below(DispatchKey::AutogradCPU), grad_output, x1, x2, p, cdist, out)
 }
 
-/// Autograd kernel of `aten::_pdist_forward`: records `PdistForwardBackward0` when an input requires grad.
+/// Autograd kernel of `aten::_pdist_forward`: records `PdistBackward0` when an input requires grad.
 pub(crate) fn pdist_forward_autograd(ks: DispatchKeySet, self_: &Tensor, p: f64) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
     let next_edges = if requires_grad {
@@ -19637,10 +20561,10 @@ pub(crate) fn pdist_forward_autograd(ks: DispatchKeySet, self_: &Tensor, p: f64)
     };
     if let Some((pre_p_, pre_self_)) = saved {
         let node = Node::new(
-            PdistForwardBackward0 {
+            PdistBackward0 {
                 p_: pre_p_,
                 self_: pre_self_,
-                result_: SavedVariable::for_output(&result, 0, "PdistForwardBackward0"),
+                result_: SavedVariable::for_output(&result, 0, "PdistBackward0"),
             },
             next_edges,
         );
@@ -20231,7 +21155,7 @@ pub(crate) fn embedding_bag_out_autograd(
     )
 }
 
-/// Autograd kernel of `aten::grid_sampler_2d`: records `GridSampler2dBackward0` when an input requires grad.
+/// Autograd kernel of `aten::grid_sampler_2d`: records `GridSampler2DBackward0` when an input requires grad.
 pub(crate) fn grid_sampler_2d_autograd(
     ks: DispatchKeySet,
     input: &Tensor,
@@ -20270,7 +21194,7 @@ pub(crate) fn grid_sampler_2d_autograd(
     };
     if let Some((pre_align_corners_, pre_grid_, pre_input_, pre_interpolation_mode_, pre_padding_mode_)) = saved {
         let node = Node::new(
-            GridSampler2dBackward0 {
+            GridSampler2DBackward0 {
                 align_corners_: pre_align_corners_,
                 grid_: pre_grid_,
                 input_: pre_input_,
@@ -21385,7 +22309,7 @@ pub(crate) fn log_sigmoid_out_autograd(ks: DispatchKeySet, self_: &Tensor, out: 
     log_sigmoid_out_call(ks.below(DispatchKey::AutogradCPU), self_, out)
 }
 
-/// Autograd kernel of `aten::log_sigmoid_forward`: records `LogSigmoidForwardBackward0` when an input requires grad.
+/// Autograd kernel of `aten::log_sigmoid_forward`: records `LogSigmoidBackward0` when an input requires grad.
 pub(crate) fn log_sigmoid_forward_autograd(ks: DispatchKeySet, self_: &Tensor) -> Result<(Tensor, Tensor)> {
     let requires_grad = compute_requires_grad(&[self_]);
     let next_edges = if requires_grad {
@@ -21404,7 +22328,7 @@ pub(crate) fn log_sigmoid_forward_autograd(ks: DispatchKeySet, self_: &Tensor) -
     };
     if let Some((pre_self_,)) = saved {
         let node = Node::new(
-            LogSigmoidForwardBackward0 {
+            LogSigmoidBackward0 {
                 self_: pre_self_,
                 result1_: SavedVariable::new(&result.1, false),
             },
@@ -21655,7 +22579,7 @@ pub(crate) fn prelu_kernel_backward_autograd(
     Ok(result)
 }
 
-/// Autograd kernel of `aten::nll_loss_forward`: records `NllLossForwardBackward0` when an input requires grad.
+/// Autograd kernel of `aten::nll_loss_forward`: records `NllLossBackward0` when an input requires grad.
 pub(crate) fn nll_loss_forward_autograd(
     ks: DispatchKeySet,
     self_: &Tensor,
@@ -21694,7 +22618,7 @@ pub(crate) fn nll_loss_forward_autograd(
     };
     if let Some((pre_ignore_index_, pre_reduction_, pre_self_, pre_target_, pre_weight_)) = saved {
         let node = Node::new(
-            NllLossForwardBackward0 {
+            NllLossBackward0 {
                 ignore_index_: pre_ignore_index_,
                 reduction_: pre_reduction_,
                 self_: pre_self_,
@@ -21828,7 +22752,7 @@ pub(crate) fn nll_loss_backward_grad_input_autograd(
     )
 }
 
-/// Autograd kernel of `aten::nll_loss2d_forward`: records `NllLoss2dForwardBackward0` when an input requires grad.
+/// Autograd kernel of `aten::nll_loss2d_forward`: records `NllLoss2DBackward0` when an input requires grad.
 pub(crate) fn nll_loss2d_forward_autograd(
     ks: DispatchKeySet,
     self_: &Tensor,
@@ -21867,7 +22791,7 @@ pub(crate) fn nll_loss2d_forward_autograd(
     };
     if let Some((pre_ignore_index_, pre_reduction_, pre_self_, pre_target_, pre_weight_)) = saved {
         let node = Node::new(
-            NllLoss2dForwardBackward0 {
+            NllLoss2DBackward0 {
                 ignore_index_: pre_ignore_index_,
                 reduction_: pre_reduction_,
                 self_: pre_self_,
@@ -21911,7 +22835,7 @@ pub(crate) fn nll_loss2d_forward_output_autograd(
     )
 }
 
-/// Autograd kernel of `aten::nll_loss2d_backward`: records `NllLoss2dBackwardBackward0` when an input requires grad.
+/// Autograd kernel of `aten::nll_loss2d_backward`: records `NllLoss2DBackwardBackward0` when an input requires grad.
 pub(crate) fn nll_loss2d_backward_autograd(
     ks: DispatchKeySet,
     grad_output: &Tensor,
@@ -21953,7 +22877,7 @@ pub(crate) fn nll_loss2d_backward_autograd(
     };
     if let Some((pre_ignore_index_, pre_reduction_, pre_target_, pre_weight_)) = saved {
         let node = Node::new(
-            NllLoss2dBackwardBackward0 {
+            NllLoss2DBackwardBackward0 {
                 ignore_index_: pre_ignore_index_,
                 reduction_: pre_reduction_,
                 target_: pre_target_,
@@ -22861,7 +23785,7 @@ pub(crate) fn adaptive_avg_pool1d_out_autograd(
     adaptive_avg_pool1d_out_call(ks.below(DispatchKey::AutogradCPU), self_, output_size, out)
 }
 
-/// Autograd kernel of `aten::replication_pad1d`: records `ReplicationPad1dBackward0` when an input requires grad.
+/// Autograd kernel of `aten::replication_pad1d`: records `ReplicationPad1DBackward0` when an input requires grad.
 pub(crate) fn replication_pad1d_autograd(ks: DispatchKeySet, self_: &Tensor, padding: &[i64]) -> Result<Tensor> {
     let requires_grad = compute_requires_grad(&[self_]);
     let next_edges = if requires_grad {
@@ -22880,7 +23804,7 @@ pub(crate) fn replication_pad1d_autograd(ks: DispatchKeySet, self_: &Tensor, pad
     };
     if let Some((pre_padding_, pre_self_)) = saved {
         let node = Node::new(
-            ReplicationPad1dBackward0 {
+            ReplicationPad1DBackward0 {
                 padding_: pre_padding_,
                 self_: pre_self_,
             },
@@ -22905,7 +23829,7 @@ pub(crate) fn replication_pad1d_out_autograd(
     replication_pad1d_out_call(ks.below(DispatchKey::AutogradCPU), self_, padding, out)
 }
 
-/// Autograd kernel of `aten::replication_pad1d_backward`: records `ReplicationPad1dBackwardBackward0` when an input requires grad.
+/// Autograd kernel of `aten::replication_pad1d_backward`: records `ReplicationPad1DBackwardBackward0` when an input requires grad.
 pub(crate) fn replication_pad1d_backward_autograd(
     ks: DispatchKeySet,
     grad_output: &Tensor,
@@ -22929,7 +23853,7 @@ pub(crate) fn replication_pad1d_backward_autograd(
     };
     if let Some((pre_padding_, pre_self_)) = saved {
         let node = Node::new(
-            ReplicationPad1dBackwardBackward0 {
+            ReplicationPad1DBackwardBackward0 {
                 padding_: pre_padding_,
                 self_: pre_self_,
             },
@@ -22989,7 +23913,7 @@ pub(crate) fn pixel_unshuffle_out_autograd(
     pixel_unshuffle_out_call(ks.below(DispatchKey::AutogradCPU), self_, downscale_factor, out)
 }
 
-/// Autograd kernel of `aten::adaptive_max_pool2d`: records `AdaptiveMaxPool2dBackward0` when an input requires grad.
+/// Autograd kernel of `aten::adaptive_max_pool2d`: records `AdaptiveMaxPool2DBackward0` when an input requires grad.
 pub(crate) fn adaptive_max_pool2d_autograd(
     ks: DispatchKeySet,
     self_: &Tensor,
@@ -23012,7 +23936,7 @@ pub(crate) fn adaptive_max_pool2d_autograd(
     };
     if let Some((pre_self_,)) = saved {
         let node = Node::new(
-            AdaptiveMaxPool2dBackward0 {
+            AdaptiveMaxPool2DBackward0 {
                 self_: pre_self_,
                 result1_: SavedVariable::new(&result.1, false),
             },
@@ -23038,7 +23962,7 @@ pub(crate) fn adaptive_max_pool2d_out_autograd(
     adaptive_max_pool2d_out_call(ks.below(DispatchKey::AutogradCPU), self_, output_size, out, indices)
 }
 
-/// Autograd kernel of `aten::adaptive_max_pool2d_backward`: records `AdaptiveMaxPool2dBackwardBackward0` when an input requires grad.
+/// Autograd kernel of `aten::adaptive_max_pool2d_backward`: records `AdaptiveMaxPool2DBackwardBackward0` when an input requires grad.
 pub(crate) fn adaptive_max_pool2d_backward_autograd(
     ks: DispatchKeySet,
     grad_output: &Tensor,
@@ -23062,7 +23986,7 @@ pub(crate) fn adaptive_max_pool2d_backward_autograd(
     };
     if let Some((pre_indices_, pre_self_)) = saved {
         let node = Node::new(
-            AdaptiveMaxPool2dBackwardBackward0 {
+            AdaptiveMaxPool2DBackwardBackward0 {
                 indices_: pre_indices_,
                 self_: pre_self_,
             },

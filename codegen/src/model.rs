@@ -5,7 +5,7 @@ use crate::files::{DerivativeEntry, DerivativesFile, OpEntry, OpsFile};
 use crate::formula::{self, Expr};
 use crate::signature::{self, BaseType, Signature, Type};
 use crate::types::{default_expr, fill, rust_ident, rust_type, RustType};
-use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
+use heck::{ToShoutySnakeCase, ToSnakeCase};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A validation error naming the file, the entry and the problem.
@@ -639,7 +639,31 @@ pub fn derivative_for<'a>(op: &OpModel, entries: &'a [DerivativeEntry]) -> Optio
 
 /// `CamelCase` of an op's base name for node names.
 pub fn node_base_name(op_name: &str) -> String {
-    op_name.trim_end_matches('_').to_upper_camel_case()
+    let name = op_name.trim_end_matches('_');
+    let name = name.strip_suffix("_forward").unwrap_or(name);
+    name.split('_').map(python_title).collect()
+}
+
+/// Python's `str.title()` of one name part, which PyTorch's codegen applies:
+/// each run of letters starts upper-case (also after a digit: `log1p` gives
+/// `Log1P`, `avg_pool2d` gives `AvgPool2D`), the rest is lower-case.
+fn python_title(part: &str) -> String {
+    let mut out = String::with_capacity(part.len());
+    let mut after_letter = false;
+    for c in part.chars() {
+        if c.is_alphabetic() {
+            if after_letter {
+                out.extend(c.to_lowercase());
+            } else {
+                out.extend(c.to_uppercase());
+            }
+            after_letter = true;
+        } else {
+            out.push(c);
+            after_letter = false;
+        }
+    }
+    out
 }
 
 /// Parses a formula, mapping errors to a SchemaError for `entry`.
@@ -655,4 +679,28 @@ pub fn derivs_err(entry: &str, message: impl Into<String>) -> SchemaError {
 /// Fills the borrow template of an arg for an owned value `x`.
 pub fn borrow_of(a: &ArgModel, x: &str) -> String {
     fill(a.rt.borrow, x)
+}
+
+#[cfg(test)]
+mod node_name_tests {
+    use super::node_base_name;
+
+    #[test]
+    fn node_names_follow_pytorch() {
+        // grad_fn names PyTorch 2.15 prints for these ops.
+        let cases = [
+            ("nll_loss_forward", "NllLoss"),
+            ("nll_loss2d_forward", "NllLoss2D"),
+            ("_cdist_forward", "Cdist"),
+            ("log1p", "Log1P"),
+            ("max_pool2d_with_indices", "MaxPool2DWithIndices"),
+            ("mul_", "Mul"),
+            ("_log_softmax", "LogSoftmax"),
+            ("expm1", "Expm1"),
+            ("threshold_backward", "ThresholdBackward"),
+        ];
+        for (op, node) in cases {
+            assert_eq!(node_base_name(op), node, "{op}");
+        }
+    }
 }

@@ -10,6 +10,7 @@ pub mod dispatch;
 pub mod dtype;
 pub mod error;
 mod format;
+pub mod mode;
 pub mod scalar;
 pub mod shape;
 pub mod storage;

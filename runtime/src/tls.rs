@@ -25,6 +25,20 @@ fn set(st: LocalState) {
     STATE.with(|s| s.set(st))
 }
 
+/// This thread's `(included, excluded)` key sets.
+pub(crate) fn key_sets() -> (DispatchKeySet, DispatchKeySet) {
+    let st = get();
+    (st.included, st.excluded)
+}
+
+/// Replaces this thread's `(included, excluded)` key sets.
+pub(crate) fn set_key_sets(included: DispatchKeySet, excluded: DispatchKeySet) {
+    let mut st = get();
+    st.included = included;
+    st.excluded = excluded;
+    set(st);
+}
+
 /// Applies this thread's include and exclude sets to the keys of a call.
 pub fn apply(ks: DispatchKeySet) -> DispatchKeySet {
     let st = get();

@@ -120,6 +120,7 @@ pub fn error_kind(name: &str) -> ErrorKind {
         "DimOutOfRange" => ErrorKind::DimOutOfRange,
         "DType" => ErrorKind::DType,
         "NotSupported" => ErrorKind::NotSupported,
+        "Autograd" => ErrorKind::Autograd,
         other => panic!("unknown error kind {other}"),
     }
 }

@@ -20,10 +20,13 @@
 //! Nodes are identified by their `Arc` address and looked up in ordered maps;
 //! nothing depends on hash iteration order, so a pass is deterministic.
 
+use super::anomaly;
 use super::arith::arith;
 use super::meta::gradient_edge;
 use super::node::{BackwardCtx, Edge, Grads, Node};
+use super::provenance;
 use crate::error::{Error, Result};
+use crate::mode;
 use crate::shape::fmt_sizes;
 use crate::tensor::{Tensor, WeakTensor};
 use crate::tls::GradModeGuard;
@@ -237,7 +240,10 @@ fn run_backward(
     if inputs.is_some() {
         task.init_to_execute(&root_edges, &input_edges, accumulate);
     }
-    task.execute(&root_edges, root_grads)?;
+    task.pass = provenance::begin_pass(op);
+    let result = task.execute(&root_edges, root_grads);
+    provenance::end_pass(task.pass);
+    result?;
     Ok(task.captured)
 }
 
@@ -350,6 +356,8 @@ struct GraphTask {
     captured: Vec<Option<Tensor>>,
     ready: BinaryHeap<ReadyTask>,
     pushes: u64,
+    /// This pass's index in the provenance ledger being recorded, if any.
+    pass: Option<usize>,
 }
 
 fn key(node: &Arc<Node>) -> usize {
@@ -370,6 +378,7 @@ impl GraphTask {
             captured: Vec::new(),
             ready: BinaryHeap::new(),
             pushes: 0,
+            pass: None,
         };
         let mut stack = Vec::new();
         for edge in root_edges {
@@ -470,7 +479,7 @@ impl GraphTask {
         // the gradients only to roots that should execute.
         let filter = root_edges.len() != 1;
         for (edge, g) in root_edges.iter().zip(root_grads) {
-            self.deliver(edge, g, filter)?;
+            self.deliver(edge, g, filter, None)?;
         }
         while let Some(task) = self.ready.pop() {
             self.evaluate(task.index)?;
@@ -480,12 +489,18 @@ impl GraphTask {
 
     /// Adds `grad` to the input buffer of `edge`'s node; queues the node when
     /// its last dependency arrives. With `filter`, nodes that should not
-    /// execute (when inputs were given) receive nothing.
-    fn deliver(&mut self, edge: &Edge, grad: Option<Tensor>, filter: bool) -> Result<()> {
+    /// execute (when inputs were given) receive nothing. `from` is the
+    /// ledger index of the sending node's execution, when recording.
+    fn deliver(&mut self, edge: &Edge, grad: Option<Tensor>, filter: bool, from: Option<usize>) -> Result<()> {
         let Some(i) = self.lookup(edge) else { return Ok(()) };
         self.states[i].dependencies -= 1;
         if filter && self.exec_mode && !self.should_execute(i) {
             return Ok(());
+        }
+        if let (Some(pass), Some(g)) = (self.pass, grad.as_ref()) {
+            if let Some(leaf) = self.states[i].node.body().accumulate_target() {
+                provenance::leaf_contribution(pass, from, &leaf, g);
+            }
         }
         let state = &mut self.states[i];
         let nr = edge.input_nr;
@@ -533,13 +548,18 @@ impl GraphTask {
                 return Ok(());
             }
         }
+        let input_digests = self.pass.and_then(|_| provenance::input_digests(&inputs));
         let outputs = self.call_function(&node, inputs)?;
         if !self.keep_graph {
             node.release_variables();
         }
+        let execution = match (self.pass, input_digests) {
+            (Some(pass), Some(digests)) => provenance::node_ran(pass, &node, digests, &outputs),
+            _ => None,
+        };
         for (edge, g) in node.next_edges().iter().zip(outputs) {
             if edge.is_valid() {
-                self.deliver(edge, g, true)?;
+                self.deliver(edge, g, true, execution)?;
             }
         }
         Ok(())
@@ -571,6 +591,7 @@ impl GraphTask {
         };
         let mut outputs = node.apply(&ctx, &inputs)?;
         validate_outputs(self.op, node.next_edges(), &mut outputs, Some(node))?;
+        check_finite(self.op, node, &outputs)?;
         let post_hooks: Vec<_> = node.hooks().post.iter().map(|h| h.1.clone()).collect();
         for hook in post_hooks {
             if let Some(new) = hook(&outputs, &inputs)? {
@@ -580,6 +601,37 @@ impl GraphTask {
         }
         Ok(outputs)
     }
+}
+
+/// Anomaly mode's NaN check (PyTorch's message), and hardened mode's check
+/// for any non-finite value, on the gradients a node returned; the error
+/// names the node, its forward op and where that op was called.
+fn check_finite(op: &str, node: &Node, outputs: &Grads) -> Result<()> {
+    let hardened = mode::is_hardened();
+    if !hardened && !anomaly::is_anomaly_check_nan_enabled() {
+        return Ok(());
+    }
+    for (i, g) in outputs.iter().enumerate() {
+        let Some(v) = g.as_ref().and_then(|g| anomaly::first_non_finite(g, !hardened)) else {
+            continue;
+        };
+        let kind = if v.is_nan() { "nan" } else { "inf" };
+        let mut msg = format!("Function '{}' returned {kind} values in its {i}th output.", node.name());
+        if let Some(fwd) = node.body().forward_op() {
+            msg.push_str(&format!(" Forward op: {fwd}."));
+        }
+        match node.site().and_then(|s| s.location()) {
+            Some(site) => msg.push_str(&format!(" Recorded at: {site}.")),
+            None => msg.push_str(
+                " Recording site unknown (record sites with anomaly mode or hardened mode during the forward pass).",
+            ),
+        }
+        if hardened {
+            msg.push_str(" (hardened mode refuses non-finite gradients)");
+        }
+        return Err(Error::autograd(op, msg));
+    }
+    Ok(())
 }
 
 /// The error PyTorch raises when a hook returns the wrong number of gradients.

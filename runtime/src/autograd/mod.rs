@@ -6,12 +6,14 @@
 //! Running: [`backward`] and [`grad`] execute the graph (see `engine`).
 
 pub mod accumulate;
+pub mod anomaly;
 mod arith;
 mod copy_slices;
 mod engine;
 mod function;
 pub mod meta;
 pub mod node;
+pub mod provenance;
 mod reference_arith;
 mod saved;
 

@@ -1,6 +1,7 @@
 //! Graph nodes: one `Node` per recorded backward function, with edges to the
 //! nodes that produced its forward inputs.
 
+use super::anomaly::{sites_recorded, RecordSite};
 use crate::device::Device;
 use crate::dtype::DType;
 use crate::error::Result;
@@ -83,6 +84,10 @@ impl BackwardCtx<'_> {
 pub trait BackwardFn: Send + Sync {
     /// PyTorch's node name, e.g. `AddBackward0`.
     fn name(&self) -> String;
+    /// The forward operator that recorded the node (`aten::add.Tensor`), when known.
+    fn forward_op(&self) -> Option<String> {
+        None
+    }
     /// Computes one gradient per next edge from one gradient per forward output.
     fn apply(&self, ctx: &BackwardCtx<'_>, grads: &[Option<Tensor>]) -> Result<Grads>;
     /// Frees saved tensors (called after backward unless the graph is retained).
@@ -136,6 +141,9 @@ pub struct Node {
     input_meta: Mutex<Vec<InputMeta>>,
     hooks: Mutex<NodeHooks>,
     body: Box<dyn BackwardFn>,
+    /// Where the forward op was called (anomaly mode, hardened mode or a
+    /// provenance site scope only).
+    site: Option<RecordSite>,
 }
 
 impl Node {
@@ -157,6 +165,7 @@ impl Node {
             input_meta: Mutex::new(Vec::new()),
             hooks: Mutex::new(NodeHooks::default()),
             body,
+            site: sites_recorded().then(RecordSite::capture),
         })
     }
 
@@ -189,6 +198,10 @@ impl Node {
         let mut m = self.input_meta.lock().unwrap_or_else(|e| e.into_inner());
         m.push(meta);
         m.len() - 1
+    }
+    /// Where the forward op was called, when sites were being recorded.
+    pub fn site(&self) -> Option<&RecordSite> {
+        self.site.as_ref()
     }
     /// The backward function.
     pub fn body(&self) -> &dyn BackwardFn {

@@ -23,6 +23,9 @@ pub enum DispatchKey {
     ADInplaceOrView = 16,
     /// Records autograd graph nodes for CPU tensors.
     AutogradCPU = 17,
+    /// Hardened mode's checks (included on threads in hardened mode, see
+    /// `mode`): runs before everything else and redispatches below itself.
+    Hardened = 20,
 }
 
 /// Number of slots in a per-op kernel table (one past the highest key).
@@ -30,11 +33,12 @@ pub const NUM_DISPATCH_KEYS: usize = 24;
 
 impl DispatchKey {
     /// Every runtime key, lowest priority first.
-    pub const ALL: [DispatchKey; 4] = [
+    pub const ALL: [DispatchKey; 5] = [
         DispatchKey::CPU,
         DispatchKey::BackendSelect,
         DispatchKey::ADInplaceOrView,
         DispatchKey::AutogradCPU,
+        DispatchKey::Hardened,
     ];
 
     /// Index of this key in a kernel table.
