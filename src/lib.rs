@@ -82,8 +82,8 @@ pub mod ops {
 
 pub use ft_runtime::random::{default_generator, manual_seed, Generator};
 pub use ft_runtime::{
-    autograd, dispatch, promote_types, shape, tls, DType, Device, Element, Error, ErrorKind, Layout, MemoryFormat,
-    Result, Scalar, Storage, Tensor,
+    autograd, dispatch, parallel, promote_types, shape, tls, DType, Device, Element, Error, ErrorKind, Layout,
+    MemoryFormat, Result, Scalar, Storage, Tensor,
 };
 pub use generated::methods::TensorOps;
 pub use grad_arith::{backward, backward_full, grad};

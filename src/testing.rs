@@ -1,13 +1,16 @@
 //! Test utilities used by the generated tests: deterministic sample tensors,
 //! the typed-vs-boxed comparison, and PyTorch-style `gradcheck` /
-//! `gradgradcheck` (central differences, eps 1e-6, atol 1e-5, rtol 1e-3).
+//! `gradgradcheck` (central differences, eps 1e-6, atol 1e-5, rtol 1e-3),
+//! and the thread-count determinism check every sample runs.
 
+use crate::autograd::provenance::Digest;
 use crate::dispatch::Value;
+use crate::parallel;
 use crate::{grad, tls, DType, Error, Result, Storage, Tensor};
 
 /// An operator call on sample tensors through the typed API (dynamically
 /// dispatched, so each generated test does not instantiate the checks anew).
-pub type TypedCall = dyn Fn(&[Tensor]) -> Result<Vec<Tensor>>;
+pub type TypedCall = dyn Fn(&[Tensor]) -> Result<Vec<Tensor>> + Sync;
 /// The same call through the by-name boxed API.
 pub type BoxedCall = dyn Fn(&[Tensor]) -> Result<Vec<Value>>;
 
@@ -346,6 +349,78 @@ pub fn check_sample(op: &str, specs: &[&str], typed: &TypedCall, boxed: &BoxedCa
             if let Err(e) = gradgradcheck(f, &inputs) {
                 panic!("{op}: gradgradcheck failed: {e}");
             }
+        }
+    }
+    check_thread_determinism(op, specs, typed, checks.frozen);
+}
+
+/// The thread counts [`check_thread_determinism`] compares.
+pub const DETERMINISM_THREADS: [usize; 3] = [1, 2, 4];
+
+/// What one forward and backward pass of a sample produced: digests of the
+/// outputs, then of the gradients of every floating (non-frozen) input.
+type PassDigests = Result<Vec<Option<Digest>>>;
+
+fn forward_backward_digests(specs: &[&str], typed: &TypedCall, frozen: &[usize]) -> PassDigests {
+    let inputs: Vec<Tensor> = specs.iter().enumerate().map(|(i, s)| sample_tensor(s, i)).collect();
+    let mut wrt = Vec::new();
+    for (i, t) in inputs.iter().enumerate() {
+        if t.dtype().is_floating_point() && !frozen.contains(&i) {
+            t.requires_grad_(true)?;
+            wrt.push(t.clone());
+        }
+    }
+    let outputs = typed(&inputs)?;
+    let mut digests: Vec<Option<Digest>> = outputs.iter().map(|o| Some(Digest::of(o))).collect();
+    let (roots, upstream): (Vec<Tensor>, Vec<Option<Tensor>>) = outputs
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.requires_grad())
+        .map(|(k, o)| (o.clone(), Some(upstream_gradient(k, o.sizes(), o.dtype()))))
+        .unzip();
+    if !roots.is_empty() && !wrt.is_empty() {
+        let grads = crate::grad(&roots, &wrt, &upstream, None, false, true)?;
+        digests.extend(grads.iter().map(|g| g.as_ref().map(Digest::of)));
+    }
+    Ok(digests)
+}
+
+/// The Deterministic Autograd Contract for one sample: the forward outputs
+/// and the gradients of every floating input are bit-identical when the
+/// sample runs in thread pools of 1, 2 and 4 threads (a failing sample must
+/// fail the same way on every pool).
+///
+/// # Panics
+/// Naming the op, the thread count and the first output or gradient that differs.
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// frankentorch::testing::check_thread_determinism("aten::mm", &["f32[3,4]", "f32[4,2]"], &|t: &[Tensor]| Ok(vec![t[0].mm(&t[1])?]), &[]);
+/// ```
+pub fn check_thread_determinism(op: &str, specs: &[&str], typed: &TypedCall, frozen: &[usize]) {
+    let run = |threads| parallel::with_threads(threads, || forward_backward_digests(specs, typed, frozen));
+    let base = run(DETERMINISM_THREADS[0]);
+    for &threads in &DETERMINISM_THREADS[1..] {
+        match (&base, run(threads)) {
+            (Ok(a), Ok(b)) => {
+                assert_eq!(
+                    a.len(),
+                    b.len(),
+                    "{op}: {threads} threads give another number of results"
+                );
+                if let Some(k) = a.iter().zip(&b).position(|(x, y)| x != y) {
+                    panic!(
+                        "{op}: result {k} (outputs, then input gradients) differs between 1 and {threads} threads: {:?} vs {:?}",
+                        a[k], b[k]
+                    );
+                }
+            }
+            (Err(a), Err(b)) => assert_eq!(a.kind(), b.kind(), "{op}: fails differently on {threads} threads"),
+            (a, b) => panic!(
+                "{op}: succeeds on one pool and fails on the other (1 thread: {:?}, {threads} threads: {:?})",
+                a.as_ref().map(|_| ()),
+                b.map(|_| ())
+            ),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod dtype;
 pub mod error;
 mod format;
 pub mod mode;
+pub mod parallel;
 pub mod scalar;
 pub mod shape;
 pub mod storage;
