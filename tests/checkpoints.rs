@@ -282,12 +282,15 @@ fn torch_state_dict_loads_into_our_model() {
         sd.get("0.weight").unwrap().to_vec::<f32>().unwrap(),
         v.get("0.weight").unwrap().as_tensor().unwrap().to_vec::<f32>().unwrap()
     );
-    net.forward(&ops::ones(&[2, 3]).unwrap()).unwrap();
     // Our module's state dict saves and loads back equal.
     let path = out_dir().join("our_model_state.pt");
     pt::save_state_dict(&net.state_dict(), &path).unwrap();
     let back = pt::load_state_dict(&path).unwrap();
     assert_eq!(back.keys(), net.state_dict().keys());
+    for (k, t) in back.iter() {
+        assert_eq!(t.to_f64_vec(), net.state_dict().get(k).unwrap().to_f64_vec(), "{k}");
+    }
+    net.forward(&ops::ones(&[2, 3]).unwrap()).unwrap();
 }
 
 fn params() -> Vec<Tensor> {
