@@ -393,3 +393,220 @@ fn corrupted_bytes_never_panic() {
         }
     }
 }
+
+/// Random nested values with random tensors (dtypes, shapes, strided views
+/// of a few shared storages, Parameters) round-trip through our writer and
+/// reader: same tree, same tensor metadata and bytes, same storage sharing.
+mod round_trip {
+    use super::*;
+    use proptest::prelude::*;
+
+    const DTYPES: [DType; 10] = [
+        DType::F32,
+        DType::F64,
+        DType::F16,
+        DType::BF16,
+        DType::I64,
+        DType::I32,
+        DType::I16,
+        DType::I8,
+        DType::U8,
+        DType::Bool,
+    ];
+    const POOL_NUMEL: usize = 12;
+
+    #[derive(Clone, Debug)]
+    enum Node {
+        None,
+        Bool(bool),
+        Int(i64),
+        Float(f64),
+        Str(String),
+        Bytes(Vec<u8>),
+        /// A view (sizes, strides, offset) of pool storage `pool`, maybe as a Parameter.
+        Tensor {
+            pool: usize,
+            sizes: Vec<usize>,
+            strides: Vec<usize>,
+            offset: usize,
+            param: Option<bool>,
+        },
+        List(Vec<Node>),
+        Tuple(Vec<Node>),
+        Dict(bool, Vec<Node>),
+        OrderedDict(Vec<Node>),
+    }
+
+    fn leaf() -> impl Strategy<Value = Node> {
+        prop_oneof![
+            Just(Node::None),
+            any::<bool>().prop_map(Node::Bool),
+            any::<i64>().prop_map(Node::Int),
+            any::<f64>().prop_map(Node::Float),
+            "\\PC{0,8}".prop_map(Node::Str),
+            proptest::collection::vec(any::<u8>(), 0..6).prop_map(Node::Bytes),
+            (
+                0..3usize,
+                proptest::collection::vec((0..4usize, 0..5usize), 0..4),
+                0..POOL_NUMEL,
+                proptest::option::of(any::<bool>())
+            )
+                .prop_map(|(pool, dims, offset, param)| Node::Tensor {
+                    pool,
+                    sizes: dims.iter().map(|d| d.0).collect(),
+                    strides: dims.iter().map(|d| d.1).collect(),
+                    offset,
+                    param,
+                }),
+        ]
+    }
+
+    fn tree() -> impl Strategy<Value = Node> {
+        leaf().prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Node::List),
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Node::Tuple),
+                (any::<bool>(), proptest::collection::vec(inner.clone(), 0..6)).prop_map(|(i, v)| Node::Dict(i, v)),
+                proptest::collection::vec(inner, 0..6).prop_map(Node::OrderedDict),
+            ]
+        })
+    }
+
+    fn build(n: &Node, pool: &[Tensor]) -> Value {
+        let items = |v: &[Node]| v.iter().map(|x| build(x, pool)).collect::<Vec<_>>();
+        match n {
+            Node::None => Value::None,
+            Node::Bool(b) => Value::Bool(*b),
+            Node::Int(i) => Value::Int(*i),
+            Node::Float(f) => Value::Float(*f),
+            Node::Str(s) => Value::Str(s.clone()),
+            Node::Bytes(b) => Value::Bytes(b.clone()),
+            Node::Tensor {
+                pool: i,
+                sizes,
+                strides,
+                offset,
+                param,
+            } => {
+                let base = &pool[*i];
+                // A view that does not fit the storage falls back to the base itself.
+                let t = base.as_view(sizes, strides, *offset).unwrap_or_else(|_| base.clone());
+                match param {
+                    Some(requires_grad) => Value::Parameter {
+                        data: t,
+                        requires_grad: *requires_grad,
+                    },
+                    None => Value::Tensor(t),
+                }
+            }
+            Node::List(v) => Value::List(items(v)),
+            Node::Tuple(v) => Value::Tuple(items(v)),
+            Node::Dict(int_keys, v) => Value::Dict(
+                items(v)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, x)| {
+                        let k = if *int_keys {
+                            Value::Int(i as i64 - 2)
+                        } else {
+                            Value::Str(format!("k{i}"))
+                        };
+                        (k, x)
+                    })
+                    .collect(),
+            ),
+            Node::OrderedDict(v) => Value::ordered_dict(
+                items(v)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, x)| (Value::Str(format!("layer.{i}")), x))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn same(a: &Value, b: &Value, pairs: &mut Vec<(Storage, Storage)>) -> std::result::Result<(), String> {
+        let seq = |x: &[Value], y: &[Value], pairs: &mut Vec<(Storage, Storage)>| {
+            if x.len() != y.len() {
+                return Err(format!("length {} vs {}", x.len(), y.len()));
+            }
+            x.iter().zip(y).try_for_each(|(p, q)| same(p, q, pairs))
+        };
+        let tensor = |x: &Tensor, y: &Tensor, pairs: &mut Vec<(Storage, Storage)>| {
+            if x.dtype() != y.dtype()
+                || x.sizes() != y.sizes()
+                || x.strides() != y.strides()
+                || x.storage_offset() != y.storage_offset()
+                || x.storage().to_bytes() != y.storage().to_bytes()
+            {
+                return Err(format!("tensor differs: {x:?} vs {y:?}"));
+            }
+            // Sharing must map one-to-one between the two sides.
+            for (p, q) in pairs.iter() {
+                if p.is_same(x.storage()) != q.is_same(y.storage()) {
+                    return Err("storage sharing differs".to_string());
+                }
+            }
+            pairs.push((x.storage().clone(), y.storage().clone()));
+            Ok(())
+        };
+        match (a, b) {
+            (Value::None, Value::None) => Ok(()),
+            (Value::Bool(x), Value::Bool(y)) if x == y => Ok(()),
+            (Value::Int(x), Value::Int(y)) if x == y => Ok(()),
+            (Value::Float(x), Value::Float(y)) if x.to_bits() == y.to_bits() => Ok(()),
+            (Value::Str(x), Value::Str(y)) if x == y => Ok(()),
+            (Value::Bytes(x), Value::Bytes(y)) if x == y => Ok(()),
+            (Value::List(x), Value::List(y)) | (Value::Tuple(x), Value::Tuple(y)) => seq(x, y, pairs),
+            (Value::Dict(x), Value::Dict(y))
+            | (Value::OrderedDict { items: x, .. }, Value::OrderedDict { items: y, .. }) => {
+                let (kx, vx): (Vec<Value>, Vec<Value>) = x.iter().cloned().unzip();
+                let (ky, vy): (Vec<Value>, Vec<Value>) = y.iter().cloned().unzip();
+                seq(&kx, &ky, pairs)?;
+                seq(&vx, &vy, pairs)
+            }
+            (Value::Tensor(x), Value::Tensor(y)) => tensor(x, y, pairs),
+            (
+                Value::Parameter {
+                    data: x,
+                    requires_grad: rx,
+                },
+                Value::Parameter {
+                    data: y,
+                    requires_grad: ry,
+                },
+            ) if rx == ry => tensor(x, y, pairs),
+            _ => Err(format!("{a:?} vs {b:?}")),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn values_round_trip(dtypes in proptest::array::uniform3(0..10usize), seed in any::<u64>(), node in tree()) {
+            let mut state = seed;
+            let pool: Vec<Tensor> = dtypes
+                .iter()
+                .map(|&d| {
+                    let dtype = DTYPES[d];
+                    let bytes: Vec<u8> = (0..POOL_NUMEL * dtype.itemsize())
+                        .map(|_| {
+                            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                            let b = (state >> 56) as u8;
+                            if dtype == DType::Bool { b & 1 } else { b }
+                        })
+                        .collect();
+                    Tensor::from_storage(Storage::from_bytes(&bytes), &[POOL_NUMEL], &[1], 0, dtype).unwrap()
+                })
+                .collect();
+            let v = build(&node, &pool);
+            let bytes = pt::save_to_bytes(&v).unwrap();
+            let back = pt::load_from_bytes(&bytes).unwrap();
+            let mut pairs = vec![];
+            prop_assert_eq!(same(&v, &back, &mut pairs), Ok(()));
+            // Saving what was loaded gives the same bytes but for the serialization id.
+            let again = pt::save_to_bytes(&back).unwrap();
+            prop_assert_eq!(again.len(), bytes.len());
+        }
+    }
+}
