@@ -142,6 +142,50 @@ impl Value {
             _ => None,
         }
     }
+
+    /// Every tensor (and Parameter's data) in the tree, depth first, with its
+    /// path: dict keys and sequence indices joined by `.` (`state.0.exp_avg`).
+    ///
+    /// ```
+    /// use frankentorch::prelude::*;
+    /// use frankentorch::serialize::Value;
+    /// let t = ops::zeros(&[2]).unwrap();
+    /// let v = Value::Dict(vec![
+    ///     (Value::from("state"), Value::Dict(vec![(Value::Int(0), Value::List(vec![Value::Tensor(t)]))])),
+    /// ]);
+    /// assert_eq!(v.tensors()[0].0, "state.0.0");
+    /// ```
+    pub fn tensors(&self) -> Vec<(String, &Tensor)> {
+        fn key_text(k: &Value) -> String {
+            match k {
+                Value::Str(s) => s.clone(),
+                Value::Int(i) => i.to_string(),
+                Value::Bool(b) => b.to_string(),
+                Value::Float(f) => f.to_string(),
+                other => other.type_name().to_string(),
+            }
+        }
+        fn walk<'v>(v: &'v Value, path: String, out: &mut Vec<(String, &'v Tensor)>) {
+            let join = |k: String| if path.is_empty() { k } else { format!("{path}.{k}") };
+            match v {
+                Value::Tensor(t) | Value::Parameter { data: t, .. } => out.push((path, t)),
+                Value::List(items) | Value::Tuple(items) => {
+                    for (i, x) in items.iter().enumerate() {
+                        walk(x, join(i.to_string()), out);
+                    }
+                }
+                Value::Dict(items) | Value::OrderedDict { items, .. } => {
+                    for (k, x) in items {
+                        walk(x, join(key_text(k)), out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut out = vec![];
+        walk(self, String::new(), &mut out);
+        out
+    }
 }
 
 impl From<&str> for Value {

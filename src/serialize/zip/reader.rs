@@ -345,3 +345,82 @@ fn check_local(data: &[u8], name: &str, offset: u64, method: u16, crc: u32, size
     }
     Ok(c.pos as u64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::serialize::zip::ZipWriter;
+
+    fn sample() -> Vec<u8> {
+        let mut w = ZipWriter::new(Vec::new());
+        w.add("a/one", b"first record").unwrap();
+        w.add("a/two", b"second").unwrap();
+        w.finish().unwrap()
+    }
+
+    fn central(bytes: &[u8], n: usize) -> usize {
+        let sig = CENTRAL_SIG.to_le_bytes();
+        (0..bytes.len() - 4).filter(|&i| bytes[i..i + 4] == sig).nth(n).unwrap()
+    }
+
+    fn err(bytes: &[u8]) -> String {
+        ZipArchive::parse(bytes).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn reads_what_the_writer_wrote() {
+        let bytes = sample();
+        let zip = ZipArchive::parse(&bytes).unwrap();
+        assert_eq!(zip.read("a/two").unwrap(), Some(&b"second"[..]));
+        assert_eq!(zip.read("a/three").unwrap(), None);
+        assert!(zip.entries().iter().all(|e| e.data_start % 64 == 0));
+    }
+
+    #[test]
+    fn local_header_must_match_the_directory() {
+        let mut bytes = sample();
+        bytes[30 + 2] = b'X'; // the local name of a/one
+        assert!(err(&bytes).contains("disagree on the name"));
+    }
+
+    #[test]
+    fn compressed_records_are_refused() {
+        let mut bytes = sample();
+        let cd = central(&bytes, 1);
+        bytes[cd + 10] = 8;
+        assert!(err(&bytes).contains("record 'a/two' is compressed (method 8)"));
+    }
+
+    #[test]
+    fn overlapping_records_are_refused() {
+        let mut bytes = sample();
+        let cd = central(&bytes, 0);
+        bytes[cd + 20..cd + 28].copy_from_slice(&[100, 0, 0, 0, 100, 0, 0, 0]);
+        bytes[cd + 16..cd + 20].copy_from_slice(&[0; 4]);
+        assert!(err(&bytes).contains("zip records overlap"));
+    }
+
+    #[test]
+    fn entry_counts_are_bounded_by_the_directory_size() {
+        let mut bytes = sample();
+        let n = bytes.len();
+        // The zip64 end record's entry counts (two u64s 24 bytes after its start).
+        let rec = n - 22 - 20 - 56;
+        bytes[rec + 24..rec + 40].copy_from_slice(&[0xff; 16]);
+        assert!(err(&bytes).contains("cannot hold"));
+    }
+
+    #[test]
+    fn crc_is_checked_on_read() {
+        let mut bytes = sample();
+        let zip = ZipArchive::parse(&bytes).unwrap();
+        let start = zip.entries()[1].data_start;
+        bytes[start] ^= 1;
+        let zip = ZipArchive::parse(&bytes).unwrap();
+        assert!(zip
+            .read("a/two")
+            .unwrap_err()
+            .to_string()
+            .contains("CRC-32 mismatch in record 'a/two'"));
+    }
+}
