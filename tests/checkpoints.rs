@@ -610,3 +610,43 @@ mod round_trip {
         }
     }
 }
+
+/// A long string reused through the memo as a dict key many times, or
+/// repeated in a list, costs time and memory linear in the file (a
+/// quadratic reader would hash or copy the megabyte once per use).
+#[test]
+fn reused_long_strings_cost_linear_work() {
+    use frankentorch::serialize::pickle::reader::Unpickler;
+    let mut p = b"\x80\x02}q\x00X".to_vec();
+    p.extend_from_slice(&(1u32 << 20).to_le_bytes());
+    p.extend(std::iter::repeat_n(b'k', 1 << 20));
+    p.extend_from_slice(b"q\x01");
+    p.push(b'0'); // POP the string, leaving the dict
+    for _ in 0..200_000 {
+        p.extend_from_slice(b"h\x01K\x01s");
+    }
+    p.push(b'.');
+    let start = std::time::Instant::now();
+    let v = Unpickler::new(&p)
+        .load()
+        .unwrap()
+        .to_value(&mut |_| unreachable!())
+        .unwrap();
+    assert_eq!(v.items().unwrap().len(), 1);
+    // The same string 200k times in a list would be 200 GB as Values: refused by the budget.
+    let mut q = b"\x80\x02]q\x00X".to_vec();
+    q.extend_from_slice(&(1u32 << 20).to_le_bytes());
+    q.extend(std::iter::repeat_n(b'k', 1 << 20));
+    q.extend_from_slice(b"q\x01a");
+    for _ in 0..200_000 {
+        q.extend_from_slice(b"h\x01a");
+    }
+    q.push(b'.');
+    let e = Unpickler::new(&q)
+        .load()
+        .unwrap()
+        .to_value(&mut |_| unreachable!())
+        .unwrap_err();
+    assert!(e.to_string().contains("too many objects"), "{e}");
+    assert!(start.elapsed().as_secs() < 30, "took {:?}", start.elapsed());
+}

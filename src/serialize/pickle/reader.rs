@@ -82,7 +82,7 @@ enum HKey {
     None,
     Int(i64),
     Float(u64),
-    Str(String),
+    Str(u32),
     Bytes(Vec<u8>),
     Tuple(Vec<HKey>),
     Ident(Id),
@@ -93,7 +93,8 @@ struct DictObj {
     items: Vec<(Id, Id)>,
     index: HashMap<HKey, usize>,
     ordered: bool,
-    attrs: Vec<(String, Id)>,
+    /// The dict a BUILD set the attributes from.
+    state: Option<Id>,
 }
 
 #[derive(Clone, Debug)]
@@ -160,6 +161,11 @@ pub struct Unpickler<'a> {
     marks: Vec<usize>,
     memo: HashMap<u32, Id>,
     storages: Vec<StorageRef>,
+    storage_keys: HashMap<String, usize>,
+    /// Each distinct string's number, so dict keys hash in O(1) however
+    /// often a long string is reused through the memo.
+    interned: HashMap<String, u32>,
+    str_ids: HashMap<Id, u32>,
     legacy: bool,
 }
 
@@ -185,6 +191,9 @@ impl<'a> Unpickler<'a> {
             marks: vec![],
             memo: HashMap::new(),
             storages: vec![],
+            storage_keys: HashMap::new(),
+            interned: HashMap::new(),
+            str_ids: HashMap::new(),
             legacy: false,
         }
     }
@@ -257,6 +266,13 @@ impl<'a> Unpickler<'a> {
     }
     fn push(&mut self, o: Obj) -> Result<()> {
         let id = self.new_obj(o);
+        self.push_id(id)
+    }
+    fn push_str(&mut self, s: String) -> Result<()> {
+        let next = self.interned.len() as u32;
+        let sid = *self.interned.entry(s.clone()).or_insert(next);
+        let id = self.new_obj(Obj::Str(s));
+        self.str_ids.insert(id, sid);
         self.push_id(id)
     }
     fn push_id(&mut self, id: Id) -> Result<()> {
@@ -356,6 +372,9 @@ impl<'a> Unpickler<'a> {
             marks: vec![],
             memo: HashMap::new(),
             storages: vec![],
+            storage_keys: HashMap::new(),
+            interned: HashMap::new(),
+            str_ids: HashMap::new(),
             legacy: self.legacy,
         };
         let done = Pickled {
@@ -440,17 +459,17 @@ impl<'a> Unpickler<'a> {
                 op::BINUNICODE | op::BINSTRING => {
                     let n = self.u32()? as usize;
                     let s = self.text(n)?;
-                    self.push(Obj::Str(s))?
+                    self.push_str(s)?
                 }
                 op::SHORT_BINUNICODE | op::SHORT_BINSTRING => {
                     let n = usize::from(self.byte()?);
                     let s = self.text(n)?;
-                    self.push(Obj::Str(s))?
+                    self.push_str(s)?
                 }
                 op::BINUNICODE8 => {
                     let n = self.len_u64()?;
                     let s = self.text(n)?;
-                    self.push(Obj::Str(s))?
+                    self.push_str(s)?
                 }
                 op::BINBYTES | op::SHORT_BINBYTES | op::BINBYTES8 => {
                     let n = match code {
@@ -588,7 +607,7 @@ impl<'a> Unpickler<'a> {
     }
 
     fn hash_key(&self, id: Id, depth: usize) -> Result<HKey> {
-        if depth > 64 {
+        if depth > 8 {
             return Err(bad("dict key nested too deeply"));
         }
         Ok(match self.obj(id) {
@@ -597,14 +616,19 @@ impl<'a> Unpickler<'a> {
             Obj::Int(i) => HKey::Int(*i),
             Obj::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => HKey::Int(*f as i64),
             Obj::Float(f) => HKey::Float(f.to_bits()),
-            Obj::Str(s) => HKey::Str(s.clone()),
-            Obj::Bytes(b) => HKey::Bytes(b.clone()),
-            Obj::Tuple(items) => HKey::Tuple(
+            Obj::Str(_) => HKey::Str(*self.str_ids.get(&id).ok_or_else(|| bad("uninterned string"))?),
+            Obj::Bytes(b) if b.len() <= 256 => HKey::Bytes(b.clone()),
+            Obj::Tuple(items) if items.len() <= 64 => HKey::Tuple(
                 items
                     .iter()
                     .map(|&i| self.hash_key(i, depth + 1))
                     .collect::<Result<_>>()?,
             ),
+            Obj::Bytes(_) | Obj::Tuple(_) => {
+                return Err(bad(
+                    "dict keys of bytes over 256 bytes or tuples over 64 items are not supported",
+                ))
+            }
             Obj::Tensor(_) | Obj::Parameter { .. } | Obj::Global(_) | Obj::Storage(_) => HKey::Ident(id),
             other => return Err(bad(format!("unhashable type: '{}' used as a dict key", other.kind()))),
         })
@@ -636,33 +660,24 @@ impl<'a> Unpickler<'a> {
         Ok(())
     }
 
+    /// BUILD: only an `OrderedDict`'s attributes, once, from a dict (checked
+    /// when the value is built, so BUILD itself is O(1)).
     fn build(&mut self, target: Id, state: Id) -> Result<()> {
-        let attrs = match (self.obj(target), self.obj(state)) {
-            (Obj::Dict(t), Obj::Dict(s)) if t.ordered => s
-                .items
-                .iter()
-                .map(|&(k, v)| match self.obj(k) {
-                    Obj::Str(name) => Ok((name.clone(), v)),
-                    other => Err(bad(format!("BUILD state key must be a str, got {}", other.kind()))),
-                })
-                .collect::<Result<Vec<_>>>()?,
-            (t, s) => {
-                return Err(bad(format!(
-                    "BUILD of a {} with a {} state is not allowed (only an OrderedDict's attributes can be set)",
-                    t.kind(),
-                    s.kind()
-                )))
-            }
-        };
-        if let Obj::Dict(t) = &mut self.objs[target] {
-            for (name, v) in attrs {
-                match t.attrs.iter_mut().find(|(n, _)| *n == name) {
-                    Some(slot) => slot.1 = v,
-                    None => t.attrs.push((name, v)),
+        let state_is_dict = matches!(self.obj(state), Obj::Dict(s) if !s.ordered);
+        match &mut self.objs[target] {
+            Obj::Dict(t) if t.ordered && state_is_dict => {
+                if t.state.is_some() {
+                    return Err(bad("BUILD applied twice to one OrderedDict"));
                 }
+                t.state = Some(state);
+                Ok(())
             }
+            t => Err(bad(format!(
+                "BUILD of a {} with a {} state is not allowed (only an OrderedDict's attributes can be set)",
+                t.kind(),
+                self.objs[state].kind()
+            ))),
         }
-        Ok(())
     }
 
     fn int_arg(&self, id: Id, what: &str) -> Result<i64> {
@@ -875,7 +890,7 @@ impl<'a> Unpickler<'a> {
         if r.nbytes().is_none() {
             return Err(bad(format!("storage '{key}' of {numel} elements overflows")));
         }
-        if let Some(i) = self.storages.iter().position(|s| s.key == r.key) {
+        if let Some(&i) = self.storage_keys.get(&r.key) {
             let known = &self.storages[i];
             if known.dtype != r.dtype || known.numel != r.numel {
                 return Err(bad(format!(
@@ -888,6 +903,7 @@ impl<'a> Unpickler<'a> {
             }
             return Ok(i);
         }
+        self.storage_keys.insert(r.key.clone(), self.storages.len());
         self.storages.push(r);
         Ok(self.storages.len() - 1)
     }
@@ -925,7 +941,7 @@ impl Pickled {
             storages: HashMap::new(),
             tensors: HashMap::new(),
             active: HashSet::new(),
-            budget: self.input_len.saturating_mul(4).saturating_add(4096),
+            budget: self.input_len.saturating_mul(4).saturating_add(1 << 16),
         };
         b.value(self.root, 0)
     }
@@ -971,20 +987,31 @@ impl Builder<'_, '_> {
         let t = Tensor::from_storage(storage, &spec.sizes, &spec.strides, spec.offset, info.dtype)
             .map_err(|e| bad(e.message().to_string()))?;
         if spec.requires_grad {
-            t.requires_grad_(true).map_err(|e| e.with_op("torch.load"))?;
+            t.requires_grad_(true).map_err(|e| bad(e.message().to_string()))?;
         }
         self.tensors.insert(id, t.clone());
         Ok(t)
+    }
+
+    /// Charges `units` (one per object, one per string or bytes byte) to the budget.
+    fn spend(&mut self, units: usize) -> Result<()> {
+        self.budget = self
+            .budget
+            .checked_sub(units)
+            .ok_or_else(|| bad("pickle expands to too many objects (shared references repeated too often)"))?;
+        Ok(())
     }
 
     fn value(&mut self, id: Id, depth: usize) -> Result<Value> {
         if depth > MAX_DEPTH {
             return Err(bad(format!("objects nested deeper than {MAX_DEPTH} levels")));
         }
-        self.budget = self
-            .budget
-            .checked_sub(1)
-            .ok_or_else(|| bad("pickle expands to too many objects (shared references repeated too often)"))?;
+        let size = match self.p.objs.get(id) {
+            Some(Obj::Str(s)) => s.len(),
+            Some(Obj::Bytes(b)) => b.len(),
+            _ => 0,
+        };
+        self.spend(1 + size)?;
         let obj = self.p.objs.get(id).ok_or_else(|| bad("dangling object reference"))?;
         let container = matches!(obj, Obj::List(_) | Obj::Tuple(_) | Obj::Dict(_));
         if container && !self.active.insert(id) {
@@ -1007,9 +1034,15 @@ impl Builder<'_, '_> {
                     items.push((self.value(k, depth + 1)?, self.value(v, depth + 1)?));
                 }
                 if d.ordered {
-                    let mut attrs = Vec::with_capacity(d.attrs.len());
-                    for (name, v) in &d.attrs {
-                        attrs.push((name.clone(), self.value(*v, depth + 1)?));
+                    let mut attrs = vec![];
+                    if let Some(Obj::Dict(state)) = d.state.and_then(|i| self.p.objs.get(i)) {
+                        for &(k, v) in &state.items {
+                            let Some(Obj::Str(name)) = self.p.objs.get(k) else {
+                                return Err(bad("BUILD state keys must be str"));
+                            };
+                            self.spend(name.len())?;
+                            attrs.push((name.clone(), self.value(v, depth + 1)?));
+                        }
                     }
                     Value::OrderedDict { items, attrs }
                 } else {

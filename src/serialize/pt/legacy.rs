@@ -54,11 +54,11 @@ pub(super) fn load(bytes: &[u8]) -> Result<Value> {
     let base = MAGIC_PICKLE.len() + rest.position();
     let mut pos = base;
     let mut storages: HashMap<String, Storage> = HashMap::new();
+    let refs: HashMap<&str, &crate::serialize::pickle::reader::StorageRef> =
+        object.storages().iter().map(|r| (r.key.as_str(), r)).collect();
     for key in keys {
-        let r = object
-            .storages()
-            .iter()
-            .find(|r| r.key == key)
+        let r = refs
+            .get(key.as_str())
             .ok_or_else(|| bad(format!("storage '{key}' is listed but no tensor uses it")))?;
         let header = bytes
             .get(pos..pos + 8)

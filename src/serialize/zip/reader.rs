@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::{Error, Result};
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 /// One record of a [`ZipArchive`].
 ///
@@ -43,6 +43,7 @@ pub struct ZipEntry {
 pub struct ZipArchive<'a> {
     data: &'a [u8],
     entries: Vec<ZipEntry>,
+    index: HashMap<String, usize>,
 }
 
 fn bad(message: impl Into<String>) -> Error {
@@ -217,7 +218,7 @@ impl<'a> ZipArchive<'a> {
         let mut c = Cursor::at(data, dir.offset, "central directory")?;
         let cd_end = dir.offset + dir.size;
         let mut entries = Vec::new();
-        let mut names = HashSet::new();
+        let mut index = HashMap::new();
         for _ in 0..dir.entries {
             if c.u32()? != CENTRAL_SIG {
                 return Err(bad("corrupt central directory (bad entry signature)"));
@@ -257,7 +258,7 @@ impl<'a> ZipArchive<'a> {
                     "record '{name}' is stored but its compressed size {comp} differs from its size {size}"
                 )));
             }
-            if !names.insert(name.clone()) {
+            if index.insert(name.clone(), entries.len()).is_some() {
                 return Err(bad(format!("duplicate record '{name}' in zip archive")));
             }
             let data_start = check_local(data, &name, offset, method, crc, size, flags)?;
@@ -284,6 +285,7 @@ impl<'a> ZipArchive<'a> {
         Ok(ZipArchive {
             data,
             entries: entries.into_iter().map(|(_, _, e)| e).collect(),
+            index,
         })
     }
 
@@ -294,7 +296,7 @@ impl<'a> ZipArchive<'a> {
 
     /// The bytes of record `name` (CRC-checked), or `None` if absent.
     pub fn read(&self, name: &str) -> Result<Option<&'a [u8]>> {
-        let Some(e) = self.entries.iter().find(|e| e.name == name) else {
+        let Some(e) = self.index.get(name).and_then(|&i| self.entries.get(i)) else {
             return Ok(None);
         };
         let bytes = self
