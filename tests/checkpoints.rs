@@ -208,7 +208,7 @@ fn with_serialization_id(ours: &[u8], theirs: &[u8]) -> Vec<u8> {
 fn torch_fixtures_load_exactly_and_resave_byte_identical() {
     let m = manifest("manifest.toml");
     let files = tables(&m, "file");
-    assert_eq!(files.len(), 9, "fixture count");
+    assert_eq!(files.len(), 11, "fixture count");
     for f in files {
         let name = str_of(f, "name");
         let path = fixture_dir().join(name);

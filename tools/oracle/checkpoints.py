@@ -196,6 +196,10 @@ FIXTURES = [
     ("plain", plain, True),
 ]
 
+# The same objects pickled with the newer protocols torch.save accepts
+# (STACK_GLOBAL, MEMOIZE, FRAME, SHORT_BINUNICODE, BINBYTES); loaded, not re-saved identically.
+PROTOCOL_FIXTURES = [("nested_protocol4", nested, 4), ("views_protocol5", views, 5)]
+
 
 def write_fixtures():
     lines = [f"torch = {toml_str(TORCH_VERSION)}", ""]
@@ -205,6 +209,13 @@ def write_fixtures():
         torch.save(obj, path)
         loaded = torch.load(path, weights_only=True)
         lines += ["[[file]]", f"name = {toml_str(name + '.pt')}", f"identical = {toml_value(identical)}", f"root = {toml_value(encode(loaded, {}))}", ""]
+    for name, build, protocol in PROTOCOL_FIXTURES:
+        path = os.path.join(ROOT, f"{name}.pt")
+        torch.save(build(), path, pickle_protocol=protocol)
+        # torch's weights-only unpickler refuses FRAME (0x95, "Unsupported operand 149"), so
+        # its own protocol-4/5 files only load with weights_only=False (safe: we wrote them).
+        loaded = torch.load(path, weights_only=False)
+        lines += ["[[file]]", f"name = {toml_str(name + '.pt')}", "identical = false", f"root = {toml_value(encode(loaded, {}))}", ""]
     # The legacy format: same views as above (storages shared, a Parameter).
     obj = collections.OrderedDict([("w", torch.nn.Parameter(torch.arange(6.0).reshape(2, 3))), ("v", None)])
     base = torch.arange(8, dtype=torch.int32)
@@ -489,7 +500,7 @@ def main():
     write_fixtures()
     write_hostile()
     total = sum(os.path.getsize(os.path.join(d, f)) for d in (ROOT, HOSTILE) for f in os.listdir(d) if os.path.isfile(os.path.join(d, f)))
-    print(f"wrote {len(FIXTURES) + 1} fixtures and {len(HOSTILE_CASES)} hostile files ({total} bytes)")
+    print(f"wrote {len(FIXTURES) + len(PROTOCOL_FIXTURES) + 1} fixtures and {len(HOSTILE_CASES)} hostile files ({total} bytes)")
 
 
 if __name__ == "__main__":
