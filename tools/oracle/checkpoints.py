@@ -243,6 +243,13 @@ def hostile(name, kind, fragment):
     return register
 
 
+def put(z, name, data):
+    """writestr with a fixed timestamp, so regenerated fixtures are byte-identical."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = z.compression
+    z.writestr(info, data)
+
+
 def zip_with(pickle_bytes, extra=(), name="archive"):
     """A torch-layout zip (written by torch itself) whose data.pkl is replaced."""
     buf = io.BytesIO()
@@ -253,9 +260,9 @@ def zip_with(pickle_bytes, extra=(), name="archive"):
         for info in src.infolist():
             rec = info.filename.split("/", 1)[1]
             data = pickle_bytes if rec == "data.pkl" and pickle_bytes is not None else src.read(info.filename)
-            z.writestr(f"{name}/{rec}", data)
+            put(z, f"{name}/{rec}", data)
         for rec, data in extra:
-            z.writestr(f"{name}/{rec}", data)
+            put(z, f"{name}/{rec}", data)
     return out.getvalue()
 
 
@@ -415,7 +422,7 @@ def _():
     body = comp.compress(b"\x00" * (1 << 20)) + comp.flush()
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("archive/data.pkl", b"\x00" * (1 << 20))
+        put(z, "archive/data.pkl", b"\x00" * (1 << 20))
     raw = bytearray(out.getvalue())
     # Rewrite the declared uncompressed size in the local header and the central directory.
     lh = raw.index(b"PK\x03\x04")
@@ -434,7 +441,7 @@ def _():
     warnings.simplefilter("ignore")
     out = io.BytesIO(data)
     with zipfile.ZipFile(out, "a") as z:
-        z.writestr("archive/data.pkl", P + b"N.")
+        put(z, "archive/data.pkl", P + b"N.")
     return out.getvalue()
 
 
@@ -447,7 +454,18 @@ def _():
     with zipfile.ZipFile(out, "w") as z:
         for info in src.infolist():
             data = b"middle" if info.filename.endswith("/byteorder") else src.read(info.filename)
-            z.writestr(info.filename, data)
+            put(z, info.filename, data)
+    return out.getvalue()
+
+
+@hostile("no_version_record.pt", "InvalidArgument", "archive has no 'archive/version' record")
+def _():
+    src = zipfile.ZipFile(io.BytesIO(zip_with(None)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for info in src.infolist():
+            if not info.filename.endswith("/version"):
+                put(z, info.filename, src.read(info.filename))
     return out.getvalue()
 
 

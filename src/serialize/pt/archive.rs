@@ -37,22 +37,27 @@ impl Default for SaveOpts {
     }
 }
 
-/// 40 decimal digits, as torch's `.data/serialization_id` (random per save).
-fn serialization_id() -> String {
-    use std::collections::hash_map::RandomState;
-    use std::hash::{BuildHasher, Hasher};
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let mut parts = [0u64; 2];
-    for (i, p) in parts.iter_mut().enumerate() {
-        let mut h = RandomState::new().build_hasher();
-        h.write_u128(nanos);
-        h.write_usize(i);
-        *p = h.finish() % 10_000_000_000_000_000_000;
+/// c10's `hash_combine` (boost's mixing step) on 64 bits.
+fn hash_combine(seed: u64, value: u64) -> u64 {
+    seed ^ value
+        .wrapping_add(0x9e37_79b9)
+        .wrapping_add(seed << 6)
+        .wrapping_add(seed >> 2)
+}
+
+/// `.data/serialization_id`: 40 decimal digits derived from the records, so
+/// equal content gives equal files. The last 20 digits are torch's: the
+/// `hash_combine` fold of the CRC-32s of the non-empty records written
+/// before it (observed on torch 2.15's files). torch derives the first 20
+/// from the content in a way we do not reproduce; ours fold the record
+/// sizes the same way.
+fn serialization_id(records: &[(u64, u32)]) -> String {
+    let (mut sizes, mut crcs) = (0u64, 0u64);
+    for &(size, crc) in records.iter().filter(|r| r.0 > 0) {
+        sizes = hash_combine(sizes, size);
+        crcs = hash_combine(crcs, u64::from(crc));
     }
-    format!("{:020}{:020}", parts[0], parts[1])
+    format!("{sizes:020}{crcs:020}")
 }
 
 pub(super) fn save(value: &Value, opts: &SaveOpts) -> Result<Vec<u8>> {
@@ -62,19 +67,25 @@ pub(super) fn save(value: &Value, opts: &SaveOpts) -> Result<Vec<u8>> {
     }
     let (pickle, storages) = writer::dumps(value)?;
     let mut w = ZipWriter::with_limits(Vec::new(), opts.zip64_size_limit, opts.zip64_count_limit);
-    w.add(&format!("{name}/data.pkl"), &pickle)?;
-    w.add(&format!("{name}/.format_version"), b"1")?;
-    w.add(&format!("{name}/.storage_alignment"), b"64")?;
-    w.add(&format!("{name}/byteorder"), b"little")?;
+    let mut records: Vec<(u64, u32)> = vec![];
+    let mut add = |w: &mut ZipWriter<Vec<u8>>, rec: &str, bytes: &[u8]| {
+        records.push((bytes.len() as u64, crc32fast::hash(bytes)));
+        w.add(&format!("{name}/{rec}"), bytes)
+    };
+    add(&mut w, "data.pkl", &pickle)?;
+    add(&mut w, ".format_version", b"1")?;
+    add(&mut w, ".storage_alignment", b"64")?;
+    add(&mut w, "byteorder", b"little")?;
     for s in &storages {
         let mut bytes = s.storage.to_bytes();
         if cfg!(target_endian = "big") {
             swap_bytes(&mut bytes, s.dtype.itemsize());
         }
-        w.add(&format!("{name}/data/{}", s.key), &bytes)?;
+        add(&mut w, &format!("data/{}", s.key), &bytes)?;
     }
-    w.add(&format!("{name}/version"), b"3\n")?;
-    w.add(&format!("{name}/.data/serialization_id"), serialization_id().as_bytes())?;
+    add(&mut w, "version", b"3\n")?;
+    let id = serialization_id(&records);
+    w.add(&format!("{name}/.data/serialization_id"), id.as_bytes())?;
     w.finish()
 }
 
@@ -95,6 +106,19 @@ pub(super) fn load(bytes: &[u8]) -> Result<Value> {
             "torch.load",
             "TorchScript archives (torch.jit.save) are not supported",
         ));
+    }
+    // Like torch's reader: `.data/version` or `version` must exist and be a positive integer.
+    let version = match record(".data/version")? {
+        Some(v) => v,
+        None => record("version")?.ok_or_else(|| bad(format!("archive has no '{root}/version' record")))?,
+    };
+    match std::str::from_utf8(version)
+        .ok()
+        .map(str::trim)
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        Some(v) if v >= 1 => {}
+        _ => return Err(bad("archive's version record is not a positive integer")),
     }
     let big_endian = match record("byteorder")? {
         None | Some(b"little") => false,
