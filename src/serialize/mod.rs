@@ -1,12 +1,22 @@
-//! Saving and loading tensors: the [`safetensors`] format.
+//! Saving and loading tensors: PyTorch's `.pt` checkpoints ([`pt`], over a
+//! [`zip`] container and a restricted [`pickle`] machine, holding
+//! [`Value`]s) and the [`safetensors`] format.
 //!
 //! ```
 //! use frankentorch::prelude::*;
-//! use frankentorch::serialize::safetensors;
+//! use frankentorch::serialize::{pt, safetensors, Value};
 //! # fn main() -> frankentorch::Result<()> {
 //! let bytes = safetensors::save(&[("w", ops::ones(&[2, 2])?)], None)?;
 //! assert_eq!(safetensors::load(&bytes)?["w"].sizes(), &[2, 2]);
+//! let ckpt = pt::save_to_bytes(&Value::Tensor(ops::ones(&[3])?))?;
+//! assert_eq!(pt::load_from_bytes(&ckpt)?.as_tensor().unwrap().sizes(), &[3]);
 //! # Ok(()) }
 //! ```
 
+mod object;
+pub mod pickle;
+pub mod pt;
 pub mod safetensors;
+pub mod zip;
+
+pub use object::Value;
