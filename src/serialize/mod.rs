@@ -1,4 +1,6 @@
-//! Saving and loading tensors: the [`safetensors`] format.
+//! Saving and loading tensors: the [`safetensors`] format, RaptorQ
+//! [`sidecar`]s that detect and repair damage in any checkpoint file, and
+//! the [`LoadOpts`] every loader takes.
 //!
 //! ```
 //! use frankentorch::prelude::*;
@@ -9,4 +11,9 @@
 //! # Ok(()) }
 //! ```
 
+mod load_opts;
 pub mod safetensors;
+pub mod sidecar;
+
+pub(crate) use load_opts::write_atomic;
+pub use load_opts::{read_bytes, LoadOpts, SidecarPolicy};
