@@ -100,6 +100,16 @@ fn inspect_lists_tensors_dtypes_shapes_sizes_and_metadata() {
     assert!(code == 2 && err.contains("shorter than the 8-byte"), "{err}");
     let (code, _, err) = ckpt(&["inspect", p(&dir.join("none.safetensors"))]);
     assert!(code == 2 && err.contains("none.safetensors"), "{err}");
+    // A safetensors header length whose low byte is 0x80 (the first byte of
+    // a pickle) is still read as safetensors.
+    let tricky = dir.join("tricky.safetensors");
+    let bytes = (1..300)
+        .map(|n| safetensors::save(&[("x".repeat(n), ops::ones(&[1]).unwrap())], None).unwrap())
+        .find(|b| b[0] == 0x80)
+        .unwrap();
+    std::fs::write(&tricky, &bytes).unwrap();
+    let (code, out, err) = ckpt(&["inspect", p(&tricky)]);
+    assert!(code == 0 && out.contains("float32  [1]  4 bytes"), "{out}{err}");
     let pt = dir.join("m.pt");
     std::fs::write(&pt, b"PK\x03\x04rest").unwrap();
     let (code, _, err) = ckpt(&["inspect", p(&pt)]);

@@ -71,16 +71,26 @@ enum Format {
     Safetensors,
 }
 
-/// The format of `path` from its first bytes.
+/// The format of `path` from its first bytes: a safetensors header (an
+/// 8-byte length that fits the file, then `{`) is safetensors; otherwise a
+/// zip archive (`PK\x03\x04`) or a pickle (`\x80`) is `.pt`; anything
+/// else is read as safetensors (whose reader then says what is wrong). The
+/// safetensors test comes first because a header length whose low byte
+/// is 0x80 also starts with `\x80`.
 fn detect(path: &Path) -> Result<Format, Failure> {
-    let mut head = [0u8; 4];
-    let mut f = std::fs::File::open(path).map_err(|e| Failure(format!("cannot open {}: {e}", path.display()), 2))?;
-    let n = f
-        .read(&mut head)
-        .map_err(|e| Failure(format!("cannot read {}: {e}", path.display()), 2))?;
-    Ok(match &head[..n] {
-        [b'P', b'K', 3, 4] => Format::Pt,
-        [0x80, ..] => Format::Pt,
+    let io = |e: std::io::Error| Failure(format!("cannot read {}: {e}", path.display()), 2);
+    let mut f = std::fs::File::open(path).map_err(io)?;
+    let len = f.metadata().map_err(io)?.len();
+    let mut head = Vec::with_capacity(9);
+    f.by_ref().take(9).read_to_end(&mut head).map_err(io)?;
+    if head.len() == 9 && head[8] == b'{' {
+        let n = u64::from_le_bytes(head[..8].try_into().unwrap_or([0xff; 8]));
+        if n.checked_add(8).is_some_and(|end| end <= len) {
+            return Ok(Format::Safetensors);
+        }
+    }
+    Ok(match head.as_slice() {
+        [b'P', b'K', 3, 4, ..] | [0x80, ..] => Format::Pt,
         _ => Format::Safetensors,
     })
 }

@@ -1,6 +1,6 @@
 //! Self-healing RaptorQ sidecars for checkpoint files (or any file).
 //!
-//! [`write`] stores next to `model.safetensors` a sidecar
+//! [`write()`] stores next to `model.safetensors` a sidecar
 //! `model.safetensors.ftrq` holding per-symbol checksums, a whole-file
 //! hash and RaptorQ (RFC 6330) repair symbols. [`verify`] reports what is
 //! damaged and whether it can be repaired, [`repair`] rewrites the file
@@ -127,7 +127,7 @@ pub(crate) fn io_err(what: &str, path: &Path, e: &std::io::Error) -> Error {
     fail(format!("cannot {what} {}: {e}", path.display()))
 }
 
-/// How [`write`] protects a file.
+/// How [`write()`] protects a file.
 ///
 /// ```
 /// use frankentorch::serialize::sidecar::SidecarOpts;
