@@ -3,7 +3,7 @@
 //! default options.
 //!
 //! ```sh
-//! cargo run --release --example sidecar_throughput -- 64   # MiB
+//! cargo run --example sidecar_throughput -- 128   # MiB
 //! ```
 
 use frankentorch::serialize::sidecar::{self, SidecarOpts};

@@ -167,3 +167,24 @@ fn loading_through_the_sidecar_under_each_policy() {
     std::fs::write(&path, &good).unwrap();
     assert!(SafeTensorsMmap::open_with(&path, &require).is_ok());
 }
+
+#[test]
+fn mmap_never_panics_on_corrupted_files() {
+    let dir = TempDir::new("st_mmap_fuzz");
+    let path = dir.join("f.safetensors");
+    let good = std::fs::read(st_path("scalars_empty")).unwrap();
+    for i in 0..good.len() {
+        for v in [0u8, 0xff, good[i] ^ 1, b'"'] {
+            let mut bad = good.clone();
+            bad[i] = v;
+            std::fs::write(&path, &bad).unwrap();
+            match SafeTensorsMmap::open(&path) {
+                Ok(f) => {
+                    let whole = safetensors::deserialize(&bad);
+                    assert_eq!(f.load_all().is_ok(), whole.is_ok(), "byte {i} = {v}");
+                }
+                Err(e) => assert!(safetensors::deserialize(&bad).is_err(), "byte {i} = {v}: {e}"),
+            }
+        }
+    }
+}
