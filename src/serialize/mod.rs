@@ -1,6 +1,8 @@
 //! Saving and loading tensors: PyTorch's `.pt` checkpoints ([`pt`], over a
 //! [`zip`] container and a restricted [`pickle`] machine, holding
-//! [`Value`]s) and the [`safetensors`] format.
+//! [`Value`]s), the [`safetensors`] format, RaptorQ [`sidecar`]s that
+//! detect and repair damage in any checkpoint file, and the [`LoadOpts`]
+//! every loader takes.
 //!
 //! ```
 //! use frankentorch::prelude::*;
@@ -13,10 +15,14 @@
 //! # Ok(()) }
 //! ```
 
+mod load_opts;
 mod object;
 pub mod pickle;
 pub mod pt;
 pub mod safetensors;
+pub mod sidecar;
 pub mod zip;
 
+pub(crate) use load_opts::write_atomic;
+pub use load_opts::{read_bytes, LoadOpts, SidecarPolicy};
 pub use object::Value;
