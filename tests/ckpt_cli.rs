@@ -113,7 +113,7 @@ fn inspect_lists_tensors_dtypes_shapes_sizes_and_metadata() {
     let pt = dir.join("m.pt");
     std::fs::write(&pt, b"PK\x03\x04rest").unwrap();
     let (code, _, err) = ckpt(&["inspect", p(&pt)]);
-    assert!(code == 2 && err.contains(".pt checkpoints are not supported"), "{err}");
+    assert!(code == 2 && err.contains("torch.load"), "{err}");
 }
 
 #[test]
@@ -196,7 +196,34 @@ fn convert_safetensors_to_safetensors_through_the_sidecar() {
     let (code, _, err) = ckpt(&["convert", p(&path), p(&out_path)]);
     assert_eq!(code, 0, "{err}");
     assert!(std::fs::read(&out_path).unwrap() == good);
-    // .pt output is not supported yet.
-    let (code, _, err) = ckpt(&["convert", p(&path), p(&dir.join("m.pt"))]);
-    assert!(code == 2 && err.contains(".pt checkpoints are not supported"), "{err}");
+}
+
+#[test]
+fn convert_between_safetensors_and_pt_keeps_every_tensor() {
+    let dir = TempDir::new("cli_convert_pt");
+    let path = checkpoint(&dir);
+    let pt_path = dir.join("model.pt");
+    let (code, out, err) = ckpt(&["convert", p(&path), p(&pt_path)]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("(2 tensors)"), "{out}");
+    let loaded = frankentorch::serialize::pt::load_state_dict(&pt_path).unwrap();
+    // In safetensors file order (the int64 bias is stored first).
+    assert_eq!(loaded.keys(), ["layer.bias", "layer.weight"]);
+    let (code, out, _) = ckpt(&["inspect", p(&pt_path)]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("layer.weight  torch.float32  [60, 100]  24000 bytes"),
+        "{out}"
+    );
+    let back = dir.join("back.safetensors");
+    let (code, _, err) = ckpt(&["convert", p(&pt_path), p(&back)]);
+    assert_eq!(code, 0, "{err}");
+    // The round trip loses only the metadata (a .pt file has no place for it).
+    let original = safetensors::load_file(&path).unwrap();
+    let again = safetensors::load_file(&back).unwrap();
+    assert_eq!(original.len(), again.len());
+    for (name, t) in &original {
+        assert_eq!(t.to_f64_vec(), again[name].to_f64_vec(), "{name}");
+        assert_eq!(t.dtype(), again[name].dtype(), "{name}");
+    }
 }

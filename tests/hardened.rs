@@ -276,3 +276,34 @@ fn hardened_mode_refuses_an_out_argument_aliasing_a_matmul_input() {
         vec![2.0, 3.0, 6.0, 11.0]
     );
 }
+
+#[test]
+fn hardened_mode_loads_checkpoints_only_through_a_verified_sidecar() {
+    use frankentorch::serialize::{pt, sidecar, Value};
+    let path = std::env::temp_dir().join(format!("ft_hardened_ckpt_{}.pt", std::process::id()));
+    let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], &[3]).unwrap();
+    pt::save(&Value::Tensor(t), &path).unwrap();
+    // Strict mode reads the file as torch does.
+    assert!(pt::load(&path).is_ok());
+    {
+        let _h = mode::hardened();
+        let e = pt::load(&path).unwrap_err();
+        assert!(
+            e.message().contains("hardened mode requires a verified one"),
+            "{}",
+            e.message()
+        );
+    }
+    sidecar::write(&path, &Default::default()).unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 30;
+    bytes[last] ^= 0xff;
+    std::fs::write(&path, &bytes).unwrap();
+    {
+        let _h = mode::hardened();
+        let v = pt::load(&path).unwrap();
+        assert_eq!(v.as_tensor().unwrap().to_vec::<f32>().unwrap(), vec![1.0, 2.0, 3.0]);
+    }
+    std::fs::remove_file(&path).ok();
+    std::fs::remove_file(sidecar::sidecar_path(&path)).ok();
+}

@@ -15,7 +15,7 @@
 //! bytes (see [`detect`]); output formats from the extension.
 
 use frankentorch::serialize::safetensors::{self, SafeTensorsMmap};
-use frankentorch::serialize::{sidecar, LoadOpts, SidecarPolicy};
+use frankentorch::serialize::{pt, sidecar, LoadOpts, SidecarPolicy, Value};
 use frankentorch::{Error, Tensor};
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -101,20 +101,10 @@ fn format_for_output(path: &Path) -> Result<Format, Failure> {
         Some("safetensors") => Ok(Format::Safetensors),
         Some("pt" | "pth" | "bin") => Ok(Format::Pt),
         _ => Err(usage_error(format!(
-            "cannot tell the output format of {} from its extension (use .safetensors)",
+            "cannot tell the output format of {} from its extension (use .safetensors or .pt)",
             path.display()
         ))),
     }
-}
-
-fn pt_not_supported(path: &Path) -> Failure {
-    Failure(
-        format!(
-            "{}: PyTorch .pt checkpoints are not supported by this build of frankentorch-ckpt",
-            path.display()
-        ),
-        2,
-    )
 }
 
 /// A checkpoint's tensors in file order and its string metadata.
@@ -137,7 +127,14 @@ fn load(path: &Path) -> Result<Checkpoint, Failure> {
                 metadata: f.metadata,
             })
         }
-        Format::Pt => Err(pt_not_supported(path)),
+        Format::Pt => {
+            let value = pt::load_with(path, &opts)?;
+            let tensors = value.tensors().into_iter().map(|(n, t)| (n, t.clone())).collect();
+            Ok(Checkpoint {
+                tensors,
+                metadata: None,
+            })
+        }
     }
 }
 
@@ -145,7 +142,16 @@ fn load(path: &Path) -> Result<Checkpoint, Failure> {
 fn save(path: &Path, ckpt: &Checkpoint) -> Result<(), Failure> {
     match format_for_output(path)? {
         Format::Safetensors => Ok(safetensors::save_file(&ckpt.tensors, ckpt.metadata.as_ref(), path)?),
-        Format::Pt => Err(pt_not_supported(path)),
+        Format::Pt => {
+            // A flat state dict, as `torch.save(model.state_dict())` writes;
+            // safetensors metadata has no place in a .pt file.
+            let items = ckpt
+                .tensors
+                .iter()
+                .map(|(n, t)| (Value::Str(n.clone()), Value::Tensor(t.clone())))
+                .collect();
+            Ok(pt::save(&Value::ordered_dict(items), path)?)
+        }
     }
 }
 
@@ -182,7 +188,20 @@ fn inspect(path: &Path) -> Result<(), Failure> {
             }
             println!("total: {elements} elements, {total} bytes of tensor data");
         }
-        Format::Pt => return Err(pt_not_supported(path)),
+        Format::Pt => {
+            let ckpt = load(path)?;
+            let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            println!("{}: PyTorch checkpoint, {size} bytes", path.display());
+            println!("tensors: {}", ckpt.tensors.len());
+            let (mut total, mut elements) = (0usize, 0usize);
+            for (name, t) in &ckpt.tensors {
+                let bytes = t.numel() * t.dtype().itemsize();
+                total += bytes;
+                elements += t.numel();
+                println!("  {name}  {}  {}  {bytes} bytes", t.dtype(), shape_str(t.sizes()));
+            }
+            println!("total: {elements} elements, {total} bytes of tensor data");
+        }
     }
     let sc = sidecar::sidecar_path(path);
     if sc.exists() {

@@ -6,6 +6,8 @@ use crate::{Error, Result};
 use std::path::Path;
 
 /// What a loader does with the file's RaptorQ sidecar (`<file>.ftrq`).
+/// In hardened mode ([`crate::mode::hardened`]) every policy acts as
+/// `Require`: a checkpoint loads only through a verified sidecar.
 ///
 /// ```
 /// use frankentorch::serialize::SidecarPolicy;
@@ -38,6 +40,43 @@ pub struct LoadOpts {
     pub sidecar: SidecarPolicy,
 }
 
+impl LoadOpts {
+    /// The policy loaders apply: `sidecar`, or `Require` in hardened mode
+    /// (which expects every checkpoint to come with a sidecar).
+    ///
+    /// ```
+    /// use frankentorch::serialize::{LoadOpts, SidecarPolicy};
+    /// let _h = frankentorch::mode::hardened();
+    /// assert_eq!(LoadOpts::default().effective_policy(), SidecarPolicy::Require);
+    /// ```
+    pub fn effective_policy(&self) -> SidecarPolicy {
+        match crate::mode::is_hardened() {
+            true => SidecarPolicy::Require,
+            false => self.sidecar,
+        }
+    }
+}
+
+/// Fails unless `path` has a sidecar file (the `Require` policy).
+pub(crate) fn require_sidecar(path: &Path, opts: &LoadOpts) -> Result<()> {
+    let sc = sidecar::sidecar_path(path);
+    if sc.exists() {
+        return Ok(());
+    }
+    let who = match opts.sidecar {
+        SidecarPolicy::Require => "SidecarPolicy::Require",
+        _ => "hardened mode",
+    };
+    Err(Error::invalid(
+        sidecar::OP,
+        format!(
+            "{} has no sidecar ({} is missing) and {who} requires a verified one",
+            path.display(),
+            sc.display()
+        ),
+    ))
+}
+
 /// The bytes of a checkpoint file under `opts`: read as they are, or
 /// checked and restored through the sidecar (with the report of what was
 /// repaired, `None` when no sidecar was used).
@@ -58,21 +97,11 @@ pub struct LoadOpts {
 /// ```
 pub fn read_bytes(path: impl AsRef<Path>, opts: &LoadOpts) -> Result<(Vec<u8>, Option<RepairReport>)> {
     let path = path.as_ref();
-    let use_sidecar = match opts.sidecar {
+    let use_sidecar = match opts.effective_policy() {
         SidecarPolicy::Ignore => false,
         SidecarPolicy::IfPresent => sidecar::sidecar_path(path).exists(),
         SidecarPolicy::Require => {
-            let sc = sidecar::sidecar_path(path);
-            if !sc.exists() {
-                return Err(Error::invalid(
-                    sidecar::OP,
-                    format!(
-                        "{} has no sidecar ({} is missing) and SidecarPolicy::Require was asked for",
-                        path.display(),
-                        sc.display()
-                    ),
-                ));
-            }
+            require_sidecar(path, opts)?;
             true
         }
     };

@@ -23,6 +23,6 @@ pub mod safetensors;
 pub mod sidecar;
 pub mod zip;
 
-pub(crate) use load_opts::write_atomic;
 pub use load_opts::{read_bytes, LoadOpts, SidecarPolicy};
+pub(crate) use load_opts::{require_sidecar, write_atomic};
 pub use object::Value;

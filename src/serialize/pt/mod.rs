@@ -23,7 +23,7 @@
 mod archive;
 mod legacy;
 
-use super::Value;
+use super::{read_bytes, LoadOpts, Value};
 use crate::nn::StateDict;
 use crate::{Error, Result};
 use std::path::Path;
@@ -82,10 +82,30 @@ pub fn save_to_bytes_with(value: &Value, opts: &SaveOpts) -> Result<Vec<u8>> {
     archive::save(value, opts)
 }
 
-/// Loads a checkpoint file (zip or legacy format).
+/// Loads a checkpoint file (zip or legacy format) with the default
+/// [`LoadOpts`] (in hardened mode, only through a verified sidecar).
 pub fn load(path: impl AsRef<Path>) -> Result<Value> {
-    let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| Error::invalid("torch.load", format!("{}: {e}", path.display())))?;
+    load_with(path, &LoadOpts::default())
+}
+
+/// Loads a checkpoint file under `opts` (its RaptorQ sidecar is checked,
+/// and damage repaired in memory, as the [`SidecarPolicy`](super::SidecarPolicy) says).
+///
+/// ```
+/// use frankentorch::prelude::*;
+/// use frankentorch::serialize::{pt, sidecar, LoadOpts, SidecarPolicy, Value};
+/// # fn main() -> frankentorch::Result<()> {
+/// let path = std::env::temp_dir().join("ft_pt_doc_load_with.pt");
+/// pt::save(&Value::Tensor(ops::ones(&[4])?), &path)?;
+/// let require = LoadOpts { sidecar: SidecarPolicy::Require };
+/// assert!(pt::load_with(&path, &require).is_err()); // no sidecar yet
+/// sidecar::write(&path, &Default::default())?;
+/// assert!(pt::load_with(&path, &require)?.as_tensor().is_some());
+/// # std::fs::remove_file(&path).ok(); std::fs::remove_file(sidecar::sidecar_path(&path)).ok();
+/// # Ok(()) }
+/// ```
+pub fn load_with(path: impl AsRef<Path>, opts: &LoadOpts) -> Result<Value> {
+    let (bytes, _report) = read_bytes(path.as_ref(), opts)?;
     load_from_bytes(&bytes)
 }
 

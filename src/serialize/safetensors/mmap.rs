@@ -84,7 +84,11 @@ impl SafeTensorsMmap {
     /// assert!(e.message().contains("/nonexistent.safetensors"));
     /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<SafeTensorsMmap> {
-        let path = path.as_ref();
+        SafeTensorsMmap::open_with(path, &LoadOpts::default())
+    }
+
+    /// Maps the file without any sidecar check.
+    fn map_file(path: &Path) -> Result<SafeTensorsMmap> {
         let file = std::fs::File::open(path).map_err(|e| invalid(format!("cannot open {}: {e}", path.display())))?;
         // SAFETY: `Mmap::map` is unsafe because the mapped bytes change (or
         // the process faults) if the file is modified while mapped. The map
@@ -135,10 +139,13 @@ impl SafeTensorsMmap {
     /// ```
     pub fn open_with(path: impl AsRef<Path>, opts: &LoadOpts) -> Result<SafeTensorsMmap> {
         let path = path.as_ref();
-        let check = match opts.sidecar {
+        let check = match opts.effective_policy() {
             SidecarPolicy::Ignore => false,
             SidecarPolicy::IfPresent => sidecar::sidecar_path(path).exists(),
-            SidecarPolicy::Require => true,
+            SidecarPolicy::Require => {
+                crate::serialize::require_sidecar(path, opts)?;
+                true
+            }
         };
         if check {
             let report = sidecar::verify(path)?;
@@ -150,7 +157,7 @@ impl SafeTensorsMmap {
                 )));
             }
         }
-        SafeTensorsMmap::open(path)
+        SafeTensorsMmap::map_file(path)
     }
 
     /// The tensors' names in file order.
