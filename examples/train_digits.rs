@@ -2,7 +2,8 @@
 //! (1797 8x8 images, `data/digits.csv.gz`), as a PyTorch user would write
 //! it: `nn` modules, `Adam` with a cosine learning-rate schedule, a
 //! shuffling `DataLoader`, a progress bar, per-epoch loss and test accuracy,
-//! and each trained model saved (safetensors) and reloaded to check it.
+//! and each trained model saved in PyTorch's checkpoint format (`torch.load`
+//! reads it) and reloaded to check it.
 //!
 //! Run: `cargo run --release --example train_digits`. It exits with an
 //! error if a model ends below 97% test accuracy.
@@ -15,7 +16,7 @@ use frankentorch::nn::{
 use frankentorch::optim::lr_scheduler::{CosineAnnealingLR, CosineAnnealingLROpts, LRScheduler};
 use frankentorch::optim::{Adam, AdamOpts, Optimizer};
 use frankentorch::prelude::*;
-use frankentorch::serialize::safetensors;
+use frankentorch::serialize::pt;
 use frankentorch::utils::data::{random_split, DataLoader, DataLoaderOpts, Dataset, Subset, TensorDataset};
 use frankentorch::utils::progress::ProgressBar;
 use frankentorch::Generator;
@@ -120,17 +121,8 @@ fn fit(name: &str, mut model: Sequential, mut fresh: Sequential, train: &Split, 
         bar.finish();
     }
     let path = checkpoint_path(name);
-    let state: Vec<(String, Tensor)> = model
-        .state_dict()
-        .iter()
-        .map(|(k, t)| (k.to_string(), t.detach()))
-        .collect();
-    safetensors::save_file(&state, None, &path)?;
-    let mut loaded = frankentorch::nn::StateDict::new();
-    for (k, t) in safetensors::load_file(&path)? {
-        loaded.insert(k, t);
-    }
-    fresh.load_state_dict(&loaded, true)?;
+    pt::save_state_dict(&model.state_dict(), &path)?;
+    fresh.load_state_dict(&pt::load_state_dict(&path)?, true)?;
     let reloaded = accuracy(&mut fresh, test)?;
     println!(
         "{name}: test accuracy {:.2}%, saved to {} (reloaded: {:.2}%)",
@@ -144,10 +136,10 @@ fn fit(name: &str, mut model: Sequential, mut fresh: Sequential, train: &Split, 
     Ok(acc)
 }
 
-/// `target/train_digits_<name>.safetensors` in this crate.
+/// `target/train_digits_<name>.pt` in this crate.
 fn checkpoint_path(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target");
-    dir.join(format!("train_digits_{name}.safetensors"))
+    dir.join(format!("train_digits_{name}.pt"))
 }
 
 fn main() -> Result<()> {
