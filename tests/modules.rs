@@ -933,7 +933,8 @@ fn check_layer(rec: &toml::Table, builders: &HashMap<&'static str, Builder>) {
         str_of(rec, "name"),
         str_of(rec, "python")
     );
-    manual_seed(seed);
+    // The default generator is shared with the tests running side by side.
+    let _rng = frankentorch::testing::seeded(seed);
     let mut built = builders[str_of(rec, "name")]().unwrap_or_else(|e| panic!("{what}: construction failed: {e}"));
     let m = built.module();
     check_state(&what, &m.state_dict(), &tables(rec, "state"), true);
@@ -1091,7 +1092,8 @@ fn init_matches_pytorch() {
             str_of(rec, "name"),
             str_of(rec, "python")
         );
-        manual_seed(seed);
+        // The default generator is shared with the tests running side by side.
+        let _rng = frankentorch::testing::seeded(seed);
         let shape: Vec<i64> = numbers(rec, "shape").into_iter().map(|s| s as i64).collect();
         let t = ops::empty(&shape).unwrap();
         let r = fns[str_of(rec, "name")](&t);
@@ -1144,7 +1146,8 @@ fn load_state_dict_matches_pytorch() {
     let fx = fixture("modules");
     run_all("load", &tables(&fx, "load"), |rec| {
         let what = format!("load {} ({})", str_of(rec, "name"), str_of(rec, "python"));
-        manual_seed(0);
+        // The default generator is shared with the tests running side by side.
+        let _rng = frankentorch::testing::seeded(0);
         let m = load_builder(str_of(rec, "build")).unwrap();
         let sd: StateDict = tables(rec, "sd")
             .into_iter()
@@ -1174,7 +1177,8 @@ fn load_state_dict_matches_pytorch() {
 /// Loaded values are the ones the module computes with.
 #[test]
 fn loaded_values_are_used() {
-    manual_seed(0);
+    // The default generator is shared with the tests running side by side.
+    let _rng = frankentorch::testing::seeded(0);
     let a = nn::Linear::new(3, 2, Default::default()).unwrap();
     let b = nn::Linear::new(3, 2, Default::default()).unwrap();
     let x = ops::ones(&[1, 3]).unwrap();
@@ -1209,7 +1213,8 @@ fn net_input() -> Tensor {
 fn train_eval_propagate_like_pytorch() {
     let fx = fixture("modules");
     let p = program(&fx, "train_eval");
-    manual_seed(0);
+    // The default generator is shared with the tests running side by side.
+    let _rng = frankentorch::testing::seeded(0);
     let mut net = Net::new().unwrap();
     net.eval();
     let flags: Vec<bool> = net.modules().iter().map(|m| m.training()).collect();
@@ -1223,7 +1228,8 @@ fn train_eval_propagate_like_pytorch() {
 fn zero_grad_like_pytorch() {
     let fx = fixture("modules");
     let p = program(&fx, "zero_grad");
-    manual_seed(0);
+    // The default generator is shared with the tests running side by side.
+    let _rng = frankentorch::testing::seeded(0);
     let net = Net::new().unwrap();
     backward(&ops::sum(&net.forward(&net_input()).unwrap()).unwrap()).unwrap();
     let had: Vec<bool> = net.parameters().iter().map(|p| p.grad().is_some()).collect();
@@ -1244,7 +1250,8 @@ fn zero_grad_like_pytorch() {
 fn to_float64_like_pytorch() {
     let fx = fixture("modules");
     let p = program(&fx, "to_float64");
-    manual_seed(0);
+    // The default generator is shared with the tests running side by side.
+    let _rng = frankentorch::testing::seeded(0);
     let mut net = Net::new().unwrap();
     net.to_dtype(DType::F64).unwrap();
     let rg: Vec<bool> = net.parameters().iter().map(|p| p.requires_grad()).collect();
@@ -1282,6 +1289,7 @@ fn to_float64_like_pytorch() {
     );
 
     let p = program(&fx, "to_float64_tied");
+    // (The generator is still reserved by the guard above.)
     manual_seed(0);
     let mut tied = Tied::new().unwrap();
     tied.to_dtype(DType::F64).unwrap();
