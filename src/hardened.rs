@@ -24,6 +24,7 @@
 use crate::dispatch::{register_fallback, BoxedOp, DispatchKey, DispatchKeySet, OpSchema, Stack, Value};
 use crate::generated::ops::OPERATORS;
 use crate::{tls, DType, Error, ErrorKind, Result, Tensor};
+use ft_runtime::autograd::accumulate::is_non_overlapping_and_dense;
 use std::collections::HashMap;
 use std::sync::{Arc, Once, OnceLock};
 
@@ -115,6 +116,10 @@ fn intervals_meet(a: &[(usize, usize)], b: &[(usize, usize)]) -> bool {
 }
 
 fn has_internal_overlap(t: &Tensor) -> bool {
+    // The common case (any dense layout) needs no element walk.
+    if is_non_overlapping_and_dense(t) {
+        return false;
+    }
     let bytes = element_bytes(t);
     bytes.windows(2).any(|w| w[1].0 < w[0].1)
 }
@@ -124,7 +129,11 @@ fn overlaps(a: &Tensor, b: &Tensor) -> bool {
         return false;
     }
     match (span(a), span(b)) {
-        (Some(x), Some(y)) if x.0 < y.1 && y.0 < x.1 => intervals_meet(&element_bytes(a), &element_bytes(b)),
+        // A dense tensor's elements fill its span, so meeting spans share bytes.
+        (Some(x), Some(y)) if x.0 < y.1 && y.0 < x.1 => {
+            (is_non_overlapping_and_dense(a) && is_non_overlapping_and_dense(b))
+                || intervals_meet(&element_bytes(a), &element_bytes(b))
+        }
         _ => false,
     }
 }

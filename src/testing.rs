@@ -282,13 +282,7 @@ fn same_values(a: &Tensor, b: &Tensor) -> bool {
 /// # Panics
 /// When a check fails, with the op name and the first difference.
 pub fn check_sample(op: &str, specs: &[&str], typed: &TypedCall, boxed: &BoxedCall, checks: SampleChecks) {
-    let make = || {
-        specs
-            .iter()
-            .enumerate()
-            .map(|(i, s)| sample_tensor(s, i))
-            .collect::<Vec<_>>()
-    };
+    let make = || sample_inputs(specs);
     let (t1, t2) = (make(), make());
     match (typed(&t1), boxed(&t2)) {
         (Ok(a), Ok(b)) => {
@@ -354,6 +348,11 @@ pub fn check_sample(op: &str, specs: &[&str], typed: &TypedCall, boxed: &BoxedCa
     check_thread_determinism(op, specs, typed, checks.frozen);
 }
 
+/// Sample tensor `i` for every spec (each call builds fresh tensors).
+fn sample_inputs(specs: &[&str]) -> Vec<Tensor> {
+    specs.iter().enumerate().map(|(i, s)| sample_tensor(s, i)).collect()
+}
+
 /// The thread counts [`check_thread_determinism`] compares.
 pub const DETERMINISM_THREADS: [usize; 3] = [1, 2, 4];
 
@@ -362,7 +361,7 @@ pub const DETERMINISM_THREADS: [usize; 3] = [1, 2, 4];
 type PassDigests = Result<Vec<Option<Digest>>>;
 
 fn forward_backward_digests(specs: &[&str], typed: &TypedCall, frozen: &[usize]) -> PassDigests {
-    let inputs: Vec<Tensor> = specs.iter().enumerate().map(|(i, s)| sample_tensor(s, i)).collect();
+    let inputs = sample_inputs(specs);
     let mut wrt = Vec::new();
     for (i, t) in inputs.iter().enumerate() {
         if t.dtype().is_floating_point() && !frozen.contains(&i) {
@@ -465,13 +464,7 @@ fn same_result(x: &Value, y: &Value) -> bool {
 /// # Panics
 /// When a check fails, with the op name and the first difference.
 pub fn check_value_sample(op: &str, specs: &[&str], typed: &ValueCall, boxed: &BoxedCall) {
-    let make = || {
-        specs
-            .iter()
-            .enumerate()
-            .map(|(i, s)| sample_tensor(s, i))
-            .collect::<Vec<_>>()
-    };
+    let make = || sample_inputs(specs);
     match (typed(&make()), boxed(&make())) {
         (Ok(a), Ok(b)) => {
             assert_eq!(a.len(), b.len(), "{op}: typed and boxed calls return different counts");
