@@ -110,7 +110,7 @@ fn a_training_step_ledger_names_every_node_and_leaf() {
     // except to run a ready AccumulateGrad (u64::MAX) first.
     assert_eq!(ledger.nodes[0].name, "NllLossBackward0");
     let json = ledger.to_json();
-    assert!(json.contains("\"format\": \"frankentorch.provenance/1\""));
+    assert!(json.contains("\"format\": \"frankentorch.provenance/2\""));
     assert_eq!(Ledger::from_json(&json).unwrap(), ledger);
 }
 

@@ -10,6 +10,7 @@ pub mod dispatch;
 pub mod dtype;
 pub mod error;
 mod format;
+pub mod hash;
 pub mod mode;
 pub mod parallel;
 pub mod scalar;

@@ -16,21 +16,24 @@
 //! engine's order and arithmetic are deterministic, any difference means the
 //! inputs of the computation changed (a saved tensor, a parameter, a hook).
 //!
-//! # JSON format (`frankentorch.provenance/1`)
+//! # JSON format (`frankentorch.provenance/2`)
 //! ```text
-//! { "format": "frankentorch.provenance/1",
+//! { "format": "frankentorch.provenance/2",
 //!   "passes": [ { "op": "autograd.backward", "depth": 0 } ],
 //!   "nodes": [ { "index": 0, "pass": 0, "sequence_nr": 7, "name": "MulBackward0",
 //!                "forward_op": "aten::mul.Tensor", "site": "app::step at src/main.rs:12:5",
-//!                "inputs": [ {"dtype": "float32", "shape": [2], "fnv1a64": "…"} ],
+//!                "inputs": [ {"dtype": "float32", "shape": [2], "xxh64": "…"} ],
 //!                "outputs": [ null, {…} ] } ],
 //!   "leaves": [ { "name": "fc.weight", "dtype": "float32", "shape": [3, 2],
 //!                 "contributions": [ { "pass": 0, "from_node": 3, "digest": {…} } ],
 //!                 "grad": {…} } ] }
 //! ```
-//! `null` is an undefined (all-zero) gradient. A [`Digest`] is the 64-bit
-//! FNV-1a hash of the tensor's elements' little-endian bytes in row-major
-//! order, written as 16 hex digits, with the dtype and shape beside it.
+//! `null` is an undefined (all-zero) gradient. A [`Digest`] is the XXH64
+//! hash (seed 0, [`crate::hash`]) of the tensor's elements' little-endian
+//! bytes in row-major order, written as 16 hex digits, with the dtype and
+//! shape beside it. (Format 1 used FNV-1a, which hashed a byte at a time and
+//! made recording a ledger cost 3x a plain backward; ledgers of format 1 are
+//! refused rather than compared with digests of another hash.)
 //! `site` and `forward_op` are `null` when unknown; `from_node` is `null` for
 //! a root gradient.
 //!
@@ -67,6 +70,7 @@
 
 use super::node::{Grads, Node};
 use crate::error::{Error, Result};
+use crate::hash::Xxh64;
 use crate::storage::StorageAccess;
 use crate::tensor::{for_each_offset, Tensor};
 use serde::{Deserialize, Serialize};
@@ -75,7 +79,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 /// The format tag written into every ledger.
-pub const LEDGER_FORMAT: &str = "frankentorch.provenance/1";
+pub const LEDGER_FORMAT: &str = "frankentorch.provenance/2";
 
 /// A tensor's identity for the ledger: dtype, shape and a hash of its values.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,8 +88,8 @@ pub struct Digest {
     pub dtype: String,
     /// Sizes.
     pub shape: Vec<usize>,
-    /// FNV-1a (64-bit) of the elements' bytes in row-major order, 16 hex digits.
-    pub fnv1a64: String,
+    /// XXH64 of the elements' bytes in row-major order, 16 hex digits.
+    pub xxh64: String,
 }
 
 impl Digest {
@@ -95,35 +99,39 @@ impl Digest {
     /// use ft_runtime::{autograd::provenance::Digest, Tensor};
     /// let a = Digest::of(&Tensor::from_vec(vec![1.0f32, 2.0], &[2]).unwrap());
     /// let b = Digest::of(&Tensor::from_vec(vec![1.0f32, 2.5], &[2]).unwrap());
-    /// assert_eq!((a.shape.clone(), a.fnv1a64.len()), (vec![2], 16));
+    /// assert_eq!((a.shape.clone(), a.xxh64.len()), (vec![2], 16));
     /// assert_ne!(a, b);
     /// ```
     pub fn of(t: &Tensor) -> Digest {
-        const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
-        const PRIME: u64 = 0x0000_0100_0000_01b3;
         let itemsize = t.dtype().itemsize();
-        let mut hash = OFFSET_BASIS;
+        let mut hasher = Xxh64::new();
         let access = StorageAccess::lock(&[t.storage()], &[]);
         let base = access.base_ptr(t.storage());
-        for_each_offset(t.sizes(), t.strides(), t.storage_offset(), |off| {
-            // SAFETY: the tensor's offsets lie inside its storage (checked when
-            // the tensor was made) and the storage is locked for reading.
-            let bytes = unsafe { std::slice::from_raw_parts(base.add(off * itemsize), itemsize) };
-            for &b in bytes {
-                hash = (hash ^ u64::from(b)).wrapping_mul(PRIME);
-            }
-        });
+        if t.is_contiguous() {
+            // SAFETY: a contiguous tensor's elements are the `numel` items
+            // from its offset, inside its storage (checked when the tensor
+            // was made); the storage is locked for reading.
+            let bytes = unsafe {
+                std::slice::from_raw_parts(base.add(t.storage_offset() * itemsize), t.numel() * itemsize)
+            };
+            hasher.update(bytes);
+        } else {
+            for_each_offset(t.sizes(), t.strides(), t.storage_offset(), |off| {
+                // SAFETY: as above, element by element.
+                hasher.update(unsafe { std::slice::from_raw_parts(base.add(off * itemsize), itemsize) });
+            });
+        }
         Digest {
             dtype: t.dtype().to_string(),
             shape: t.sizes().to_vec(),
-            fnv1a64: format!("{hash:016x}"),
+            xxh64: format!("{:016x}", hasher.finish()),
         }
     }
 }
 
 impl fmt::Display for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{:?}#{}", self.dtype, self.shape, self.fnv1a64)
+        write!(f, "{}{:?}#{}", self.dtype, self.shape, self.xxh64)
     }
 }
 

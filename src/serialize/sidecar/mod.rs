@@ -112,7 +112,6 @@ mod encode;
 mod format;
 mod report;
 mod restore;
-mod xxh64;
 
 pub use report::{BlockDamage, RepairReport, SidecarDamage, SidecarSummary, VerifyReport};
 

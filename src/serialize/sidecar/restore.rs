@@ -4,7 +4,7 @@
 
 use super::format::{crc32, Header, Table, HEADER_LEN};
 use super::report::{BlockDamage, SidecarDamage, VerifyReport};
-use super::xxh64::Xxh64;
+use ft_runtime::hash::Xxh64;
 use super::{fail, io_err, sidecar_path};
 use crate::Result;
 use raptorq::{EncodingPacket, ObjectTransmissionInformation, PayloadId, SourceBlockDecoder};

@@ -1,4 +1,5 @@
-//! XXH64, the 64-bit whole-file hash recorded in a sidecar.
+//! XXH64: the 64-bit hash of a checkpoint sidecar's whole file and of the
+//! gradients a provenance ledger records.
 //!
 //! Written from the published XXH64 specification (Yann Collet's
 //! `xxhash_spec.md`): four 64-bit lanes over 32-byte stripes, then the
@@ -37,8 +38,17 @@ fn read_u32(b: &[u8]) -> u32 {
 
 /// A streaming XXH64 (seed 0): [`Xxh64::update`] with the bytes in any
 /// split, then [`Xxh64::finish`].
+///
+/// ```
+/// use ft_runtime::hash::{xxh64, Xxh64};
+/// let mut h = Xxh64::new();
+/// h.update(b"ab");
+/// h.update(b"c");
+/// assert_eq!(h.finish(), xxh64(b"abc"));
+/// assert_eq!(xxh64(b"abc"), 0x44BC_2CF5_AD77_0999);
+/// ```
 #[derive(Clone, Debug)]
-pub(crate) struct Xxh64 {
+pub struct Xxh64 {
     lanes: [u64; 4],
     /// Bytes not yet consumed as a full 32-byte stripe.
     pending: [u8; 32],
@@ -47,7 +57,8 @@ pub(crate) struct Xxh64 {
 }
 
 impl Xxh64 {
-    pub(crate) fn new() -> Xxh64 {
+    /// A hasher that has seen no bytes yet.
+    pub fn new() -> Xxh64 {
         Xxh64 {
             lanes: [P1.wrapping_add(P2), P2, 0, 0u64.wrapping_sub(P1)],
             pending: [0; 32],
@@ -62,7 +73,8 @@ impl Xxh64 {
         }
     }
 
-    pub(crate) fn update(&mut self, mut data: &[u8]) {
+    /// Feeds `data` after the bytes already seen.
+    pub fn update(&mut self, mut data: &[u8]) {
         self.total += data.len() as u64;
         if self.pending_len > 0 {
             let take = (32 - self.pending_len).min(data.len());
@@ -85,7 +97,8 @@ impl Xxh64 {
         self.pending_len = rest.len();
     }
 
-    pub(crate) fn finish(&self) -> u64 {
+    /// The hash of every byte fed so far (the hasher stays usable).
+    pub fn finish(&self) -> u64 {
         let [v1, v2, v3, v4] = self.lanes;
         let mut h = if self.total >= 32 {
             let mut h = v1
@@ -127,9 +140,18 @@ impl Xxh64 {
     }
 }
 
+impl Default for Xxh64 {
+    fn default() -> Xxh64 {
+        Xxh64::new()
+    }
+}
+
 /// XXH64 (seed 0) of `data` in one call.
-#[cfg(test)]
-pub(crate) fn xxh64(data: &[u8]) -> u64 {
+///
+/// ```
+/// assert_eq!(ft_runtime::hash::xxh64(b""), 0xEF46_DB37_51D8_E999);
+/// ```
+pub fn xxh64(data: &[u8]) -> u64 {
     let mut h = Xxh64::new();
     h.update(data);
     h.finish()
