@@ -12,7 +12,11 @@
 //!   one-element tensors of per-op overhead stay lock-free.
 //! - Blocks of at least [`HUGE_BLOCK`] (2 MiB) are mapped 2 MiB-aligned and
 //!   asked to use transparent huge pages (`madvise(MADV_HUGEPAGE)`, Linux;
-//!   other systems get an aligned heap block).
+//!   other systems get an aligned heap block; `FT_ALLOC_HUGE_PAGES=0` turns
+//!   this off).
+//! - On glibc, the first use sets malloc's mmap and trim thresholds to the
+//!   values glibc reaches by itself when it sees large frees (see
+//!   `tune_malloc`), since those frees now stop here.
 //! - The cache holds at most [`cache_limit`] bytes (default: the lower of 25%
 //!   of RAM and 4 GiB; `FT_ALLOC_CACHE_BYTES` or [`set_cache_limit`] change
 //!   it, 0 disables caching). When over the bound, the least recently freed
@@ -301,6 +305,7 @@ fn cache() -> MutexGuard<'static, Cache> {
     static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
     CACHE
         .get_or_init(|| {
+            tune_malloc();
             Mutex::new(Cache {
                 limit: limit_from_env(std::env::var("FT_ALLOC_CACHE_BYTES").ok().as_deref()),
                 ..Default::default()
@@ -308,6 +313,32 @@ fn cache() -> MutexGuard<'static, Cache> {
         })
         .lock()
         .unwrap_or_else(|e| e.into_inner())
+}
+
+/// Keeps glibc's heap serving the kernels' own large temporaries (`Vec`s).
+///
+/// glibc maps every request above its mmap threshold afresh and unmaps it on
+/// free (page faults on each use); it raises that threshold (up to 32 MiB,
+/// with the trim threshold at twice that) once it sees a large mapped block
+/// freed. Large blocks now live in this cache and never reach glibc's
+/// `free`, so the threshold would stay at its 128 KiB start and a kernel's
+/// 1 MiB scratch `Vec` would fault on every call (measured: 2.5x the page
+/// faults of the MLP step). Setting the values glibc itself converges to
+/// restores its steady state. Variables the user set
+/// (`MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_`) win.
+fn tune_malloc() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let user_set = |name: &str| std::env::var_os(name).is_some();
+        if !user_set("MALLOC_MMAP_THRESHOLD_") {
+            // SAFETY: mallopt only changes glibc's tuning parameters.
+            unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20) };
+        }
+        if !user_set("MALLOC_TRIM_THRESHOLD_") {
+            // SAFETY: as above.
+            unsafe { libc::mallopt(libc::M_TRIM_THRESHOLD, 64 << 20) };
+        }
+    }
 }
 
 /// `FT_ALLOC_CACHE_BYTES` when it parses, else the default bound.
@@ -345,9 +376,22 @@ fn heap_alloc_zeroed(size: usize) -> NonNull<u8> {
     NonNull::new(p).unwrap_or_else(|| sys::handle_alloc_error(layout))
 }
 
+/// True when blocks of at least [`HUGE_BLOCK`] are mapped 2 MiB-aligned with
+/// transparent huge pages: unless `FT_ALLOC_HUGE_PAGES=0` (read once, so a
+/// block is always freed the way it was allocated).
+///
+/// ```
+/// let on = ft_runtime::alloc::huge_pages();
+/// assert_eq!(on, ft_runtime::alloc::huge_pages());
+/// ```
+pub fn huge_pages() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| std::env::var("FT_ALLOC_HUGE_PAGES").map_or(true, |v| v.trim() != "0"))
+}
+
 /// A new zeroed block of `size` (a bucket size >= SMALL_BLOCK).
 fn fresh_block(size: usize) -> NonNull<u8> {
-    if size >= HUGE_BLOCK {
+    if size >= HUGE_BLOCK && huge_pages() {
         huge::map(size)
     } else {
         heap_alloc_zeroed(size)
@@ -356,11 +400,12 @@ fn fresh_block(size: usize) -> NonNull<u8> {
 
 /// Returns a block of `size` (a bucket size >= SMALL_BLOCK) to the system.
 fn free_block(p: NonNull<u8>, size: usize) {
-    if size >= HUGE_BLOCK {
-        // SAFETY: huge blocks come from huge::map(size) and are no longer used.
+    if size >= HUGE_BLOCK && huge_pages() {
+        // SAFETY: with huge pages on, huge blocks come from huge::map(size) and are no longer used.
         unsafe { huge::unmap(p, size) }
     } else {
-        // SAFETY: other cacheable blocks come from heap_alloc_zeroed(size).
+        // SAFETY: other cacheable blocks come from heap_alloc_zeroed(size)
+        // (huge_pages() never changes within a process).
         unsafe { sys::dealloc(p.as_ptr(), heap_layout(size)) }
     }
 }
