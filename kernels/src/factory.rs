@@ -66,15 +66,13 @@ enum Init {
     /// Filled with a value (`ones`, `full`, ...): written entirely, so the
     /// storage needs no zeroing first.
     Value(Scalar),
-    /// Unspecified values, like `torch.empty` (zeros or a reused block's data).
-    Unspecified,
 }
 
 impl Init {
     fn value(self) -> Option<Scalar> {
         match self {
             Init::Value(v) => Some(v),
-            _ => None,
+            Init::Zeros => None,
         }
     }
 
@@ -84,8 +82,8 @@ impl Init {
         let out = match (self, strides) {
             (Init::Zeros, None) => iter::empty_contiguous(op, sizes, dtype)?,
             (Init::Zeros, Some(st)) => iter::empty_strided(op, sizes, st, dtype)?,
-            (_, None) => iter::empty_contiguous_for_overwrite(op, sizes, dtype)?,
-            (_, Some(st)) => iter::empty_strided_for_overwrite(op, sizes, st, dtype)?,
+            (Init::Value(_), None) => iter::empty_contiguous_for_overwrite(op, sizes, dtype)?,
+            (Init::Value(_), Some(st)) => iter::empty_strided_for_overwrite(op, sizes, st, dtype)?,
         };
         if let Init::Value(v) = self {
             fill_checked(op, &out, v)?;
@@ -231,7 +229,8 @@ pub fn empty(
         OP,
         size,
         dtype.unwrap_or(DEFAULT_DTYPE),
-        Init::Unspecified,
+        // Zero-filled, unlike torch.empty: a recorded drift (tests/drift.rs).
+        Init::Zeros,
         layout,
         device,
         pin_memory,
@@ -552,7 +551,8 @@ pub fn empty_like(
     like(
         "aten::empty_like",
         self_,
-        Init::Unspecified,
+        // Zero-filled, unlike torch.empty: a recorded drift (tests/drift.rs).
+        Init::Zeros,
         dtype,
         layout,
         device,
