@@ -82,7 +82,7 @@ pub mod ops {
 
 pub use ft_runtime::random::{default_generator, manual_seed, Generator};
 pub use ft_runtime::{
-    autograd, dispatch, parallel, promote_types, shape, tls, DType, Device, Element, Error, ErrorKind, Layout,
+    alloc, autograd, dispatch, parallel, promote_types, shape, tls, DType, Device, Element, Error, ErrorKind, Layout,
     MemoryFormat, Result, Scalar, Storage, Tensor,
 };
 pub use generated::methods::TensorOps;

@@ -58,26 +58,56 @@ fn to_sizes(op: &str, size: &[i64]) -> Result<DimVec> {
         .collect()
 }
 
-/// A new contiguous tensor, filled with `value` if given (zeros otherwise).
+/// How a factory initialises its result.
+#[derive(Clone, Copy)]
+enum Init {
+    /// All zeros (`zeros`, `zeros_like`).
+    Zeros,
+    /// Filled with a value (`ones`, `full`, ...): written entirely, so the
+    /// storage needs no zeroing first.
+    Value(Scalar),
+}
+
+impl Init {
+    fn value(self) -> Option<Scalar> {
+        match self {
+            Init::Value(v) => Some(v),
+            Init::Zeros => None,
+        }
+    }
+
+    /// A new tensor of `sizes` (row-major when `strides` is `None`)
+    /// initialised as `self` says.
+    fn tensor(self, op: &str, sizes: &[usize], strides: Option<&[usize]>, dtype: DType) -> Result<Tensor> {
+        let out = match (self, strides) {
+            (Init::Zeros, None) => iter::empty_contiguous(op, sizes, dtype)?,
+            (Init::Zeros, Some(st)) => iter::empty_strided(op, sizes, st, dtype)?,
+            (Init::Value(_), None) => iter::empty_contiguous_for_overwrite(op, sizes, dtype)?,
+            (Init::Value(_), Some(st)) => iter::empty_strided_for_overwrite(op, sizes, st, dtype)?,
+        };
+        if let Init::Value(v) = self {
+            fill_checked(op, &out, v)?;
+        }
+        Ok(out)
+    }
+}
+
+/// A new contiguous tensor initialised as `init` says.
 fn new_tensor(
     op: &str,
     size: &[i64],
     dtype: DType,
-    value: Option<Scalar>,
+    init: Init,
     layout: Option<Layout>,
     device: Option<Device>,
     pin_memory: Option<bool>,
 ) -> Result<Tensor> {
     check_options(op, layout, device, pin_memory)?;
     let sizes = to_sizes(op, size)?;
-    if let Some(v) = value {
+    if let Some(v) = init.value() {
         check_scalar_fits(op, v, dtype)?;
     }
-    let out = iter::empty_contiguous(op, &sizes, dtype)?;
-    if let Some(v) = value {
-        fill_checked(op, &out, v)?;
-    }
-    Ok(out)
+    init.tensor(op, &sizes, None, dtype)
 }
 
 /// A tensor of zeros (default dtype float32).
@@ -100,7 +130,7 @@ pub fn zeros(
         "aten::zeros",
         size,
         dtype.unwrap_or(DEFAULT_DTYPE),
-        None,
+        Init::Zeros,
         layout,
         device,
         pin_memory,
@@ -126,7 +156,7 @@ pub fn ones(
         "aten::ones",
         size,
         dtype.unwrap_or(DEFAULT_DTYPE),
-        Some(Scalar::Int(1)),
+        Init::Value(Scalar::Int(1)),
         layout,
         device,
         pin_memory,
@@ -162,7 +192,15 @@ pub fn full(
     pin_memory: Option<bool>,
 ) -> Result<Tensor> {
     let dtype = dtype.unwrap_or_else(|| infer_dtype(fill_value));
-    new_tensor("aten::full", size, dtype, Some(fill_value), layout, device, pin_memory)
+    new_tensor(
+        "aten::full",
+        size,
+        dtype,
+        Init::Value(fill_value),
+        layout,
+        device,
+        pin_memory,
+    )
 }
 
 /// A new contiguous tensor (zero-filled here). `Preserve` is not a valid
@@ -191,7 +229,8 @@ pub fn empty(
         OP,
         size,
         dtype.unwrap_or(DEFAULT_DTYPE),
-        None,
+        // Zero-filled, unlike torch.empty: a recorded drift (tests/drift.rs).
+        Init::Zeros,
         layout,
         device,
         pin_memory,
@@ -414,12 +453,12 @@ impl Range<'_> {
 }
 
 /// A new tensor shaped like `self_` (dtype and strides per the arguments,
-/// see [`crate::copy::clone`]), filled with `value` if given.
+/// see [`crate::copy::clone`]), initialised as `init` says.
 #[allow(clippy::too_many_arguments)]
 fn like(
     op: &str,
     self_: &Tensor,
-    value: Option<Scalar>,
+    init: Init,
     dtype: Option<DType>,
     layout: Option<Layout>,
     device: Option<Device>,
@@ -428,14 +467,11 @@ fn like(
 ) -> Result<Tensor> {
     check_options(op, layout, device, pin_memory)?;
     let dtype = dtype.unwrap_or(self_.dtype());
-    if let Some(v) = value {
+    if let Some(v) = init.value() {
         check_scalar_fits(op, v, dtype)?;
     }
-    let out = iter::empty_strided(op, self_.sizes(), &like_strides(self_, memory_format), dtype)?;
-    if let Some(v) = value {
-        fill_checked(op, &out, v)?;
-    }
-    Ok(out)
+    let strides = like_strides(self_, memory_format);
+    init.tensor(op, self_.sizes(), Some(&strides), dtype)
 }
 
 /// Zeros shaped like `self_`, with its dtype and (under `Preserve`) layout.
@@ -458,7 +494,7 @@ pub fn zeros_like(
     like(
         "aten::zeros_like",
         self_,
-        None,
+        Init::Zeros,
         dtype,
         layout,
         device,
@@ -486,7 +522,7 @@ pub fn ones_like(
     like(
         "aten::ones_like",
         self_,
-        Some(Scalar::Int(1)),
+        Init::Value(Scalar::Int(1)),
         dtype,
         layout,
         device,
@@ -515,7 +551,8 @@ pub fn empty_like(
     like(
         "aten::empty_like",
         self_,
-        None,
+        // Zero-filled, unlike torch.empty: a recorded drift (tests/drift.rs).
+        Init::Zeros,
         dtype,
         layout,
         device,
@@ -546,7 +583,7 @@ pub fn full_like(
     like(
         "aten::full_like",
         self_,
-        Some(fill_value),
+        Init::Value(fill_value),
         dtype,
         layout,
         device,

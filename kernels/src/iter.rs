@@ -629,6 +629,28 @@ fn storage_nbytes(sizes: &[usize], strides: &[usize], itemsize: usize) -> Option
 /// assert!(empty_strided("aten::empty", &[usize::MAX, 2], &[2, 1], DType::F32).is_err());
 /// ```
 pub fn empty_strided(op: &str, sizes: &[usize], strides: &[usize], dtype: DType) -> Result<Tensor> {
+    check_allocation(op, sizes, strides, dtype)?;
+    Ok(Tensor::zeros_strided(sizes, strides, dtype))
+}
+
+/// Like [`empty_strided`], but the elements are initialised to unspecified
+/// values (see `Storage::for_overwrite`): only for outputs the caller writes
+/// entirely before anything reads them. It skips the memset of a reused block.
+///
+/// ```
+/// use ft_kernels::iter::empty_strided_for_overwrite;
+/// use ft_runtime::DType;
+/// let t = empty_strided_for_overwrite("aten::add", &[2, 3], &[1, 2], DType::F32).unwrap();
+/// assert_eq!(t.strides(), &[1, 2]);
+/// assert!(empty_strided_for_overwrite("aten::add", &[usize::MAX, 2], &[2, 1], DType::F32).is_err());
+/// ```
+pub fn empty_strided_for_overwrite(op: &str, sizes: &[usize], strides: &[usize], dtype: DType) -> Result<Tensor> {
+    check_allocation(op, sizes, strides, dtype)?;
+    Ok(Tensor::empty_strided_for_overwrite(sizes, strides, dtype))
+}
+
+/// Fails when a tensor of `sizes`/`strides` overflows or cannot be allocated.
+fn check_allocation(op: &str, sizes: &[usize], strides: &[usize], dtype: DType) -> Result<()> {
     let nbytes = storage_nbytes(sizes, strides, dtype.itemsize()).ok_or_else(|| {
         Error::invalid(
             op,
@@ -647,7 +669,7 @@ pub fn empty_strided(op: &str, sizes: &[usize], strides: &[usize], dtype: DType)
             )
         })?;
     }
-    Ok(Tensor::zeros_strided(sizes, strides, dtype))
+    Ok(())
 }
 
 /// A new zero-filled row-major tensor (see [`empty_strided`]).
@@ -658,6 +680,23 @@ pub fn empty_strided(op: &str, sizes: &[usize], strides: &[usize], dtype: DType)
 /// assert_eq!(empty_contiguous("aten::empty", &[2, 0, 3], DType::F32).unwrap().strides(), &[3, 3, 1]);
 /// ```
 pub fn empty_contiguous(op: &str, sizes: &[usize], dtype: DType) -> Result<Tensor> {
+    empty_strided(op, sizes, &checked_contiguous_strides(op, sizes)?, dtype)
+}
+
+/// A new row-major tensor for an output written entirely (see
+/// [`empty_strided_for_overwrite`]).
+///
+/// ```
+/// use ft_kernels::iter::empty_contiguous_for_overwrite;
+/// use ft_runtime::DType;
+/// assert_eq!(empty_contiguous_for_overwrite("aten::exp", &[2, 3], DType::F32).unwrap().numel(), 6);
+/// ```
+pub fn empty_contiguous_for_overwrite(op: &str, sizes: &[usize], dtype: DType) -> Result<Tensor> {
+    empty_strided_for_overwrite(op, sizes, &checked_contiguous_strides(op, sizes)?, dtype)
+}
+
+/// Row-major strides of `sizes`, failing when their product overflows.
+fn checked_contiguous_strides(op: &str, sizes: &[usize]) -> Result<shape::DimVec> {
     let mut stride_product = 1usize;
     for &s in sizes {
         stride_product = stride_product.checked_mul(s.max(1)).ok_or_else(|| {
@@ -670,7 +709,7 @@ pub fn empty_contiguous(op: &str, sizes: &[usize], dtype: DType) -> Result<Tenso
             )
         })?;
     }
-    empty_strided(op, sizes, &shape::contiguous_strides(sizes), dtype)
+    Ok(shape::contiguous_strides(sizes))
 }
 
 /// How two tensors' memory relates (PyTorch's `MemOverlapStatus`).
@@ -1150,7 +1189,7 @@ pub fn to_dtype(t: &Tensor, dtype: DType) -> Result<Tensor> {
     if t.dtype() == dtype {
         return Ok(t.clone());
     }
-    let out = empty_strided("aten::_to_copy", t.sizes(), &preserve_strides(t), dtype)?;
+    let out = empty_strided_for_overwrite("aten::_to_copy", t.sizes(), &preserve_strides(t), dtype)?;
     cast_copy(&out, t)?;
     Ok(out)
 }
@@ -1213,7 +1252,7 @@ impl Elementwise {
         {
             return Ok(Elementwise {
                 inputs: inputs.iter().map(|t| (*t).clone()).collect(),
-                out: empty_contiguous(op, inputs[0].sizes(), dtype)?,
+                out: empty_contiguous_for_overwrite(op, inputs[0].sizes(), dtype)?,
                 writeback: None,
             });
         }
@@ -1237,12 +1276,13 @@ impl Elementwise {
         let (result, writeback) = match out {
             Some(dst) if dst.dtype() == dtype => (dst.clone(), None),
             Some(dst) => (
-                empty_strided(op, dst.sizes(), &preserve_strides(dst), dtype)?,
+                empty_strided_for_overwrite(op, dst.sizes(), &preserve_strides(dst), dtype)?,
                 Some(dst.clone()),
             ),
             None => {
                 let refs: SmallVec<[&Tensor; 2]> = converted.iter().collect();
-                (empty_strided(op, &shape, &output_strides(&shape, &refs), dtype)?, None)
+                let strides = output_strides(&shape, &refs);
+                (empty_strided_for_overwrite(op, &shape, &strides, dtype)?, None)
             }
         };
         Ok(Elementwise {

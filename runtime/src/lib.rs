@@ -4,6 +4,7 @@
 
 #![warn(missing_docs)]
 
+pub mod alloc;
 pub mod autograd;
 pub mod device;
 pub mod dispatch;

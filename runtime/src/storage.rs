@@ -16,14 +16,14 @@
 //! which Rust permits. Kernels never call other operators while holding a guard,
 //! so a thread never waits on a lock it holds.
 
+use crate::alloc::{self, Fill};
 use crate::device::Device;
 use smallvec::SmallVec;
-use std::alloc::{self, Layout as AllocLayout};
 use std::ptr::NonNull;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// Alignment of every allocation, matching torch's storage alignment in checkpoints.
-pub const STORAGE_ALIGNMENT: usize = 64;
+pub const STORAGE_ALIGNMENT: usize = alloc::ALIGNMENT;
 
 struct StorageImpl {
     ptr: NonNull<u8>,
@@ -41,14 +41,11 @@ unsafe impl Sync for StorageImpl {}
 impl Drop for StorageImpl {
     fn drop(&mut self) {
         if self.nbytes > 0 {
-            // SAFETY: allocated in `Storage::zeroed` with exactly this layout.
-            unsafe { alloc::dealloc(self.ptr.as_ptr(), alloc_layout(self.nbytes)) }
+            // SAFETY: allocated in `Storage::new` by `alloc::allocate(self.nbytes, _)`;
+            // the last handle is going away, so nothing uses the block after.
+            unsafe { alloc::release(self.ptr, self.nbytes) }
         }
     }
-}
-
-fn alloc_layout(nbytes: usize) -> AllocLayout {
-    AllocLayout::from_size_align(nbytes, STORAGE_ALIGNMENT).expect("storage size overflows isize")
 }
 
 /// A shared byte buffer. Cloning a `Storage` shares it (like `torch.UntypedStorage`).
@@ -63,17 +60,32 @@ fn alloc_layout(nbytes: usize) -> AllocLayout {
 pub struct Storage(Arc<StorageImpl>);
 
 impl Storage {
-    /// Allocates `nbytes` zero bytes on the CPU (zeroing keeps `empty` free of
-    /// undefined reads).
+    /// Allocates `nbytes` zero bytes on the CPU (zeroing keeps `zeros` and
+    /// partially written outputs free of stale data).
     pub fn zeroed(nbytes: usize) -> Storage {
+        Storage::new(nbytes, Fill::Zero)
+    }
+
+    /// Allocates `nbytes` initialised bytes of unspecified value (zeros, or
+    /// data a freed storage left in a reused block), for outputs a kernel
+    /// overwrites entirely: it skips the memset that [`Storage::zeroed`]
+    /// needs for a reused block. Like `torch.empty`, never read before writing.
+    ///
+    /// ```
+    /// use ft_runtime::Storage;
+    /// let s = Storage::for_overwrite(1 << 20);
+    /// assert_eq!(s.nbytes(), 1 << 20);
+    /// ```
+    pub fn for_overwrite(nbytes: usize) -> Storage {
+        Storage::new(nbytes, Fill::Any)
+    }
+
+    fn new(nbytes: usize, fill: Fill) -> Storage {
         let ptr = if nbytes == 0 {
             // A dangling but aligned pointer: never dereferenced for 0 bytes.
             NonNull::new(STORAGE_ALIGNMENT as *mut u8).expect("non-null")
         } else {
-            let layout = alloc_layout(nbytes);
-            // SAFETY: layout has non-zero size.
-            let p = unsafe { alloc::alloc_zeroed(layout) };
-            NonNull::new(p).unwrap_or_else(|| alloc::handle_alloc_error(layout))
+            alloc::allocate(nbytes, fill)
         };
         Storage(Arc::new(StorageImpl {
             ptr,
@@ -85,7 +97,7 @@ impl Storage {
 
     /// Copies `bytes` into a new storage.
     pub fn from_bytes(bytes: &[u8]) -> Storage {
-        let s = Storage::zeroed(bytes.len());
+        let s = Storage::for_overwrite(bytes.len());
         if !bytes.is_empty() {
             // SAFETY: fresh allocation of bytes.len() bytes, not shared yet.
             unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), s.0.ptr.as_ptr(), bytes.len()) }

@@ -139,12 +139,49 @@ impl Tensor {
 
     /// A new zero-filled tensor with the given (dense, non-overlapping) strides.
     pub fn zeros_strided(sizes: &[usize], strides: &[usize], dtype: DType) -> Tensor {
+        Tensor::strided_in(Storage::zeroed, sizes, strides, dtype)
+    }
+
+    /// A new contiguous tensor whose elements are initialised but unspecified
+    /// (see [`Storage::for_overwrite`]; bool tensors are zeroed): for outputs
+    /// written entirely before any read, like `torch.empty`.
+    ///
+    /// ```
+    /// use ft_runtime::{Tensor, DType};
+    /// let t = Tensor::empty_for_overwrite(&[2, 3], DType::F32);
+    /// assert_eq!((t.numel(), t.strides()), (6, &[3usize, 1][..]));
+    /// ```
+    pub fn empty_for_overwrite(sizes: &[usize], dtype: DType) -> Tensor {
+        let strides = shape::contiguous_strides(sizes);
+        Tensor::empty_strided_for_overwrite(sizes, &strides, dtype)
+    }
+
+    /// [`Tensor::empty_for_overwrite`] with the given (dense, non-overlapping) strides.
+    ///
+    /// ```
+    /// use ft_runtime::{Tensor, DType};
+    /// let t = Tensor::empty_strided_for_overwrite(&[2, 3], &[1, 2], DType::I64);
+    /// assert_eq!(t.storage().nbytes(), 48);
+    /// ```
+    pub fn empty_strided_for_overwrite(sizes: &[usize], strides: &[usize], dtype: DType) -> Tensor {
+        // A bool element must be 0 or 1: a reused block's stale bytes could
+        // be any value, and reading one as `bool` would be undefined behaviour.
+        let new_storage = if dtype == DType::Bool {
+            Storage::zeroed
+        } else {
+            Storage::for_overwrite
+        };
+        Tensor::strided_in(new_storage, sizes, strides, dtype)
+    }
+
+    /// A tensor over a new storage of the span of `sizes`/`strides` from `new_storage`.
+    fn strided_in(new_storage: fn(usize) -> Storage, sizes: &[usize], strides: &[usize], dtype: DType) -> Tensor {
         let span = if sizes.contains(&0) {
             0
         } else {
             1 + sizes.iter().zip(strides).map(|(&s, &st)| (s - 1) * st).sum::<usize>()
         };
-        let storage = Storage::zeroed(span * dtype.itemsize());
+        let storage = new_storage(span * dtype.itemsize());
         Tensor::build(
             storage,
             DimVec::from_slice(sizes),
