@@ -111,9 +111,8 @@ impl Digest {
             // SAFETY: a contiguous tensor's elements are the `numel` items
             // from its offset, inside its storage (checked when the tensor
             // was made); the storage is locked for reading.
-            let bytes = unsafe {
-                std::slice::from_raw_parts(base.add(t.storage_offset() * itemsize), t.numel() * itemsize)
-            };
+            let bytes =
+                unsafe { std::slice::from_raw_parts(base.add(t.storage_offset() * itemsize), t.numel() * itemsize) };
             hasher.update(bytes);
         } else {
             for_each_offset(t.sizes(), t.strides(), t.storage_offset(), |off| {

@@ -4,9 +4,9 @@
 
 use super::format::{crc32, Header, Table, HEADER_LEN};
 use super::report::SidecarSummary;
-use ft_runtime::hash::Xxh64;
 use super::{fail, io_err, sidecar_path, SidecarOpts};
 use crate::Result;
+use ft_runtime::hash::Xxh64;
 use raptorq::{ObjectTransmissionInformation, SourceBlockEncoder};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
