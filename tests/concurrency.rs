@@ -4,10 +4,12 @@
 //! one leaf, and reentrant backward (a custom Function whose backward runs a
 //! backward of its own), also from several threads at once.
 //!
-//! Data races are ruled out by the type system (tensors are Send + Sync, all
-//! shared engine state sits behind locks); these tests check the behaviour
-//! under contention: no deadlock, and bit-identical results to a
-//! single-threaded reference.
+//! Safe Rust rules out data races outside `unsafe` blocks (tensors are
+//! Send + Sync, all shared engine state sits behind locks); these tests check
+//! the behaviour under contention: no deadlock, and bit-identical results to
+//! a single-threaded reference. The `unsafe` storage access underneath is
+//! checked by running this file under ThreadSanitizer (nightly compiler,
+//! std rebuilt with the sanitizer; see `docs/thread_sanitizer.md`).
 
 use frankentorch::autograd::{apply_function, Function, FunctionCtx};
 use frankentorch::prelude::*;
