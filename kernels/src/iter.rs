@@ -824,7 +824,7 @@ type RunFn<'a, const N: usize> = dyn Fn(&[usize; N], usize, &[usize; N]) + Sync 
 /// Run length of a tile of the transposed-operand walk.
 const TILE_ROWS: usize = 64;
 /// Runs side by side in a tile (a 64-byte line of float32).
-const TILE_COLS: usize = 16;
+const TILE_COLS: usize = 64;
 
 /// A storage base pointer shared by the chunks of one parallel loop.
 #[derive(Clone, Copy)]

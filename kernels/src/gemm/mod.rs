@@ -35,8 +35,10 @@ pub const KC: usize = 256;
 const NC: usize = 512;
 /// Register-tile rows per task block at most (`MC = MC_TILES * MR`).
 const MC_TILES: usize = 8;
-/// Aim for at least this many tasks so that 2-8 threads stay balanced.
-const MIN_TASKS: usize = 16;
+/// Tasks wanted for large products (enough to balance 2-8 threads).
+const MAX_TASKS: usize = 16;
+/// Multiply-adds per task wanted for small products.
+const TASK_FLOPS: usize = 1 << 20;
 /// Below this many multiply-adds a product runs as one task (no threads).
 const SERIAL_FLOPS: usize = 1 << 18;
 
@@ -223,13 +225,17 @@ unsafe fn pack_b(b: MatRef, kc: usize, nc: usize, nr: usize, dst: &mut [f32]) {
     }
 }
 
-/// The task grid for an `m x n` product with an `mr`-row tile: block sizes
-/// `(mc, nc)` depending on the sizes and the tile only.
-fn blocks(m: usize, n: usize, mr: usize, nr: usize) -> (usize, usize) {
+/// The task grid for an `m x k x n` product with an `mr x nr` tile: block
+/// sizes `(mc, nc)` depending on the sizes and the tile only. Small products
+/// get fewer tasks (about one per [`TASK_FLOPS`] multiply-adds, at most
+/// [`MAX_TASKS`] wanted), so that thread start-up does not dominate.
+fn blocks(m: usize, k: usize, n: usize, mr: usize, nr: usize) -> (usize, usize) {
     let nc = NC.min(n.div_ceil(nr) * nr);
     let col_blocks = n.div_ceil(nc);
-    let want_rows = MIN_TASKS.div_ceil(col_blocks);
-    let mc = (m / want_rows / mr * mr).clamp(mr, MC_TILES * mr);
+    let flops = m.saturating_mul(k).saturating_mul(n);
+    let want_tasks = (flops / TASK_FLOPS).clamp(1, MAX_TASKS);
+    let want_rows = want_tasks.div_ceil(col_blocks);
+    let mc = (m.div_ceil(want_rows).div_ceil(mr) * mr).clamp(mr, MC_TILES * mr);
     (mc, nc)
 }
 
@@ -274,7 +280,7 @@ pub(crate) unsafe fn sgemm_with(
         return;
     }
     let kern = kernel_for(cap);
-    let (mc, nc) = blocks(m, n, kern.mr, kern.nr);
+    let (mc, nc) = blocks(m, k, n, kern.mr, kern.nr);
     let (row_blocks, col_blocks) = (m.div_ceil(mc), n.div_ceil(nc));
     let tasks = row_blocks * col_blocks;
     let grain = if m.saturating_mul(n).saturating_mul(k) < SERIAL_FLOPS {
@@ -477,11 +483,11 @@ mod tests {
 
     #[test]
     fn blocks_cover_small_and_large_products() {
-        assert_eq!(blocks(1, 1, 14, 32), (14, 32));
-        let (mc, nc) = blocks(2048, 2048, 14, 32);
-        assert_eq!((mc, nc), (112, 512));
-        let (mc, nc) = blocks(512, 512, 14, 32);
-        assert_eq!(nc, 512);
-        assert!(512usize.div_ceil(mc) >= MIN_TASKS);
+        assert_eq!(blocks(1, 1, 1, 14, 32), (14, 32));
+        assert_eq!(blocks(2048, 2048, 2048, 14, 32), (112, 512));
+        // 512: one column block, 13 row blocks of 42 rows
+        assert_eq!(blocks(512, 512, 512, 14, 32), (42, 512));
+        // 128: two tasks of about half the rows
+        assert_eq!(blocks(128, 128, 128, 14, 32), (70, 128));
     }
 }
