@@ -1,5 +1,6 @@
 //! Softmax and log-softmax of contiguous float32 rows (the last dim), one
-//! row at a time: max, shifted `exp` with a 16-lane sum, then the scale.
+//! row at a time: max, shifted `exp` with a 16-lane float64 sum, then the
+//! scale.
 //! Rows run in parallel in chunks of a fixed number of rows.
 //!
 //! Each row's result depends on that row only, and the lane sum has a fixed
@@ -95,30 +96,33 @@ fn row(cap: Capability, x: &[f32], o: &mut [f32], log: bool) {
     crate::simd::exp_f32_inplace_with(cap, o);
     let sum = lane_sum(o);
     if log {
-        let log_sum = sum.ln();
+        let log_sum = sum.ln() as f32;
         for (d, &v) in o.iter_mut().zip(x) {
             *d = (v - shift) - log_sum;
         }
     } else {
+        let sum = sum as f32;
         for d in o.iter_mut() {
             *d /= sum;
         }
     }
 }
 
-/// Sum in [`LANES`] interleaved partial sums (the tail into the first
-/// lanes), combined by a fixed halving tree.
+/// Sum in float64 (the sum feeds a logarithm or a division of every
+/// element, so its error matters more than one element's), in [`LANES`]
+/// interleaved partial sums (the tail into the first lanes), combined by a
+/// fixed halving tree.
 #[inline(always)]
-fn lane_sum(v: &[f32]) -> f32 {
-    let mut lanes = [0.0f32; LANES];
+fn lane_sum(v: &[f32]) -> f64 {
+    let mut lanes = [0.0f64; LANES];
     let mut chunks = v.chunks_exact(LANES);
     for c in &mut chunks {
         for (s, &x) in lanes.iter_mut().zip(c) {
-            *s += x;
+            *s += x as f64;
         }
     }
     for (s, &x) in lanes.iter_mut().zip(chunks.remainder()) {
-        *s += x;
+        *s += x as f64;
     }
     let mut width = LANES;
     while width > 1 {
