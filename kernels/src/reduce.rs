@@ -9,7 +9,7 @@
 //! vectorized across columns. Accumulation is in f32 for float16, bfloat16 and
 //! float32, f64 for float64 and wrapping i64 for bool and integers.
 
-use crate::cpu::{cpu_capability, Capability};
+use crate::cpu::cpu_capability;
 use ft_runtime::parallel;
 use ft_runtime::shape::{self, DimVec};
 use ft_runtime::tensor::for_each_offset;
@@ -222,10 +222,10 @@ fn sum_serial_dispatch<T: SumElem>(values: &[T]) -> Cascade<T::Acc> {
     match cpu_capability() {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: AVX-512F was detected.
-        Capability::Avx512 => unsafe { sum_serial_avx512(values) },
+        crate::cpu::Capability::Avx512 => unsafe { sum_serial_avx512(values) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: AVX2 was detected.
-        Capability::Avx2Fma => unsafe { sum_serial_avx2(values) },
+        crate::cpu::Capability::Avx2Fma => unsafe { sum_serial_avx2(values) },
         _ => sum_serial(values),
     }
 }
