@@ -24,7 +24,12 @@ pub(crate) fn from_opmath<T: Element>(v: f64) -> T {
 }
 
 /// Applies `f` to every element of a floating `self_`, keeping its dtype.
-pub(crate) fn float_map(op: &str, kernel: &str, self_: &Tensor, f: impl Fn(f64) -> f64) -> Result<Tensor> {
+pub(crate) fn float_map(
+    op: &str,
+    kernel: &str,
+    self_: &Tensor,
+    f: impl Fn(f64) -> f64 + Sync + Send,
+) -> Result<Tensor> {
     let dtype = self_.dtype();
     if !dtype.is_floating_point() {
         return Err(not_implemented(op, kernel, dtype));
@@ -48,7 +53,7 @@ pub(crate) fn float_map2(
     kernel: &str,
     grad: &Tensor,
     x: &Tensor,
-    f: impl Fn(f64, f64) -> f64,
+    f: impl Fn(f64, f64) -> f64 + Sync + Send,
 ) -> Result<Tensor> {
     iter::broadcast_all(op, &[grad, x], None)?;
     let dtype = result_type(&[Operand::Tensor(grad), Operand::Tensor(x)]);

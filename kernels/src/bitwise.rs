@@ -201,7 +201,7 @@ pub fn bitwise_not(self_: &Tensor) -> Result<Tensor> {
 
 /// The operands read as bool (`x != 0`), laid out and broadcast as
 /// PyTorch's iterator would; the result is a bool tensor.
-fn logical(op: &str, inputs: &[&Tensor], f: impl Fn(bool, bool) -> bool) -> Result<Tensor> {
+fn logical(op: &str, inputs: &[&Tensor], f: impl Fn(bool, bool) -> bool + Sync + Send + Copy) -> Result<Tensor> {
     let ew = Elementwise::new(Spec {
         op,
         inputs,

@@ -22,11 +22,13 @@
 //! [`OpMath`]) and is rounded back once.
 
 use ft_runtime::half::{bf16, f16};
+use ft_runtime::parallel;
 use ft_runtime::shape::{self, DimVec};
 use ft_runtime::tensor::for_each_offset;
 use ft_runtime::{can_cast, dispatch_dtype, DType, Element, Error, ErrorKind, Result, Scalar, StorageAccess, Tensor};
 use smallvec::SmallVec;
 use std::cmp::Ordering;
+use std::ops::Range;
 
 // ---------------------------------------------------------------------------
 // Element arithmetic
@@ -851,6 +853,37 @@ pub fn broadcast_all(op: &str, operands: &[&Tensor], out: Option<&Tensor>) -> Re
 // Iteration plan and typed loops
 // ---------------------------------------------------------------------------
 
+/// Elements per parallel chunk of the typed loops (fixed, so the split
+/// depends on the problem size only; elementwise results do not depend on
+/// the split anyway).
+const GRAIN: usize = 1 << 15;
+/// A run visitor: `f(offsets, len, strides)` for one run of `N` operands.
+type RunFn<'a, const N: usize> = dyn Fn(&[usize; N], usize, &[usize; N]) + Sync + 'a;
+
+/// Run length of a tile of the transposed-operand walk.
+const TILE_ROWS: usize = 64;
+/// Runs side by side in a tile (a 64-byte line of float32).
+const TILE_COLS: usize = 64;
+
+/// A storage base pointer shared by the chunks of one parallel loop.
+#[derive(Clone, Copy)]
+struct Shared<P>(P);
+
+// SAFETY: the pointer addresses a storage whose lock the calling thread holds
+// for the whole parallel loop; chunks access disjoint output elements (an
+// output never overlaps itself, and an input either does not overlap the
+// output or coincides with it element for element), so sharing it is sound.
+unsafe impl<P> Send for Shared<P> {}
+// SAFETY: as for Send.
+unsafe impl<P> Sync for Shared<P> {}
+
+impl<P: Copy> Shared<P> {
+    /// The pointer (a method, so closures capture the whole `Shared`).
+    fn get(&self) -> P {
+        self.0
+    }
+}
+
 /// Dims of an iteration over `N` operands (operand 0 is the output), ordered
 /// fastest-moving first and coalesced.
 struct Plan<const N: usize> {
@@ -921,6 +954,110 @@ impl<const N: usize> Plan<N> {
         self.strides.truncate(w + 1);
     }
 
+    /// Calls `f(offsets, len, strides)` for every run of `runs` (run `r` is
+    /// the `r`-th position of the dims after the fastest, in their order).
+    fn for_each_run_in(&self, runs: Range<usize>, f: &RunFn<'_, N>) {
+        let nd = self.sizes.len();
+        let mut idx: DimVec = SmallVec::from_elem(0, nd);
+        let mut off = self.offsets;
+        let mut rest = runs.start;
+        for d in 1..nd {
+            idx[d] = rest % self.sizes[d];
+            rest /= self.sizes[d];
+            for (o, st) in off.iter_mut().zip(&self.strides[d]) {
+                *o += st * idx[d];
+            }
+        }
+        for _ in runs {
+            f(&off, self.sizes[0], &self.strides[0]);
+            for d in 1..nd {
+                idx[d] += 1;
+                for (o, st) in off.iter_mut().zip(&self.strides[d]) {
+                    *o += st;
+                }
+                if idx[d] < self.sizes[d] {
+                    break;
+                }
+                for (o, st) in off.iter_mut().zip(&self.strides[d]) {
+                    *o -= st * self.sizes[d];
+                }
+                idx[d] = 0;
+            }
+        }
+    }
+
+    /// [`Plan::for_each_run`] in parallel: the runs (or, for a single run,
+    /// pieces of it) are cut into chunks of about [`GRAIN`] elements, a split
+    /// that depends on the sizes only. `f` must touch only the elements of
+    /// the run it is given.
+    ///
+    /// `f` is a trait object so that rayon's machinery is instantiated once
+    /// per operand count rather than once per elementwise closure (each call
+    /// covers a whole run, so the indirect call costs nothing measurable).
+    fn par_for_each_run(&self, f: &RunFn<'_, N>) {
+        if self.sizes.contains(&0) {
+            return;
+        }
+        if self.sizes.is_empty() {
+            f(&self.offsets, 1, &[0; N]);
+            return;
+        }
+        let run = self.sizes[0];
+        let runs: usize = self.sizes[1..].iter().product();
+        if run.saturating_mul(runs) <= GRAIN {
+            self.for_each_run_in(0..runs, f);
+        } else if self.transposed_operand() {
+            self.par_for_each_tile(f);
+        } else if runs == 1 {
+            parallel::for_each_chunk(run, GRAIN, |r| {
+                let off = std::array::from_fn(|k| self.offsets[k] + r.start * self.strides[0][k]);
+                f(&off, r.len(), &self.strides[0]);
+            });
+        } else {
+            parallel::for_each_chunk(runs, (GRAIN / run).max(1), |r| self.for_each_run_in(r, f));
+        }
+    }
+
+    /// Whether some operand steps through memory along the second dim but
+    /// not along the first (a transposed operand: `a.t() + b`), so that runs
+    /// along the first dim would touch a new cache line per element.
+    fn transposed_operand(&self) -> bool {
+        self.sizes.len() >= 2 && (0..N).any(|k| self.strides[1][k] == 1 && self.strides[0][k] > 1)
+    }
+
+    /// Visits the first two dims in tiles of [`TILE_ROWS`] x [`TILE_COLS`]
+    /// (short runs along the first dim, side by side along the second), so
+    /// every cache line a tile touches is used whole for every operand;
+    /// column blocks (per position of the remaining dims) run in parallel.
+    fn par_for_each_tile(&self, f: &RunFn<'_, N>) {
+        let (s0, s1) = (self.sizes[0], self.sizes[1]);
+        let col_blocks = s1.div_ceil(TILE_COLS);
+        let outer: usize = self.sizes[2..].iter().product();
+        let grain = (GRAIN / (s0 * TILE_COLS)).max(1);
+        parallel::for_each_chunk(outer * col_blocks, grain, |units| {
+            for u in units {
+                let (o, cb) = (u / col_blocks, u % col_blocks);
+                let mut base = self.offsets;
+                let mut rest = o;
+                for d in 2..self.sizes.len() {
+                    let i = rest % self.sizes[d];
+                    rest /= self.sizes[d];
+                    for (b, st) in base.iter_mut().zip(&self.strides[d]) {
+                        *b += st * i;
+                    }
+                }
+                let cols = cb * TILE_COLS..((cb + 1) * TILE_COLS).min(s1);
+                for i0 in (0..s0).step_by(TILE_ROWS) {
+                    let len = TILE_ROWS.min(s0 - i0);
+                    for j in cols.clone() {
+                        let off = std::array::from_fn(|k| base[k] + i0 * self.strides[0][k] + j * self.strides[1][k]);
+                        f(&off, len, &self.strides[0]);
+                    }
+                }
+            }
+        });
+    }
+
     /// Calls `f(offsets, len, strides)` for every run along the fastest dim,
     /// with element offsets of the run's first element for each operand.
     fn for_each_run(&self, mut f: impl FnMut(&[usize; N], usize, &[usize; N])) {
@@ -958,6 +1095,41 @@ impl<const N: usize> Plan<N> {
     }
 }
 
+/// Whether no two elements of a layout share memory, by a cheap sufficient
+/// test: with dims sorted by stride, each stride exceeds the span of the
+/// faster dims.
+fn disjoint_elements(sizes: &[usize], strides: &[usize]) -> bool {
+    let mut dims: SmallVec<[(usize, usize); 6]> = sizes
+        .iter()
+        .zip(strides)
+        .filter(|(&n, _)| n > 1)
+        .map(|(&n, &st)| (st, n))
+        .collect();
+    dims.sort_unstable();
+    let mut span = 0usize;
+    for (st, n) in dims {
+        if st <= span {
+            return false;
+        }
+        span = span.saturating_add(st.saturating_mul(n - 1));
+    }
+    true
+}
+
+/// Whether a loop writing `out` from `inputs` may run its chunks in
+/// parallel: `out` has no internal overlap, and every input either uses
+/// another storage or is exactly `out` (same elements in the same layout),
+/// so chunks never read what another chunk writes.
+fn parallel_ok(out: &Tensor, inputs: &[&Tensor]) -> bool {
+    disjoint_elements(out.sizes(), out.strides())
+        && inputs.iter().all(|t| {
+            !t.storage().is_same(out.storage())
+                || (t.storage_offset() == out.storage_offset()
+                    && t.sizes() == out.sizes()
+                    && t.strides() == out.strides())
+        })
+}
+
 fn check_elem<T: Element>(what: &str, t: &Tensor) -> Result<()> {
     if t.dtype() != T::DTYPE {
         return Err(Error::new(
@@ -987,18 +1159,23 @@ pub fn fill<O: Element>(out: &Tensor, value: O) -> Result<()> {
     check_elem::<O>("output", out)?;
     let plan = Plan::new(out.sizes(), [out])?;
     let access = StorageAccess::lock(&[], &[out.storage()]);
-    let po = access.base_ptr_mut(out.storage()) as *mut O;
-    plan.for_each_run(|off, n, st| {
+    let po = Shared(access.base_ptr_mut(out.storage()) as *mut O);
+    let body = |off: &[usize; 1], n: usize, st: &[usize; 1]| {
         // SAFETY: the exclusive lock on out's storage is held; every offset the
         // plan yields is inside the storage (checked when `out` was created),
         // and storages are aligned for every element type.
         unsafe {
-            let o = po.add(off[0]);
+            let o = po.get().add(off[0]);
             for i in 0..n {
                 o.add(i * st[0]).write(value);
             }
         }
-    });
+    };
+    if parallel_ok(out, &[]) {
+        plan.par_for_each_run(&body);
+    } else {
+        plan.for_each_run(body);
+    }
     Ok(())
 }
 
@@ -1036,19 +1213,19 @@ pub fn fill_indexed<O: Element>(out: &Tensor, mut f: impl FnMut(usize) -> O) -> 
 /// map1(&out, &a, |x: i32| x as f64 * 0.5).unwrap();
 /// assert_eq!(out.to_vec::<f64>().unwrap(), vec![0.5, 1.0, 1.5, 0.5, 1.0, 1.5]);
 /// ```
-pub fn map1<A: Element, O: Element>(out: &Tensor, a: &Tensor, f: impl Fn(A) -> O) -> Result<()> {
+pub fn map1<A: Element, O: Element>(out: &Tensor, a: &Tensor, f: impl Fn(A) -> O + Sync + Send) -> Result<()> {
     check_elem::<O>("output", out)?;
     check_elem::<A>("input", a)?;
     let plan = Plan::new(out.sizes(), [out, a])?;
     let access = StorageAccess::lock(&[a.storage()], &[out.storage()]);
-    let po = access.base_ptr_mut(out.storage()) as *mut O;
-    let pa = access.base_ptr(a.storage()) as *const A;
-    plan.for_each_run(|off, n, st| {
+    let po = Shared(access.base_ptr_mut(out.storage()) as *mut O);
+    let pa = Shared(access.base_ptr(a.storage()) as *const A);
+    let body = |off: &[usize; 2], n: usize, st: &[usize; 2]| {
         // SAFETY: locks on both storages are held (exclusive for out); the
         // plan's offsets stay inside each tensor's checked extent; reads and
         // writes go through raw pointers only, so aliasing is allowed.
         unsafe {
-            let (o, a) = (po.add(off[0]), pa.add(off[1]));
+            let (o, a) = (po.get().add(off[0]), pa.get().add(off[1]));
             if st[0] == 1 && st[1] == 1 {
                 for i in 0..n {
                     o.add(i).write(f(load(a.add(i))));
@@ -1059,7 +1236,79 @@ pub fn map1<A: Element, O: Element>(out: &Tensor, a: &Tensor, f: impl Fn(A) -> O
                 }
             }
         }
-    });
+    };
+    if parallel_ok(out, &[a]) {
+        plan.par_for_each_run(&body);
+    } else {
+        plan.for_each_run(body);
+    }
+    Ok(())
+}
+
+/// Like [`map1`], but `f` maps whole slices (`f(input, output)`, equal
+/// lengths), for vectorised kernels. Contiguous runs of an output that does
+/// not share `a`'s storage are passed directly; other runs go through small
+/// buffers, so `f` always sees dense, non-aliasing slices and every element
+/// is computed by the same code whatever the layout.
+///
+/// ```
+/// use ft_kernels::iter::map1_slices;
+/// use ft_runtime::{Tensor, DType};
+/// let a = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]).unwrap();
+/// let at = a.as_view(&[2, 2], &[1, 2], 0).unwrap();
+/// let out = Tensor::zeros_contiguous(&[2, 2], DType::F32);
+/// map1_slices(&out, &at, |x: &[f32], o: &mut [f32]| {
+///     for (o, x) in o.iter_mut().zip(x) {
+///         *o = x * 10.0;
+///     }
+/// })
+/// .unwrap();
+/// assert_eq!(out.to_vec::<f32>().unwrap(), vec![10.0, 30.0, 20.0, 40.0]);
+/// ```
+pub fn map1_slices<A: Element, O: Element>(
+    out: &Tensor,
+    a: &Tensor,
+    f: impl Fn(&[A], &mut [O]) + Sync + Send,
+) -> Result<()> {
+    const BUF: usize = 256;
+    check_elem::<O>("output", out)?;
+    check_elem::<A>("input", a)?;
+    let plan = Plan::new(out.sizes(), [out, a])?;
+    let access = StorageAccess::lock(&[a.storage()], &[out.storage()]);
+    let po = Shared(access.base_ptr_mut(out.storage()) as *mut O);
+    let pa = Shared(access.base_ptr(a.storage()) as *const A);
+    let aliased = a.storage().is_same(out.storage());
+    let body = |off: &[usize; 2], n: usize, st: &[usize; 2]| {
+        // SAFETY: locks on both storages are held (exclusive for out) and the
+        // plan's offsets stay inside each tensor's checked extent. Slices are
+        // made only over a stride-1 run of an output that shares no memory
+        // with the input, so they never alias; everything else is copied
+        // through the local buffers with raw-pointer reads and writes.
+        unsafe {
+            let (o, a) = (po.get().add(off[0]), pa.get().add(off[1]));
+            if st == &[1, 1] && !aliased && A::DTYPE != DType::Bool {
+                f(std::slice::from_raw_parts(a, n), std::slice::from_raw_parts_mut(o, n));
+                return;
+            }
+            let mut bin = [A::default(); BUF];
+            let mut bout = [O::default(); BUF];
+            for start in (0..n).step_by(BUF) {
+                let len = BUF.min(n - start);
+                for (i, v) in bin[..len].iter_mut().enumerate() {
+                    *v = load(a.add((start + i) * st[1]));
+                }
+                f(&bin[..len], &mut bout[..len]);
+                for (i, v) in bout[..len].iter().enumerate() {
+                    o.add((start + i) * st[0]).write(*v);
+                }
+            }
+        }
+    };
+    if parallel_ok(out, &[a]) {
+        plan.par_for_each_run(&body);
+    } else {
+        plan.for_each_run(body);
+    }
     Ok(())
 }
 
@@ -1079,20 +1328,20 @@ pub fn map2<A: Element, B: Element, O: Element>(
     out: &Tensor,
     a: &Tensor,
     b: &Tensor,
-    f: impl Fn(A, B) -> O,
+    f: impl Fn(A, B) -> O + Sync + Send,
 ) -> Result<()> {
     check_elem::<O>("output", out)?;
     check_elem::<A>("first input", a)?;
     check_elem::<B>("second input", b)?;
     let plan = Plan::new(out.sizes(), [out, a, b])?;
     let access = StorageAccess::lock(&[a.storage(), b.storage()], &[out.storage()]);
-    let po = access.base_ptr_mut(out.storage()) as *mut O;
-    let pa = access.base_ptr(a.storage()) as *const A;
-    let pb = access.base_ptr(b.storage()) as *const B;
-    plan.for_each_run(|off, n, st| {
+    let po = Shared(access.base_ptr_mut(out.storage()) as *mut O);
+    let pa = Shared(access.base_ptr(a.storage()) as *const A);
+    let pb = Shared(access.base_ptr(b.storage()) as *const B);
+    let body = |off: &[usize; 3], n: usize, st: &[usize; 3]| {
         // SAFETY: as in `map1`: locks held, offsets in bounds, raw pointers only.
         unsafe {
-            let (o, a, b) = (po.add(off[0]), pa.add(off[1]), pb.add(off[2]));
+            let (o, a, b) = (po.get().add(off[0]), pa.get().add(off[1]), pb.get().add(off[2]));
             match (st[0], st[1], st[2]) {
                 (1, 1, 1) => {
                     for i in 0..n {
@@ -1112,7 +1361,12 @@ pub fn map2<A: Element, B: Element, O: Element>(
                 }
             }
         }
-    });
+    };
+    if parallel_ok(out, &[a, b]) {
+        plan.par_for_each_run(&body);
+    } else {
+        plan.for_each_run(body);
+    }
     Ok(())
 }
 
@@ -1135,7 +1389,7 @@ pub fn map3<A: Element, B: Element, C: Element, O: Element>(
     a: &Tensor,
     b: &Tensor,
     c: &Tensor,
-    f: impl Fn(A, B, C) -> O,
+    f: impl Fn(A, B, C) -> O + Sync + Send,
 ) -> Result<()> {
     check_elem::<O>("output", out)?;
     check_elem::<A>("first input", a)?;
@@ -1143,20 +1397,30 @@ pub fn map3<A: Element, B: Element, C: Element, O: Element>(
     check_elem::<C>("third input", c)?;
     let plan = Plan::new(out.sizes(), [out, a, b, c])?;
     let access = StorageAccess::lock(&[a.storage(), b.storage(), c.storage()], &[out.storage()]);
-    let po = access.base_ptr_mut(out.storage()) as *mut O;
-    let pa = access.base_ptr(a.storage()) as *const A;
-    let pb = access.base_ptr(b.storage()) as *const B;
-    let pc = access.base_ptr(c.storage()) as *const C;
-    plan.for_each_run(|off, n, st| {
+    let po = Shared(access.base_ptr_mut(out.storage()) as *mut O);
+    let pa = Shared(access.base_ptr(a.storage()) as *const A);
+    let pb = Shared(access.base_ptr(b.storage()) as *const B);
+    let pc = Shared(access.base_ptr(c.storage()) as *const C);
+    let body = |off: &[usize; 4], n: usize, st: &[usize; 4]| {
         // SAFETY: as in `map1`: locks held, offsets in bounds, raw pointers only.
         unsafe {
-            let (o, a, b, c) = (po.add(off[0]), pa.add(off[1]), pb.add(off[2]), pc.add(off[3]));
+            let (o, a, b, c) = (
+                po.get().add(off[0]),
+                pa.get().add(off[1]),
+                pb.get().add(off[2]),
+                pc.get().add(off[3]),
+            );
             for i in 0..n {
                 let v = f(load(a.add(i * st[1])), load(b.add(i * st[2])), load(c.add(i * st[3])));
                 o.add(i * st[0]).write(v);
             }
         }
-    });
+    };
+    if parallel_ok(out, &[a, b, c]) {
+        plan.par_for_each_run(&body);
+    } else {
+        plan.for_each_run(body);
+    }
     Ok(())
 }
 

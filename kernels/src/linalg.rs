@@ -1,6 +1,8 @@
 //! Matrix products: `mm` and `bmm`.
 //!
-//! Inputs are packed (converted to the accumulation type, row-major) under a
+//! float32 products run on the packed SIMD GEMM of [`crate::gemm`] (which
+//! documents their summation order). Other dtypes take the generic path
+//! below: inputs are packed (converted to the accumulation type, row-major) under a
 //! read lock, then multiplied by a cache-blocked kernel: panels of B
 //! (`KC x NC`) and A (`MC x KC`) are repacked into strips, and an `MR x NR`
 //! register tile accumulates over the `KC` slice before being added to C.
@@ -10,6 +12,7 @@
 //! or f64; integers use wrapping arithmetic (i32 for types up to 32 bits,
 //! which gives the same low bits as PyTorch's wrapping products).
 
+use crate::gemm::{sgemm, MatRef};
 use ft_runtime::half::{bf16, f16};
 use ft_runtime::{dispatch_dtype, DType, Element, Error, Result, StorageAccess, Tensor};
 
@@ -324,6 +327,46 @@ fn batched_product<T: MmElem>(op: &str, a: &Tensor, b: &Tensor, batches: &[(MatL
     Ok(out)
 }
 
+/// The float32 products of `batches` through the packed SIMD GEMM
+/// ([`crate::gemm::sgemm`]), read straight from the input storages and
+/// written into a new contiguous tensor of `sizes`.
+fn sgemm_product(
+    op: &str,
+    a: &Tensor,
+    b: &Tensor,
+    batches: &[(MatLayout, MatLayout)],
+    sizes: &[usize],
+) -> Result<Tensor> {
+    let out = crate::iter::empty_contiguous(op, sizes, DType::F32)?;
+    let (n, k, p) = (batches[0].0.rows, batches[0].0.cols, batches[0].1.cols);
+    {
+        let access = StorageAccess::lock(&[a.storage(), b.storage()], &[out.storage()]);
+        let pa = access.base_ptr(a.storage()) as *const f32;
+        let pb = access.base_ptr(b.storage()) as *const f32;
+        let pc = access.base_ptr_mut(out.storage()) as *mut f32;
+        for (i, &(la, lb)) in batches.iter().enumerate() {
+            // SAFETY: `access` read-locks both inputs and write-locks the new
+            // output (a different storage) for this block; the layouts address
+            // elements of `a` and `b` (bounds-checked when the tensors were
+            // made); batch i of the contiguous output is n*p values at i*n*p.
+            unsafe {
+                let ma = MatRef {
+                    ptr: pa.add(la.offset),
+                    rs: la.row_stride,
+                    cs: la.col_stride,
+                };
+                let mb = MatRef {
+                    ptr: pb.add(lb.offset),
+                    rs: lb.row_stride,
+                    cs: lb.col_stride,
+                };
+                sgemm(n, k, p, ma, mb, pc.add(out.storage_offset() + i * n * p), p);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The layout of matrix `index` along dim 0 of a 3-D tensor (or the 2-D tensor itself).
 fn layout(t: &Tensor, index: usize) -> MatLayout {
     let (s, st) = (t.sizes(), t.strides());
@@ -389,6 +432,9 @@ pub fn mm(self_: &Tensor, mat2: &Tensor) -> Result<Tensor> {
         return Err(Error::dtype(OP, "\"addmm_impl_cpu_\" not implemented for 'Bool'"));
     }
     let batches = [(layout(self_, 0), layout(mat2, 0))];
+    if dtype == DType::F32 {
+        return sgemm_product(OP, self_, mat2, &batches, &[n, p]);
+    }
     dispatch_dtype!(dtype, T => Tensor::from_vec(batched_product::<T>(OP, self_, mat2, &batches)?, &[n, p]))
 }
 
@@ -450,6 +496,9 @@ pub fn bmm(self_: &Tensor, mat2: &Tensor) -> Result<Tensor> {
         return Err(Error::dtype(OP, format!("\"{name}\" not implemented for 'Bool'")));
     }
     let batches: Vec<(MatLayout, MatLayout)> = (0..bs).map(|i| (layout(self_, i), layout(mat2, i))).collect();
+    if self_.dtype() == DType::F32 {
+        return sgemm_product(OP, self_, mat2, &batches, &[bs, n, p]);
+    }
     dispatch_dtype!(self_.dtype(), T => Tensor::from_vec(batched_product::<T>(OP, self_, mat2, &batches)?, &[bs, n, p]))
 }
 

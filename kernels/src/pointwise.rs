@@ -17,7 +17,7 @@ use crate::iter::{self, dispatch_float, Elementwise, FloatMath, OpMath, Spec};
 use ft_runtime::half::{bf16, f16};
 use ft_runtime::promotion::{result_type, Operand};
 use ft_runtime::{DType, Element, Error, Result, Scalar, Tensor, DEFAULT_DTYPE};
-use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The second operand of a binary op: a tensor, or a number that takes part
 /// in type promotion as a wrapped number.
@@ -266,14 +266,14 @@ trait BinaryFn {
     /// The float computation (in the compute type).
     fn float<F: FloatExt>(a: F, b: F) -> F;
     /// The integer computation; sets `zero` on a division by zero.
-    fn int<I: IntElem>(a: I, b: I, zero: &Cell<bool>) -> I;
+    fn int<I: IntElem>(a: I, b: I, zero: &AtomicBool) -> I;
 }
 
 /// Runs `f` unless `b` is zero, in which case it flags `zero` and gives 0.
 #[inline(always)]
-fn nonzero<I: IntElem>(b: I, zero: &Cell<bool>, f: impl FnOnce() -> I) -> I {
+fn nonzero<I: IntElem>(b: I, zero: &AtomicBool, f: impl FnOnce() -> I) -> I {
     if b == I::ZERO {
-        zero.set(true);
+        zero.store(true, Ordering::Relaxed);
         I::ZERO
     } else {
         f()
@@ -287,7 +287,7 @@ impl BinaryFn for Atan2 {
     fn float<F: FloatExt>(a: F, b: F) -> F {
         a.atan2(b)
     }
-    fn int<I: IntElem>(_: I, _: I, _: &Cell<bool>) -> I {
+    fn int<I: IntElem>(_: I, _: I, _: &AtomicBool) -> I {
         I::ZERO
     }
 }
@@ -298,7 +298,7 @@ impl BinaryFn for Fmod {
     fn float<F: FloatExt>(a: F, b: F) -> F {
         a.fmod(b)
     }
-    fn int<I: IntElem>(a: I, b: I, zero: &Cell<bool>) -> I {
+    fn int<I: IntElem>(a: I, b: I, zero: &AtomicBool) -> I {
         nonzero(b, zero, || a.c_rem(b))
     }
 }
@@ -314,7 +314,7 @@ impl BinaryFn for Remainder {
             m
         }
     }
-    fn int<I: IntElem>(a: I, b: I, zero: &Cell<bool>) -> I {
+    fn int<I: IntElem>(a: I, b: I, zero: &AtomicBool) -> I {
         nonzero(b, zero, || a.py_rem(b))
     }
 }
@@ -325,7 +325,7 @@ impl BinaryFn for DivTrunc {
     fn float<F: FloatExt>(a: F, b: F) -> F {
         a.div(b).trunc()
     }
-    fn int<I: IntElem>(a: I, b: I, zero: &Cell<bool>) -> I {
+    fn int<I: IntElem>(a: I, b: I, zero: &AtomicBool) -> I {
         nonzero(b, zero, || a.wrapping_trunc_div(b))
     }
 }
@@ -336,7 +336,7 @@ impl BinaryFn for DivFloor {
     fn float<F: FloatExt>(a: F, b: F) -> F {
         a.floor_div(b)
     }
-    fn int<I: IntElem>(a: I, b: I, zero: &Cell<bool>) -> I {
+    fn int<I: IntElem>(a: I, b: I, zero: &AtomicBool) -> I {
         nonzero(b, zero, || a.wrapping_floor_div(b))
     }
 }
@@ -373,7 +373,7 @@ fn binary<K: BinaryFn>(op: &str, self_: &Tensor, other: Other<'_>, opmath_scalar
         out: None,
     })?;
     let (o, a, b) = (ew.output(), ew.input(0), ew.input(1));
-    let zero = Cell::new(false);
+    let zero = AtomicBool::new(false);
     let reduced = matches!(dtype, DType::F16 | DType::BF16);
     match other.single_value_f32()? {
         Some(v) if reduced && opmath_scalar => reduced_with_value::<K>(o, a, b, v)?,
@@ -383,7 +383,7 @@ fn binary<K: BinaryFn>(op: &str, self_: &Tensor, other: Other<'_>, opmath_scalar
                 T => iter::map2(o, a, b, |x: T, y: T| K::int(x, y, &zero))?,
                 _ => return Err(not_implemented(op, K::KERNEL, dtype)))),
     }
-    if zero.get() {
+    if zero.load(Ordering::Relaxed) {
         return Err(Error::invalid(op, "ZeroDivisionError"));
     }
     ew.finish()

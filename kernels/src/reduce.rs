@@ -9,6 +9,8 @@
 //! vectorized across columns. Accumulation is in f32 for float16, bfloat16 and
 //! float32, f64 for float64 and wrapping i64 for bool and integers.
 
+use crate::cpu::cpu_capability;
+use ft_runtime::parallel;
 use ft_runtime::shape::{self, DimVec};
 use ft_runtime::tensor::for_each_offset;
 use ft_runtime::{dispatch_dtype, DType, Element, Error, Result, StorageAccess, Tensor};
@@ -148,6 +150,17 @@ impl<A: Accum> Cascade<A> {
         };
         rest.iter().rev().fold(last, |acc, &v| v.plus(acc))
     }
+
+    /// Finishes the cascade whose partial sums are this one's followed by
+    /// `tail`'s (what one serial cascade would hold after both runs).
+    fn finish_with(&self, tail: &Cascade<A>) -> A {
+        let all = self.stack[..self.len].iter().chain(&tail.stack[..tail.len]);
+        let mut rev = all.rev();
+        let Some(&last) = rev.next() else {
+            return A::ZERO;
+        };
+        rev.fold(last, |acc, &v| v.plus(acc))
+    }
 }
 
 /// Sum of at most [`BLOCK`] values: interleaved lanes, then a fixed halving tree.
@@ -173,13 +186,82 @@ fn leaf<S: Copy, A: Accum>(values: &[S], f: impl Fn(S) -> A) -> A {
     lanes[0]
 }
 
-/// Cascade sum of a contiguous run of elements.
-fn sum_slice<T: SumElem>(values: &[T]) -> T::Acc {
+/// Cascade sum of a contiguous run of elements, serially.
+#[inline(always)]
+fn sum_serial<T: SumElem>(values: &[T]) -> Cascade<T::Acc> {
     let mut cascade = Cascade::new();
     for block in values.chunks(BLOCK) {
         cascade.push(leaf(block, T::acc));
     }
-    cascade.finish()
+    cascade
+}
+
+/// [`sum_serial`] compiled for AVX-512 (the same operations in the same
+/// order, with wider vectors: identical bits).
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn sum_serial_avx512<T: SumElem>(values: &[T]) -> Cascade<T::Acc> {
+    sum_serial(values)
+}
+
+/// [`sum_serial`] compiled for AVX2.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn sum_serial_avx2<T: SumElem>(values: &[T]) -> Cascade<T::Acc> {
+    sum_serial(values)
+}
+
+/// [`sum_serial`] with the widest vectors of [`cpu_capability`].
+fn sum_serial_dispatch<T: SumElem>(values: &[T]) -> Cascade<T::Acc> {
+    match cpu_capability() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX-512F was detected.
+        crate::cpu::Capability::Avx512 => unsafe { sum_serial_avx512(values) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: AVX2 was detected.
+        crate::cpu::Capability::Avx2Fma => unsafe { sum_serial_avx2(values) },
+        _ => sum_serial(values),
+    }
+}
+
+/// Leaf blocks per parallel chunk of a long run: a power of two, so the
+/// serial cascade would hold each chunk's sum as exactly one node; chunk
+/// sums are then combined by the same binary counter, giving the serial
+/// result bit for bit.
+const CHUNK_BLOCKS: usize = 512;
+
+/// Cascade sum of a contiguous run of elements (long runs in parallel,
+/// with the serial order).
+fn sum_slice<T: SumElem>(values: &[T]) -> T::Acc {
+    let chunk = CHUNK_BLOCKS * BLOCK;
+    if values.len() < 2 * chunk {
+        return sum_serial_dispatch(values).finish();
+    }
+    let full = values.len() / chunk;
+    let sums = parallel::map_reduce_chunks(
+        full,
+        1,
+        |r| -> Vec<T::Acc> {
+            r.map(|c| sum_serial_dispatch(&values[c * chunk..(c + 1) * chunk]).finish())
+                .collect()
+        },
+        |mut a, b| {
+            a.extend(b);
+            a
+        },
+    )
+    .unwrap_or_default();
+    let mut upper = Cascade::new();
+    for v in sums {
+        upper.push(v);
+    }
+    upper.finish_with(&sum_serial_dispatch(&values[full * chunk..]))
 }
 
 /// Streams values one at a time into the same cascade as [`sum_slice`].
@@ -337,15 +419,33 @@ fn reduce_typed<T: SumElem>(src: &Tensor, mask: &[bool]) -> Vec<T::Acc> {
     let offset = src.storage_offset();
     let mut out = Vec::with_capacity(n_out);
     if red.sizes.is_empty() || (red.sizes.len() == 1 && red.strides[0] == 1) {
-        for_each_offset(&kept.sizes, &kept.strides, offset, |off| {
-            // SAFETY: the reduced elements of this output are exactly
-            // off..off + n_red (stride 1), all inside the storage (checked when
-            // the tensor was created); the storage is read-locked by `access`
-            // and nothing writes it meanwhile, so a shared slice is sound.
-            // The storage is 64-byte aligned and `off` counts whole elements.
-            let run = unsafe { std::slice::from_raw_parts(base.add(off), n_red) };
-            out.push(sum_slice(run));
-        });
+        let mut offs = Vec::with_capacity(n_out);
+        for_each_offset(&kept.sizes, &kept.strides, offset, |off| offs.push(off));
+        let base = SharedBase(base);
+        let sums = parallel::map_reduce_chunks(
+            n_out,
+            (ROW_GRAIN / n_red.max(1)).max(1),
+            |r| -> Vec<T::Acc> {
+                offs[r]
+                    .iter()
+                    .map(|&off| {
+                        // SAFETY: the reduced elements of this output are exactly
+                        // off..off + n_red (stride 1), all inside the storage
+                        // (checked when the tensor was created); the storage is
+                        // read-locked by `access` until the loop ends and nothing
+                        // writes it meanwhile, so a shared slice is sound. The
+                        // storage is 64-byte aligned and `off` counts whole elements.
+                        let run = unsafe { std::slice::from_raw_parts(base.get().add(off), n_red) };
+                        sum_slice(run)
+                    })
+                    .collect()
+            },
+            |mut a, b| {
+                a.extend(b);
+                a
+            },
+        );
+        out = sums.unwrap_or_default();
     } else if kept.strides.last() == Some(&1) && kept.sizes.last().is_some_and(|&c| c >= MIN_COLS) {
         out.resize(n_out, T::Acc::ZERO);
         let cols = *kept.sizes.last().unwrap_or(&1);
@@ -379,6 +479,26 @@ fn reduce_typed<T: SumElem>(src: &Tensor, mask: &[bool]) -> Vec<T::Acc> {
     }
     drop(access);
     out
+}
+
+/// Elements per parallel chunk when many rows are summed.
+const ROW_GRAIN: usize = 1 << 15;
+
+/// A read-locked storage's base pointer shared by parallel row sums.
+#[derive(Clone, Copy)]
+struct SharedBase<T>(*const T);
+
+// SAFETY: only used while the owning StorageAccess holds a read lock and
+// nothing writes the storage: concurrent reads are sound.
+unsafe impl<T> Send for SharedBase<T> {}
+// SAFETY: as for Send.
+unsafe impl<T> Sync for SharedBase<T> {}
+
+impl<T> SharedBase<T> {
+    /// The pointer (a method, so closures capture the whole wrapper).
+    fn get(&self) -> *const T {
+        self.0
+    }
 }
 
 /// Column kernel: `dst[j]` = cascade sum, over the reduced offsets `r` of
@@ -675,6 +795,31 @@ mod tests {
         for (x, y) in a.iter().zip(b) {
             assert!((x - y).abs() <= tol * (1.0 + y.abs()), "{x} vs {y}");
         }
+    }
+
+    #[test]
+    fn parallel_sum_keeps_the_serial_cascade_order() {
+        let n = 3 * CHUNK_BLOCKS * BLOCK + 12_345;
+        let v: Vec<f32> = (0..n).map(|i| ((i * 7919 % 10007) as f32) * 1e-3 - 4.0).collect();
+        let serial = sum_serial(&v).finish();
+        let one = parallel::with_threads(1, || sum_slice(&v));
+        let three = parallel::with_threads(3, || sum_slice(&v));
+        assert_eq!(serial.to_bits(), one.to_bits());
+        assert_eq!(one.to_bits(), three.to_bits());
+        let exact: f64 = v.iter().map(|&x| x as f64).sum();
+        assert!(
+            (serial as f64 - exact).abs() < 1e-6 * exact.abs(),
+            "{serial} vs {exact}"
+        );
+        let t = Tensor::from_vec(v[..200 * 1000].to_vec(), &[200, 1000]).unwrap();
+        let rows = |threads| {
+            parallel::with_threads(threads, || {
+                sum_dim(&t, Some(&[1]), false, None).unwrap().to_vec::<f32>().unwrap()
+            })
+        };
+        let want: Vec<f32> = v[..200 * 1000].chunks(1000).map(|r| sum_serial(r).finish()).collect();
+        assert_eq!(rows(1), want);
+        assert_eq!(rows(3), want);
     }
 
     #[test]

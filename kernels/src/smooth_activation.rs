@@ -189,7 +189,7 @@ pub fn log_sigmoid_forward(self_: &Tensor) -> Result<(Tensor, Tensor)> {
 /// `f` over a floating `self_` into a new contiguous tensor (PyTorch's
 /// `log_sigmoid_forward` allocates its outputs contiguous whatever the
 /// input's layout).
-fn contiguous_map(op: &str, self_: &Tensor, f: impl Fn(f64) -> f64) -> Result<Tensor> {
+fn contiguous_map(op: &str, self_: &Tensor, f: impl Fn(f64) -> f64 + Sync + Send) -> Result<Tensor> {
     let dtype = self_.dtype();
     if !dtype.is_floating_point() {
         return Err(not_implemented(op, "log_sigmoid_cpu", dtype));

@@ -11,9 +11,14 @@ use crate::iter::{self, dispatch_float, Arith, Elementwise, FloatMath, OpMath, S
 use ft_runtime::promotion::{result_type, Operand};
 use ft_runtime::{dispatch_dtype, DType, Element, Error, Result, Scalar, Tensor, DEFAULT_DTYPE};
 
+/// A float32 slice kernel: `f(input, output)`.
+type F32Slices = fn(&[f32], &mut [f32]);
+
 /// A float function applied in the compute type.
 trait FloatFn {
     fn apply<F: FloatMath>(x: F) -> F;
+    /// A vectorised float32 slice kernel that replaces `apply` for float32.
+    const F32_SLICES: Option<F32Slices> = None;
 }
 
 /// Declares one [`FloatFn`] per line: `Name => |x| expression in F`.
@@ -30,8 +35,16 @@ macro_rules! float_fns {
     };
 }
 
+/// `e^x`; float32 uses the vectorised [`crate::simd::exp_f32`].
+struct Exp;
+impl FloatFn for Exp {
+    fn apply<F: FloatMath>(x: F) -> F {
+        x.exp()
+    }
+    const F32_SLICES: Option<F32Slices> = Some(crate::simd::exp_f32);
+}
+
 float_fns! {
-    Exp => |x| x.exp();
     Log => |x| x.ln();
     Sin => |x| x.sin();
     Cos => |x| x.cos();
@@ -78,6 +91,10 @@ fn float_unary<K: FloatFn>(op: &str, self_: &Tensor) -> Result<Tensor> {
         out: None,
     })?;
     let (o, a) = (ew.output(), ew.input(0));
+    if let Some(kernel) = K::F32_SLICES.filter(|_| dtype == DType::F32) {
+        iter::map1_slices(o, a, kernel)?;
+        return ew.finish();
+    }
     dispatch_float!(dtype, T => iter::map1(o, a, |x: T| T::narrow(K::apply(x.widen())))?,
         _ => return Err(not_implemented(op, op, dtype)));
     ew.finish()

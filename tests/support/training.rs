@@ -194,8 +194,18 @@ pub fn check_state(what: &str, ours: &StateValue, rec: &toml::Value, rtol: f64) 
                 (sum - want_sum).abs() <= 1e-4 * abs.max(1e-12),
                 "{what}: sum {sum} vs torch {want_sum}"
             );
+            // Elements are compared relative to the larger of their own size and
+            // the tensor's mean magnitude: a tiny element (a gradient sum that
+            // nearly cancels) carries the absolute error of its larger terms,
+            // which any change of float32 summation order or of fused
+            // multiply-adds (as between BLAS libraries) moves by ~1e-4 of itself.
+            let mean_abs = abs / v.len().max(1) as f64;
             for (i, h) in floats(&rec["head"]).iter().enumerate() {
-                assert!(close(v[i], *h, 1e-4), "{what}: element {i} {} vs torch {h}", v[i]);
+                assert!(
+                    close(v[i], *h, 1e-4) || (v[i] - h).abs() <= 1e-4 * mean_abs,
+                    "{what}: element {i} {} vs torch {h}",
+                    v[i]
+                );
             }
         }
         (o, t) => panic!("{what}: ours is a {} where torch has a {t}", o.type_name()),
