@@ -230,7 +230,7 @@ fn cross_entropy_probs(
         ));
     }
     let class_dim: i64 = if self_.dim() == 1 { 0 } else { 1 };
-    let classes = self_.sizes()[class_dim as usize];
+    let classes = self_.sizes()[ft_runtime::shape::wrap_dim(OP, class_dim, self_.dim())?];
     check_weight(OP, weight, classes)?;
     let logp = ops::log_softmax(self_, class_dim, None)?;
     let target = if label_smoothing > 0.0 {
@@ -265,7 +265,7 @@ fn cross_entropy_smoothed(
 ) -> Result<Tensor> {
     const OP: &str = "aten::cross_entropy_loss";
     let class_dim: i64 = if logp.dim() == 1 { 0 } else { 1 };
-    let classes = logp.sizes()[class_dim as usize];
+    let classes = logp.sizes()[ft_runtime::shape::wrap_dim(OP, class_dim, logp.dim())?];
     let nll = ops::nll_loss_nd(logp, target, weight, reduction, ignore_index)?;
     check_weight(OP, weight, classes)?;
     let ignored = ops::eq_scalar(target, ignore_index)?;

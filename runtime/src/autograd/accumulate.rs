@@ -6,14 +6,19 @@ use super::node::{BackwardCtx, BackwardFn, Edge, Grads, Node};
 use crate::error::Result;
 use crate::tensor::{Tensor, WeakTensor};
 use crate::tls;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// The node accumulating gradients into one leaf. The leaf owns its node
 /// (so it is built once, not once per recorded op) and the node refers back
 /// weakly, so there is no reference cycle; a gradient arriving after the
 /// leaf was dropped has nowhere visible to go and is discarded.
+///
+/// Backward passes on several threads may deliver into one leaf at once; as
+/// in PyTorch, the node's mutex makes each delivery (hooks, then the
+/// read-modify-write of `.grad`) one step, so no contribution is lost.
 pub struct AccumulateGrad {
     variable: WeakTensor,
+    delivery: Mutex<()>,
 }
 
 /// Creates the AccumulateGrad node of `leaf` (sequence number `u64::MAX`, so it
@@ -22,6 +27,7 @@ pub(crate) fn new_accumulate_grad_node(leaf: &Tensor) -> Arc<Node> {
     let node = Node::with_sequence_nr(
         Box::new(AccumulateGrad {
             variable: leaf.downgrade(),
+            delivery: Mutex::new(()),
         }),
         Vec::<Edge>::new(),
         u64::MAX,
@@ -93,6 +99,7 @@ impl BackwardFn for AccumulateGrad {
         let (Some(mut g), Some(var)) = (grads.first().cloned().flatten(), self.variable.upgrade()) else {
             return Ok(Vec::new());
         };
+        let _one_delivery_at_a_time = self.delivery.lock().unwrap_or_else(|e| e.into_inner());
         for hook in var.leaf_hooks() {
             if let Some(new_g) = hook(&g)? {
                 g = new_g;
